@@ -1,0 +1,91 @@
+"""Output formats and the one place that writes a command's result to stdout or ``--out``.
+
+A command builds its result in every format it supports and hands it to :func:`emit`. Files are
+written atomically; JSON is one object on stdout with plain floats.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console, RenderableType
+
+from chainrule.errors import ChainruleError
+from chainrule.fsutil import atomic_write_text
+
+
+class Format(str, Enum):
+    text = "text"
+    latex = "latex"
+    markdown = "markdown"
+    json = "json"
+
+
+FORMAT_OPTION = typer.Option(Format.text, "--format", "-f", help="Output format.",
+                             case_sensitive=False)
+OUT_OPTION = typer.Option(None, "--out", "-o", help="Write the output to this file (atomically).",
+                          dir_okay=False)
+STANDALONE_OPTION = typer.Option(False, "--standalone",
+                                 help="With --format latex: a whole document that pdflatex compiles.")
+
+
+def to_json_text(payload: dict[str, Any]) -> str:
+    """One JSON object with plain floats (numpy and SymPy numbers converted)."""
+    return json.dumps(_plain(payload), indent=2, ensure_ascii=False) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def render_text(renderable: RenderableType, *, width: int = 100) -> str:
+    """Render a rich object to plain text, as it would appear in a terminal without colour."""
+    console = Console(width=width, record=True, file=open("/dev/null", "w"),  # noqa: SIM115
+                      color_system=None, force_terminal=False)
+    console.print(renderable)
+    return console.export_text()
+
+
+def emit(
+    fmt: Format,
+    out: Path | None,
+    *,
+    text: Callable[[], RenderableType] | None = None,
+    latex: Callable[[], str] | None = None,
+    markdown: Callable[[], str] | None = None,
+    json_payload: Callable[[], dict[str, Any]] | None = None,
+) -> None:
+    """Produce the result in ``fmt`` and print it, or write it to ``out``."""
+    producers: dict[Format, Callable[[], Any] | None] = {
+        Format.text: text, Format.latex: latex, Format.markdown: markdown,
+        Format.json: json_payload,
+    }
+    producer = producers[fmt]
+    if producer is None:
+        supported = ", ".join(f.value for f, p in producers.items() if p is not None)
+        raise ChainruleError(f"--format {fmt.value} is not supported here: expected {supported}")
+    result = producer()
+    if fmt is Format.json:
+        result = to_json_text(result)
+    if out is not None:
+        body = render_text(result) if fmt is Format.text else result
+        atomic_write_text(out, body)
+        typer.echo(f"wrote {out}", err=True)
+    elif fmt is Format.text:
+        Console().print(result)
+    else:
+        typer.echo(result, nl=not str(result).endswith("\n"))

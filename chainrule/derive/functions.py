@@ -1,0 +1,143 @@
+"""The neural-network functions as SymPy ``Function`` classes: σ, ReLU, leaky ReLU, ELU, softplus,
+hardlim.
+
+Each one keeps its name when printed (so a derivation reads ``σ(z)``, not a wall of exponentials) and
+rewrites to its elementary definition with ``expr.rewrite("elementary")`` (see :func:`elementary`).
+Each ``fdiff`` returns the *named identity* of the rule table in :mod:`chainrule.derive.rules`; the
+tests prove that every identity equals ``sympy.diff`` of the elementary definition.
+
+Conventions (Goodfellow, Bengio & Courville, *Deep Learning*, 2016, §6.3):
+ReLU'(0) = 0; hardlim(n) = 1 if n ≥ 0 (Hagan et al., *Neural Network Design*, ch. 4);
+leaky ReLU slope α = 0.01 unless given; ELU α = 1 unless given.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+LEAKY_RELU_DEFAULT_SLOPE = sp.Rational(1, 100)
+ELU_DEFAULT_ALPHA = sp.Integer(1)
+
+
+class _NamedActivation(sp.Function):
+    """A scalar activation that evaluates numerically through its elementary definition."""
+
+    def _elementary(self) -> sp.Expr:
+        raise NotImplementedError
+
+    def _eval_rewrite_as_elementary(self, *args: sp.Expr, **kwargs: object) -> sp.Expr:
+        return self.func(*args)._elementary()
+
+    def _eval_evalf(self, prec: int) -> sp.Expr | None:
+        if all(arg.is_number for arg in self.args):
+            return self._elementary().evalf(prec)
+        return None
+
+    def _eval_is_real(self) -> bool | None:
+        return self.args[0].is_real
+
+
+class sigmoid(_NamedActivation):  # noqa: N801 - SymPy names functions in lower case
+    """σ(z) = 1 / (1 + e^{−z})."""
+
+    nargs = 1
+
+    def _elementary(self) -> sp.Expr:
+        return 1 / (1 + sp.exp(-self.args[0]))
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sigmoid(self.args[0]) * (1 - sigmoid(self.args[0]))  # rule "sigmoid"
+
+
+class relu(_NamedActivation):  # noqa: N801
+    """ReLU(z) = max(0, z)."""
+
+    nargs = 1
+
+    def _elementary(self) -> sp.Expr:
+        return sp.Max(0, self.args[0])
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.Heaviside(self.args[0], 0)  # rule "relu": step, 0 at z = 0
+
+
+class leaky_relu(_NamedActivation):  # noqa: N801
+    """Leaky ReLU(z; α) = max(αz, z) for 0 < α < 1."""
+
+    nargs = (1, 2)
+
+    @property
+    def slope(self) -> sp.Expr:
+        return self.args[1] if len(self.args) > 1 else LEAKY_RELU_DEFAULT_SLOPE
+
+    def _elementary(self) -> sp.Expr:
+        z = self.args[0]
+        return sp.Piecewise((z, z >= 0), (self.slope * z, True))
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        z = self.args[0]
+        if argindex != 1:
+            return sp.Piecewise((0, z >= 0), (z, True))
+        return sp.Piecewise((1, z > 0), (self.slope, True))  # rule "leaky_relu"
+
+
+class elu(_NamedActivation):  # noqa: N801
+    """ELU(z; α) = z for z > 0, α(e^z − 1) otherwise (Clevert et al., 2016)."""
+
+    nargs = (1, 2)
+
+    @property
+    def alpha(self) -> sp.Expr:
+        return self.args[1] if len(self.args) > 1 else ELU_DEFAULT_ALPHA
+
+    def _elementary(self) -> sp.Expr:
+        z = self.args[0]
+        return sp.Piecewise((z, z > 0), (self.alpha * (sp.exp(z) - 1), True))
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        z = self.args[0]
+        if argindex != 1:
+            return sp.Piecewise((0, z > 0), (sp.exp(z) - 1, True))
+        return sp.Piecewise((1, z > 0), (self.func(*self.args) + self.alpha, True))  # rule "elu"
+
+
+class softplus(_NamedActivation):  # noqa: N801
+    """softplus(z) = ln(1 + e^z)."""
+
+    nargs = 1
+
+    def _elementary(self) -> sp.Expr:
+        return sp.log(1 + sp.exp(self.args[0]))
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sigmoid(self.args[0])  # rule "softplus"
+
+
+class hardlim(_NamedActivation):  # noqa: N801
+    """hardlim(n) = 1 if n ≥ 0 else 0: the Rosenblatt perceptron's transfer function."""
+
+    nargs = 1
+
+    def _elementary(self) -> sp.Expr:
+        return sp.Heaviside(self.args[0], 1)
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.Integer(0)  # rule "hardlim": zero almost everywhere, undefined at 0
+
+
+NAMED_FUNCTIONS: tuple[type[_NamedActivation], ...] = (
+    sigmoid,
+    relu,
+    leaky_relu,
+    elu,
+    softplus,
+    hardlim,
+)
+
+
+def elementary(expr: sp.Expr) -> sp.Expr:
+    """Rewrite every named activation in ``expr`` to its elementary definition."""
+    return expr.replace(
+        lambda node: isinstance(node, _NamedActivation),
+        lambda node: node._elementary(),
+    )

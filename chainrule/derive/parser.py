@@ -1,0 +1,175 @@
+"""A whitelist parser from user text to SymPy: Python's ``ast`` walked node by node.
+
+User text is never passed to ``eval``, ``sympify`` or ``parse_expr``. Only numbers, names,
+``+ - * / **``, unary minus and calls to the functions in :data:`FUNCTIONS` are accepted; anything
+else raises :class:`ParseError` naming the offending token. Input length, nesting depth, literal
+size and exponent size are bounded, so ``9**9**9**9`` is refused before anything is computed.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+
+import sympy as sp
+
+from chainrule.derive.functions import elu, hardlim, leaky_relu, relu, sigmoid, softplus
+from chainrule.errors import ChainruleError
+
+MAX_LENGTH = 1000
+MAX_DEPTH = 60
+MAX_EXPONENT = 1000
+MAX_DIGITS = 40
+MAX_NAME = 32
+
+
+class ParseError(ChainruleError):
+    """The text is not an expression that chainrule accepts."""
+
+
+FUNCTIONS: Mapping[str, tuple[Callable[..., sp.Expr], tuple[int, ...]]] = {
+    "exp": (sp.exp, (1,)),
+    "log": (sp.log, (1,)),
+    "ln": (sp.log, (1,)),
+    "sqrt": (sp.sqrt, (1,)),
+    "abs": (sp.Abs, (1,)),
+    "sin": (sp.sin, (1,)),
+    "cos": (sp.cos, (1,)),
+    "tanh": (sp.tanh, (1,)),
+    "sigmoid": (sigmoid, (1,)),
+    "σ": (sigmoid, (1,)),
+    "relu": (relu, (1,)),
+    "leaky_relu": (leaky_relu, (1, 2)),
+    "elu": (elu, (1, 2)),
+    "softplus": (softplus, (1,)),
+    "hardlim": (hardlim, (1,)),
+    "max": (sp.Max, (2, 3, 4, 5, 6, 7, 8)),
+    "min": (sp.Min, (2, 3, 4, 5, 6, 7, 8)),
+}
+CONSTANTS: Mapping[str, sp.Expr] = {"pi": sp.pi, "π": sp.pi}
+_BINARY: Mapping[type[ast.operator], Callable[[sp.Expr, sp.Expr], sp.Expr]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: _power(a, b),
+}
+_OPERATOR_TOKENS = {
+    ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.BitAnd: "&", ast.BitOr: "|",
+    ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>",
+}
+
+
+def symbol(name: str) -> sp.Symbol:
+    """The SymPy symbol chainrule uses for a variable name: always real."""
+    return sp.Symbol(name, real=True)
+
+
+def parse_expression(text: str) -> sp.Expr:
+    """Parse ``text`` into a SymPy expression, or raise :class:`ParseError`."""
+    tree = _parse_tree(text)
+    return _Converter().convert(tree.body, depth=0)
+
+
+def _parse_tree(text: str) -> ast.Expression:
+    if not isinstance(text, str):
+        raise ParseError(f"expected an expression as text, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ParseError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    stripped = text.strip().replace("^", "**").replace("·", "*").replace("−", "-")
+    if not stripped:
+        raise ParseError("expected an expression, got empty text")
+    if stripped.count("(") > MAX_DEPTH or stripped.count("[") > 0:
+        if stripped.count("[") > 0:
+            raise ParseError("unexpected '[': expressions are scalar; give vector values with --at")
+        raise ParseError(f"expression nests more than {MAX_DEPTH} levels deep")
+    try:
+        return ast.parse(stripped, mode="eval")
+    except SyntaxError as exc:
+        near = f" near column {exc.offset}" if exc.offset else ""
+        raise ParseError(f"malformed expression {text!r}{near}: {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError):
+        raise ParseError(f"malformed expression {text[:40]!r}") from None
+
+
+class _Converter:
+    """Walks an ``ast`` tree and builds SymPy, refusing every node type not listed here."""
+
+    def convert(self, node: ast.AST, *, depth: int) -> sp.Expr:
+        if depth > MAX_DEPTH:
+            raise ParseError(f"expression nests more than {MAX_DEPTH} levels deep")
+        handler = getattr(self, f"_{type(node).__name__}", None)
+        if handler is None:
+            raise ParseError(f"unsupported syntax {_describe(node)}: expected numbers, names, "
+                             "+ - * / **, and calls to " + ", ".join(sorted(FUNCTIONS)))
+        return handler(node, depth + 1)
+
+    def _Constant(self, node: ast.Constant, depth: int) -> sp.Expr:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParseError(f"unsupported literal {value!r}: expected a number")
+        if isinstance(value, int):
+            if len(str(abs(value))) > MAX_DIGITS:
+                raise ParseError(f"integer literal has more than {MAX_DIGITS} digits")
+            return sp.Integer(value)
+        return sp.Float(repr(value))
+
+    def _Name(self, node: ast.Name, depth: int) -> sp.Expr:
+        name = node.id
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in FUNCTIONS:
+            raise ParseError(f"function {name!r} used without arguments: write {name}(x)")
+        if len(name) > MAX_NAME or name.startswith("_"):
+            raise ParseError(f"unsupported name {name[:40]!r}: names are letters and digits, "
+                             f"at most {MAX_NAME} characters, not starting with '_'")
+        return symbol(name)
+
+    def _UnaryOp(self, node: ast.UnaryOp, depth: int) -> sp.Expr:
+        operand = self.convert(node.operand, depth=depth)
+        if isinstance(node.op, ast.USub):
+            return -operand
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        raise ParseError(f"unsupported operator {_describe(node)}: expected unary - or +")
+
+    def _BinOp(self, node: ast.BinOp, depth: int) -> sp.Expr:
+        op = _BINARY.get(type(node.op))
+        if op is None:
+            token = _OPERATOR_TOKENS.get(type(node.op), type(node.op).__name__)
+            raise ParseError(f"unsupported operator {token!r}: expected + - * / **")
+        left = self.convert(node.left, depth=depth)
+        right = self.convert(node.right, depth=depth)
+        return op(left, right)
+
+    def _Call(self, node: ast.Call, depth: int) -> sp.Expr:
+        if not isinstance(node.func, ast.Name):
+            raise ParseError(f"unsupported call {_describe(node.func)}: expected a function name")
+        name = node.func.id
+        if name not in FUNCTIONS:
+            raise ParseError(f"unknown function {name!r}: expected one of "
+                             + ", ".join(sorted(FUNCTIONS)))
+        if node.keywords:
+            raise ParseError(f"keyword arguments are not supported in {name}(...)")
+        function, arities = FUNCTIONS[name]
+        if len(node.args) not in arities:
+            expected = " or ".join(str(a) for a in arities[:2])
+            raise ParseError(f"{name} takes {expected} argument(s), got {len(node.args)}")
+        args = [self.convert(arg, depth=depth) for arg in node.args]
+        return function(*args)
+
+
+def _power(base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
+    if exponent.is_number:
+        magnitude = abs(complex(sp.N(exponent, 15)))
+        if magnitude > MAX_EXPONENT:
+            raise ParseError(f"exponent {magnitude:.6g} is too large: the limit is {MAX_EXPONENT}")
+    return sp.Pow(base, exponent)
+
+
+def _describe(node: ast.AST) -> str:
+    try:
+        text = ast.unparse(node)
+    except Exception:  # noqa: BLE001 - describing a node must never fail
+        text = type(node).__name__
+    return repr(text[:40])

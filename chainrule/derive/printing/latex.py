@@ -1,0 +1,76 @@
+"""chainrule's LaTeX printer: a subclass of SymPy's ``LatexPrinter``.
+
+Named activations print as σ, ReLU, … ; chainrule's own objects (steps, derivations, graphs, layer
+equations) print through ``_print_<Node>`` methods contributed by the mixins beside this file. All
+options live in one settings dict. :func:`latex` prints one object; :func:`document` wraps a body in
+a standalone document that pdflatex compiles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+from chainrule.derive.printing.latex_derivation import DerivationLatexMixin
+from chainrule.derive.printing.latex_graph import GraphLatexMixin
+from chainrule.derive.printing.latex_layers import LayersLatexMixin
+
+
+class ChainruleLatexPrinter(DerivationLatexMixin, GraphLatexMixin, LayersLatexMixin, LatexPrinter):
+    """SymPy's LaTeX printer, taught the names of neural-network functions and objects."""
+
+    printmethod = "_chainrule_latex"
+    _default_settings: dict[str, Any] = {
+        **LatexPrinter._default_settings,
+        "decimals": 4,  # digits after the point for numbers shown in worked steps
+        "environment": "align*",  # the environment a derivation is set in
+    }
+
+    def _print_sigmoid(self, expr: sp.Expr, exp: str | None = None) -> str:
+        return self._named(r"\sigma", expr, exp)
+
+    def _print_relu(self, expr: sp.Expr, exp: str | None = None) -> str:
+        return self._named(r"\operatorname{ReLU}", expr, exp)
+
+    def _print_leaky_relu(self, expr: sp.Expr, exp: str | None = None) -> str:
+        return self._named(r"\operatorname{LeakyReLU}", expr, exp)
+
+    def _print_elu(self, expr: sp.Expr, exp: str | None = None) -> str:
+        return self._named(r"\operatorname{ELU}", expr, exp)
+
+    def _print_softplus(self, expr: sp.Expr, exp: str | None = None) -> str:
+        return self._named(r"\operatorname{softplus}", expr, exp)
+
+    def _print_hardlim(self, expr: sp.Expr, exp: str | None = None) -> str:
+        return self._named(r"\operatorname{hardlim}", expr, exp)
+
+    def _named(self, name: str, expr: sp.Expr, exp: str | None) -> str:
+        args = ", ".join(self._print(arg) for arg in expr.args)
+        head = rf"{name}^{{{exp}}}" if exp else name
+        return rf"{head}\left({args}\right)"
+
+    def number(self, value: float) -> str:
+        """A number rounded to the ``decimals`` setting, trailing zeros kept off."""
+        text = f"{value:.{self._settings['decimals']}f}".rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+
+
+def latex(obj: Any, **settings: Any) -> str:
+    """Print a SymPy expression or a chainrule object as LaTeX."""
+    return ChainruleLatexPrinter(settings).doprint(obj)
+
+
+def document(body: str, *, title: str | None = None) -> str:
+    """A standalone LaTeX document around ``body`` that pdflatex compiles with texlive-latex-base."""
+    heading = f"\\section*{{{title}}}\n" if title else ""
+    return (
+        "\\documentclass[11pt]{article}\n"
+        "\\usepackage[utf8]{inputenc}\n"
+        "\\usepackage{amsmath,amssymb}\n"
+        "\\usepackage[margin=2cm]{geometry}\n"
+        "\\begin{document}\n"
+        f"{heading}{body}\n"
+        "\\end{document}\n"
+    )

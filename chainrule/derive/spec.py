@@ -1,0 +1,231 @@
+"""Model specs: the small strings that name a network, parsed into layer specs with shapes.
+
+Grammar (case-insensitive, no spaces)::
+
+    MODEL   := "perceptron:" N                  Rosenblatt perceptron, N inputs, hardlim output
+             | "linear:" N ["-" M]              one linear layer (a linear neuron when M = 1)
+             | "mlp:" N ("-" N)+                dense layers, e.g. mlp:784-128-10
+             | "lenet5"                          LeNet-5 (LeCun et al., 1998) on a 28×28 image
+             | "cnn:" C "x" H "x" W ("-" LAYER)+
+    LAYER   := "conv" K "x" K "x" F [ "s" S ] [ "p" P ]     F filters of K×K, stride S, padding P
+             | ("maxpool" | "avgpool") K [ "s" S ]          K×K window, stride S (default K)
+             | "flatten"
+             | "dense" N
+
+A dense layer after a conv or pool layer flattens implicitly. Activations, loss and dropout are
+options (flags), not part of the spec. LeNet-5 here reads a 28×28 image padded by 2 (so C1 sees
+32×32), uses tanh and average pooling, and C5 is a 5×5 convolution to 120 maps (= a dense layer
+400 → 120), as in the original paper.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from chainrule.errors import ChainruleError
+
+Shape = tuple[int, ...]
+MAX_SPEC_LENGTH = 500
+MAX_UNITS = 100_000
+
+
+class SpecError(ChainruleError):
+    """A model spec that does not parse or whose shapes do not fit."""
+
+
+@dataclass(frozen=True)
+class Dense:
+    n_in: int
+    n_out: int
+    kind: str = "dense"
+
+
+@dataclass(frozen=True)
+class Conv2d:
+    in_shape: Shape  # (c_in, h, w)
+    filters: int
+    kernel: int
+    stride: int = 1
+    padding: int = 0
+    kind: str = "conv"
+
+    @property
+    def out_shape(self) -> Shape:
+        c, h, w = self.in_shape
+        return (self.filters, _out_size(h, self.kernel, self.stride, self.padding),
+                _out_size(w, self.kernel, self.stride, self.padding))
+
+
+@dataclass(frozen=True)
+class Pool2d:
+    in_shape: Shape  # (c, h, w)
+    size: int
+    stride: int
+    mode: str  # "max" or "avg"
+    kind: str = "pool"
+
+    @property
+    def out_shape(self) -> Shape:
+        c, h, w = self.in_shape
+        return (c, _out_size(h, self.size, self.stride, 0), _out_size(w, self.size, self.stride, 0))
+
+
+@dataclass(frozen=True)
+class Flatten:
+    in_shape: Shape
+    kind: str = "flatten"
+
+    @property
+    def out_shape(self) -> Shape:
+        size = 1
+        for dim in self.in_shape:
+            size *= dim
+        return (size,)
+
+
+Layer = Dense | Conv2d | Pool2d | Flatten
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed model: its family, the input shape, and the layers in order."""
+
+    text: str
+    family: str  # "perceptron", "linear", "mlp", "cnn" or "lenet5"
+    input_shape: Shape
+    layers: tuple[Layer, ...] = field(default_factory=tuple)
+
+    @property
+    def output_shape(self) -> Shape:
+        return output_shape(self.layers[-1]) if self.layers else self.input_shape
+
+    @property
+    def n_inputs(self) -> int:
+        size = 1
+        for dim in self.input_shape:
+            size *= dim
+        return size
+
+    @property
+    def n_outputs(self) -> int:
+        return self.output_shape[0]
+
+
+def output_shape(layer: Layer) -> Shape:
+    """The shape one sample has after ``layer``."""
+    if isinstance(layer, Dense):
+        return (layer.n_out,)
+    return layer.out_shape
+
+
+LENET5 = "cnn:1x28x28-conv5x5x6p2-avgpool2-conv5x5x16-avgpool2-conv5x5x120-dense84-dense10"
+_CONV = re.compile(r"^conv(\d+)x(\d+)x(\d+)(?:s(\d+))?(?:p(\d+))?$")
+_POOL = re.compile(r"^(max|avg)pool(\d+)(?:s(\d+))?$")
+_DENSE = re.compile(r"^dense(\d+)$")
+
+
+def parse_spec(text: str) -> ModelSpec:
+    """Parse a MODEL string, or raise :class:`SpecError` naming the part that is wrong."""
+    if not isinstance(text, str) or len(text) > MAX_SPEC_LENGTH:
+        raise SpecError(f"model spec must be text of at most {MAX_SPEC_LENGTH} characters")
+    spec = text.strip().lower()
+    if spec == "lenet5":
+        parsed = parse_spec(LENET5)
+        return ModelSpec(text.strip(), "lenet5", parsed.input_shape, parsed.layers)
+    family, sep, body = spec.partition(":")
+    parsers = {"perceptron": _parse_perceptron, "linear": _parse_dense_chain,
+               "mlp": _parse_dense_chain, "cnn": _parse_cnn}
+    if not sep or family not in parsers or not body:
+        raise SpecError(f"unknown model spec {text!r}: expected perceptron:N, linear:N, "
+                        "mlp:N-N-..., lenet5 or cnn:CxHxW-LAYER-... (see chainrule summary --help)")
+    input_shape, layers = parsers[family](body, text)
+    return ModelSpec(text.strip(), family, input_shape, tuple(layers))
+
+
+def _parse_perceptron(body: str, text: str) -> tuple[Shape, list[Layer]]:
+    n = _positive(body, text, "input count")
+    return (n,), [Dense(n, 1)]
+
+
+def _parse_dense_chain(body: str, text: str) -> tuple[Shape, list[Layer]]:
+    sizes = [_positive(part, text, "layer size") for part in body.split("-")]
+    if len(sizes) == 1:
+        sizes.append(1)
+    return (sizes[0],), [Dense(a, b) for a, b in zip(sizes, sizes[1:], strict=False)]
+
+
+def _parse_cnn(body: str, text: str) -> tuple[Shape, list[Layer]]:
+    head, *tokens = body.split("-")
+    dims = head.split("x")
+    if len(dims) != 3 or not tokens:
+        raise SpecError(f"cnn spec {text!r} must start with the input CxHxW, e.g. cnn:1x28x28-..."
+                        " and name at least one layer")
+    shape: Shape = tuple(_positive(d, text, "input dimension") for d in dims)
+    input_shape, layers = shape, []
+    for token in tokens:
+        layer = _parse_layer(token, shape, text)
+        layers.extend(layer)
+        shape = output_shape(layer[-1])
+    return input_shape, layers
+
+
+def _parse_layer(token: str, shape: Shape, text: str) -> list[Layer]:
+    if match := _CONV.match(token):
+        kh, kw, filters, stride, pad = (int(g) if g else None for g in match.groups())
+        if kh != kw:
+            raise SpecError(f"{token!r}: only square kernels are supported, got {kh}x{kw}")
+        stride = 1 if stride is None else stride
+        pad = 0 if pad is None else pad
+        return [_checked_conv(token, shape, kh, filters, stride, pad)]  # type: ignore[arg-type]
+    if match := _POOL.match(token):
+        mode, size, stride = match.group(1), int(match.group(2)), match.group(3)
+        return [_checked_pool(token, shape, size, int(stride) if stride else size, mode)]
+    if token == "flatten":
+        return [Flatten(shape)]
+    if match := _DENSE.match(token):
+        n_out = _positive(match.group(1), token, "dense size")
+        prefix: list[Layer] = [Flatten(shape)] if len(shape) > 1 else []
+        return [*prefix, Dense(_size(shape), n_out)]
+    raise SpecError(f"unknown layer {token!r} in {text!r}: expected convKxKxF[sS][pP], "
+                    "maxpoolK, avgpoolK, flatten or denseN")
+
+
+def _checked_conv(token: str, shape: Shape, k: int, filters: int, stride: int, pad: int) -> Conv2d:
+    if len(shape) != 3:
+        raise SpecError(f"{token!r} needs an image input CxHxW, got shape {shape}")
+    if stride == 0 or k == 0 or filters == 0:
+        raise SpecError(f"{token!r}: kernel size, filters and stride must be at least 1")
+    if k > min(shape[1], shape[2]) + 2 * pad:
+        raise SpecError(f"{token!r}: kernel {k}x{k} is larger than its padded input "
+                        f"{shape[1] + 2 * pad}x{shape[2] + 2 * pad}")
+    return Conv2d(shape, filters, k, stride, pad)
+
+
+def _checked_pool(token: str, shape: Shape, size: int, stride: int, mode: str) -> Pool2d:
+    if len(shape) != 3:
+        raise SpecError(f"{token!r} needs an image input CxHxW, got shape {shape}")
+    if size == 0 or stride == 0:
+        raise SpecError(f"{token!r}: pool size and stride must be at least 1")
+    if size > min(shape[1], shape[2]):
+        raise SpecError(f"{token!r}: window {size}x{size} is larger than its input "
+                        f"{shape[1]}x{shape[2]}")
+    return Pool2d(shape, size, stride, mode)
+
+
+def _positive(part: str, text: str, what: str) -> int:
+    if not part.isdigit() or int(part) < 1 or int(part) > MAX_UNITS:
+        raise SpecError(f"bad {what} {part!r} in model spec {text!r}: "
+                        f"expected a whole number from 1 to {MAX_UNITS}")
+    return int(part)
+
+
+def _size(shape: Shape) -> int:
+    size = 1
+    for dim in shape:
+        size *= dim
+    return size
+
+
+def _out_size(n: int, k: int, stride: int, pad: int) -> int:
+    return (n + 2 * pad - k) // stride + 1

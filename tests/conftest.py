@@ -1,0 +1,63 @@
+"""Shared fixtures: a CLI runner that invokes the real app, and a float64 finite-difference helper."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from chainrule.cli.main import app
+
+
+class Cli:
+    """Invoke ``chainrule`` in-process and read its result."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def run(self, args: Sequence[str], *, code: int = 0) -> Any:
+        result = self.runner.invoke(app, list(args))
+        assert result.exit_code == code, (result.exit_code, result.output, result.exception)
+        return result
+
+    def json(self, args: Sequence[str]) -> dict[str, Any]:
+        result = self.run([*args, "--format", "json"])
+        return json.loads(result.stdout)
+
+    def fails(self, args: Sequence[str]) -> str:
+        """Assert bad input: exit 2, one line on stderr, no traceback. Return that line."""
+        result = self.runner.invoke(app, list(args))
+        assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, result.stderr
+        assert "Traceback" not in result.output
+        return lines[0]
+
+
+@pytest.fixture(scope="session")
+def cli() -> Cli:
+    return Cli()
+
+
+def central_difference(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """∂f/∂x by central differences in float64, one coordinate at a time."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        up = f(x)
+        x[idx] = old - h
+        down = f(x)
+        x[idx] = old
+        grad[idx] = (up - down) / (2 * h)
+    return grad
+
+
+def rel_err(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b)) / max(1e-12, float(np.max(np.abs(a) + np.abs(b)))))
