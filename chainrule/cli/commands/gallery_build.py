@@ -1,0 +1,48 @@
+"""``chainrule gallery build``: run every gallery script and collect its .tex, .md and .png outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chainrule.cli.apps import gallery_app
+from chainrule.cli.gallery import GalleryEntry, find_gallery, run_entry
+from chainrule.errors import ChainruleError
+
+
+@gallery_app.command("build")
+def build(
+    out: Path = typer.Option(Path("gallery/out"), "--out", "-o", help="Folder for the outputs.",
+                             file_okay=False),
+    only: list[str] = typer.Option([], "--only", help="Build only these entries, e.g. e07."),
+) -> None:
+    """Regenerate the lecture worked examples (E1–E21) as LaTeX, Markdown and PNG.
+
+    Each entry is a standalone script in gallery/; its outputs go to OUT/<entry>/.
+
+    [bold]Examples[/bold]
+
+      chainrule gallery build
+      chainrule gallery build --out /tmp/handouts --only e07 --only e15
+    """
+    entries = _select(find_gallery(), only)
+    table = Table("entry", "title", "files")
+    for entry in entries:
+        files = run_entry(entry, out / entry.key)
+        table.add_row(entry.key, entry.title, ", ".join(f.name for f in files))
+    Console().print(table)
+
+
+def _select(entries: list[GalleryEntry], only: list[str]) -> list[GalleryEntry]:
+    if not only:
+        return entries
+    wanted = {key.lower() for key in only}
+    chosen = [entry for entry in entries if entry.key in wanted]
+    missing = wanted - {entry.key for entry in chosen}
+    if missing:
+        known = ", ".join(entry.key for entry in entries)
+        raise ChainruleError(f"unknown gallery entry {sorted(missing)[0]!r}: expected one of {known}")
+    return chosen
