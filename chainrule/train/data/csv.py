@@ -1,0 +1,71 @@
+"""CSV data: one sample per row, the last column the label (classification) or target (regression).
+
+A first row that is not all numbers is a header. Labels that are all whole numbers 0..K−1 with
+K ≤ 20 make a classification set; anything else is regression. The rows are split 80/20 with the
+data seed (sets under 10 rows are their own test split).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+
+from chainrule.errors import ChainruleError
+from chainrule.train.data.dataset import Dataset, seeded_split
+
+MAX_CLASSES = 20
+MIN_ROWS_TO_SPLIT = 10
+MAX_BYTES = 512 * 2**20
+
+
+def load_csv(path: str | Path, *, seed: int = 0) -> Dataset:
+    """Read a CSV file into a :class:`Dataset`."""
+    path = Path(path)
+    rows = _numeric_rows(path)
+    table = np.array(rows, dtype=np.float64)  # (n, features + 1)
+    x, target = table[:, :-1].astype(np.float32), table[:, -1]
+    n_classes = _classes(target)
+    y = target.astype(np.int64) if n_classes else target.reshape(-1, 1).astype(np.float32)
+    if len(rows) < MIN_ROWS_TO_SPLIT:
+        return Dataset(path.name, x, y, x.copy(), y.copy(), n_classes)
+    x_tr, y_tr, x_te, y_te = seeded_split(x, y, seed=seed)
+    return Dataset(path.name, x_tr, y_tr, x_te, y_te, n_classes)
+
+
+def _numeric_rows(path: Path) -> list[list[float]]:
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ChainruleError(f"CSV file {str(path)!r} is larger than {MAX_BYTES} bytes")
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ChainruleError(f"cannot read CSV file {str(path)!r}: {exc}") from None
+    raw = [r for r in csv.reader(text.splitlines()) if any(cell.strip() for cell in r)]
+    if raw and not all(_is_number(cell) for cell in raw[0]):
+        raw = raw[1:]  # a header
+    if not raw:
+        raise ChainruleError(f"CSV file {str(path)!r} has no data rows")
+    width = len(raw[0])
+    rows = []
+    for number, row in enumerate(raw, start=1):
+        if len(row) != width or width < 2 or not all(_is_number(cell) for cell in row):
+            raise ChainruleError(f"CSV file {str(path)!r}, data row {number}: expected {max(width, 2)}"
+                                 f" numbers (features, then the label), got {row!r}")
+        rows.append([float(cell) for cell in row])
+    return rows
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        return math.isfinite(float(cell))
+    except ValueError:
+        return False
+
+
+def _classes(target: np.ndarray) -> int | None:
+    whole = np.all(target == np.round(target)) and target.min() >= 0
+    if whole and target.max() < MAX_CLASSES:
+        return max(2, int(target.max()) + 1)
+    return None

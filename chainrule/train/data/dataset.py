@@ -1,0 +1,110 @@
+"""The :class:`Dataset` every loader returns, and the encodings that fit it to a model.
+
+A data set holds a train split and a test split. Classification labels are whole numbers
+0..K−1 (one-hot encoded on demand, as in Goodfellow et al., *Deep Learning*, §6.2.2.3);
+regression targets are float rows. Images are stored as (n, channels, height, width) with pixels
+scaled to [0, 1] (LeCun et al., 1998, normalise their inputs likewise).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from chainrule.errors import ChainruleError
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A named data set with its train and test splits.
+
+    ``y_*`` are integer labels, shape (n,), when ``n_classes`` is set (classification), and float
+    targets, shape (n, k), when it is ``None`` (regression).
+    """
+
+    name: str
+    x_train: np.ndarray  # (n_train, *input_shape) float32
+    y_train: np.ndarray  # (n_train,) int64 labels or (n_train, k) float targets
+    x_test: np.ndarray  # (n_test, *input_shape)
+    y_test: np.ndarray
+    n_classes: int | None  # None = regression
+
+    @property
+    def task(self) -> str:
+        return "regression" if self.n_classes is None else "classification"
+
+    @property
+    def input_shape(self) -> Shape:
+        return tuple(int(d) for d in self.x_train.shape[1:])
+
+    @property
+    def n_features(self) -> int:
+        return int(np.prod(self.input_shape))
+
+    @property
+    def n_targets(self) -> int:
+        """Outputs a model needs for a one-output-per-class (or per-target) head."""
+        if self.n_classes is None:
+            return int(self.y_train.shape[1])
+        return self.n_classes
+
+    def limited(self, n: int | None) -> Dataset:
+        """The same data set with only its first ``n`` training samples (``None`` = all)."""
+        if n is None:
+            return self
+        if n < 1:
+            raise ChainruleError(f"--limit must be at least 1, got {n}")
+        return replace(self, x_train=self.x_train[:n], y_train=self.y_train[:n])
+
+
+def one_hot(labels: np.ndarray, n_classes: int, *, dtype: type = np.float32) -> np.ndarray:
+    """Rows e_k for labels k: (n,) ints → (n, n_classes); label 2 of 10 → [0,0,1,0,…,0]."""
+    labels = np.asarray(labels, dtype=np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ChainruleError(f"labels must lie in 0..{n_classes - 1}, "
+                             f"got {labels.min()}..{labels.max()}")
+    encoded = np.zeros((labels.shape[0], n_classes), dtype=dtype)  # (n, n_classes)
+    encoded[np.arange(labels.shape[0]), labels] = 1
+    return encoded
+
+
+def fit_inputs(x: np.ndarray, input_shape: Shape, *, model: str, data: str,
+               dtype: type = np.float32) -> np.ndarray:
+    """Reshape samples to the model's input shape, or say why they do not fit."""
+    per_sample = int(np.prod(x.shape[1:]))
+    wanted = int(np.prod(input_shape))
+    if per_sample != wanted:
+        raise ChainruleError(
+            f"data {data!r} has {per_sample} inputs per sample (shape {tuple(x.shape[1:])}), "
+            f"but model {model!r} expects {wanted} (shape {tuple(input_shape)})")
+    return np.ascontiguousarray(x.reshape((x.shape[0], *input_shape)), dtype=dtype)
+
+
+def fit_targets(dataset: Dataset, y: np.ndarray, n_out: int, *, model: str,
+                dtype: type = np.float32) -> np.ndarray:
+    """Targets as the network wants them, (n, n_out): one-hot per class, a 0/1 column, or floats."""
+    if dataset.n_classes is None:
+        if y.shape[1] != n_out:
+            raise ChainruleError(f"data {dataset.name!r} has {y.shape[1]} targets per sample, "
+                                 f"but model {model!r} has {n_out} outputs")
+        return np.ascontiguousarray(y, dtype=dtype)
+    if n_out == 1 and dataset.n_classes == 2:
+        return y.reshape(-1, 1).astype(dtype)  # (n, 1): the probability of class 1
+    if n_out != dataset.n_classes:
+        raise ChainruleError(
+            f"data {dataset.name!r} has {dataset.n_classes} classes, but model {model!r} has "
+            f"{n_out} outputs: expected {dataset.n_classes} outputs"
+            + (" (or 1 for two classes)" if dataset.n_classes == 2 else ""))
+    return one_hot(y, n_out, dtype=dtype)
+
+
+def seeded_split(x: np.ndarray, y: np.ndarray, *, seed: int, test_fraction: float = 0.2
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle with ``seed`` and hold out ``test_fraction`` of the samples as the test split."""
+    order = np.random.default_rng(seed).permutation(x.shape[0])
+    n_test = max(1, int(round(x.shape[0] * test_fraction)))
+    test, train = order[:n_test], order[n_test:]
+    return x[train], y[train], x[test], y[test]

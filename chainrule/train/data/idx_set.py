@@ -1,0 +1,42 @@
+"""An image classification set from four IDX files: the given train/test split, pixels / 255.
+
+Images come out as (n, 1, height, width) float32 in [0, 1], labels as int64 0..K−1, as LeCun et
+al. (1998) and Xiao et al. (2017) ship them. Shapes and counts are checked against each other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.train.data.dataset import Dataset
+from chainrule.train.data.discovery import IdxFiles
+from chainrule.train.data.idx import IdxError, read_idx
+
+
+def load_idx_set(files: IdxFiles, *, name: str) -> Dataset:
+    """Read and check the four files, and normalise the pixels."""
+    x_train = _images(str(files.train_images), read_idx(files.train_images))
+    x_test = _images(str(files.test_images), read_idx(files.test_images))
+    y_train = _labels(str(files.train_labels), read_idx(files.train_labels), len(x_train))
+    y_test = _labels(str(files.test_labels), read_idx(files.test_labels), len(x_test))
+    if x_train.shape[1:] != x_test.shape[1:]:
+        raise IdxError(f"{name}: train images are {x_train.shape[2:]} but test images are "
+                       f"{x_test.shape[2:]}")
+    n_classes = int(max(y_train.max(initial=0), y_test.max(initial=0))) + 1
+    return Dataset(name, x_train, y_train, x_test, y_test, max(2, n_classes))
+
+
+def _images(source: str, raw: np.ndarray) -> np.ndarray:
+    if raw.ndim != 3 or raw.dtype != np.uint8:
+        raise IdxError(f"{source} should hold uint8 images (n, height, width), got {raw.dtype} "
+                       f"with shape {raw.shape}")
+    return (raw.astype(np.float32) / np.float32(255))[:, None, :, :]  # (n, 1, h, w) in [0, 1]
+
+
+def _labels(source: str, raw: np.ndarray, n_images: int) -> np.ndarray:
+    if raw.ndim != 1 or raw.dtype != np.uint8:
+        raise IdxError(f"{source} should hold uint8 labels (n,), got {raw.dtype} with shape "
+                       f"{raw.shape}")
+    if raw.shape[0] != n_images:
+        raise IdxError(f"{source} has {raw.shape[0]} labels for {n_images} images")
+    return raw.astype(np.int64)
