@@ -1,0 +1,302 @@
+"""One neuron, forward and backward: z = Σ wᵢxᵢ + b, a = g(z), L = loss(a, t).
+
+The gradient is derived factor by factor, each factor a :class:`Step` citing its rule:
+∂L/∂a (``sympy.diff`` of the loss), ∂a/∂z (``sympy.diff`` of the activation, a named identity),
+δ = ∂L/∂z (their product, simplified by :func:`output_delta`: σ with BCE gives a − t), then
+∂z/∂wᵢ = xᵢ, ∂z/∂b = 1, ∂z/∂xᵢ = wᵢ (``sympy.diff`` of the weighted sum) and the chain rule.
+Over a batch the loss is the mean over the samples, so half-MSE gives C = 1/(2n)·Σ(t − a)².
+With ``softmax_ce`` the unit is a softmax layer of K neurons (w is K × n) and δ = s − t.
+
+Follows Nielsen, *Neural Networks and Deep Learning* (2015), ch. 1–3, and Goodfellow, Bengio &
+Courville, *Deep Learning* (2016), §6.5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from chainrule.derive.activations import A, Z, get_activation
+from chainrule.derive.derivation import Step
+from chainrule.derive.functions import elementary
+from chainrule.derive.losses import T, get_loss
+from chainrule.derive.output_delta import S, output_delta
+from chainrule.derive.values import Value
+from chainrule.errors import ChainruleError
+
+LOSS_RULES = {"mse": "power", "half_mse": "power", "bce": "log", "none": "identity",
+              "softmax_ce": "softmax_ce"}
+_I, _J = sp.Idx("i"), sp.Idx("j")
+_N = sp.Symbol("n", integer=True, positive=True)
+W_VEC, X_VEC = sp.IndexedBase("w", real=True), sp.IndexedBase("x", real=True)
+B = sp.Symbol("b", real=True)
+L_SYM = sp.Symbol("L", real=True)
+DELTA = sp.Symbol("delta", real=True)
+WEIGHTED_SUM = sp.Sum(W_VEC[_I] * X_VEC[_I], (_I, 1, _N)) + B  # z = Σ wᵢxᵢ + b
+
+
+@dataclass(frozen=True)
+class NeuronData:
+    """Numbers for a neuron: x is (samples, inputs), w is (outputs, inputs), t is (samples, outputs)."""
+
+    x: np.ndarray
+    w: np.ndarray
+    b: np.ndarray  # (outputs,)
+    t: np.ndarray
+    batch: bool  # x was given as several samples
+
+
+@dataclass(frozen=True)
+class NeuronReport:
+    """The derivation (``steps``) and, when numbers were given, ``forward`` and ``gradients``."""
+
+    activation: str
+    loss: str
+    steps: tuple[Step, ...]
+    forward: dict[str, float | list] = field(default_factory=dict)
+    gradients: dict[str, float | list] = field(default_factory=dict)
+    data: NeuronData | None = None
+
+
+@dataclass(frozen=True)
+class NeuronFactors:
+    """The derived per-unit expressions, in z, a (= g(z)) and t (s for softmax)."""
+
+    g: sp.Expr  # a = g(z)
+    loss: sp.Expr  # L(a, t)
+    dl_da: sp.Expr  # ∂L/∂a
+    da_dz: sp.Expr  # ∂a/∂z
+    delta: sp.Expr  # ∂L/∂z, simplified
+
+
+@lru_cache(maxsize=64)
+def neuron_factors(activation: str, loss: str) -> NeuronFactors:
+    """Derive the factors of ∂L/∂z for one unit by SymPy differentiation."""
+    act, loss_def = get_activation(activation), get_loss(loss)
+    if loss_def.name == "softmax_ce":
+        loss_expr = -T * sp.log(S)  # one class's term of −Σ tᵢ ln sᵢ
+        return NeuronFactors(S, loss_expr, sp.diff(loss_expr, S), sp.Integer(1),
+                             output_delta(activation, loss_def.name))
+    loss_expr = loss_def.scalar
+    return NeuronFactors(act.expr, loss_expr, loss_def.derivative(), act.derivative(),
+                         output_delta(activation, loss_def.name))
+
+
+def derive_neuron(activation: str, loss: str, values: dict[str, Value] | None = None) -> NeuronReport:
+    """The neuron's derivation, and its numbers at ``values`` (x, w, b, t) when given."""
+    act, loss_def = get_activation(activation), get_loss(loss)
+    factors = neuron_factors(act.name, loss_def.name)
+    if values is None:
+        return NeuronReport(act.name, loss_def.name, symbolic_steps(act.name, loss_def.name))
+    data = neuron_data(values, loss=loss_def.name)
+    forward, gradients, deltas = evaluate(factors, data, activation=act.name, loss=loss_def.name)
+    steps = symbolic_steps(act.name, loss_def.name, forward=forward, gradients=gradients,
+                           deltas=deltas)
+    return NeuronReport(act.name, loss_def.name, steps, forward, gradients, data)
+
+
+def symbolic_steps(activation: str, loss: str, *, forward: dict | None = None,
+                   gradients: dict | None = None, deltas: np.ndarray | None = None) -> tuple[Step, ...]:
+    """∂L/∂a, ∂a/∂z, δ, ∂z/∂w, ∂z/∂b, ∂z/∂x, then the three chain-rule products."""
+    act = get_activation(activation)
+    f = neuron_factors(activation, loss)
+    softmax = loss == "softmax_ce"
+    out = S if softmax else A
+    single = forward is not None and not isinstance(forward.get("L_samples"), list)
+    pick = (lambda key: _scalar(forward[key])) if single and forward else (lambda key: None)
+    d_rule = _delta_rule(activation, loss, f.delta)
+    steps = [
+        Step(LOSS_RULES[loss], sp.Derivative(f.loss, out), f.dl_da,
+             f"differentiate the {loss} loss with respect to the output {out}",
+             value=pick("dL_da")),
+        Step("softmax_ce" if softmax else act.rule, sp.Derivative(f.g, Z if not softmax else S),
+             f.da_dz, "softmax is part of the loss; its Jacobian enters δ" if softmax
+             else f"the derivative of {activation} (named identity)", value=pick("da_dz")),
+        Step(d_rule, sp.Mul(sp.Derivative(L_SYM, out), sp.Derivative(out, Z), evaluate=False),
+             f.delta, "δ = ∂L/∂z: chain rule through the activation, simplified",
+             value=float(deltas[0, 0]) if single and deltas is not None and deltas.size == 1
+             else None),
+    ]
+    steps += _weighted_sum_steps()
+    steps += _chain_steps(gradients, batch=forward is not None and not single)
+    return tuple(steps)
+
+
+def _delta_rule(activation: str, loss: str, delta: sp.Expr) -> str:
+    if loss == "softmax_ce":
+        return "softmax_ce"
+    if activation == "sigmoid" and loss == "bce":
+        return "sigmoid_bce"
+    return "chain"
+
+
+def _weighted_sum_steps() -> list[Step]:
+    steps = []
+    for wrt, what in ((W_VEC[_J], "weight"), (B, "bias"), (X_VEC[_J], "input")):
+        derivative = sp.diff(WEIGHTED_SUM, wrt).doit()
+        if isinstance(derivative, sp.Piecewise):  # the branch with j inside 1..n
+            derivative = derivative.args[0].expr
+        steps.append(Step("sum", sp.Derivative(WEIGHTED_SUM, wrt), derivative,
+                          f"the weighted sum is linear in each {what}"))
+    return steps
+
+
+def _chain_steps(gradients: dict | None, *, batch: bool) -> list[Step]:
+    mean = " averaged over the batch" if batch else ""
+    pairs = ((W_VEC[_J], DELTA * X_VEC[_J], "w"), (B, DELTA, "b"), (X_VEC[_J], DELTA * W_VEC[_J], "x"))
+    steps = []
+    for wrt, after, key in pairs:
+        value = gradients.get(key) if gradients else None
+        numeric = None if value is None else f"∂L/∂{key} = {_show(value)}"
+        steps.append(Step("chain", sp.Mul(sp.Derivative(L_SYM, Z), sp.Derivative(Z, wrt),
+                                          evaluate=False), after,
+                          f"chain rule: ∂L/∂{key} = δ · ∂z/∂{key}{mean}", numeric=numeric,
+                          value=value if isinstance(value, float) else None))
+    return steps
+
+
+def evaluate(factors: NeuronFactors, data: NeuronData, *, activation: str,
+             loss: str) -> tuple[dict, dict, np.ndarray]:
+    """Forward and backward with the derived factors, as NumPy arrays over the batch."""
+    z = data.x @ data.w.T + data.b  # (samples, outputs)
+    if loss == "softmax_ce":
+        a = _softmax(z)
+        per_sample = _numeric(factors.loss, {S: a, T: data.t}).sum(axis=1)  # (samples,)
+        dl_da = da_dz = None
+        delta = _numeric(factors.delta, {S: a, T: data.t})
+    else:
+        a = _numeric(factors.g, {Z: z})
+        per_sample = _numeric(factors.loss, {A: a, T: data.t}).sum(axis=1)
+        dl_da = _numeric(factors.dl_da, {A: a, T: data.t})
+        da_dz = _numeric(factors.da_dz, {Z: z, A: a})
+        delta = _numeric(factors.delta, {Z: z, A: a, T: data.t})  # (samples, outputs)
+    samples = data.x.shape[0]
+    grad_w = delta.T @ data.x / samples  # (outputs, inputs): mean over the batch
+    grad_b = delta.mean(axis=0)  # (outputs,)
+    grad_x = delta @ data.w  # (samples, inputs): per sample, not averaged over the batch
+    _check_finite(per_sample, grad_w)
+    forward = {"z": _shape(z, data), "a": _shape(a, data), "L": float(per_sample.mean())}
+    if data.batch:
+        forward["L_samples"] = per_sample.tolist()
+    else:
+        forward.update({"dL_da": _shape(dl_da, data), "da_dz": _shape(da_dz, data)})
+    gradients = {"w": _weights(grad_w), "b": _scalar_or_list(grad_b),
+                 "x": (grad_x / samples).tolist() if data.batch else grad_x[0].tolist()}
+    return forward, gradients, delta
+
+
+def neuron_loss(activation: str, loss: str, values: dict[str, Value]) -> float:
+    """The loss alone at ``values`` (for finite-difference checks)."""
+    data = neuron_data(values, loss=get_loss(loss).name)
+    factors = neuron_factors(get_activation(activation).name, get_loss(loss).name)
+    forward, _, _ = evaluate(factors, data, activation=activation, loss=get_loss(loss).name)
+    return float(forward["L"])
+
+
+def neuron_data(values: dict[str, Value], *, loss: str) -> NeuronData:
+    """Check and shape x, w, b, t: one sample or a batch, one output (or K for softmax_ce)."""
+    needed = ["x", "w", "b"] + ([] if loss == "none" else ["t"])
+    missing = [name for name in needed if name not in values]
+    if missing:
+        raise ChainruleError(f"missing values for {', '.join(missing)}: expected --at "
+                             f"\"{','.join(f'{n}=…' for n in needed)}\"")
+    extra = sorted(set(values) - {"x", "w", "b", "t"})
+    if extra:
+        raise ChainruleError(f"unknown values {', '.join(extra)}: expected x, w, b and t")
+    w = _weights_matrix(values["w"], softmax=loss == "softmax_ce")
+    x, batch = _inputs(values["x"], w.shape[1])
+    b = np.atleast_1d(np.asarray(values["b"], dtype=np.float64))
+    if b.ndim != 1 or b.size != w.shape[0]:
+        raise ChainruleError(f"b has {b.size} values but there are {w.shape[0]} outputs: "
+                             "expected one bias per output")
+    t = _targets(values.get("t", 0.0), x.shape[0], w.shape[0])
+    return NeuronData(x, w, b, t, batch)
+
+
+def _weights_matrix(value: Value, *, softmax: bool) -> np.ndarray:
+    w = np.asarray(value, dtype=np.float64)
+    if softmax:
+        if w.ndim != 2 or w.shape[0] < 2:
+            raise ChainruleError(f"softmax_ce needs w as a K×n matrix with K ≥ 2 classes, "
+                                 f"got shape {w.shape}")
+        return w
+    if w.ndim > 1:
+        raise ChainruleError(f"w must be a number or a vector for one neuron, got shape {w.shape}")
+    return np.atleast_1d(w)[None, :]  # (1, inputs)
+
+
+def _inputs(value: Value, n_inputs: int) -> tuple[np.ndarray, bool]:
+    x = np.asarray(value, dtype=np.float64)
+    if x.ndim == 2:
+        if x.shape[1] != n_inputs:
+            raise ChainruleError(f"x has rows of {x.shape[1]} values but w has {n_inputs}: "
+                                 "expected the same length")
+        return x, True
+    x = np.atleast_1d(x)
+    if x.size == n_inputs:
+        return x[None, :], False
+    if n_inputs == 1:  # one input per sample: x lists the samples
+        return x[:, None], True
+    raise ChainruleError(f"x has {x.size} values but w has {n_inputs}: expected the same length")
+
+
+def _targets(value: Value, samples: int, outputs: int) -> np.ndarray:
+    t = np.asarray(value, dtype=np.float64)
+    shaped = t.reshape(samples, outputs) if t.size == samples * outputs else None
+    if shaped is None or (t.ndim == 2 and t.shape != (samples, outputs)):
+        raise ChainruleError(f"t has {t.size} values but there are {samples} samples × "
+                             f"{outputs} outputs: expected {samples * outputs}")
+    return shaped
+
+
+@lru_cache(maxsize=256)
+def _compiled(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):  # noqa: ANN202
+    return sp.lambdify(symbols, elementary(expr), modules="numpy")
+
+
+def _numeric(expr: sp.Expr, values: dict[sp.Symbol, np.ndarray]) -> np.ndarray:
+    symbols = tuple(values)
+    shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
+    with np.errstate(all="ignore"):
+        result = _compiled(expr, symbols)(*values.values())
+    return np.broadcast_to(np.asarray(result, dtype=np.float64), shape)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    shifted = np.exp(z - z.max(axis=1, keepdims=True))  # (samples, outputs)
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _check_finite(*arrays: np.ndarray) -> None:
+    if not all(np.all(np.isfinite(a)) for a in arrays):
+        raise ChainruleError("the loss or its gradient is not finite at these values "
+                             "(for bce, a must stay strictly between 0 and 1)")
+
+
+def _shape(values: np.ndarray | None, data: NeuronData) -> float | list | None:
+    if values is None:
+        return None
+    if data.batch:
+        return values[:, 0].tolist() if values.shape[1] == 1 else values.tolist()
+    return float(values[0, 0]) if values.shape[1] == 1 else values[0].tolist()
+
+
+def _weights(grad_w: np.ndarray) -> list:
+    return grad_w[0].tolist() if grad_w.shape[0] == 1 else grad_w.tolist()
+
+
+def _scalar_or_list(values: np.ndarray) -> float | list:
+    return float(values[0]) if values.size == 1 else values.tolist()
+
+
+def _scalar(value: object) -> float | None:
+    return float(value) if isinstance(value, float | int | np.floating) else None
+
+
+def _show(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return f"{float(value):.4g}"
