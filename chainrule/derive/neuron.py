@@ -253,7 +253,7 @@ def _targets(value: Value, samples: int, outputs: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=256)
-def _compiled(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):  # noqa: ANN202
+def _compiled(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]):
     return sp.lambdify(symbols, elementary(expr), modules="numpy")
 
 
