@@ -1,0 +1,39 @@
+"""The CPU backend: Numba ``njit`` kernels, BLAS for dense products, direct loops for conv/pool.
+
+Generated modules (printed from :mod:`chainrule.derive`) are built on first use and memoised per
+process; the structural templates are ordinary modules compiled with ``cache=True``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from types import ModuleType
+
+from chainrule.kernels.cpu import conv, dense, elementwise, pool
+from chainrule.kernels.cpu.activation import activation_module
+from chainrule.kernels.cpu.output import output_module, softmax_ce_module
+
+
+class CpuBackend:
+    """Kernels for ``--device cpu``."""
+
+    name = "cpu"
+    dense: ModuleType = dense
+    conv: ModuleType = conv
+    pool: ModuleType = pool
+    elementwise: ModuleType = elementwise
+
+    @staticmethod
+    @cache
+    def activation(name: str) -> ModuleType:
+        return activation_module(name)
+
+    @staticmethod
+    @cache
+    def output(activation: str, loss: str) -> ModuleType:
+        return output_module(activation, loss)
+
+    @staticmethod
+    @cache
+    def softmax_ce() -> ModuleType:
+        return softmax_ce_module()

@@ -1,0 +1,60 @@
+"""Generated activation kernels: bias + activation + derivative fused in one pass.
+
+g(z) is printed from ``get_activation(name).expr`` and g'(z) from ``Activation.derivative()``
+(``sympy.diff``) with g(z) replaced by a wherever the named identity allows (σ' = a(1−a),
+tanh' = 1 − a²), so the fused pass reuses the value it just computed. The forward pass stores
+d = g'(z), which BP2 (Nielsen, *NNDL*, ch. 2: δˡ = ((wˡ⁺¹)ᵀδˡ⁺¹) ⊙ g'(zˡ)) multiplies later.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from chainrule.derive.activations import A, Z, get_activation
+from chainrule.kernels.cache import load_source
+from chainrule.kernels.cpu.header import module_header
+from chainrule.kernels.printer import print_function
+
+_FUSED = '''
+@njit(cache=True)
+def bias_act(z, b, a, d):
+    # Fused forward pass. z, a, d: (batch, channels, positions); b: (channels,)
+    # a = g(z + b) (layer forward), d = g'(z + b) (kept for BP2: delta = (W^T delta_next) * d)
+    for n in range(z.shape[0]):
+        for c in range(z.shape[1]):
+            bc = b[c]
+            for s in range(z.shape[2]):
+                zz = z[n, c, s] + bc
+                aa = g(zz)
+                a[n, c, s] = aa
+                d[n, c, s] = g_prime(zz, aa)
+
+
+@njit(cache=True)
+def bias_act_infer(z, b, a):
+    # Inference: a = g(z + b) only. z, a: (batch, channels, positions); b: (channels,)
+    for n in range(z.shape[0]):
+        for c in range(z.shape[1]):
+            bc = b[c]
+            for s in range(z.shape[2]):
+                a[n, c, s] = g(z[n, c, s] + bc)
+'''
+
+
+def activation_source(name: str) -> str:
+    """The generated module for activation ``name``."""
+    act = get_activation(name)
+    derivative = act.derivative()
+    from_output = derivative.subs(act.expr, A)
+    return (module_header(f"Activation kernels for {act.name}: {act.description}.")
+            + print_function("g", [Z], act.expr,
+                             comment=f"g(z) = {act.expr}  (derive/activations.py: {act.name})")
+            + "\n\n"
+            + print_function("g_prime", [Z, A], from_output,
+                             comment=f"g'(z) = d/dz {act.expr} = {derivative}  (sympy.diff, "
+                                     f"rule {act.rule!r})\nwith a = g(z): {from_output}")
+            + "\n" + _FUSED)
+
+
+def activation_module(name: str) -> ModuleType:
+    return load_source(f"act_{get_activation(name).name}", activation_source(name))

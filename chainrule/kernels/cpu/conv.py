@@ -1,0 +1,89 @@
+"""Convolution (cross-correlation) kernels as tuned direct loops: the structural template.
+
+The layer z[f,i,j] = Σ_c Σ_m Σ_n w[f,c,m,n] · x[c, i·s+m, j·s+n] + b[f] is differentiated in index
+form in derive/layers/conv.py; KroneckerDelta simplification gives two correlations:
+∂L/∂w[f,c,m,n] = Σ_i Σ_j δ[f,i,j] · x[c, i·s+m, j·s+n]  (the input correlated with δ), and
+∂L/∂x = full convolution of δ with the flipped kernel (scattered here as x[c, i·s+m, j·s+n] += w·δ).
+Layout (batch, channels, rows, cols); the innermost loop runs along a row so it vectorises.
+The input pass is parallel over samples and the weight pass over (filter, channel) pairs, each sum
+in a fixed order, so results are bit-identical from run to run (LeCun et al., 1998; CS231n notes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, parallel=True)
+def forward(xp, w, stride, out):
+    # xp: (batch, c_in, Hp, Wp) padded input; w: (f, c_in, k, k); out: (batch, f, Ho, Wo), no bias
+    batch, c_in = xp.shape[0], xp.shape[1]
+    filters, k = w.shape[0], w.shape[2]
+    rows, cols = out.shape[2], out.shape[3]
+    for n in prange(batch):
+        for f in range(filters):
+            acc = np.zeros((rows, cols), dtype=out.dtype)
+            for c in range(c_in):
+                for m in range(k):
+                    for q in range(k):
+                        wv = w[f, c, m, q]
+                        for i in range(rows):
+                            src = xp[n, c, i * stride + m]
+                            for j in range(cols):
+                                acc[i, j] += wv * src[j * stride + q]
+            out[n, f] = acc
+
+
+@njit(cache=True, parallel=True)
+def weight_grad(xp, delta, stride, dw):
+    # dL/dw[f,c,m,q] = sum_n sum_i sum_j delta[n,f,i,j] * xp[n,c,i*s+m,j*s+q]
+    # xp: (batch, c_in, Hp, Wp); delta: (batch, f, Ho, Wo); dw: (f, c_in, k, k)
+    batch, c_in = xp.shape[0], xp.shape[1]
+    filters, k = dw.shape[0], dw.shape[2]
+    rows, cols = delta.shape[2], delta.shape[3]
+    for pair in prange(filters * c_in):  # one (filter, channel) pair per task: a fixed-order sum
+        f, c = pair // c_in, pair % c_in
+        for m in range(k):
+            for q in range(k):
+                acc = 0.0
+                for n in range(batch):
+                    for i in range(rows):
+                        src = xp[n, c, i * stride + m]
+                        for j in range(cols):
+                            acc += delta[n, f, i, j] * src[j * stride + q]
+                dw[f, c, m, q] = acc
+
+
+@njit(cache=True, parallel=True)
+def input_grad(delta, w, stride, dxp):
+    # dL/dx = full convolution of delta with the flipped kernel, as a scatter:
+    # dxp[n,c,i*s+m,j*s+q] += w[f,c,m,q] * delta[n,f,i,j].  dxp: (batch, c_in, Hp, Wp), zeroed here
+    batch, filters = delta.shape[0], delta.shape[1]
+    c_in, k = w.shape[1], w.shape[2]
+    rows, cols = delta.shape[2], delta.shape[3]
+    for n in prange(batch):  # samples are independent: no two threads write the same element
+        dxp[n] = 0.0
+        for c in range(c_in):
+            for f in range(filters):
+                for m in range(k):
+                    for q in range(k):
+                        wv = w[f, c, m, q]
+                        for i in range(rows):
+                            dst = dxp[n, c, i * stride + m]
+                            for j in range(cols):
+                                dst[j * stride + q] += wv * delta[n, f, i, j]
+
+
+def pad(x: np.ndarray, padding: int) -> np.ndarray:
+    """Zero padding on the two spatial axes. x (batch, c, H, W) -> (batch, c, H+2p, W+2p)."""
+    if padding == 0:
+        return np.ascontiguousarray(x)
+    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+
+
+def unpad(x: np.ndarray, padding: int) -> np.ndarray:
+    """The inverse of :func:`pad` for gradients: drop the border."""
+    if padding == 0:
+        return x
+    return np.ascontiguousarray(x[:, :, padding:-padding, padding:-padding])

@@ -1,0 +1,124 @@
+"""Generated output-layer kernels: bias + activation + loss + δ (BP1) fused in one pass.
+
+δ = ∂L/∂z comes from :func:`chainrule.derive.output_delta.output_delta` (``sympy.diff`` of the loss
+through the activation, e.g. σ + BCE → a − t, softmax + CE → s − t; Bishop, *PRML*, §4.3) and the
+loss from ``get_loss(name).scalar``; both are printed, never typed. The factor that turns the sum
+over output units into the loss's vector form (1/N for ``mse`` and ``bce``, 1 for ``half_mse``) is
+read off ``Loss.vector`` by evaluating it on N units, and the batch mean divides by the batch size.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import sympy as sp
+
+from chainrule.derive.activations import A, Z, get_activation
+from chainrule.derive.losses import S_VEC, T_VEC, I, N, T, get_loss
+from chainrule.derive.output_delta import S, output_delta
+from chainrule.errors import ChainruleError
+from chainrule.kernels.cache import load_source
+from chainrule.kernels.cpu.header import module_header
+from chainrule.kernels.printer import print_function
+
+_FUSED = '''
+@njit(cache=True)
+def output_layer(z, b, t, a, delta, scale):
+    # BP1 fused. z, t, a, delta: (batch, n_out); b: (n_out,); scale = (vector-form factor) / batch
+    # a = g(z + b); delta = scale * dL/dz; returns the batch-mean loss
+    total = 0.0
+    for n in range(z.shape[0]):
+        for k in range(z.shape[1]):
+            zz = z[n, k] + b[k]
+            aa = g(zz)
+            a[n, k] = aa
+            delta[n, k] = scale * output_delta(zz, aa, t[n, k])
+            total += unit_loss(aa, t[n, k])
+    return total * scale
+'''
+
+_SOFTMAX = '''
+@njit(cache=True)
+def softmax(z, b, s):
+    # Inference: s = softmax(z + b) per row, shifted by the row maximum. z, s: (batch, n_out)
+    for n in range(z.shape[0]):
+        top = -np.inf
+        for k in range(z.shape[1]):
+            top = max(top, z[n, k] + b[k])
+        total = 0.0
+        for k in range(z.shape[1]):
+            total += math.exp(z[n, k] + b[k] - top)
+        for k in range(z.shape[1]):
+            s[n, k] = math.exp(z[n, k] + b[k] - top) / total
+
+
+@njit(cache=True)
+def softmax_ce_layer(z, b, t, s, delta, scale):
+    # Softmax + cross-entropy + BP1 fused. z, t, s, delta: (batch, n_out); scale = 1 / batch
+    # L = -sum_k t_k ln s_k with ln s_k = z_k - max - ln(sum exp) (no log of a rounded zero)
+    loss = 0.0
+    for n in range(z.shape[0]):
+        top = -np.inf
+        for k in range(z.shape[1]):
+            top = max(top, z[n, k] + b[k])
+        total = 0.0
+        for k in range(z.shape[1]):
+            total += math.exp(z[n, k] + b[k] - top)
+        log_total = math.log(total)
+        for k in range(z.shape[1]):
+            shifted = z[n, k] + b[k] - top
+            sk = math.exp(shifted) / total
+            s[n, k] = sk
+            loss -= t[n, k] * (shifted - log_total)
+            delta[n, k] = scale * softmax_ce_delta(sk, t[n, k])
+    return loss * scale
+'''
+
+
+def loss_factor(loss: str, n_out: int) -> float:
+    """The factor c with L_vector = c · Σ_units L_scalar, read off the loss's vector form."""
+    loss_def = get_loss(loss)
+    if loss_def.scalar is None:
+        raise ChainruleError(f"loss {loss!r} has no per-unit form")
+    unit = sp.Symbol("i", integer=True)  # a plain index: Idx bounds do not survive subs(N, n)
+    vector = loss_def.vector.xreplace({I: unit}).subs(N, n_out).doit()
+    units = sum(loss_def.scalar.subs({A: S_VEC[i], T: T_VEC[i]}) for i in range(n_out))
+    factor = sp.simplify(vector / units)
+    if not factor.is_number:
+        raise AssertionError(f"loss {loss!r}: vector form is not a multiple of the unit sum")
+    return float(factor)
+
+
+def output_source(activation: str, loss: str) -> str:
+    """The generated output-layer module for an activation and a per-unit loss."""
+    act, loss_def = get_activation(activation), get_loss(loss)
+    if loss_def.scalar is None or loss_def.name == "none":
+        raise ChainruleError(f"loss {loss!r} cannot train an output layer: expected mse, "
+                             "half_mse or bce (or softmax_ce with a softmax output)")
+    delta = output_delta(act.name, loss_def.name)
+    return (module_header(f"Output layer: {act.name} activation with {loss_def.name} loss.")
+            + print_function("g", [Z], act.expr, comment=f"g(z) = {act.expr}") + "\n\n"
+            + print_function("output_delta", [Z, A, T], delta,
+                             comment=f"BP1: dL/dz = {delta}  (derive/output_delta.py)") + "\n\n"
+            + print_function("unit_loss", [A, T], loss_def.scalar,
+                             comment=f"L(a, t) = {loss_def.scalar}  (derive/losses.py)")
+            + "\n" + _FUSED)
+
+
+def softmax_ce_source() -> str:
+    """The generated softmax + cross-entropy module; δ = s − t is printed from output_delta."""
+    delta = output_delta("linear", "softmax_ce")
+    return (module_header("Output layer: softmax with cross-entropy.")
+            + print_function("softmax_ce_delta", [S, T], delta,
+                             comment=f"BP1: dL/dz_k = {delta}  (derive/output_delta.py: "
+                                     "softmax_ce_delta)")
+            + "\n" + _SOFTMAX)
+
+
+def output_module(activation: str, loss: str) -> ModuleType:
+    name = f"out_{get_activation(activation).name}_{get_loss(loss).name}"
+    return load_source(name, output_source(activation, loss))
+
+
+def softmax_ce_module() -> ModuleType:
+    return load_source("softmax_ce", softmax_ce_source())

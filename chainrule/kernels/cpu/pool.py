@@ -1,0 +1,73 @@
+"""Pooling kernels (direct loops, parallel over samples): the structural template.
+
+Max pooling routes the gradient to the arg-max of each window (∂ max / ∂ x_i = 1 for the winner,
+0 elsewhere); average pooling spreads it as 1/k² over the window. Both follow from differentiating
+the pool's index form in derive/layers/pool.py (CS231n notes, "Pooling layer"; Goodfellow et al.,
+*Deep Learning*, §9.3). Ties go to the first maximum in row-major order.
+"""
+
+from __future__ import annotations
+
+from numba import njit, prange
+
+
+@njit(cache=True, parallel=True)
+def max_forward(x, size, stride, out, arg):
+    # x: (batch, c, H, W); out, arg: (batch, c, Ho, Wo); arg holds the flat index r*W + col
+    width = x.shape[3]
+    for n in prange(x.shape[0]):
+        for c in range(x.shape[1]):
+            for i in range(out.shape[2]):
+                for j in range(out.shape[3]):
+                    best_r, best_c = i * stride, j * stride
+                    best = x[n, c, best_r, best_c]
+                    for m in range(size):
+                        for q in range(size):
+                            value = x[n, c, i * stride + m, j * stride + q]
+                            if value > best:
+                                best, best_r, best_c = value, i * stride + m, j * stride + q
+                    out[n, c, i, j] = best
+                    arg[n, c, i, j] = best_r * width + best_c
+
+
+@njit(cache=True, parallel=True)
+def max_backward(grad_out, arg, dx):
+    # Route: dx[winner] += grad_out (dmax/dx = 1 at the arg-max, 0 elsewhere). dx: (batch, c, H, W)
+    width = dx.shape[3]
+    for n in prange(grad_out.shape[0]):
+        dx[n] = 0.0
+        for c in range(grad_out.shape[1]):
+            for i in range(grad_out.shape[2]):
+                for j in range(grad_out.shape[3]):
+                    flat = arg[n, c, i, j]
+                    dx[n, c, flat // width, flat % width] += grad_out[n, c, i, j]
+
+
+@njit(cache=True, parallel=True)
+def avg_forward(x, size, stride, out):
+    # out[n,c,i,j] = (1/k^2) sum over the k x k window. x: (batch, c, H, W)
+    scale = 1.0 / (size * size)
+    for n in prange(x.shape[0]):
+        for c in range(x.shape[1]):
+            for i in range(out.shape[2]):
+                for j in range(out.shape[3]):
+                    acc = 0.0
+                    for m in range(size):
+                        for q in range(size):
+                            acc += x[n, c, i * stride + m, j * stride + q]
+                    out[n, c, i, j] = acc * scale
+
+
+@njit(cache=True, parallel=True)
+def avg_backward(grad_out, size, stride, dx):
+    # Spread: dx[window] += grad_out / k^2 (d mean / d x_i = 1/k^2). dx: (batch, c, H, W)
+    scale = 1.0 / (size * size)
+    for n in prange(grad_out.shape[0]):
+        dx[n] = 0.0
+        for c in range(grad_out.shape[1]):
+            for i in range(grad_out.shape[2]):
+                for j in range(grad_out.shape[3]):
+                    share = grad_out[n, c, i, j] * scale
+                    for m in range(size):
+                        for q in range(size):
+                            dx[n, c, i * stride + m, j * stride + q] += share

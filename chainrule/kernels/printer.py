@@ -1,0 +1,82 @@
+"""The kernel code printer: SymPy expressions to scalar Python source using ``math.*``.
+
+A subclass of SymPy's :class:`~sympy.printing.pycode.PythonCodePrinter`, so the printed body runs
+unchanged in ``numba.njit`` and in ``numba.cuda.jit`` device functions (DESIGN.md, "Kernels": never
+``lambdify(modules='numpy')``, whose Piecewise prints as ``numpy.select``). The named activations of
+:mod:`chainrule.derive.functions` print through their elementary definitions; Heaviside and sign
+print as conditional expressions; logarithms are guarded against log(0) so that a saturated output
+gives a large finite loss instead of NaN. Common subexpressions are eliminated with ``sympy.cse``
+(Meurer et al., *SymPy: symbolic computing in Python*, PeerJ CS 2017, §2.9 code generation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sympy as sp
+from sympy.printing.pycode import PythonCodePrinter
+
+from chainrule.derive.functions import NAMED_FUNCTIONS, elementary
+
+LOG_FLOOR = "1e-300"  # smallest argument a printed log sees: log(0) would poison the loss with -inf
+
+
+class KernelPrinter(PythonCodePrinter):
+    """Print scalar SymPy expressions as ``math.*`` Python that Numba compiles."""
+
+    printmethod = "_kernelcode"
+
+    def __init__(self, settings: dict | None = None) -> None:
+        super().__init__({"fully_qualified_modules": True, **(settings or {})})
+
+    def _print_Function(self, expr: sp.Function) -> str:
+        if isinstance(expr, NAMED_FUNCTIONS):
+            return self._print(elementary(expr))
+        return super()._print_Function(expr)
+
+    def _print_Heaviside(self, expr: sp.Heaviside) -> str:
+        arg = self._print(expr.args[0])
+        at_zero = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)
+        if at_zero == 0:
+            return f"(1.0 if {arg} > 0 else 0.0)"
+        if at_zero == 1:
+            return f"(1.0 if {arg} >= 0 else 0.0)"
+        return f"(1.0 if {arg} > 0 else ({float(at_zero)!r} if {arg} == 0 else 0.0))"
+
+    def _print_sign(self, expr: sp.sign) -> str:
+        arg = self._print(expr.args[0])
+        return f"(1.0 if {arg} > 0 else (-1.0 if {arg} < 0 else 0.0))"
+
+    def _print_log(self, expr: sp.log) -> str:
+        return f"math.log(max({self._print(expr.args[0])}, {LOG_FLOOR}))"
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        return f"{expr.p}.0/{expr.q}.0"
+
+    def _print_Integer(self, expr: sp.Integer) -> str:
+        return f"{int(expr)}.0"
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        base, exponent = expr.args
+        if exponent.is_Integer and 1 < int(exponent) <= 4:  # a**2 as a*a: no call to pow
+            factor = self.parenthesize(base, sp.printing.precedence.PRECEDENCE["Mul"])
+            return "(" + "*".join([factor] * int(exponent)) + ")"
+        return super()._print_Pow(expr, rational=rational)
+
+
+def print_expr(expr: sp.Expr) -> str:
+    """One expression as a Python expression string."""
+    return KernelPrinter().doprint(sp.sympify(expr))
+
+
+def print_function(name: str, args: Sequence[sp.Symbol], expr: sp.Expr, *,
+                   decorator: str = "@njit(cache=True)", comment: str = "") -> str:
+    """A scalar function ``name(args)`` returning ``expr``, with common subexpressions hoisted."""
+    printer = KernelPrinter()
+    replacements, (reduced,) = sp.cse([sp.sympify(expr)], symbols=sp.numbered_symbols("_cse"))
+    lines = [decorator, f"def {name}({', '.join(str(a) for a in args)}):"]
+    if comment:
+        lines += [f"    # {line}" for line in comment.splitlines()]
+    lines += [f"    {sym} = {printer.doprint(value)}" for sym, value in replacements]
+    lines.append(f"    return {printer.doprint(reduced)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,50 @@
+"""The backend registry: a device name (``cpu``, ``cuda``) to the object that supplies its kernels.
+
+As in pytensor's ``link/numba/dispatch``, each backend lives in its own subpackage and is imported
+only when it is asked for, so numba.cuda is never imported for a CPU run. A backend exposes the
+generated modules (``activation(name)``, ``output(activation, loss)``, ``softmax_ce()``) and the
+structural templates (``dense``, ``conv``, ``pool``, ``elementwise``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Protocol
+
+from chainrule.errors import ChainruleError
+
+
+class Backend(Protocol):
+    name: str
+    dense: ModuleType
+    conv: ModuleType
+    pool: ModuleType
+    elementwise: ModuleType
+
+    def activation(self, name: str) -> ModuleType: ...
+    def output(self, activation: str, loss: str) -> ModuleType: ...
+    def softmax_ce(self) -> ModuleType: ...
+
+
+_FACTORIES: dict[str, str] = {"cpu": "chainrule.kernels.cpu:CpuBackend"}
+_INSTANCES: dict[str, Backend] = {}
+
+
+def register_backend(name: str, factory: str) -> None:
+    """Register ``"package.module:Class"`` as the backend for device ``name``."""
+    _FACTORIES[name] = factory
+
+
+def devices() -> list[str]:
+    return list(_FACTORIES)
+
+
+def get_backend(device: str = "cpu") -> Backend:
+    """The backend for ``device``, created (and its package imported) on first use."""
+    if device not in _FACTORIES:
+        raise ChainruleError(f"unknown device {device!r}: expected one of {', '.join(_FACTORIES)}")
+    if device not in _INSTANCES:
+        module_name, _, class_name = _FACTORIES[device].partition(":")
+        _INSTANCES[device] = getattr(importlib.import_module(module_name), class_name)()
+    return _INSTANCES[device]

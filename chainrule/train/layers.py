@@ -1,0 +1,191 @@
+"""The layers of a :class:`~chainrule.train.network.Network`: each one calls kernels, none does
+calculus.
+
+A hidden dense or conv layer runs its contraction (BLAS or direct loops) and then the generated
+fused kernel (bias + activation + derivative); its backward pass is BP2 (δ = ∂L/∂a ⊙ g'(z)) fused
+with BP3 (∂L/∂b), then BP4 (∂L/∂W) and the input gradient (Nielsen, *NNDL*, ch. 2; LeCun et al.,
+1998 for conv and pool). The output layer runs the generated BP1 kernel. Parameters are read from
+the network's ``params`` dict on every call, so an optimiser or a checkpoint loader that writes into
+those arrays is seen at once. Shapes: dense (batch, n); conv/pool (batch, channels, rows, cols).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from chainrule.derive.spec import Conv2d, Dense, Pool2d
+from chainrule.kernels.registry import Backend
+
+Params = dict[str, np.ndarray]
+
+
+@dataclass
+class HiddenLayer:
+    """A dense or conv layer with its activation (and optional inverted dropout on its output)."""
+
+    spec: Dense | Conv2d
+    prefix: str
+    kernels: Backend
+    activation: str
+    dropout: float = 0.0
+    cache: dict = field(default_factory=dict)
+
+    def _linear(self, params: Params, x: np.ndarray) -> np.ndarray:
+        weight = params[f"{self.prefix}.weight"]
+        if isinstance(self.spec, Dense):
+            z = np.empty((x.shape[0], self.spec.n_out), dtype=x.dtype)
+            self.kernels.dense.forward(x, weight, z)  # (batch, n_out)
+            return z
+        xp = self.kernels.conv.pad(x, self.spec.padding)  # (batch, c, H+2p, W+2p)
+        self.cache["xp"] = xp
+        z = np.empty((x.shape[0], *self.spec.out_shape), dtype=x.dtype)
+        self.kernels.conv.forward(xp, weight, self.spec.stride, z)  # (batch, f, Ho, Wo)
+        return z
+
+    def forward(self, params: Params, x: np.ndarray, *, train: bool,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+        z = self._linear(params, x)
+        z3 = z.reshape(z.shape[0], z.shape[1], -1)  # (batch, channels, positions)
+        a = np.empty_like(z)
+        act = self.kernels.activation(self.activation)
+        if not train:
+            act.bias_act_infer(z3, params[f"{self.prefix}.bias"], a.reshape(z3.shape))
+            return a
+        d = np.empty_like(z)
+        act.bias_act(z3, params[f"{self.prefix}.bias"], a.reshape(z3.shape), d.reshape(z3.shape))
+        if rng is not None and self.dropout > 0.0:
+            keep = 1.0 - self.dropout
+            mask = (rng.random(a.shape) < keep).astype(a.dtype) / a.dtype.type(keep)  # inverted
+            a *= mask
+            d *= mask  # ∂(a·m)/∂z = g'(z)·m, so BP2 sees the mask through d
+        self.cache.update(x=x, d=d)
+        return a
+
+    def backward(self, params: Params, grad_a: np.ndarray, grads: Params, *,
+                 need_input_grad: bool = True) -> np.ndarray | None:
+        x, d = self.cache["x"], self.cache["d"]
+        shape3 = (grad_a.shape[0], grad_a.shape[1], -1)
+        delta = np.empty_like(d)
+        db = grads[f"{self.prefix}.bias"]
+        self.kernels.elementwise.delta_and_bias_grad(
+            np.ascontiguousarray(grad_a).reshape(shape3), d.reshape(shape3),
+            delta.reshape(shape3), db)  # BP2 + BP3
+        return weight_and_input_grads(self, params, x, delta, grads,
+                                      need_input_grad=need_input_grad)
+
+
+def weight_and_input_grads(layer: HiddenLayer | OutputLayer, params: Params, x: np.ndarray,
+                           delta: np.ndarray, grads: Params, *,
+                           need_input_grad: bool) -> np.ndarray | None:
+    """BP4 (∂L/∂W) into ``grads`` and, if asked, ∂L/∂x for the layer below."""
+    weight = params[f"{layer.prefix}.weight"]
+    dw = grads[f"{layer.prefix}.weight"]
+    if isinstance(layer.spec, Dense):
+        layer.kernels.dense.weight_grad(delta, x, dw)
+        return layer.kernels.dense.input_grad(delta, weight) if need_input_grad else None
+    conv = layer.kernels.conv
+    xp = layer.cache["xp"]
+    conv.weight_grad(xp, delta, layer.spec.stride, dw)
+    if not need_input_grad:
+        return None
+    dxp = np.empty_like(xp)
+    conv.input_grad(delta, weight, layer.spec.stride, dxp)
+    return conv.unpad(dxp, layer.spec.padding)
+
+
+@dataclass
+class OutputLayer:
+    """The last dense layer: its output activation and loss fused with BP1."""
+
+    spec: Dense
+    prefix: str
+    kernels: Backend
+    activation: str  # 'softmax' or an activation name
+    loss: str
+    loss_scale: float  # the loss's vector-form factor (1/N for mse and bce, 1 for half_mse)
+    cache: dict = field(default_factory=dict)
+
+    def _z(self, params: Params, x: np.ndarray) -> np.ndarray:
+        z = np.empty((x.shape[0], self.spec.n_out), dtype=x.dtype)
+        self.kernels.dense.forward(x, params[f"{self.prefix}.weight"], z)  # (batch, n_out)
+        return z
+
+    def predict(self, params: Params, x: np.ndarray) -> np.ndarray:
+        z, bias = self._z(params, x), params[f"{self.prefix}.bias"]
+        out = np.empty_like(z)
+        if self.activation == "softmax":
+            self.kernels.softmax_ce().softmax(z, bias, out)
+        else:
+            act = self.kernels.activation(self.activation)
+            act.bias_act_infer(z.reshape(*z.shape, 1), bias, out.reshape(*z.shape, 1))
+        return out
+
+    def loss_forward(self, params: Params, x: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+        z, bias = self._z(params, x), params[f"{self.prefix}.bias"]
+        out, delta = np.empty_like(z), np.empty_like(z)
+        if self.activation == "softmax":
+            loss = self.kernels.softmax_ce().softmax_ce_layer(z, bias, t, out, delta,
+                                                              1.0 / z.shape[0])
+        else:
+            kernel = self.kernels.output(self.activation, self.loss)
+            loss = kernel.output_layer(z, bias, t, out, delta, self.loss_scale / z.shape[0])
+        self.cache.update(x=x, delta=delta)
+        return float(loss), out
+
+    def backward(self, params: Params, grads: Params, *, need_input_grad: bool = True
+                 ) -> np.ndarray | None:
+        x, delta = self.cache["x"], self.cache["delta"]
+        self.kernels.elementwise.bias_grad(delta, grads[f"{self.prefix}.bias"])  # BP3
+        return weight_and_input_grads(self, params, x, delta, grads,
+                                      need_input_grad=need_input_grad)
+
+
+@dataclass
+class PoolLayer:
+    """Max or average pooling: no parameters, gradient routed (max) or spread (avg)."""
+
+    spec: Pool2d
+    kernels: Backend
+    cache: dict = field(default_factory=dict)
+
+    def forward(self, params: Params, x: np.ndarray, *, train: bool,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+        out = np.empty((x.shape[0], *self.spec.out_shape), dtype=x.dtype)
+        pool, size, stride = self.kernels.pool, self.spec.size, self.spec.stride
+        if self.spec.mode == "max":
+            arg = np.empty(out.shape, dtype=np.int64)
+            pool.max_forward(x, size, stride, out, arg)
+            self.cache["arg"] = arg
+        else:
+            pool.avg_forward(x, size, stride, out)
+        self.cache["in_shape"] = x.shape
+        return out
+
+    def backward(self, params: Params, grad_out: np.ndarray, grads: Params, *,
+                 need_input_grad: bool = True) -> np.ndarray | None:
+        if not need_input_grad:
+            return None
+        grad_out = np.ascontiguousarray(grad_out)
+        dx = np.empty(self.cache["in_shape"], dtype=grad_out.dtype)
+        if self.spec.mode == "max":
+            self.kernels.pool.max_backward(grad_out, self.cache["arg"], dx)
+        else:
+            self.kernels.pool.avg_backward(grad_out, self.spec.size, self.spec.stride, dx)
+        return dx
+
+
+@dataclass
+class FlattenLayer:
+    """(batch, c, rows, cols) → (batch, c·rows·cols), row-major; the gradient is reshaped back."""
+
+    in_shape: tuple[int, ...]
+
+    def forward(self, params: Params, x: np.ndarray, *, train: bool,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+        return np.ascontiguousarray(x).reshape(x.shape[0], -1)
+
+    def backward(self, params: Params, grad_out: np.ndarray, grads: Params, *,
+                 need_input_grad: bool = True) -> np.ndarray | None:
+        return grad_out.reshape(grad_out.shape[0], *self.in_shape) if need_input_grad else None

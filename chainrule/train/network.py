@@ -1,0 +1,166 @@
+"""A network built from a model spec, whose forward and backward passes are the generated kernels.
+
+``build_network(parse_spec("mlp:4-5-3"))`` gives a :class:`Network` with insertion-ordered
+``params`` ("layer0.weight", "layer0.bias", …; dense weight (n_out, n_in), conv weight
+(out, in, k, k)), ``forward`` for inference and ``loss_and_gradients`` for one training step's
+backprop (BP1–BP4, Nielsen, *NNDL*, ch. 2). Hidden layers use ``activation`` (ReLU by default,
+tanh for LeNet-5 as in LeCun et al., 1998); the output activation follows the loss: softmax for
+softmax_ce, sigmoid for bce, linear for mse and half_mse. The losses are batch means of the
+vector forms in derive/losses.py, e.g. mse = mean over the batch of (1/n_out)·Σ (t − a)².
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from chainrule.derive.activations import get_activation
+from chainrule.derive.losses import get_loss
+from chainrule.derive.spec import Conv2d, Dense, Flatten, ModelSpec, Pool2d
+from chainrule.errors import ChainruleError
+from chainrule.kernels.cpu.output import loss_factor
+from chainrule.kernels.registry import get_backend
+from chainrule.train.init import init_weight
+from chainrule.train.layers import FlattenLayer, HiddenLayer, OutputLayer, PoolLayer
+
+TRAINABLE_LOSSES = ("softmax_ce", "bce", "mse", "half_mse")
+DEFAULT_OUTPUT = {"softmax_ce": "softmax", "bce": "sigmoid", "mse": "linear", "half_mse": "linear"}
+
+
+@dataclass
+class Network:
+    """A model spec with parameters, run by the kernels of one backend."""
+
+    spec: ModelSpec
+    activation: str
+    output_activation: str
+    loss: str
+    dtype: np.dtype
+    params: dict[str, np.ndarray]
+    dropout: float = 0.0
+    device: str = "cpu"
+    layers: list = field(default_factory=list, repr=False)
+    output: OutputLayer | None = field(default=None, repr=False)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Predictions (batch, n_out) in inference mode (no dropout); softmax probabilities for
+        softmax_ce."""
+        h = self._as_batch(x)
+        for layer in self.layers:
+            h = layer.forward(self.params, h, train=False)
+        return self.output.predict(self.params, h)
+
+    def loss_and_gradients(self, x: np.ndarray, y: np.ndarray, *,
+                           rng: np.random.Generator | None = None
+                           ) -> tuple[float, dict[str, np.ndarray], np.ndarray]:
+        """Mean loss over the batch (no penalty), gradients (same keys and shapes as ``params``)
+        and predictions. ``rng`` draws the dropout masks; ``None`` means no dropout."""
+        h = self._as_batch(x)
+        targets = self._as_targets(y, h.shape[0])
+        for layer in self.layers:
+            h = layer.forward(self.params, h, train=True, rng=rng)
+        loss, predictions = self.output.loss_forward(self.params, h, targets)
+        grads = {name: np.empty_like(value) for name, value in self.params.items()}
+        grad = self.output.backward(self.params, grads, need_input_grad=bool(self.layers))
+        for index in range(len(self.layers) - 1, -1, -1):
+            grad = self.layers[index].backward(self.params, grad, grads,
+                                               need_input_grad=index > 0)
+        return loss, grads, predictions
+
+    def loss_value(self, x: np.ndarray, y: np.ndarray) -> float:
+        """The mean loss alone, without dropout (what gradient checking differentiates)."""
+        return self.loss_and_gradients(x, y)[0]
+
+    def _as_batch(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        shape = self.spec.input_shape
+        if x.ndim == len(shape):
+            x = x[None]
+        if x.shape[1:] != shape:
+            if x.ndim == 2 and x.shape[1] == self.spec.n_inputs:
+                x = x.reshape(x.shape[0], *shape)
+            else:
+                raise ChainruleError(f"input of shape {x.shape} does not fit model "
+                                     f"{self.spec.text!r}: expected (batch, {', '.join(map(str, shape))})")
+        return np.ascontiguousarray(x, dtype=self.dtype)
+
+    def _as_targets(self, y: np.ndarray, batch: int) -> np.ndarray:
+        y = np.asarray(y)
+        n_out = self.spec.n_outputs
+        if self.loss == "softmax_ce" and y.ndim == 1 and np.issubdtype(y.dtype, np.integer):
+            y = np.eye(n_out, dtype=self.dtype)[y]  # class labels → one-hot
+        if y.ndim == 1 and n_out == 1:
+            y = y[:, None]
+        if y.shape != (batch, n_out):
+            raise ChainruleError(f"targets of shape {y.shape} do not fit: expected ({batch}, {n_out})"
+                                 + (" or class labels" if self.loss == "softmax_ce" else ""))
+        return np.ascontiguousarray(y, dtype=self.dtype)
+
+
+def build_network(spec: ModelSpec, *, activation: str | None = None, loss: str = "softmax_ce",
+                  output_activation: str | None = None, dropout: float = 0.0, seed: int = 0,
+                  dtype: type = np.float32, device: str = "cpu") -> Network:
+    """A seeded network for ``spec``. ``activation`` None means tanh for lenet5, ReLU otherwise."""
+    activation = get_activation(activation or ("tanh" if spec.family == "lenet5" else "relu")).name
+    loss = _checked_loss(loss)
+    output_activation = _checked_output(output_activation or DEFAULT_OUTPUT[loss], loss)
+    if not 0.0 <= dropout < 1.0:
+        raise ChainruleError(f"dropout must be in [0, 1), got {dropout}")
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise ChainruleError(f"dtype must be float32 or float64, got {np.dtype(dtype)}")
+    if not spec.layers or not isinstance(spec.layers[-1], Dense):
+        raise ChainruleError(f"model {spec.text!r} must end with a dense layer to be trained")
+    backend = get_backend(device)
+    net = Network(spec, activation, output_activation, loss, np.dtype(dtype), {}, dropout, device)
+    rng = np.random.default_rng(seed)
+    last = len(spec.layers) - 1
+    for index, layer in enumerate(spec.layers):
+        prefix = f"layer{index}"
+        if isinstance(layer, Dense | Conv2d):
+            act = output_activation if index == last else activation
+            _add_params(net.params, prefix, layer, rng, act, net.dtype)
+        if index == last:
+            net.output = OutputLayer(layer, prefix, backend, output_activation, loss,
+                                     _loss_scale(loss, layer.n_out))
+        elif isinstance(layer, Dense | Conv2d):
+            drop = dropout if isinstance(layer, Dense) else 0.0
+            net.layers.append(HiddenLayer(layer, prefix, backend, activation, drop))
+        elif isinstance(layer, Pool2d):
+            net.layers.append(PoolLayer(layer, backend))
+        elif isinstance(layer, Flatten):
+            net.layers.append(FlattenLayer(layer.in_shape))
+    return net
+
+
+def _add_params(params: dict[str, np.ndarray], prefix: str, layer: Dense | Conv2d,
+                rng: np.random.Generator, activation: str, dtype: np.dtype) -> None:
+    if isinstance(layer, Dense):
+        shape, fan_in, fan_out, n_bias = (layer.n_out, layer.n_in), layer.n_in, layer.n_out, layer.n_out
+    else:
+        c_in, k = layer.in_shape[0], layer.kernel
+        shape, n_bias = (layer.filters, c_in, k, k), layer.filters
+        fan_in, fan_out = c_in * k * k, layer.filters * k * k
+    weight = init_weight(rng, shape, fan_in=fan_in, fan_out=fan_out, activation=activation)
+    params[f"{prefix}.weight"] = np.ascontiguousarray(weight, dtype=dtype)
+    params[f"{prefix}.bias"] = np.zeros(n_bias, dtype=dtype)
+
+
+def _checked_loss(loss: str) -> str:
+    name = get_loss(loss).name
+    if name not in TRAINABLE_LOSSES:
+        raise ChainruleError(f"loss {loss!r} cannot train a network: expected one of "
+                             f"{', '.join(TRAINABLE_LOSSES)}")
+    return name
+
+
+def _checked_output(output_activation: str, loss: str) -> str:
+    if (output_activation == "softmax") != (loss == "softmax_ce"):
+        raise ChainruleError(f"output activation {output_activation!r} does not fit loss {loss!r}: "
+                             "softmax goes with softmax_ce and only with it")
+    return output_activation if output_activation == "softmax" else \
+        get_activation(output_activation).name
+
+
+def _loss_scale(loss: str, n_out: int) -> float:
+    return 1.0 if loss == "softmax_ce" else loss_factor(loss, n_out)
