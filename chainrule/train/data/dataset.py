@@ -105,6 +105,6 @@ def seeded_split(x: np.ndarray, y: np.ndarray, *, seed: int, test_fraction: floa
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shuffle with ``seed`` and hold out ``test_fraction`` of the samples as the test split."""
     order = np.random.default_rng(seed).permutation(x.shape[0])
-    n_test = max(1, int(round(x.shape[0] * test_fraction)))
+    n_test = max(1, round(x.shape[0] * test_fraction))
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]

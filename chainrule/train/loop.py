@@ -1,0 +1,191 @@
+"""The training loop: seeded shuffled mini-batches, one optimiser step per batch, metrics per epoch.
+
+Mini-batch stochastic gradient descent as in Nielsen, *NNDL*, ch. 1 ("update_mini_batch") and
+Goodfellow et al., *Deep Learning*, §8.1.3. One ``numpy.random.Generator`` drives both the
+shuffling and the dropout masks; its state is part of :class:`TrainState`, and so are the current
+epoch's order and position, so a run resumed from a checkpoint (even one written mid-epoch on
+Ctrl-C) ends with the same weights, bit for bit, as a run never interrupted. The loop does no
+calculus: the gradients come from the network's kernels.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from chainrule.errors import ChainruleError, TrainingDiverged
+from chainrule.train.metrics import accuracy, correct_count
+
+if TYPE_CHECKING:
+    from chainrule.train.optim import Optimizer
+
+EVAL_CHUNK = 1000  # test samples per forward pass
+
+
+@dataclass(frozen=True)
+class Batches:
+    """Inputs fitted to the model, targets encoded for its loss, and labels for accuracy."""
+
+    x_train: np.ndarray  # (n, *input_shape)
+    t_train: np.ndarray  # (n, n_out)
+    labels_train: np.ndarray | None  # (n,) or None for regression
+    x_test: np.ndarray
+    t_test: np.ndarray
+    labels_test: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    epoch: int  # 1-based
+    loss: float  # mean training loss over the epoch's batches (no penalty)
+    train_acc: float | None
+    test_acc: float | None
+    seconds: float
+    samples_per_s: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TrainState:
+    """Where a run is: completed epochs, the position inside the current one, the RNG, history."""
+
+    rng: np.random.Generator
+    epoch: int = 0  # completed epochs
+    position: int = 0  # batches done in the current epoch
+    order: np.ndarray | None = None  # (n,) the current epoch's sample order
+    loss_sum: float = 0.0  # Σ batch loss · batch size, this epoch so far
+    correct: int = 0
+    seen: int = 0
+    seconds: float = 0.0
+    history: list[EpochStats] = field(default_factory=list)
+
+
+class Callbacks(Protocol):
+    def on_epoch_start(self, epoch: int, n_batches: int, done: int) -> None: ...
+    def on_batch_end(self, epoch: int, batch: int, loss: float, acc: float | None,
+                     samples_per_s: float) -> None: ...
+    def on_epoch_end(self, stats: EpochStats) -> None: ...
+
+
+class Network(Protocol):
+    params: dict[str, np.ndarray]
+
+    def forward(self, x: np.ndarray) -> np.ndarray: ...
+    def loss_and_gradients(self, x: np.ndarray, y: np.ndarray, *,
+                           rng: np.random.Generator | None = None
+                           ) -> tuple[float, dict[str, np.ndarray], np.ndarray]: ...
+
+
+def new_state(seed: int) -> TrainState:
+    return TrainState(rng=np.random.default_rng(seed))
+
+
+def train(network: Network, data: Batches, optimizer: Optimizer, *, epochs: int, batch: int,
+          state: TrainState, callbacks: Callbacks | None = None,
+          save: Callable[[TrainState], None] | None = None) -> TrainState:
+    """Train until ``state.epoch == epochs``; ``save`` runs after each epoch and on Ctrl-C."""
+    if batch < 1 or epochs < 0:
+        raise ChainruleError(f"--batch must be ≥ 1 and --epochs ≥ 0, got {batch} and {epochs}")
+    with _deferred_interrupt() as interrupted:
+        while state.epoch < epochs:
+            _run_epoch(network, data, optimizer, batch, state, callbacks, interrupted, save)
+            if save is not None:
+                save(state)
+    return state
+
+
+def _run_epoch(network: Network, data: Batches, optimizer: Optimizer, batch: int,
+               state: TrainState, callbacks: Callbacks | None, interrupted: Callable[[], bool],
+               save: Callable[[TrainState], None] | None) -> None:
+    n = data.x_train.shape[0]
+    if state.order is None:
+        state.order = state.rng.permutation(n)  # (n,) shuffled once per epoch
+    n_batches = math.ceil(n / batch)
+    if callbacks:
+        callbacks.on_epoch_start(state.epoch + 1, n_batches, state.position)
+    while state.position < n_batches:
+        started = time.perf_counter()
+        _step(network, data, optimizer, batch, state)
+        state.seconds += time.perf_counter() - started
+        state.position += 1
+        if callbacks:
+            callbacks.on_batch_end(state.epoch + 1, state.position, state.loss_sum / state.seen,
+                                   _running_acc(data, state), state.seen / max(state.seconds, 1e-9))
+        if interrupted():
+            if save is not None:
+                save(state)
+            raise KeyboardInterrupt
+    _finish_epoch(network, data, state, callbacks)
+
+
+def _step(network: Network, data: Batches, optimizer: Optimizer, batch: int,
+          state: TrainState) -> None:
+    assert state.order is not None
+    index = state.order[state.position * batch:(state.position + 1) * batch]  # (b,)
+    x, t = data.x_train[index], data.t_train[index]  # (b, *input_shape), (b, n_out)
+    loss, grads, predictions = network.loss_and_gradients(x, t, rng=state.rng)
+    if not math.isfinite(loss) or not all(np.isfinite(g).all() for g in grads.values()):
+        raise TrainingDiverged(f"the loss became {loss} at epoch {state.epoch + 1}, batch "
+                               f"{state.position + 1}: training stopped (the last good checkpoint, "
+                               "if any, is kept); try a smaller --lr")
+    optimizer.step(network.params, grads)
+    state.loss_sum += float(loss) * len(index)
+    state.seen += len(index)
+    labels = None if data.labels_train is None else data.labels_train[index]
+    state.correct += correct_count(predictions, labels)
+
+
+def _running_acc(data: Batches, state: TrainState) -> float | None:
+    return None if data.labels_train is None else state.correct / max(1, state.seen)
+
+
+def _finish_epoch(network: Network, data: Batches, state: TrainState,
+                  callbacks: Callbacks | None) -> None:
+    started = time.perf_counter()
+    test_acc = accuracy(predict(network, data.x_test), data.labels_test)
+    seconds = state.seconds + time.perf_counter() - started
+    stats = EpochStats(epoch=state.epoch + 1, loss=state.loss_sum / max(1, state.seen),
+                       train_acc=_running_acc(data, state), test_acc=test_acc, seconds=seconds,
+                       samples_per_s=state.seen / max(state.seconds, 1e-9))
+    state.history.append(stats)
+    state.epoch += 1
+    state.position, state.order = 0, None
+    state.loss_sum, state.correct, state.seen, state.seconds = 0.0, 0, 0, 0.0
+    if callbacks:
+        callbacks.on_epoch_end(stats)
+
+
+def predict(network: Network, x: np.ndarray) -> np.ndarray:
+    """Forward pass in chunks: (n, *input_shape) → (n, n_out)."""
+    if x.shape[0] == 0:
+        return np.zeros((0, 0))
+    return np.concatenate([network.forward(x[i:i + EVAL_CHUNK])
+                           for i in range(0, x.shape[0], EVAL_CHUNK)])
+
+
+@contextmanager
+def _deferred_interrupt() -> Iterator[Callable[[], bool]]:
+    """Turn Ctrl-C into a flag checked between batches, so a step is never cut in half."""
+    flag = {"set": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: flag["set"]
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        flag["set"] = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: flag["set"]
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,139 @@
+"""Optimiser state around the in-place update kernels: SGD, momentum and Adam.
+
+The update rules are the kernels of :mod:`chainrule.kernels.update` (with the L2/L1 penalty
+gradient printed from :mod:`chainrule.derive.penalties`); this module only keeps their state
+(velocities, moments, the step count) and exposes it to checkpoints, so that a resumed run
+continues exactly. Penalties apply to weights, not biases (Nielsen, *NNDL*, ch. 3). SGD and
+momentum follow Goodfellow et al., *Deep Learning*, §8.3; Adam is Kingma & Ba (2015).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from chainrule.errors import ChainruleError
+from chainrule.kernels.update import adam_update, momentum_update, sgd_update
+
+Params = dict[str, np.ndarray]
+
+
+def penalised(name: str) -> bool:
+    """Whether a parameter carries the weight penalty (weights yes, biases no)."""
+    return not name.endswith("bias")
+
+
+@dataclass
+class Optimizer:
+    """Plain SGD: w ← w − lr·(∂L/∂w + penalty gradient)."""
+
+    lr: float
+    l2: float = 0.0
+    l1: float = 0.0
+    name = "sgd"
+
+    def step(self, params: Params, grads: Params) -> None:
+        for key, param in params.items():
+            sgd_update(param, grads[key], lr=self.lr, **self._penalty(key))
+
+    def _penalty(self, key: str) -> dict[str, float]:
+        return {"l2": self.l2, "l1": self.l1} if penalised(key) else {"l2": 0.0, "l1": 0.0}
+
+    def hyperparameters(self) -> dict[str, float]:
+        return {"lr": self.lr, "l2": self.l2, "l1": self.l1}
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """Arrays to checkpoint, keyed ``slot/param``."""
+        return {}
+
+    def state_meta(self) -> dict[str, Any]:
+        return {}
+
+    def load_state(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        """Restore what :meth:`state_arrays` and :meth:`state_meta` saved."""
+        for key, array in arrays.items():
+            slot, _, param = key.partition("/")
+            target = getattr(self, slot, None)
+            if not isinstance(target, dict) or param not in target:
+                raise ChainruleError(f"checkpoint optimiser state {key!r} does not fit "
+                                     f"optimiser {self.name!r}")
+            if target[param].shape != array.shape:
+                raise ChainruleError(f"checkpoint optimiser state {key!r} has shape {array.shape},"
+                                     f" expected {target[param].shape}")
+            target[param][...] = array
+
+
+@dataclass
+class Momentum(Optimizer):
+    """v ← β·v − lr·g; w ← w + v (Polyak's heavy ball)."""
+
+    beta: float = 0.9
+    velocity: Params = field(default_factory=dict)
+    name = "momentum"
+
+    def step(self, params: Params, grads: Params) -> None:
+        for key, param in params.items():
+            velocity = self.velocity.setdefault(key, np.zeros_like(param))
+            momentum_update(param, grads[key], velocity, lr=self.lr, beta=self.beta,
+                            **self._penalty(key))
+
+    def hyperparameters(self) -> dict[str, float]:
+        return {**super().hyperparameters(), "beta": self.beta}
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        return {f"velocity/{k}": v for k, v in self.velocity.items()}
+
+
+@dataclass
+class Adam(Optimizer):
+    """Adam with bias-corrected first and second moments."""
+
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    m: Params = field(default_factory=dict)
+    v: Params = field(default_factory=dict)
+    t: int = 0
+    name = "adam"
+
+    def step(self, params: Params, grads: Params) -> None:
+        self.t += 1
+        for key, param in params.items():
+            m = self.m.setdefault(key, np.zeros_like(param))
+            v = self.v.setdefault(key, np.zeros_like(param))
+            adam_update(param, grads[key], m, v, step=self.t, lr=self.lr, beta1=self.beta1,
+                        beta2=self.beta2, eps=self.eps, **self._penalty(key))
+
+    def hyperparameters(self) -> dict[str, float]:
+        return {**super().hyperparameters(), "beta1": self.beta1, "beta2": self.beta2,
+                "eps": self.eps}
+
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        return {**{f"m/{k}": a for k, a in self.m.items()}, **{f"v/{k}": a for k, a in self.v.items()}}
+
+    def state_meta(self) -> dict[str, Any]:
+        return {"t": self.t}
+
+    def load_state(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        super().load_state(arrays, meta)
+        self.t = int(meta.get("t", 0))
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": Optimizer, "momentum": Momentum, "adam": Adam}
+
+
+def make_optimizer(name: str, params: Params, *, lr: float, l2: float = 0.0, l1: float = 0.0,
+                   **hyper: float) -> Optimizer:
+    """An optimiser by name, with zeroed state slots shaped like ``params``."""
+    if name not in OPTIMIZERS:
+        raise ChainruleError(f"unknown optimizer {name!r}: expected one of {', '.join(OPTIMIZERS)}")
+    for value, what in ((lr, "--lr"), (l2, "--l2"), (l1, "--l1")):
+        if not np.isfinite(value) or value < 0 or (what == "--lr" and value == 0):
+            raise ChainruleError(f"{what} must be a finite number ≥ 0 (lr > 0), got {value}")
+    optimizer = OPTIMIZERS[name](lr=lr, l2=l2, l1=l1, **hyper)
+    for slot in ("velocity", "m", "v"):
+        if isinstance(getattr(optimizer, slot, None), dict):
+            setattr(optimizer, slot, {k: np.zeros_like(p) for k, p in params.items()})
+    return optimizer
