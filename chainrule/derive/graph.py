@@ -18,6 +18,7 @@ import sympy as sp
 
 from chainrule.derive.functions import sigmoid
 from chainrule.derive.parser import symbol
+from chainrule.derive.rules import FUNCTION_RULES
 from chainrule.errors import ChainruleError
 
 # Fresh names for intermediates, in the order CS231n uses them; then v1, v2, …
@@ -25,7 +26,6 @@ NAME_POOL = ("q", "p", "s", "t", "r", "u", "v", "m", "n", "k", "h", "g", "c", "d
 OUTPUT_NAMES = ("z", "f", "out", "y")  # the output takes the first name no input uses
 MAX_NODES = 400
 MAX_PATHS = 64
-_FUNCTION_RULES = {"Abs": "abs", "Max": "max", "Min": "min"}
 
 
 @dataclass(frozen=True)
@@ -283,9 +283,10 @@ def edge_rule(op: str, expr: sp.Expr, parent: sp.Symbol) -> str:
     if op == "div":
         return "quotient"
     if op in ("reciprocal", "sqrt", "pow"):
-        return "power" if expr.args[0] == parent else "exp"
-    name = type(expr).__name__
-    return _FUNCTION_RULES.get(name, name.lower())
+        if expr.args[0] != parent:
+            return "exp"  # d/dy b^y = b^y ln b
+        return "sqrt" if op == "sqrt" else "power"
+    return FUNCTION_RULES.get(expr.func, "differentiate")
 
 
 def _backward(order: list[tuple[str, str, sp.Expr]], edges: dict[str, tuple[Edge, ...]],

@@ -60,6 +60,12 @@ class NeuronReport:
     gradients: dict[str, float | list] = field(default_factory=dict)
     data: NeuronData | None = None
 
+    def step_values(self) -> list[float | list | None]:
+        """The number each step comes to at the given values (None where there is none)."""
+        chained = {"w": self.gradients.get("w"), "b": self.gradients.get("b"),
+                   "x": self.gradients.get("x")}
+        return [chained.get(_chain_key(step), step.value) for step in self.steps]
+
 
 @dataclass(frozen=True)
 class NeuronFactors:
@@ -123,6 +129,17 @@ def symbolic_steps(activation: str, loss: str, *, forward: dict | None = None,
     steps += _weighted_sum_steps()
     steps += _chain_steps(gradients, batch=forward is not None and not single)
     return tuple(steps)
+
+
+def _chain_key(step: Step) -> str | None:
+    """"w", "b" or "x" for the three final chain-rule steps (∂L/∂w, ∂L/∂b, ∂L/∂x), else None."""
+    if step.rule != "chain" or not isinstance(step.before, sp.Mul):
+        return None
+    inner = [arg for arg in step.before.args if arg.expr == Z]  # the ∂z/∂(·) factor
+    if not inner:
+        return None
+    wrt = inner[0].variables[0]
+    return "b" if wrt == B else str(wrt.base)
 
 
 def _delta_rule(activation: str, loss: str, delta: sp.Expr) -> str:

@@ -1,8 +1,123 @@
 """LaTeX printing methods (``_print_<Node>``) for the graph objects; mixed into
-:class:`chainrule.derive.printing.latex.ChainruleLatexPrinter`."""
+:class:`chainrule.derive.printing.latex.ChainruleLatexPrinter`.
+
+A :class:`~chainrule.derive.graph.ComputationGraph` prints as CS231n's staged forward/backward table
+(each stage with its value and its gradient) followed by the chain of local derivatives for each
+input; a :class:`~chainrule.derive.neuron.NeuronReport` as its derivation steps with their rules; a
+:class:`~chainrule.derive.perceptron.PerceptronTrace` as Hagan's trace table (ch. 4).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import sympy as sp
+
+if TYPE_CHECKING:
+    from chainrule.derive.graph import ChainFactor, ComputationGraph
+    from chainrule.derive.neuron import NeuronReport
+    from chainrule.derive.perceptron import PerceptronTrace
 
 
 class GraphLatexMixin:
     """``_print_<Node>`` methods for graph objects."""
+
+    _print: Any
+    number: Any
+
+    # -- computation graph ------------------------------------------------------------------
+    def _print_ComputationGraph(self, graph: ComputationGraph) -> str:
+        rows = [self._graph_row(graph, node) for node in graph.nodes]
+        chains = [self._graph_chain(graph, node.name) for node in graph.inputs]
+        return ("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
+                "\\begin{align*}\n" + " \\\\\n".join(chains) + "\n\\end{align*}")
+
+    def _graph_row(self, graph: ComputationGraph, node: Any) -> str:
+        defined = "" if node.is_input else f"{self._print(node.expr)} = "
+        gradient = self._partial(graph.output, node.name)
+        return (f"{self._name(node.name)} &= {defined}{self.number(node.value)}"
+                f" & {gradient} &= {self.number(node.grad)}")
+
+    def _graph_chain(self, graph: ComputationGraph, name: str) -> str:
+        paths = graph.chains(name)
+        head = self._partial(graph.output, name)
+        if not paths:
+            return f"{head} &= 0"
+        if len(paths) == 1 and len(paths[0]) == 1:  # a direct edge: the local derivative itself
+            return f"{head} &= {self.number(graph.node(name).grad)}"
+        symbolic = " + ".join(" ".join(self._partial(f.child, f.parent) for f in path)
+                              for path in paths)
+        numeric = " + ".join(self._factor_numbers(path) for path in paths)
+        total = self.number(graph.node(name).grad)
+        return f"{head} &= {symbolic} \\\\\n&= {numeric} = {total}"
+
+    def _factor_numbers(self, path: Sequence[ChainFactor]) -> str:
+        return " \\cdot ".join(self._signed(f.value) for f in path)
+
+    def _signed(self, value: float) -> str:
+        text = self.number(value)
+        return f"\\left({text}\\right)" if text.startswith("-") else text
+
+    def _partial(self, top: str, bottom: str) -> str:
+        return f"\\frac{{\\partial {self._name(top)}}}{{\\partial {self._name(bottom)}}}"
+
+    def _name(self, name: str) -> str:
+        return self._print(sp.Symbol(name, real=True))
+
+    # -- neuron -----------------------------------------------------------------------------
+    def _print_NeuronReport(self, report: NeuronReport) -> str:
+        lines = [self._neuron_step(step, value)
+                 for step, value in zip(report.steps, report.step_values(), strict=True)]
+        if report.forward:
+            lines = [*self._neuron_forward(report), *lines]
+        return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+    def _neuron_forward(self, report: NeuronReport) -> list[str]:
+        shown = [("z", report.forward["z"]), ("a", report.forward["a"]), ("L", report.forward["L"])]
+        return [f"{name} &= {self._values(value)}" for name, value in shown]
+
+    def _neuron_step(self, step: Any, value: Any) -> str:
+        line = f"{self._derivative(step.before)} &= {self._print(step.after)}"
+        if value is not None:
+            line += f" = {self._values(value)}"
+        return line + f" && \\text{{{step.rule.replace('_', ' ')}}}"
+
+    def _derivative(self, expr: sp.Expr) -> str:
+        if isinstance(expr, sp.Mul) and all(isinstance(a, sp.Derivative) for a in expr.args):
+            return " ".join(self._derivative(arg) for arg in expr.args)
+        if isinstance(expr, sp.Derivative) and isinstance(expr.expr, sp.Symbol):
+            (variable, _), = expr.variable_count
+            return (f"\\frac{{\\partial {self._print(expr.expr)}}}"
+                    f"{{\\partial {self._print(variable)}}}")
+        return self._print(expr)
+
+    def _values(self, value: Any) -> str:
+        if isinstance(value, list):
+            return "\\left[" + ", ".join(self._values(v) for v in value) + "\\right]"
+        return self.number(float(value))
+
+    # -- perceptron -------------------------------------------------------------------------
+    def _print_PerceptronTrace(self, trace: PerceptronTrace) -> str:
+        bias = trace.b is not None
+        head = "epoch & $p$ & $t$ & $n$ & $a$ & $e$ & $w$" + (" & $b$" if bias else "")
+        rows = [self._perceptron_row(step, bias) for step in trace.steps]
+        start = f"$w_0 = {self._values(trace.w0)}$" + (
+            f", $b_0 = {self.number(trace.b0)}$" if bias else ", no bias")
+        verdict = ("converged: a full pass with no error" if trace.converged
+                   else f"not converged after {trace.epochs} passes")
+        columns = "r" * (8 if bias else 7)
+        return (f"{start}, learning rate ${self.number(trace.lr)}$.\n\n"
+                f"\\begin{{tabular}}{{{columns}}}\n{head} \\\\\n\\hline\n"
+                + " \\\\\n".join(rows) + f" \\\\\n\\end{{tabular}}\n\n{verdict}: "
+                f"$w = {self._values(trace.w)}$" + (f", $b = {self.number(trace.b)}$" if bias else "")
+                + ".")
+
+    def _perceptron_row(self, step: Any, bias: bool) -> str:
+        cells = [str(step.epoch), f"${self._values(step.p)}$", f"${self.number(step.t)}$",
+                 f"${self.number(step.n)}$", f"${self.number(step.a)}$", f"${self.number(step.e)}$",
+                 f"${self._values(step.w)}$"]
+        if bias:
+            cells.append(f"${self.number(step.b)}$")
+        return " & ".join(cells)
+

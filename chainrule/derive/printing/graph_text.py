@@ -1,0 +1,89 @@
+"""Terminal renderings (rich tables) of computation graphs, neurons and perceptron traces.
+
+The stage table follows the CS231n notes' layout: each stage, its definition, its forward value and
+its gradient d output / d stage; below it, the chain of local derivatives for each input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from chainrule.derive.graph import ComputationGraph
+from chainrule.derive.neuron import NeuronReport
+from chainrule.derive.perceptron import PerceptronTrace
+
+
+def fmt(value: Any) -> str:
+    """A number to 4 significant digits; lists element by element."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "[" + ", ".join(fmt(v) for v in value) + "]"
+    text = f"{float(value):.4g}"
+    return "0" if text == "-0" else text
+
+
+def graph_chain_text(graph: ComputationGraph, name: str) -> str:
+    """∂out/∂name = ∂out/∂v·∂v/∂u·… = −0.5344·1·… = −0.1966 (a sum when paths branch)."""
+    paths = graph.chains(name)
+    head = f"∂{graph.output}/∂{name}"
+    symbolic = " + ".join("·".join(f"∂{f.child}/∂{f.parent}" for f in path) for path in paths)
+    numeric = " + ".join("·".join(_paren(f.value) for f in path) for path in paths)
+    return f"{head} = {symbolic or '0'} = {numeric or '0'} = {fmt(graph.node(name).grad)}"
+
+
+def _paren(value: float) -> str:
+    text = fmt(value)
+    return f"({text})" if text.startswith("-") else text
+
+
+def graph_text(graph: ComputationGraph) -> RenderableType:
+    """The stage table and the chains."""
+    table = Table(title=f"computation graph of {graph.expression}")
+    for column in ("node", "op", "definition", "value", f"∂{graph.output}/∂node", "local rules"):
+        table.add_column(column, justify="right" if column in ("value",) else "left")
+    for node in graph.nodes:
+        rules = ", ".join(f"∂{node.name}/∂{e.parent} = {e.local} ({e.rule})" for e in node.edges)
+        table.add_row(node.name, node.op, "" if node.is_input else str(node.expr),
+                      Text(fmt(node.value), style="green"), Text(fmt(node.grad), style="red"), rules)
+    chains = [Text(graph_chain_text(graph, node.name)) for node in graph.inputs]
+    return Group(table, Text(f"{graph.output} = {fmt(graph.output_value)}"), *chains)
+
+
+def neuron_text(report: NeuronReport) -> RenderableType:
+    """The derivation steps with rules, then the forward values and gradients if any."""
+    steps = Table(title=f"neuron: activation {report.activation}, loss {report.loss}")
+    for column in ("rule", "step", "result", "value"):
+        steps.add_column(column)
+    for step, value in zip(report.steps, report.step_values(), strict=True):
+        steps.add_row(step.rule, f"{step.before}", f"{step.after}", fmt(value))
+    parts: list[RenderableType] = [steps]
+    if report.forward:
+        numbers = Table(title="at the given values")
+        numbers.add_column("quantity")
+        numbers.add_column("value")
+        for name, value in report.forward.items():
+            if value is not None:
+                numbers.add_row(name, fmt(value))
+        for name, value in report.gradients.items():
+            numbers.add_row(f"∂L/∂{name}", fmt(value))
+        parts.append(numbers)
+    return Group(*parts)
+
+
+def perceptron_text(trace: PerceptronTrace) -> RenderableType:
+    """Hagan's trace table: one row per presented pattern."""
+    bias = trace.b is not None
+    table = Table(title="perceptron rule: w ← w + lr·e·p" + (", b ← b + lr·e" if bias else ""))
+    for column in ("epoch", "p", "t", "n", "a", "e", "w", *(("b",) if bias else ())):
+        table.add_column(column, justify="right")
+    for s in trace.steps:
+        row = [str(s.epoch), fmt(s.p), fmt(s.t), fmt(s.n), fmt(s.a), fmt(s.e), fmt(s.w)]
+        table.add_row(*row, *((fmt(s.b),) if bias else ()))
+    verdict = ("converged" if trace.converged else f"not converged after {trace.epochs} passes")
+    final = f"{verdict}: w = {fmt(trace.w)}" + (f", b = {fmt(trace.b)}" if bias else "")
+    return Group(table, Text(final))
