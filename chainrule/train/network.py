@@ -98,13 +98,21 @@ class Network:
         return np.ascontiguousarray(y, dtype=self.dtype)
 
 
+def resolve_choices(spec: ModelSpec, activation: str | None, loss: str,
+                    output_activation: str | None) -> tuple[str, str, str]:
+    """(hidden activation, output activation, loss) with the defaults filled in and checked:
+    tanh for lenet5 and ReLU otherwise; the output activation that fits the loss."""
+    activation = get_activation(activation or ("tanh" if spec.family == "lenet5" else "relu")).name
+    loss = _checked_loss(loss)
+    return activation, _checked_output(output_activation or DEFAULT_OUTPUT[loss], loss), loss
+
+
 def build_network(spec: ModelSpec, *, activation: str | None = None, loss: str = "softmax_ce",
                   output_activation: str | None = None, dropout: float = 0.0, seed: int = 0,
                   dtype: type = np.float32, device: str = "cpu") -> Network:
     """A seeded network for ``spec``. ``activation`` None means tanh for lenet5, ReLU otherwise."""
-    activation = get_activation(activation or ("tanh" if spec.family == "lenet5" else "relu")).name
-    loss = _checked_loss(loss)
-    output_activation = _checked_output(output_activation or DEFAULT_OUTPUT[loss], loss)
+    activation, output_activation, loss = resolve_choices(spec, activation, loss,
+                                                          output_activation)
     if not 0.0 <= dropout < 1.0:
         raise ChainruleError(f"dropout must be in [0, 1), got {dropout}")
     if np.dtype(dtype) not in (np.float32, np.float64):

@@ -1,0 +1,60 @@
+"""The generated and structural kernel source that a model runs, for ``chainrule kernels show``.
+
+Generated modules (activation, output layer, softmax-CE, optimiser update) are printed from
+derive/ by :mod:`chainrule.kernels.printer`; their comments name the derivation step each function
+implements (g, g' with its rule, BP1, the penalty gradient). Structural templates (dense BLAS
+calls, conv and pool loops, BP2/BP3 fusion) are shown as the modules they are, with comments that
+cite the derivation their loops implement.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+from chainrule.derive.spec import Conv2d, Dense, ModelSpec, Pool2d
+from chainrule.kernels.cpu import conv, dense, elementwise, pool
+from chainrule.kernels.cpu.activation import activation_source
+from chainrule.kernels.cpu.output import output_source, softmax_ce_source
+from chainrule.kernels.update import update_source
+
+
+@dataclass(frozen=True)
+class KernelSource:
+    name: str  # e.g. "activation: relu"
+    role: str  # the derivation step it implements
+    generated: bool  # printed from SymPy (True) or a structural template (False)
+    source: str
+
+
+def kernel_sources(spec: ModelSpec, *, activation: str, output_activation: str,
+                   loss: str) -> list[KernelSource]:
+    """Every kernel module that training ``spec`` with these choices runs, in data-flow order."""
+    kinds = {type(layer) for layer in spec.layers}
+    hidden = len([lay for lay in spec.layers if isinstance(lay, Dense | Conv2d)]) > 1
+    sources: list[KernelSource] = []
+    if Conv2d in kinds:
+        sources.append(_structural("conv", "conv forward, ∂L/∂w and ∂L/∂x correlations", conv))
+    if Pool2d in kinds:
+        sources.append(_structural("pool", "max routing and average 1/k² spreading", pool))
+    sources.append(_structural("dense", "z = xWᵀ, BP4 δᵀx and δW by BLAS", dense))
+    if hidden:
+        sources.append(KernelSource(f"activation: {activation}",
+                                    "hidden layers: a = g(z + b) and g'(z) fused",
+                                    True, activation_source(activation)))
+    if output_activation == "softmax":
+        sources.append(KernelSource("output: softmax + cross-entropy", "BP1: δ = s − t", True,
+                                    softmax_ce_source()))
+    else:
+        sources.append(KernelSource(f"output: {output_activation} + {loss}",
+                                    "BP1: δ = ∂L/∂z fused with the loss", True,
+                                    output_source(output_activation, loss)))
+    sources.append(_structural("elementwise", "BP2 δ = ∂L/∂a ⊙ g'(z) fused with BP3 ∂L/∂b",
+                               elementwise))
+    sources.append(KernelSource("update", "sgd / momentum / adam with the L2/L1 penalty gradient",
+                                True, update_source()))
+    return sources
+
+
+def _structural(name: str, role: str, module: object) -> KernelSource:
+    return KernelSource(name, role, False, inspect.getsource(module))  # type: ignore[arg-type]
