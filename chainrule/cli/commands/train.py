@@ -1,0 +1,237 @@
+"""``chainrule train MODEL --data DATA``: train a model with the generated kernels, live progress,
+one line per epoch, a summary, checkpoints (``--out``, ``--resume``) and curves (``--plot``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chainrule.cli.apps import app
+from chainrule.cli.output import FORMAT_OPTION, Format, emit
+from chainrule.errors import ChainruleError
+
+MAX_PRINTED_PARAMS = 100
+CHECKPOINT_OPTION = typer.Option(None, "--out", "-o", dir_okay=False,
+                                 help="Checkpoint (.npz), written after every epoch and on Ctrl-C.")
+RESUME_OPTION = typer.Option(None, "--resume", dir_okay=False,
+                             help="Continue from this checkpoint (its options are kept).")
+PLOT_OPTION = typer.Option(None, "--plot", dir_okay=False,
+                           help="PNG of the loss/accuracy curves (+ decision boundary for 2-D data).")
+
+
+@app.command("train")
+def train_command(
+    model: str = typer.Argument(..., help="Model spec: perceptron:N, linear:N, mlp:N-N-…, lenet5, "
+                                "cnn:CxHxW-LAYER-… (grammar: chainrule summary --help)."),
+    data: str = typer.Option(..., "--data", "-d", help="or, and, nand, xor, xor3, line, moons, "
+                             "circles, spirals, blobs, fashion-mnist, mnist, a folder of IDX "
+                             "files, or a CSV file (last column = label/target)."),
+    epochs: int = typer.Option(10, "--epochs", min=0, help="Epochs in total (also when resuming)."),
+    batch: int = typer.Option(32, "--batch", min=1, help="Mini-batch size."),
+    lr: float = typer.Option(0.1, "--lr", help="Learning rate."),
+    optimizer: str = typer.Option("sgd", "--optimizer", help="sgd, momentum or adam."),
+    loss: str = typer.Option(None, "--loss", help="mse, half_mse, bce or softmax_ce "
+                             "(default: by data, see below)."),
+    activation: str = typer.Option(None, "--activation", help="Hidden activation (default relu; "
+                                   "tanh for lenet5)."),
+    output_activation: str = typer.Option(None, "--output-activation",
+                                          help="Output activation (default: by loss)."),
+    l2: float = typer.Option(0.0, "--l2", help="L2 penalty λ (gradient λw, weights only)."),
+    l1: float = typer.Option(0.0, "--l1", help="L1 penalty λ (gradient λ·sign(w), weights only)."),
+    dropout: float = typer.Option(0.0, "--dropout", help="Dropout rate of hidden dense layers."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the weights, shuffling and dropout."),
+    limit: int = typer.Option(None, "--limit", min=1, help="Train on the first N samples only."),
+    out: Path = CHECKPOINT_OPTION,
+    resume: Path = RESUME_OPTION,
+    plot: Path = PLOT_OPTION,
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Train MODEL on DATA with mini-batch gradient descent; print one line per epoch and a summary.
+
+    Defaults by data: regression (line, CSV with float targets) uses mse with a linear output;
+    one output unit on two classes uses bce with a sigmoid output; one output per class uses
+    softmax_ce; mse on a classification set uses a sigmoid output. perceptron:N models train with
+    the Rosenblatt rule (--lr, --epochs apply; no batches). Ctrl-C writes the checkpoint and exits
+    130; a NaN/inf loss stops the run (exit 2). Synthetic sets use a fixed data seed (0), so
+    evaluate sees the same test split.
+
+    [bold]Examples[/bold]
+
+      chainrule train mlp:2-4-1 --data xor --epochs 2000 --batch 4 --lr 1 --activation tanh
+
+      chainrule train perceptron:2 --data xor --epochs 20
+
+      chainrule train linear:1 --data line --epochs 500 --batch 6 --lr 0.05 --format json
+
+      chainrule train mlp:2-16-2 --data moons --epochs 200 --plot moons.png
+
+      chainrule train mlp:784-128-10 --data fashion-mnist --epochs 10 --batch 64 --lr 0.1 --out fm.npz
+
+      chainrule train lenet5 --data fashion-mnist --epochs 10 --resume fm-cnn.npz --out fm-cnn.npz
+    """
+    if fmt is Format.latex:
+        raise ChainruleError("--format latex is not supported by train: expected text, markdown "
+                             "or json")
+    _check_device(device)
+    from chainrule.derive.spec import parse_spec
+
+    if parse_spec(model).family == "perceptron":
+        result = _train_perceptron(model, data, epochs, lr, out, fmt)
+    else:
+        from chainrule.train.session import TrainOptions
+        options = TrainOptions(epochs=epochs, batch=batch, lr=lr, optimizer=optimizer, loss=loss,
+                               activation=activation, output_activation=output_activation,
+                               l2=l2, l1=l1, dropout=dropout, seed=seed, limit=limit,
+                               device=device)
+        result = _train_network(model, data, options, out, resume, fmt)
+    if plot is not None:
+        _plot(plot, result)
+    emit(fmt, None, text=lambda: _summary_table(result), markdown=lambda: _markdown(result),
+         json_payload=lambda: _payload(result))
+
+
+def _check_device(device: str) -> None:
+    if device not in ("cpu", "cuda"):
+        raise ChainruleError(f"unknown --device {device!r}: expected cpu or cuda")
+    if device == "cuda":
+        try:
+            from numba import cuda
+            usable = bool(cuda.is_available())
+        except Exception:  # noqa: BLE001 - any failure to reach a GPU means "no usable GPU"
+            usable = False
+        if not usable:
+            raise ChainruleError("--device cuda: no usable CUDA GPU found (numba.cuda reports none);"
+                                 " use --device cpu")
+
+
+def _train_network(model: str, data: str, options: Any, out: Path | None, resume_from: Path | None,
+                   fmt: Format) -> dict[str, Any]:
+    from chainrule.cli.progress import TrainingProgress
+    from chainrule.train.session import resume, start
+
+    session = (resume(resume_from, model, data, epochs=options.epochs, out=out)
+               if resume_from is not None else start(model, data, options, out=out))
+    progress = TrainingProgress(options.epochs) if fmt is Format.text else None
+    try:
+        if progress is not None:
+            with progress:
+                session.run(epochs=options.epochs, callbacks=progress)
+        else:
+            session.run(epochs=options.epochs)
+    except KeyboardInterrupt:
+        if out is not None:
+            typer.echo(f"saved checkpoint {out} at epoch {session.state.epoch + 1}, batch "
+                       f"{session.state.position}", err=True)
+        raise
+    return _result(session.network, session.dataset, session.state.history, out,
+                   optimizer=session.optimizer.name, model=model, data=data)
+
+
+def _train_perceptron(model: str, data: str, epochs: int, lr: float, out: Path | None,
+                      fmt: Format) -> dict[str, Any]:
+    from chainrule.cli.progress import epoch_line
+    from chainrule.derive.spec import parse_spec
+    from chainrule.train.data import load_dataset
+    from chainrule.train.loop import new_state
+    from chainrule.train.optim import Optimizer
+    from chainrule.train.perceptron import train_perceptron
+    from chainrule.train.session import check_writable, model_meta
+
+    check_writable(out)
+    dataset = load_dataset(data)
+    run = train_perceptron(parse_spec(model), dataset, epochs=max(1, epochs), lr=lr)
+    if fmt is Format.text:
+        for stats in run.history:
+            Console().print(epoch_line(stats, max(1, epochs)), highlight=False, soft_wrap=True)
+    if out is not None:
+        from chainrule.train.checkpoint import save_checkpoint
+        state = new_state(0)
+        state.epoch, state.history = run.trace.epochs, run.history
+        save_checkpoint(out, params=run.model.params, optimizer=Optimizer(lr=lr), state=state,
+                        meta={"model": model_meta(run.model), "seed": 0,
+                              "data": {"name": data, "task": dataset.task,
+                                       "n_classes": dataset.n_classes}})
+    result = _result(run.model, dataset, run.history, out, optimizer="perceptron rule",
+                     model=model, data=data)
+    result |= {"converged": run.trace.converged, "w": run.trace.w, "b": run.trace.b}
+    return result
+
+
+def _result(network: Any, dataset: Any, history: list, out: Path | None, *, optimizer: str,
+            model: str, data: str) -> dict[str, Any]:
+    last = history[-1] if history else None
+    result = {"model": model, "data": data, "loss_name": network.loss,
+              "activation": network.activation, "output_activation": network.output_activation,
+              "optimizer": optimizer, "epochs": [s.as_dict() for s in history],
+              "loss": last.loss if last else None, "train_acc": last.train_acc if last else None,
+              "test_acc": last.test_acc if last else None,
+              "seconds": sum(s.seconds for s in history), "checkpoint": str(out) if out else None,
+              "network": network, "dataset": dataset}
+    if sum(p.size for p in network.params.values()) <= MAX_PRINTED_PARAMS:
+        result["params"] = {k: np.asarray(v, np.float64).tolist() for k, v in network.params.items()}
+    return result
+
+
+def _payload(result: dict[str, Any]) -> dict[str, Any]:
+    payload = {k: v for k, v in result.items() if k not in ("network", "dataset", "loss_name")}
+    payload["loss_function"] = result["loss_name"]
+    return payload
+
+
+def _acc(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+def _summary_table(result: dict[str, Any]) -> Table:
+    table = Table("", "", title="training summary", show_header=False)
+    loss = (f"{result['loss_name']} (output {result['output_activation']}, "
+            f"hidden {result['activation']})")
+    rows = [("model", result["model"]), ("data", result["data"]),
+            ("loss", loss),
+            ("optimizer", result["optimizer"]), ("epochs", str(len(result["epochs"]))),
+            ("final loss", "—" if result["loss"] is None else f"{result['loss']:.6g}"),
+            ("train accuracy", _acc(result["train_acc"])),
+            ("test accuracy", _acc(result["test_acc"])), ("time", f"{result['seconds']:.2f} s")]
+    if "converged" in result:
+        rows.append(("converged", "yes" if result["converged"] else "no (errors never reached 0)"))
+    if result["checkpoint"]:
+        rows.append(("checkpoint", result["checkpoint"]))
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
+
+
+def _markdown(result: dict[str, Any]) -> str:
+    lines = [f"# Training {result['model']} on {result['data']}", "",
+             "| epoch | loss | train_acc | test_acc | seconds | samples/s |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {s['epoch']} | {s['loss']:.6g} | {_acc(s['train_acc'])} | {_acc(s['test_acc'])}"
+              f" | {s['seconds']:.3f} | {s['samples_per_s']:.0f} |" for s in result["epochs"]]
+    lines += ["", f"Test accuracy: {_acc(result['test_acc'])}"]
+    if "converged" in result:
+        lines.append(f"Converged: {'yes' if result['converged'] else 'no'}")
+    return "\n".join(lines) + "\n"
+
+
+def _plot(path: Path, result: dict[str, Any]) -> None:
+    from chainrule.cli.training_plots import plot_training
+    from chainrule.train.loop import predict
+
+    dataset, network = result["dataset"], result["network"]
+    x = np.concatenate([dataset.x_train, dataset.x_test])
+    labels = None if dataset.n_classes is None else np.concatenate([dataset.y_train,
+                                                                    dataset.y_test])
+    plot_training(path, [_Stats(**s) for s in result["epochs"]],
+                  title=f"{result['model']} on {result['data']}",
+                  predict=lambda grid: predict(network, grid), x=x, labels=labels)
+
+
+def _Stats(**fields: Any) -> Any:
+    from chainrule.train.loop import EpochStats
+    return EpochStats(**fields)
