@@ -23,6 +23,9 @@ class Step:
     text: str
     numeric: str | None = None  # e.g. "σ(3.2) = 1/(1+e^{-3.2}) = 0.9608"
     value: float | None = None  # the numeric value of ``after`` at the given point
+    # Equality chains with numbers in, for printers to typeset in any format, e.g.
+    # ((σ(3.2), 1/(1 + e^{-3.2}), 0.9608),); numbers are chainrule.derive.steps.Shown atoms.
+    chains: tuple[tuple[sp.Expr, ...], ...] = ()
 
 
 @dataclass(frozen=True)

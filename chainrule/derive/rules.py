@@ -1,0 +1,107 @@
+"""The rule table: every differentiation rule and named identity that a derivation may cite.
+
+One rule per line, each with its name, its formula in LaTeX and a sentence, in the table style of
+SymPy Gamma's ``diffsteps.py`` and tinygrad's ``gradient.py``. Function rules also carry their
+``definition`` f(x) (elementary) and their ``derivative`` f'(x) written as the named identity; the
+tests prove each identity equal to ``sympy.diff`` of the definition and to central differences.
+
+Sources: Goodfellow, Bengio & Courville, *Deep Learning* (2016), §6.3 and §7.1; Nielsen, *Neural
+Networks and Deep Learning* (2015), ch. 2–3; Bishop, *PRML* (2006), §4.3; CS231n notes
+"Backpropagation, Intuitions"; Hagan et al., *Neural Network Design*, ch. 4 (hardlim).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+
+from chainrule.derive.functions import elu, hardlim, leaky_relu, relu, sigmoid, softplus
+from chainrule.errors import ChainruleError
+
+X = sp.Symbol("x", real=True)  # the variable of every function rule
+T = sp.Symbol("t", real=True)  # a target
+W = sp.Symbol("w", real=True)  # a weight
+LAMBDA = sp.Symbol("lambda", positive=True)  # penalty strength λ
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: its name, formula (LaTeX), a sentence, and for function rules f(x) and f'(x)."""
+
+    name: str
+    formula: str
+    description: str
+    definition: sp.Expr | None = None  # f(x), elementary, in X (and T, W, LAMBDA where needed)
+    derivative: sp.Expr | None = None  # f'(x) as the named identity states it
+    variable: sp.Symbol = X  # the variable f' is taken with respect to
+
+
+_e = sp.exp
+_RULES: tuple[Rule, ...] = (
+    Rule("constant", r"\frac{d}{dx} c = 0", "the derivative of a constant is 0"),
+    Rule("identity", r"\frac{d}{dx} x = 1", "the derivative of the variable itself is 1", X, sp.S.One),
+    Rule("sum", r"(f + g)' = f' + g'", "differentiate a sum term by term"),
+    Rule("constant_multiple", r"(c f)' = c f'", "a constant factor stays in front"),
+    Rule("power", r"\frac{d}{dx} x^{n} = n x^{n-1}", "the power rule", X**3, 3 * X**2),
+    Rule("product", r"(f g)' = f' g + f g'", "the product rule"),
+    Rule("quotient", r"\left(\frac{f}{g}\right)' = \frac{f' g - f g'}{g^{2}}", "the quotient rule"),
+    Rule("chain", r"\frac{d}{dx} f(u) = f'(u) \frac{du}{dx}", "the chain rule: outer derivative times inner"),
+    Rule("exp", r"\frac{d}{dx} e^{x} = e^{x}", "the exponential is its own derivative", _e(X), _e(X)),
+    Rule("log", r"\frac{d}{dx} \ln x = \frac{1}{x}", "the derivative of the logarithm", sp.log(X), 1 / X),
+    Rule("sqrt", r"\frac{d}{dx} \sqrt{x} = \frac{1}{2\sqrt{x}}", "the square-root rule", sp.sqrt(X), 1 / (2 * sp.sqrt(X))),
+    Rule("abs", r"\frac{d}{dx} |x| = \operatorname{sign}(x)", "the derivative of |x| is its sign (0 at 0)", sp.Abs(X), sp.sign(X)),
+    Rule("sin", r"\frac{d}{dx} \sin x = \cos x", "the derivative of sine", sp.sin(X), sp.cos(X)),
+    Rule("cos", r"\frac{d}{dx} \cos x = -\sin x", "the derivative of cosine", sp.cos(X), -sp.sin(X)),
+    Rule("max", r"\frac{\partial}{\partial a} \max(a, b) = \theta(a - b)", "max passes the gradient to its larger argument", sp.Max(X, 1), sp.Heaviside(X - 1)),
+    Rule("min", r"\frac{\partial}{\partial a} \min(a, b) = \theta(b - a)", "min passes the gradient to its smaller argument", sp.Min(X, 1), sp.Heaviside(1 - X)),
+    Rule("sigmoid", r"\sigma'(x) = \sigma(x)\left(1 - \sigma(x)\right)", "the logistic sigmoid identity", 1 / (1 + _e(-X)), sigmoid(X) * (1 - sigmoid(X))),
+    Rule("tanh", r"\tanh'(x) = 1 - \tanh^{2}(x)", "the tanh identity", (_e(X) - _e(-X)) / (_e(X) + _e(-X)), 1 - sp.tanh(X) ** 2),
+    Rule("relu", r"\operatorname{ReLU}'(x) = \theta(x)", "ReLU' is the step function (0 at x = 0)", sp.Max(0, X), sp.Heaviside(X, 0)),
+    Rule("leaky_relu", r"\operatorname{LeakyReLU}'(x) = 1 \text{ if } x > 0 \text{ else } \alpha", "leaky ReLU' is 1 or the slope α", sp.Piecewise((X, X >= 0), (X / 100, True)), leaky_relu(X).fdiff()),
+    Rule("elu", r"\operatorname{ELU}'(x) = 1 \text{ if } x > 0 \text{ else } \operatorname{ELU}(x) + \alpha", "ELU' from its own output", sp.Piecewise((X, X > 0), (_e(X) - 1, True)), elu(X).fdiff()),
+    Rule("softplus", r"\operatorname{softplus}'(x) = \sigma(x)", "softplus' is the sigmoid", sp.log(1 + _e(X)), sigmoid(X)),
+    Rule("hardlim", r"\operatorname{hardlim}'(x) = 0", "hardlim is flat: 0 almost everywhere (undefined at 0)", sp.Heaviside(X, 1), sp.S.Zero),
+    Rule("softmax_jacobian", r"\frac{\partial s_i}{\partial z_j} = s_i(\delta_{ij} - s_j) = \left(\operatorname{diag}(s) - s s^{T}\right)_{ij}", "the softmax Jacobian"),
+    Rule("softmax_ce", r"\frac{\partial}{\partial z_k}\left(-\sum_i t_i \ln s_i\right) = s_k - t_k", "softmax with cross-entropy gives s - t"),
+    Rule("sigmoid_bce", r"\frac{\partial}{\partial z}\left(-t\ln\sigma(z) - (1-t)\ln(1-\sigma(z))\right) = \sigma(z) - t", "sigmoid with binary cross-entropy gives a - t", -(T * sp.log(1 / (1 + _e(-X))) + (1 - T) * sp.log(1 - 1 / (1 + _e(-X)))), sigmoid(X) - T),
+    Rule("l2_penalty", r"\frac{\partial}{\partial w} \frac{\lambda}{2} w^{2} = \lambda w", "the L2 penalty adds lambda w to the gradient", LAMBDA / 2 * W**2, LAMBDA * W, W),
+    Rule("l1_penalty", r"\frac{\partial}{\partial w} \lambda |w| = \lambda \operatorname{sign}(w)", "the L1 penalty adds lambda sign(w)", LAMBDA * sp.Abs(W), LAMBDA * sp.sign(W), W),
+    Rule("rewrite", r"f^{g} = e^{g \ln f}", "a variable power is rewritten as an exponential"),
+    Rule("differentiate", r"\frac{d}{dx} f", "no named rule applies: SymPy's differentiation"),
+    Rule("simplify", r"= \ldots", "the final algebraic simplification"),
+)  # fmt: skip
+RULES: dict[str, Rule] = {rule.name: rule for rule in _RULES}
+
+# The rule that differentiates each SymPy function class (the outer function of a chain).
+FUNCTION_RULES: dict[type, str] = {
+    sp.exp: "exp", sp.log: "log", sp.Abs: "abs", sp.sin: "sin", sp.cos: "cos", sp.tanh: "tanh",
+    sp.Max: "max", sp.Min: "min", sigmoid: "sigmoid", relu: "relu", leaky_relu: "leaky_relu",
+    elu: "elu", softplus: "softplus", hardlim: "hardlim",
+}  # fmt: skip
+
+
+def get_rule(name: str) -> Rule:
+    """Look a rule up by name, with an error that lists the known ones."""
+    try:
+        return RULES[name]
+    except KeyError:
+        raise ChainruleError(f"unknown rule {name!r}: expected one of {', '.join(RULES)}") from None
+
+
+def softmax(z: Sequence[sp.Expr]) -> list[sp.Expr]:
+    """softmax(z)_i = e^{z_i} / Σ_j e^{z_j} on explicit classes."""
+    total = sum(sp.exp(zj) for zj in z)
+    return [sp.exp(zi) / total for zi in z]
+
+
+def softmax_jacobian(s: Sequence[sp.Expr]) -> sp.Matrix:
+    """The named identity ∂s_i/∂z_j = diag(s) − s sᵀ, for explicit classes."""
+    column = sp.Matrix(list(s))  # (n, 1)
+    return sp.diag(*s) - column * column.T  # (n, n)
+
+
+def softmax_ce_gradient(s: Sequence[sp.Expr], t: Sequence[sp.Expr]) -> sp.Matrix:
+    """The named identity ∂(−Σ t ln s)/∂z = s − t (for Σ t = 1), for explicit classes."""
+    return sp.Matrix(list(s)) - sp.Matrix(list(t))  # (n, 1)

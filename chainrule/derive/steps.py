@@ -1,0 +1,311 @@
+"""Step-by-step differentiation of a scalar expression, each step citing a rule of the table.
+
+:func:`derive_expression` walks the expression tree top-down, as SymPy Gamma's ``diffsteps.py``
+does: each node becomes one :class:`~chainrule.derive.derivation.Step` whose ``after`` keeps the
+derivatives still to be taken as unevaluated ``Derivative`` objects, and the children follow. A
+composite function f(u) gets a ``chain`` step and then the outer rule on a placeholder u. The last
+step is ``simplify``. With values, every step also carries its numbers, as the lecture slides show
+them: σ(3.2) = 1/(1+e^{−3.2}) = 0.9608 (CS231n notes, "Backpropagation, Intuitions").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Self
+
+import sympy as sp
+
+from chainrule.derive.derivation import Derivation, Step
+from chainrule.derive.functions import NAMED_FUNCTIONS, elementary
+from chainrule.derive.printing.text import chain_text, number_text
+from chainrule.derive.printing.text import text as unicode
+from chainrule.derive.rules import FUNCTION_RULES, RULES
+from chainrule.errors import ChainruleError
+
+_PLACEHOLDERS = ("u", "v", "q", "p", "r")
+
+
+class Shown(sp.Symbol):
+    """A number shown in a worked step: an atom that never evaluates, printed rounded."""
+
+    def __new__(cls, value: float) -> Self:
+        return super().__new__(cls, repr(float(value)), real=True)
+
+    @property
+    def number(self) -> float:
+        return float(self.name)
+
+    def _sympystr(self, printer: object) -> str:
+        shown = number_text(self.number)
+        return f"({shown})" if shown.startswith("-") else shown
+
+
+def derive_expression(
+    expr: sp.Expr, wrt: sp.Symbol, *, values: Mapping[str, object] | None = None
+) -> Derivation:
+    """d ``expr`` / d ``wrt`` step by step; with ``values``, the numbers at every step too."""
+    numbers = _check_values(expr, values) if values is not None else None
+    walker = _Walker(expr, wrt, numbers)
+    raw = walker.derive(expr)
+    result = simplest(raw)
+    walker.steps.append(walker.simplify_step(raw, result))
+    value = derivative_value = None
+    if numbers is not None:
+        value = evaluate(expr, numbers, what=f"the expression {expr}")
+        derivative_value = evaluate(result, numbers, what=f"the derivative {result}")
+    return Derivation(expr, wrt, tuple(walker.steps), result,
+                      {s.name: v for s, v in (numbers or {}).items()}, value, derivative_value)
+
+
+def simplest(expr: sp.Expr) -> sp.Expr:
+    """The shortest of a few simplifications of ``expr`` (by operation count; ties keep the first).
+
+    A candidate may not bring in functions that ``expr`` lacks (SymPy likes to turn e^{-z} into
+    cosh), since the reader should recognise the result."""
+    functions = _function_types(expr)
+    candidates = [c for c in (expr, sp.simplify(expr), sp.factor_terms(expr))
+                  if _function_types(c) <= functions]  # no cosh where the input had only exp
+    return min(candidates, key=sp.count_ops)
+
+
+def _function_types(expr: sp.Expr) -> set[type]:
+    return {type(f) for f in expr.atoms(sp.Function, sp.Max, sp.Min, sp.Heaviside)}
+
+
+def evaluate(expr: sp.Expr, numbers: Mapping[sp.Symbol, float], *, what: str) -> float:
+    """``expr`` as a float at ``numbers``, or a ChainruleError when it is not a finite real."""
+    result = _try_evaluate(expr, numbers)
+    if result is None:
+        shown = ", ".join(f"{s}={number_text(v)}" for s, v in numbers.items()
+                          if s in expr.free_symbols)
+        raise ChainruleError(f"{what} is not a finite real number at {shown or 'these values'}")
+    return result
+
+
+def _try_evaluate(expr: sp.Expr, numbers: Mapping[sp.Symbol, float]) -> float | None:
+    try:
+        result = complex(sp.N(expr.xreplace({s: sp.Float(v) for s, v in numbers.items()}), 17))
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if result.imag != 0 or not math.isfinite(result.real):
+        return None
+    return result.real
+
+
+def _check_values(expr: sp.Expr, values: Mapping[str, object]) -> dict[sp.Symbol, float]:
+    """Map each free symbol to its float; name the missing ones and refuse vectors."""
+    by_name = {s.name: s for s in expr.free_symbols}
+    missing = sorted(set(by_name) - set(values))
+    if missing:
+        raise ChainruleError(f"no value for {', '.join(missing)}: give every variable a number, "
+                             f"e.g. --at \"{','.join(f'{m}=1' for m in missing)}\"")
+    numbers: dict[sp.Symbol, float] = {}
+    for name, symbol in sorted(by_name.items()):
+        value = values[name]
+        if isinstance(value, list | tuple) or not isinstance(value, int | float):
+            raise ChainruleError(f"{name} is given {value!r}, but the expression is scalar: "
+                                 f"expected one number for {name}")
+        numbers[symbol] = float(value)
+    return numbers
+
+
+class _Walker:
+    """Differentiates top-down, appending one or two steps per node in pre-order."""
+
+    def __init__(self, expr: sp.Expr, wrt: sp.Symbol, numbers: dict[sp.Symbol, float] | None):
+        self.wrt = wrt
+        self.numbers = numbers
+        self.steps: list[Step] = []
+        self.placeholders = [sp.Symbol(n, real=True) for n in _PLACEHOLDERS
+                             if sp.Symbol(n, real=True) not in expr.free_symbols and
+                             sp.Symbol(n) not in expr.free_symbols]
+
+    def derive(self, node: sp.Expr) -> sp.Expr:
+        """The derivative of ``node``; records its steps."""
+        x = self.wrt
+        if not node.has(x):
+            text = f"{unicode(node)} does not depend on {x}, so its derivative is 0"
+            return self._atomic("constant", node, sp.S.Zero, text)
+        if node == x:
+            return self._atomic("identity", node, sp.S.One, f"d{x}/d{x} = 1")
+        if isinstance(node, sp.Add):
+            return self._expand("sum", node, sp.Add(*[self._d(a) for a in node.args]),
+                                "differentiate the sum term by term", list(node.args))
+        if isinstance(node, sp.Mul):
+            return self._mul(node)
+        if isinstance(node, sp.Pow):
+            return self._pow(node)
+        if type(node) in FUNCTION_RULES:
+            return self._function(node, FUNCTION_RULES[type(node)])
+        return self._atomic("differentiate", node, sp.diff(node, x),
+                            "no named rule: differentiated by SymPy")
+
+    def _d(self, node: sp.Expr) -> sp.Expr:
+        return sp.Derivative(node, self.wrt)
+
+    def _mul(self, node: sp.Mul) -> sp.Expr:
+        constant, rest = node.as_independent(self.wrt, as_Add=False)
+        if constant != 1:
+            return self._expand("constant_multiple", node, constant * self._d(rest),
+                                f"the constant factor {constant} stays in front", [rest])
+        numerator, denominator = sp.fraction(node, exact=True)
+        if numerator.has(self.wrt) and denominator.has(self.wrt):
+            after = (denominator * self._d(numerator) - numerator * self._d(denominator)) \
+                / denominator**2
+            return self._expand("quotient", node, after, "quotient rule (f/g)' = (f'g - fg')/g^2",
+                                [numerator, denominator])
+        factors = list(node.args)
+        after = sp.Add(*[sp.Mul(*factors[:i], *factors[i + 1:]) * self._d(f)
+                         for i, f in enumerate(factors)])
+        return self._expand("product", node, after, "product rule (fg)' = f'g + fg'", factors)
+
+    def _pow(self, node: sp.Pow) -> sp.Expr:
+        base, exponent = node.args
+        if not exponent.has(self.wrt):
+            rule = "sqrt" if exponent == sp.S.Half else "power"
+            return self._function(node, rule, inner=base)
+        if not base.has(self.wrt):
+            return self._function(node, "exp", inner=exponent)
+        rewritten = sp.exp(exponent * sp.log(base))
+        return self._expand("rewrite", node, self._d(rewritten),
+                            "write the variable power as an exponential", [rewritten])
+
+    def _function(self, node: sp.Expr, rule: str, *, inner: sp.Expr | None = None) -> sp.Expr:
+        """A function of one dependent argument: its rule directly, or the chain rule."""
+        positions = [i for i, a in enumerate(node.args)
+                     if (a.has(self.wrt) if inner is None else a is inner)]
+        dependent = [node.args[i] for i in positions]
+        if dependent == [self.wrt]:
+            text = f"{rule} rule: {RULES[rule].description}"
+            return self._atomic(rule, node, sp.diff(node, self.wrt), text, forward=True)
+        if len(dependent) != 1 or not self.placeholders:
+            return self._chain_many(node, rule, positions)
+        u_expr, u = dependent[0], self.placeholders[0]
+        outer = _with_arg(node, positions[0], u)
+        after = sp.diff(outer, u).xreplace({u: u_expr}) * self._d(u_expr)
+        index = self._reserve()
+        self._outer_step(outer, u, u_expr, rule)
+        inner_result = self.derive(u_expr)
+        result = after.xreplace({self._d(u_expr): inner_result})
+        text = f"chain rule with {u} = {unicode(u_expr)}: the outer {rule} rule times d{u}/d{self.wrt}"
+        self._fill(index, "chain", node, after, text, {u_expr: inner_result}, result)
+        return result
+
+    def _chain_many(self, node: sp.Expr, rule: str, positions: list[int]) -> sp.Expr:
+        """A function of several dependent arguments: Σ ∂f/∂arg_i · d arg_i/dx."""
+        u = sp.Dummy("u", real=True)
+        terms = [sp.diff(_with_arg(node, i, u), u).xreplace({u: node.args[i]})
+                 * self._d(node.args[i]) for i in positions]
+        return self._expand("chain", node, sp.Add(*terms),
+                            f"multivariable chain rule through {rule}: sum over the arguments",
+                            [node.args[i] for i in positions])
+
+    def _outer_step(self, outer: sp.Expr, u: sp.Symbol, u_expr: sp.Expr, rule: str) -> None:
+        """The outer rule on the placeholder u, with numbers at u's value."""
+        after = sp.diff(outer, u)
+        chains: tuple[tuple[sp.Expr, ...], ...] = ()
+        value = None
+        if self.numbers is not None:
+            u_value = _try_evaluate(u_expr, self.numbers)
+            if u_value is not None:
+                at = {u: u_value}
+                value = _try_evaluate(after, at)
+                chains = (*self._forward(outer, at), self._derivative_chain(
+                    sp.Derivative(outer, u), after.xreplace({u: Shown(u_value)}), value))
+        text = f"{rule} rule on the placeholder {u} = {unicode(u_expr)}: {RULES[rule].description}"
+        self.steps.append(Step(rule, sp.Derivative(outer, u), after, text,
+                               _numeric_text(chains), value, chains))
+
+    def _atomic(self, rule: str, node: sp.Expr, after: sp.Expr, text: str, *,
+                forward: bool = False) -> sp.Expr:
+        """A leaf step: the rule gives the derivative outright."""
+        chains: tuple[tuple[sp.Expr, ...], ...] = ()
+        value = None
+        if self.numbers is not None:
+            value = _try_evaluate(after, self.numbers)
+            shown = self._with_numbers(after, {})
+            chains = (*(self._forward(node, self.numbers) if forward else ()),
+                      self._derivative_chain(self._d(node), shown, value))
+        self.steps.append(Step(rule, self._d(node), after, text, _numeric_text(chains),
+                               value, chains))
+        return after
+
+    def _expand(self, rule: str, node: sp.Expr, after: sp.Expr, text: str,
+                children: list[sp.Expr]) -> sp.Expr:
+        """A structural step: ``after`` holds d child/dx; the children's steps follow."""
+        index = self._reserve()
+        results = {child: self.derive(child) for child in dict.fromkeys(children)}
+        result = after.xreplace({self._d(c): r for c, r in results.items()})
+        self._fill(index, rule, node, after, text, results, result)
+        return result
+
+    def _reserve(self) -> int:
+        self.steps.append(Step("chain", sp.S.Zero, sp.S.Zero, ""))  # replaced by _fill
+        return len(self.steps) - 1
+
+    def _fill(self, index: int, rule: str, node: sp.Expr, after: sp.Expr, text: str,
+              results: dict[sp.Expr, sp.Expr], result: sp.Expr) -> None:
+        chains: tuple[tuple[sp.Expr, ...], ...] = ()
+        value = None
+        if self.numbers is not None:
+            value = _try_evaluate(result, self.numbers)
+            derivative_values = {self._d(c): _try_evaluate(r, self.numbers)
+                                 for c, r in results.items()}
+            shown = self._with_numbers(after, derivative_values)
+            chains = (self._derivative_chain(self._d(node), shown, value),)
+        self.steps[index] = Step(rule, self._d(node), after, text, _numeric_text(chains),
+                                 value, chains)
+
+    def _with_numbers(self, expr: sp.Expr, derivatives: dict[sp.Expr, float | None]) -> sp.Expr:
+        """``expr`` with each known derivative and each variable replaced by a shown number."""
+        known = {d: Shown(v) for d, v in derivatives.items() if v is not None}
+        with sp.evaluate(False):
+            expr = expr.xreplace(known)
+        return expr.xreplace({s: Shown(v) for s, v in (self.numbers or {}).items()})
+
+    def _forward(self, node: sp.Expr, at: Mapping[sp.Symbol, float]) -> tuple[tuple[sp.Expr, ...], ...]:
+        """f(number) = its definition with the number = value, for a named activation."""
+        if not isinstance(node, NAMED_FUNCTIONS) or len(node.args) != 1:
+            return ()
+        arg_value = _try_evaluate(node.args[0], at)
+        value = _try_evaluate(node, at)
+        if arg_value is None or value is None:
+            return ()
+        shown = node.func(Shown(arg_value))
+        return ((shown, elementary(shown), Shown(value)),)
+
+    @staticmethod
+    def _derivative_chain(before: sp.Expr, shown: sp.Expr, value: float | None) -> tuple[sp.Expr, ...]:
+        chain = [before]
+        if shown.free_symbols and not isinstance(shown, Shown):
+            chain.append(shown)
+        if value is not None:
+            chain.append(Shown(value))
+        return tuple(chain)
+
+    def simplify_step(self, raw: sp.Expr, result: sp.Expr) -> Step:
+        """The last step: the assembled derivative, simplified."""
+        chains: tuple[tuple[sp.Expr, ...], ...] = ()
+        value = None
+        if self.numbers is not None:
+            value = _try_evaluate(result, self.numbers)
+            if value is not None:
+                chains = (self._derivative_chain(result, self._with_numbers(result, {}), value),)
+        text = ("put the pieces together and simplify" if raw != result
+                else "put the pieces together; nothing simplifies further")
+        return Step("simplify", raw, result, text, _numeric_text(chains), value, chains)
+
+
+def _with_arg(node: sp.Expr, position: int, replacement: sp.Expr) -> sp.Expr:
+    """``node`` with its argument at ``position`` replaced (other occurrences untouched)."""
+    args = list(node.args)
+    args[position] = replacement
+    return node.func(*args)
+
+
+def _numeric_text(chains: tuple[tuple[sp.Expr, ...], ...]) -> str | None:
+    """The chains as one line of Unicode text (the text printer's form)."""
+    if not chains:
+        return None
+    return "; ".join(chain_text(chain) for chain in chains)
