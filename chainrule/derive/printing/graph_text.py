@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sympy as sp
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -23,7 +24,8 @@ def fmt(value: Any) -> str:
         return ""
     if isinstance(value, list):
         return "[" + ", ".join(fmt(v) for v in value) + "]"
-    text = f"{float(value):.4g}"
+    number = float(value)
+    text = f"{number:.4g}" if abs(number) >= 1e-12 else "0"  # float noise such as 2.8e-17
     return "0" if text == "-0" else text
 
 
@@ -31,6 +33,8 @@ def graph_chain_text(graph: ComputationGraph, name: str) -> str:
     """∂out/∂name = ∂out/∂v·∂v/∂u·… = −0.5344·1·… = −0.1966 (a sum when paths branch)."""
     paths = graph.chains(name)
     head = f"∂{graph.output}/∂{name}"
+    if len(paths) == 1 and len(paths[0]) == 1:  # a direct edge: the local derivative itself
+        return f"{head} = {fmt(graph.node(name).grad)}"
     symbolic = " + ".join("·".join(f"∂{f.child}/∂{f.parent}" for f in path) for path in paths)
     numeric = " + ".join("·".join(_paren(f.value) for f in path) for path in paths)
     return f"{head} = {symbolic or '0'} = {numeric or '0'} = {fmt(graph.node(name).grad)}"
@@ -48,8 +52,8 @@ def graph_text(graph: ComputationGraph) -> RenderableType:
         table.add_column(column, justify="right" if column in ("value",) else "left")
     for node in graph.nodes:
         rules = ", ".join(f"∂{node.name}/∂{e.parent} = {e.local} ({e.rule})" for e in node.edges)
-        table.add_row(node.name, node.op, "" if node.is_input else str(node.expr),
-                      Text(fmt(node.value), style="green"), Text(fmt(node.grad), style="red"), rules)
+        table.add_row(Text(node.name), node.op, Text("" if node.is_input else str(node.expr)),
+                      Text(fmt(node.value), style="green"), Text(fmt(node.grad), style="red"), Text(rules))
     chains = [Text(graph_chain_text(graph, node.name)) for node in graph.inputs]
     return Group(table, Text(f"{graph.output} = {fmt(graph.output_value)}"), *chains)
 
@@ -60,7 +64,8 @@ def neuron_text(report: NeuronReport) -> RenderableType:
     for column in ("rule", "step", "result", "value"):
         steps.add_column(column)
     for step, value in zip(report.steps, report.step_values(), strict=True):
-        steps.add_row(step.rule, f"{step.before}", f"{step.after}", fmt(value))
+        steps.add_row(step.rule, Text(expression_text(step.before)),
+                      Text(expression_text(step.after)), Text(fmt(value)))
     parts: list[RenderableType] = [steps]
     if report.forward:
         numbers = Table(title="at the given values")
@@ -73,6 +78,18 @@ def neuron_text(report: NeuronReport) -> RenderableType:
             numbers.add_row(f"∂L/∂{name}", fmt(value))
         parts.append(numbers)
     return Group(*parts)
+
+
+def expression_text(expr: sp.Expr) -> str:
+    """One line of Unicode: ∂L/∂a·∂a/∂z for chained derivatives, ∂/∂a (…) otherwise."""
+    if isinstance(expr, sp.Mul) and all(isinstance(a, sp.Derivative) for a in expr.args):
+        return "·".join(expression_text(arg) for arg in expr.args)
+    if isinstance(expr, sp.Derivative):
+        (variable, _), = expr.variable_count
+        if isinstance(expr.expr, sp.Symbol):
+            return f"∂{expr.expr}/∂{variable}"
+        return f"∂/∂{variable} ({expression_text(expr.expr)})"
+    return sp.sstr(expr).replace("delta", "δ").replace("sigmoid", "σ")
 
 
 def perceptron_text(trace: PerceptronTrace) -> RenderableType:
