@@ -1,0 +1,93 @@
+"""Conv and pool templates against NumPy references, finite differences and the E15 worked map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import central_difference, rel_err
+
+from chainrule.kernels.cpu import conv, pool
+
+E15_IMAGE = np.array([[18, 54, 51, 239, 244, 188], [55, 121, 75, 78, 95, 88],
+                      [35, 24, 204, 113, 109, 221], [3, 154, 104, 235, 25, 130],
+                      [15, 253, 225, 159, 78, 233], [68, 85, 180, 214, 245, 0]], dtype=np.float64)
+E15_KERNEL = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], dtype=np.float64)
+E15_MAP = [[429, 505, 686, 856], [261, 792, 412, 640], [633, 653, 851, 751],
+           [608, 913, 713, 657]]
+
+
+def reference_conv(xp: np.ndarray, w: np.ndarray, stride: int) -> np.ndarray:
+    k = w.shape[2]
+    rows = (xp.shape[2] - k) // stride + 1
+    cols = (xp.shape[3] - k) // stride + 1
+    out = np.zeros((xp.shape[0], w.shape[0], rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            patch = xp[:, :, i * stride:i * stride + k, j * stride:j * stride + k]
+            out[:, :, i, j] = np.einsum("nchw,fchw->nf", patch, w)
+    return out
+
+
+def test_e15_convolution_map() -> None:
+    out = np.empty((1, 1, 4, 4))
+    conv.forward(E15_IMAGE[None, None], E15_KERNEL[None, None], 1, out)
+    assert out[0, 0].tolist() == E15_MAP
+
+
+@pytest.mark.parametrize(("stride", "padding"), [(1, 0), (2, 1)])
+def test_conv_forward_and_gradients(stride: int, padding: int) -> None:
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 2, 5, 5))
+    w = rng.standard_normal((3, 2, 3, 3))
+    xp = conv.pad(x, padding)
+    expected = reference_conv(xp, w, stride)
+    out = np.empty_like(expected)
+    conv.forward(xp, w, stride, out)
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
+    upstream = rng.standard_normal(out.shape)  # L = Σ upstream ⊙ out, so δ = upstream
+    dw = np.empty_like(w)
+    conv.weight_grad(xp, upstream, stride, dw)
+    numeric_w = central_difference(lambda v: float(np.sum(upstream * reference_conv(xp, v, stride))), w)
+    assert rel_err(dw, numeric_w) < 1e-8
+    dxp = np.empty_like(xp)
+    conv.input_grad(upstream, w, stride, dxp)
+    numeric_x = central_difference(
+        lambda v: float(np.sum(upstream * reference_conv(conv.pad(v, padding), w, stride))), x)
+    assert rel_err(conv.unpad(dxp, padding), numeric_x) < 1e-8
+
+
+def test_max_pool_forward_and_routing() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 3, 4, 6))
+    out, arg = np.empty((2, 3, 2, 3)), np.empty((2, 3, 2, 3), dtype=np.int64)
+    pool.max_forward(x, 2, 2, out, arg)
+    np.testing.assert_array_equal(out, x.reshape(2, 3, 2, 2, 3, 2).max(axis=(3, 5)))
+    upstream = rng.standard_normal(out.shape)
+    dx = np.empty_like(x)
+    pool.max_backward(upstream, arg, dx)
+
+    def loss(v: np.ndarray) -> float:
+        return float(np.sum(upstream * v.reshape(2, 3, 2, 2, 3, 2).max(axis=(3, 5))))
+
+    assert rel_err(dx, central_difference(loss, x)) < 1e-8
+    assert np.count_nonzero(dx) == upstream.size  # one winner per window
+
+
+def test_avg_pool_forward_and_spreading() -> None:
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((1, 2, 5, 5))
+    out = np.empty((1, 2, 2, 2))
+    pool.avg_forward(x, 3, 2, out)
+    expected = np.array([[[[x[0, c, 2 * i:2 * i + 3, 2 * j:2 * j + 3].mean() for j in range(2)]
+                           for i in range(2)] for c in range(2)]])
+    np.testing.assert_allclose(out, expected, rtol=1e-12)
+    upstream = rng.standard_normal(out.shape)
+    dx = np.empty_like(x)
+    pool.avg_backward(upstream, 3, 2, dx)
+
+    def loss(v: np.ndarray) -> float:
+        result = np.empty((1, 2, 2, 2))
+        pool.avg_forward(v, 3, 2, result)
+        return float(np.sum(upstream * result))
+
+    assert rel_err(dx, central_difference(loss, x)) < 1e-8
