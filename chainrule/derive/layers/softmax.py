@@ -1,0 +1,90 @@
+"""Softmax with cross-entropy: the Jacobian diag(s) − s sᵀ and the output error s − t, derived.
+
+s_i = e^{z_i} / Σ_k e^{z_k} and L = −Σ_i t_i ln s_i. ``sympy.diff`` of s_i with respect to z_j,
+with the exponentials written back as s, gives ∂s_i/∂z_j = s_i (δ_ij − s_j); the chain rule over
+i, with ∂L/∂s_i = −t_i/s_i and Σ_i t_i = 1 (a one-hot or probability target), gives
+∂L/∂z_j = s_j − t_j. Bishop, *PRML* (2006), §4.3.4; CS231n notes, "Linear classification".
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+
+from chainrule.derive.derivation import Step
+from chainrule.derive.layers.contraction import contract, rename
+from chainrule.derive.layers.equations import Equation, LayerDerivation
+from chainrule.derive.layers.notation import index, size, tensor
+
+i, j, k, q = index("i"), index("j"), index("k"), index("q")
+N = size("N")
+z, t = tensor("z"), tensor("t")
+s = sp.IndexedBase(sp.Symbol("s", positive=True), positive=True)
+SIZES = (N,)
+_PARTITION = sp.Sum(sp.exp(z[k]), (k, 0, N - 1))
+
+
+def softmax(unit: sp.Expr = i) -> sp.Expr:
+    return sp.exp(z[unit]) / _PARTITION
+
+
+def cross_entropy() -> sp.Expr:
+    return -sp.Sum(t[i] * sp.log(s[i]), (i, 0, N - 1))
+
+
+def _as_softmax(expr: sp.Expr) -> sp.Expr:
+    """Write each e^{z_u} as s_u · Σ_k e^{z_k} and cancel the partition function."""
+    wild, partition = sp.Wild("u"), sp.Symbol("Z_partition", positive=True)
+    written = expr.xreplace({_PARTITION: partition})
+    written = written.replace(sp.exp(z[wild]), lambda u: s[u] * partition)
+    return sp.factor(sp.cancel(written))
+
+
+@lru_cache(maxsize=1)
+def softmax_ce_layer() -> LayerDerivation:
+    jacobian = softmax_jacobian()
+    forward = (
+        Equation("forward s", s[i], softmax(), ((i, N),), r"s = \operatorname{softmax}(z)",
+                 "s = softmax(z)"),
+        Equation("forward L", sp.Symbol("L"), cross_entropy(), (),
+                 r"L = -\sum_{i} t_{i} \ln s_{i}", "L = −Σ_i t_i ln s_i"),
+    )
+    return LayerDerivation("softmax_ce", "softmax with cross-entropy", _CITATION, forward,
+                           (jacobian, output_error(jacobian.rhs)), SIZES)
+
+
+def softmax_jacobian() -> Equation:
+    raw = sp.diff(softmax(), z[q])
+    contracted = contract(raw, [(q, N), (i, N)])
+    result = rename(_as_softmax(contracted), {q: j})
+    steps = (
+        Step("quotient", sp.Derivative(softmax(), z[q]), raw,
+             "quotient rule on e^{z_i} / Σ_k e^{z_k}; ∂e^{z_k}/∂z_j = e^{z_k} δ_kj (exp rule)"),
+        Step("simplify", raw, contracted, "contract the Kronecker delta in the sum"),
+        Step("softmax_jacobian", contracted, result, "write e^{z_u}/Σ_k e^{z_k} as s_u"),
+    )
+    return Equation("ds/dz", tensor("ds_dz")[i, j], result, ((i, N), (j, N)),
+                    r"\frac{\partial s}{\partial z} = \operatorname{diag}(s) - s s^{T}",
+                    "∂s/∂z = diag(s) − s sᵀ", steps)
+
+
+def output_error(jacobian: sp.Expr) -> Equation:
+    dl_ds = sp.diff(cross_entropy(), s[q]).doit()
+    dl_ds = contract(dl_ds, [(q, N)])
+    chained = sp.Sum(dl_ds.xreplace({q: i}) * jacobian, (i, 0, N - 1))
+    contracted = sp.expand(contract(sp.expand(chained), [(j, N)]))
+    result = contracted.subs(sp.Sum(t[i], (i, 0, N - 1)), 1)
+    steps = (
+        Step("log", sp.Derivative(cross_entropy(), s[q]), dl_ds.xreplace({q: j}),
+             "∂L/∂s_j = −t_j / s_j (log rule, the sum contracted)"),
+        Step("chain", sp.Symbol("dL/dz_j"), chained,
+             "chain rule through every s_i: ∂L/∂z_j = Σ_i ∂L/∂s_i · ∂s_i/∂z_j"),
+        Step("simplify", chained, contracted, "contract the Kronecker delta δ_ij"),
+        Step("softmax_ce", contracted, result, "Σ_i t_i = 1 for a one-hot target"),
+    )
+    return Equation("dL/dz", tensor("delta")[j], result, ((j, N),),
+                    r"\delta = \frac{\partial L}{\partial z} = s - t", "δ = ∂L/∂z = s − t", steps)
+
+
+_CITATION = "Bishop, PRML (2006), §4.3.4; CS231n notes, Linear classification"
