@@ -24,7 +24,7 @@ MAX_BYTES = 512 * 2**20
 def load_csv(path: str | Path, *, seed: int = 0) -> Dataset:
     """Read a CSV file into a :class:`Dataset`."""
     path = Path(path)
-    rows = _numeric_rows(path)
+    rows = read_numeric_rows(path)
     table = np.array(rows, dtype=np.float64)  # (n, features + 1)
     x, target = table[:, :-1].astype(np.float32), table[:, -1]
     n_classes = _classes(target)
@@ -35,7 +35,7 @@ def load_csv(path: str | Path, *, seed: int = 0) -> Dataset:
     return Dataset(path.name, x_tr, y_tr, x_te, y_te, n_classes)
 
 
-def _numeric_rows(path: Path) -> list[list[float]]:
+def read_numeric_rows(path: Path) -> list[list[float]]:
     try:
         if path.stat().st_size > MAX_BYTES:
             raise ChainruleError(f"CSV file {str(path)!r} is larger than {MAX_BYTES} bytes")
