@@ -1,0 +1,111 @@
+"""The safe parser: what it accepts, what it refuses, and that no input ever runs code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import warnings
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chainrule.derive.functions import relu, sigmoid
+from chainrule.derive.parser import MAX_LENGTH, ParseError, parse_expression, symbol
+from chainrule.errors import ChainruleError
+
+x, y, z = symbol("x"), symbol("y"), symbol("z")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("(x+y)*z", (x + y) * z),
+    ("sigmoid(z)", sigmoid(z)),
+    ("σ(z)", sigmoid(z)),
+    ("relu(x) - 2", relu(x) - 2),
+    ("x^2 + x**3", x**2 + x**3),
+    ("2·x − 1", 2 * x - 1),
+    ("ln(x) + log(y)", sp.log(x) + sp.log(y)),
+    ("max(x, y, 0)", sp.Max(x, y, 0)),
+    ("-x", -x),
+    ("pi*x", sp.pi * x),
+    ("0.5*x", sp.Float("0.5") * x),
+])
+def test_accepts_arithmetic_and_known_functions(text: str, expected: sp.Expr) -> None:
+    assert parse_expression(text) == expected
+
+
+def test_symbols_are_real() -> None:
+    assert parse_expression("x").is_real
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("x +", "malformed expression"),
+    ("foo(x)", "unknown function 'foo'"),
+    ("__import__('os').system('x')", "unsupported call"),
+    ("x.real", "unsupported syntax"),
+    ("lambda: 1", "unsupported syntax"),
+    ("[i for i in x]", r"unexpected '\['"),
+    ("(i for i in (1, 2))", "unsupported syntax"),
+    ("x" * 100_000, "the limit is"),
+    ("9**9**9**9", "too large"),
+    ("'text'", "unsupported literal"),
+    ("x if y else z", "unsupported syntax"),
+    ("x // y", "unsupported operator '//'"),
+    ("sigmoid", "used without arguments"),
+    ("sigmoid(x, y)", "takes 1 argument"),
+    ("exp(x=1)", "keyword arguments"),
+    ("_secret", "unsupported name"),
+    ("", "empty"),
+    ("(" * 70 + "x" + ")" * 70, "nests more than"),
+])
+def test_refuses_everything_else_with_one_clear_error(text: str, message: str) -> None:
+    with pytest.raises(ParseError, match=message) as info:
+        parse_expression(text)
+    assert isinstance(info.value, ChainruleError)
+    assert "\n" not in str(info.value)
+
+
+def test_length_limit_is_enforced_exactly() -> None:
+    assert parse_expression("x" + " " * (MAX_LENGTH - 1)) == x
+    with pytest.raises(ParseError, match=f"{MAX_LENGTH + 1} characters"):
+        parse_expression("x" + " " * MAX_LENGTH)
+
+
+class _RanCode(BaseException):
+    """Raised by the sentinels below; a BaseException so no `except Exception` can hide it."""
+
+
+_TOKENS = [
+    "x", "y", "z", "1", "2.5", "0", "9", "+", "-", "*", "/", "**", "^", "(", ")", ",", " ",
+    "sigmoid(", "exp(", "log(", "max(", "relu(", "__import__", "('os')", ".system", "('touch ",
+    "CANARY')", "open(", "eval(", "exec(", "lambda", ":", "[", "]", "for", " in ", "if", "else",
+    "'", '"', ".", "__class__", "__subclasses__()", "globals()", "=", "@", "%", "//", "~", "not ",
+    "1e308", "9**9**9", "π", "σ(", "−", "·", "\\", "#", "\n", "{", "}", "yield", "await ",
+]
+
+
+@settings(max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(
+    st.lists(st.sampled_from(_TOKENS), max_size=25).map("".join),
+    st.text(max_size=60),
+))
+def test_random_text_raises_only_parse_errors_and_runs_nothing(text: str) -> None:
+    canary = Path(os.environ.get("TMPDIR", "/tmp")) / "CANARY"
+    saved = (os.system, subprocess.Popen, os.popen)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise _RanCode(f"parser ran code for {text!r}")
+
+    os.system, subprocess.Popen, os.popen = refuse, refuse, refuse  # type: ignore[assignment]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)  # Python's own, for "1e308in"
+            result = parse_expression(text)
+    except ParseError:
+        result = None
+    finally:
+        os.system, subprocess.Popen, os.popen = saved
+    assert result is None or isinstance(result, sp.Basic)
+    assert not canary.exists() and not Path("CANARY").exists()

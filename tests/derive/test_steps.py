@@ -1,0 +1,165 @@
+"""derive_expression: the textbook numbers, sympy.diff agreement, cited rules and errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from conftest import central_difference, rel_err
+
+from chainrule.derive.functions import elementary, sigmoid
+from chainrule.derive.parser import parse_expression, symbol
+from chainrule.derive.rules import RULES
+from chainrule.derive.steps import Shown, derive_expression
+from chainrule.errors import ChainruleError
+
+
+def derive(text: str, wrt: str, **values: float) -> object:
+    return derive_expression(parse_expression(text), symbol(wrt), values=values or None)
+
+
+def test_e1_sigmoid_forward_pass_shows_the_definition_with_numbers() -> None:
+    derivation = derive("sigmoid(z)", "z", z=3.2)
+    assert round(derivation.value, 4) == 0.9608
+    first = derivation.steps[0]
+    assert first.rule == "sigmoid"
+    assert first.numeric.startswith("σ(3.2) = 1/(1 + e^(-3.2)) = 0.9608")
+    assert first.chains[0] == (sigmoid(Shown(3.2)), 1 / (1 + sp.exp(-Shown(3.2))),
+                               Shown(derivation.value))
+
+
+@pytest.mark.parametrize(("wrt", "expected"), [("x", -4.0), ("y", -4.0), ("z", 3.0)])
+def test_e6_chain_rule_on_x_plus_y_times_z(wrt: str, expected: float) -> None:
+    derivation = derive("(x+y)*z", wrt, x=-2, y=5, z=-4)
+    assert derivation.value == -12.0
+    assert derivation.derivative_value == expected
+
+
+def test_e8_cross_entropy_of_a_one_hot_target() -> None:
+    text = "-(t0*log(s0)+t1*log(s1)+t2*log(s2))"
+    derivation = derive(text, "s1", t0=0, t1=1, t2=0, s0=0.228, s1=0.619, s2=0.153)
+    assert round(derivation.value, 4) == 0.4797
+    assert derivation.result == -symbol("t1") / symbol("s1")
+    assert derivation.derivative_value == pytest.approx(-1 / 0.619)
+
+
+def test_e9_mse_gradient_over_n_outputs() -> None:
+    derivation = derive("((t0-s0)**2 + (t1-s1)**2 + (t2-s2)**2)/3", "s1")
+    t1, s1 = symbol("t1"), symbol("s1")
+    assert sp.simplify(derivation.result - (-2 * (t1 - s1) / 3)) == 0
+
+
+@pytest.mark.parametrize(("text", "rule", "expected"), [
+    ("sigmoid(z)", "sigmoid", sigmoid(symbol("z")) * (1 - sigmoid(symbol("z")))),
+    ("tanh(z)", "tanh", 1 - sp.tanh(symbol("z")) ** 2),
+    ("relu(z)", "relu", sp.Heaviside(symbol("z"), 0)),
+    ("softplus(z)", "softplus", sigmoid(symbol("z"))),
+    ("hardlim(z)", "hardlim", sp.S.Zero),
+    ("exp(z)", "exp", sp.exp(symbol("z"))),
+    ("log(z)", "log", 1 / symbol("z")),
+    ("sqrt(z)", "sqrt", 1 / (2 * sp.sqrt(symbol("z")))),
+    ("abs(z)", "abs", sp.sign(symbol("z"))),
+    ("z**3", "power", 3 * symbol("z") ** 2),
+    ("sin(z)", "sin", sp.cos(symbol("z"))),
+    ("cos(z)", "cos", -sp.sin(symbol("z"))),
+])
+def test_e14_named_identities_are_cited(text: str, rule: str, expected: sp.Expr) -> None:
+    derivation = derive(text, "z")
+    assert derivation.steps[0].rule == rule
+    assert derivation.steps[-1].rule == "simplify"
+    assert sp.simplify(derivation.result - expected) == 0
+
+
+@pytest.mark.parametrize(("text", "rules"), [
+    ("x*sin(x)", {"product", "identity", "sin"}),
+    ("x/(x+1)", {"quotient", "sum", "identity", "constant"}),
+    ("sigmoid(w*x+b)", {"chain", "sigmoid", "sum", "constant_multiple", "identity", "constant"}),
+    ("x**x", {"rewrite", "chain", "exp", "product", "log"}),
+    ("2**x", {"exp"}),
+    ("max(x, x**2)", {"chain", "identity", "power"}),
+    ("min(x, 1)", {"min"}),
+    ("elu(x)", {"elu"}),
+    ("leaky_relu(3*x)", {"chain", "leaky_relu", "constant_multiple"}),
+])
+def test_each_rule_appears_where_it_applies(text: str, rules: set[str]) -> None:
+    cited = {step.rule for step in derive(text, "x").steps}
+    assert rules <= cited, cited
+    assert cited <= set(RULES)
+
+
+EXPRESSIONS = [
+    "(x+y)*z", "sigmoid(w*x+b)", "tanh(x)**2 + 1/x", "exp(-x**2/2)", "log(1+exp(x))*x",
+    "x**x", "sqrt(x**2+1)", "softplus(2*x)-relu(x)", "x/(1+x**2)", "sin(x)*cos(x)",
+    "elu(x, 2) + leaky_relu(x, 0.1)", "max(x, 0.5*x) + min(x, 2)", "abs(x - 1)**3",
+    "-(y*log(sigmoid(x)) + (1-y)*log(1-sigmoid(x)))", "2**x * 3", "exp(exp(x))",
+]
+
+
+@pytest.mark.parametrize("text", EXPRESSIONS)
+def test_result_equals_sympy_diff(text: str) -> None:
+    expr, x = parse_expression(text), symbol("x")
+    derivation = derive_expression(expr, x)
+    difference = elementary(derivation.result) - elementary(sp.diff(expr, x))
+    point = {s: 0.7 + 0.1 * i for i, s in enumerate(sorted(expr.free_symbols, key=str))}
+    assert sp.simplify(difference) == 0 or abs(float(difference.subs(point))) < 1e-12
+
+
+@pytest.mark.parametrize("text", EXPRESSIONS)
+def test_every_number_agrees_with_central_differences(text: str) -> None:
+    expr, x = parse_expression(text), symbol("x")
+    names = sorted(s.name for s in expr.free_symbols)
+    values = {name: 0.7 + 0.1 * i for i, name in enumerate(names)}
+    derivation = derive_expression(expr, x, values=values)
+    others = {symbol(n): v for n, v in values.items() if n != "x"}
+    f = sp.lambdify(x, elementary(expr).subs(others), "math")
+    numeric = central_difference(lambda v: f(float(v[0])), np.array([values["x"]]))
+    assert rel_err(numeric, [derivation.derivative_value]) < 1e-6
+    assert derivation.value == pytest.approx(float(f(values["x"])))
+    for step in derivation.steps:  # each step's number is d(its node)/dx at the point
+        if isinstance(step.before, sp.Derivative) and step.before.variables == (x,):
+            node = step.before.expr
+            g = sp.lambdify(x, elementary(node).subs(others), "math")
+            numeric = central_difference(lambda v, g=g: float(g(float(v[0]))),
+                                         np.array([values["x"]]))
+            assert rel_err(numeric, [step.value]) < 1e-6, (step.rule, node)
+
+
+def test_steps_go_top_down_and_end_with_simplify() -> None:
+    steps = derive("sigmoid(w*x+b)", "w").steps
+    assert [s.rule for s in steps[:3]] == ["chain", "sigmoid", "sum"]
+    assert steps[0].before == sp.Derivative(parse_expression("sigmoid(w*x+b)"), symbol("w"))
+    assert "u = b + w·x" in steps[0].text
+    assert steps[-1].rule == "simplify"
+
+
+def test_variable_not_in_expression_gives_zero_and_says_so() -> None:
+    derivation = derive("y**2", "x", y=3)
+    assert derivation.result == 0 and derivation.derivative_value == 0.0
+    assert derivation.steps[0].rule == "constant"
+    assert "does not depend on x" in derivation.steps[0].text
+
+
+def test_missing_values_are_named() -> None:
+    with pytest.raises(ChainruleError, match="no value for b, w"):
+        derive("sigmoid(w*x+b)", "x", x=1.0)
+
+
+def test_vector_value_for_a_scalar_symbol_is_refused() -> None:
+    with pytest.raises(ChainruleError, match=r"x is given \[1.0, 2.0\].*expected one number"):
+        derive_expression(parse_expression("x*y"), symbol("x"), values={"x": [1.0, 2.0], "y": 1.0})
+
+
+def test_undefined_value_is_a_user_error() -> None:
+    with pytest.raises(ChainruleError, match="not a finite real number at x=-1"):
+        derive("log(x)", "x", x=-1)
+
+
+def test_extra_values_are_ignored() -> None:
+    assert derive("x**2", "x", x=3, unused=1).derivative_value == 6.0
+
+
+def test_relu_derivative_at_zero_is_zero_by_convention() -> None:
+    assert derive("relu(x)", "x", x=0).derivative_value == 0.0
+    assert math.isclose(derive("leaky_relu(x)", "x", x=-1).derivative_value, 0.01)
