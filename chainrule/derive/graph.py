@@ -188,7 +188,7 @@ class _Builder:
             result = self._mul(expr)
         elif isinstance(expr, sp.Pow):
             result = self._pow(expr)
-        elif isinstance(expr, sp.Function):
+        elif isinstance(expr, sp.Function | sp.Max | sp.Min):
             args = [a if a.is_number else self.visit(a) for a in expr.args]
             name = type(expr).__name__
             result = self._node(name.lower(), expr.func(*args))

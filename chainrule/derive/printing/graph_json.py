@@ -8,7 +8,7 @@ from typing import Any
 from chainrule.derive.graph import ComputationGraph, GraphNode
 from chainrule.derive.neuron import NeuronReport
 from chainrule.derive.perceptron import PerceptronTrace
-from chainrule.derive.printing.latex import latex
+from chainrule.derive.printing.latex import ChainruleLatexPrinter, latex
 
 
 def graph_payload(graph: ComputationGraph) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def neuron_payload(report: NeuronReport) -> dict[str, Any]:
 
 def _step(step: Any, value: Any) -> dict[str, Any]:
     return {"rule": step.rule, "text": step.text, "before": str(step.before),
-            "after": str(step.after), "latex": f"{latex(step.before)} = {latex(step.after)}",
+            "after": str(step.after), "latex": f"{ChainruleLatexPrinter().derivative_latex(step.before)} = {latex(step.after)}",
             "value": value}
 
 

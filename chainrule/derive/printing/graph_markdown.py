@@ -8,7 +8,7 @@ from chainrule.derive.neuron import NeuronReport
 from chainrule.derive.parser import symbol
 from chainrule.derive.perceptron import PerceptronTrace
 from chainrule.derive.printing.graph_text import fmt, graph_chain_text
-from chainrule.derive.printing.latex import latex
+from chainrule.derive.printing.latex import ChainruleLatexPrinter, latex
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -29,7 +29,7 @@ def graph_markdown(graph: ComputationGraph) -> str:
 
 def neuron_markdown(report: NeuronReport) -> str:
     """The derivation steps with their rules, then the numbers."""
-    rows = [[f"`{s.rule}`", f"${latex(s.before)} = {latex(s.after)}$", fmt(v)]
+    rows = [[f"`{s.rule}`", f"${ChainruleLatexPrinter().derivative_latex(s.before)} = {latex(s.after)}$", fmt(v)]
             for s, v in zip(report.steps, report.step_values(), strict=True)]
     text = (f"## Neuron: activation `{report.activation}`, loss `{report.loss}`\n\n"
             + _table(["rule", "step", "value"], rows) + "\n")

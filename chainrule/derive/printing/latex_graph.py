@@ -78,14 +78,15 @@ class GraphLatexMixin:
         return [f"{name} &= {self._values(value)}" for name, value in shown]
 
     def _neuron_step(self, step: Any, value: Any) -> str:
-        line = f"{self._derivative(step.before)} &= {self._print(step.after)}"
+        line = f"{self.derivative_latex(step.before)} &= {self._print(step.after)}"
         if value is not None:
             line += f" = {self._values(value)}"
         return line + f" && \\text{{{step.rule.replace('_', ' ')}}}"
 
-    def _derivative(self, expr: sp.Expr) -> str:
+    def derivative_latex(self, expr: sp.Expr) -> str:
+        """∂L/∂a ∂a/∂z for products of derivatives of symbols; SymPy's form otherwise."""
         if isinstance(expr, sp.Mul) and all(isinstance(a, sp.Derivative) for a in expr.args):
-            return " ".join(self._derivative(arg) for arg in expr.args)
+            return " ".join(self.derivative_latex(arg) for arg in expr.args)
         if isinstance(expr, sp.Derivative) and isinstance(expr.expr, sp.Symbol):
             (variable, _), = expr.variable_count
             return (f"\\frac{{\\partial {self._print(expr.expr)}}}"
