@@ -1,0 +1,102 @@
+"""Plain-text and rich renderings of layer equations, model derivations, summaries and the worked
+convolution. Symbols print with their reader-facing names (w⁽ˡ⁺¹⁾, δ, ∇ₐC) from
+:mod:`chainrule.derive.layers.notation`; index expressions print in SymPy's str form.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from sympy.printing.str import StrPrinter
+
+from chainrule.derive.conv_example import ConvExample
+from chainrule.derive.layers.equations import Equation
+from chainrule.derive.layers.notation import TEXT_NAMES
+from chainrule.derive.net import NetDerivation, NetLayer
+from chainrule.derive.params import ParamSummary
+
+
+class _LayerStrPrinter(StrPrinter):
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        return TEXT_NAMES.get(expr.name, expr.name)
+
+    def _print_KroneckerDelta(self, expr: sp.KroneckerDelta) -> str:
+        return f"δ({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
+
+def expr_text(expr: sp.Basic) -> str:
+    """An index expression in plain text, e.g. ``a⁽ˡ⁻¹⁾[k]*δ[j]``."""
+    return _LayerStrPrinter().doprint(expr)
+
+
+def equation_text(eq: Equation) -> str:
+    """``lhs = rhs`` in index notation, then the matrix form."""
+    return f"{expr_text(eq.lhs)} = {expr_text(eq.rhs)}"
+
+
+def sizes_text(layer: NetLayer) -> str:
+    return ", ".join(f"{TEXT_NAMES.get(k, k)}={v}" for k, v in layer.sizes.items())
+
+
+def net_renderable(net: NetDerivation) -> RenderableType:
+    """One table per layer: each equation's name, matrix form, index form and rules."""
+    parts: list[RenderableType] = [Text(f"{net.model}: activation {net.activation}, "
+                                        f"loss {net.loss}", style="bold")]
+    for layer in net.layers:
+        table = Table(title=_layer_title(layer), title_justify="left", show_lines=True,
+                      expand=False)
+        for column in ("equation", "matrix form", "index form (derived)", "rules"):
+            table.add_column(column, overflow="fold")
+        for eq in layer.derivation.equations:
+            rules = " → ".join(step.rule for step in eq.steps)
+            index_form = equation_text(eq) + (f"\n({eq.note})" if eq.note else "")
+            table.add_row(eq.name, eq.matrix_text, index_form, rules)
+        parts.append(table)
+    return Group(*parts)
+
+
+def _layer_title(layer: NetLayer) -> str:
+    shapes = ""
+    if layer.input_shape:
+        shapes = f" {_shape(layer.input_shape)} → {_shape(layer.output_shape)}"
+    sizes = f"  [{sizes_text(layer)}]" if layer.sizes else ""
+    return f"{layer.name}: {layer.derivation.title}{shapes}{sizes}"
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(str(d) for d in shape)
+
+
+def summary_renderable(summary: ParamSummary) -> RenderableType:
+    """A Keras-like table: layer, output shape, parameters, formula, and the total."""
+    table = Table(title=f"{summary.model} (input {_shape(summary.input_shape)})",
+                  caption=f"convention {summary.convention}: {summary.convention_note}",
+                  title_justify="left")
+    for column in ("layer", "type", "output shape", "params", "formula", "note"):
+        table.add_column(column, justify="right" if column == "params" else "left")
+    for row in summary.layers:
+        table.add_row(row.name, row.kind, _shape(row.output_shape), f"{row.params:,}",
+                      row.formula, row.note)
+    table.add_section()
+    table.add_row("total", "", "", f"{summary.total:,}", "", "")
+    return table
+
+
+def conv_renderable(example: ConvExample) -> RenderableType:
+    """The first cell's steps, then the whole output map."""
+    lines = [Text(f"stride {example.stride}, padding {example.padding}", style="bold")]
+    for step in example.steps:
+        shown = step.numeric or expr_text(step.after)
+        lines.append(Text(f"[{step.rule}] {step.text}\n    {shown}"))
+    grid = Table(title="output map", show_header=False)
+    for _ in example.output[0]:
+        grid.add_column(justify="right")
+    for row in example.output:
+        grid.add_row(*(_number(v) for v in row))
+    return Group(*lines, grid)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
