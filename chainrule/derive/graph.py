@@ -77,6 +77,11 @@ class ComputationGraph:
     output: str
     values: dict[str, float] = field(default_factory=dict)
 
+    def _repr_latex_(self) -> str:
+        from chainrule.derive.printing.latex import latex  # the printer imports this module's types
+
+        return latex(self)
+
     def node(self, name: str) -> GraphNode:
         for node in self.nodes:
             if node.name == name:
@@ -140,25 +145,30 @@ def build_graph(
 
 def scalar_values(expr: sp.Expr, values: dict[str, float | list[float]]) -> dict[str, float]:
     """Values per variable; a vector w=[2,-3] stands for w0=2, w1=-3."""
-    scalars: dict[str, float] = {}
-    for name, value in values.items():
-        if isinstance(value, list):
-            if any(isinstance(item, list) for item in value):
-                raise ChainruleError(f"{name} is a matrix: a graph takes scalars or vectors")
-            scalars.update({f"{name}{i}": float(v) for i, v in enumerate(value)})  # type: ignore[arg-type]
-        else:
-            scalars[name] = float(value)
     needed = sorted(s.name for s in expr.free_symbols)
+    scalars: dict[str, float] = {}
+    unused: list[str] = []
+    for name, value in values.items():
+        expanded = _expand(name, value)
+        if not set(expanded) & set(needed):
+            unused.append(name)
+        scalars.update(expanded)
+    if unused:
+        raise ChainruleError(f"values given for {', '.join(unused)}, which the expression does "
+                             f"not use: expected only {', '.join(needed)}")
     missing = [n for n in needed if n not in scalars]
     if missing:
         raise ChainruleError(f"missing values for {', '.join(missing)}: expected --at with "
                              f"{', '.join(f'{n}=…' for n in needed)}")
-    extra = sorted(set(scalars) - set(needed))
-    unused = [n for n in extra if n not in values]  # spare elements of a vector are fine
-    if [n for n in extra if n in values] or (unused and len(unused) == len(extra) and not needed):
-        raise ChainruleError(f"values given for {', '.join(extra)}, which the expression does not "
-                             f"use: expected only {', '.join(needed)}")
     return {n: scalars[n] for n in needed}
+
+
+def _expand(name: str, value: float | list) -> dict[str, float]:
+    if not isinstance(value, list):
+        return {name: float(value)}
+    if any(isinstance(item, list) for item in value):
+        raise ChainruleError(f"{name} is a matrix: a graph takes scalars or vectors")
+    return {f"{name}{i}": float(v) for i, v in enumerate(value)}
 
 
 class _Builder:

@@ -60,6 +60,11 @@ class NeuronReport:
     gradients: dict[str, float | list] = field(default_factory=dict)
     data: NeuronData | None = None
 
+    def _repr_latex_(self) -> str:
+        from chainrule.derive.printing.latex import latex  # the printer imports this module's types
+
+        return latex(self)
+
     def step_values(self) -> list[float | list | None]:
         """The number each step comes to at the given values (None where there is none)."""
         chained = {"w": self.gradients.get("w"), "b": self.gradients.get("b"),

@@ -72,6 +72,7 @@ def test_standalone_latex_compiles(cli, tmp_path: Path) -> None:
     (["--patterns", "[[1,2],[3]]", "--targets", "[1,0]", "--w", "0,0"], "ragged"),
     (["--patterns", "[[1,2]]", "--targets", "[1,0]", "--w", "0,0"], "1 patterns but 2 targets"),
     (["--w", "0,0"], "no data"),
+    (["--data", "or", "--w", "0,0", "--b", "1", "--no-bias"], "contradict"),
 ])
 def test_bad_input_is_one_line(cli, args: list[str], message: str) -> None:
     line = cli.fails(["perceptron", *args])

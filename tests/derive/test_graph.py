@@ -134,6 +134,18 @@ def test_output_name_can_be_chosen_and_avoids_inputs() -> None:
         graph_of("x*y", {"x": 1, "y": 2}, output="x")
 
 
+def test_a_bare_variable_is_its_own_output() -> None:
+    graph = graph_of("x", {"x": 1.5})
+    assert (graph.output_value, graph.node("x").grad) == (1.5, 1.0)
+    assert latex(graph).endswith("\\frac{\\partial x}{\\partial x} &= 1\n\\end{align*}")
+
+
+def test_vector_values_stand_for_indexed_names() -> None:
+    graph = graph_of("w0*x0 + w1*x1", {"w": [2, 3], "x": [5, 7]})
+    assert graph.output_value == 31.0
+    assert graph._repr_latex_() == latex(graph)
+
+
 def test_intermediate_names_skip_input_names() -> None:
     graph = graph_of("(q+p)*s", {"q": 1, "p": 2, "s": 3})
     assert graph.node(graph.stages[0].name).name not in {"q", "p", "s"}
@@ -143,6 +155,7 @@ def test_intermediate_names_skip_input_names() -> None:
 @pytest.mark.parametrize(("text", "values", "message"), [
     ("x*y", {"x": 1}, "missing values for y"),
     ("x*y", {"x": 1, "y": 2, "k": 3}, "does not use: expected only x, y"),
+    ("x*y", {"x": 1, "y": 2, "w": [1, 2]}, "values given for w"),
     ("log(x)", {"x": -1}, "not a finite real number"),
     ("1/x", {"x": 0}, "not a finite real number"),
     ("x*w0", {"x": 1, "w": [[1, 2]]}, "matrix"),

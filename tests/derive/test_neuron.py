@@ -124,12 +124,6 @@ def test_softmax_ce_layer_gradients_match_central_differences() -> None:
         assert rel_err(report.gradients[key], numeric[key]) < 1e-7, key
 
 
-def test_e19_one_hot() -> None:
-    assert one_hot(2, 10) == [0, 0, 1, 0, 0, 0, 0, 0, 0, 0]
-    with pytest.raises(ChainruleError, match="outside 0..9"):
-        one_hot(10, 10)
-
-
 @pytest.mark.parametrize(("activation", "loss", "values", "message"), [
     ("swish", "mse", None, "unknown activation 'swish'"),
     ("sigmoid", "hinge", None, "unknown loss 'hinge'"),

@@ -27,7 +27,7 @@ def perceptron_command(
     patterns: str = typer.Option(None, "--patterns", help="Patterns as a matrix: \"[[1,2],[-1,2]]\"."),
     targets: str = typer.Option(None, "--targets", help="Targets (0 or 1): \"[1,0]\"."),
     w: str = typer.Option(..., "--w", help="Initial weights: \"1,-0.8\"."),
-    b: float = typer.Option(0.0, "--b", help="Initial bias."),
+    b: float = typer.Option(None, "--b", help="Initial bias (default 0)."),
     no_bias: bool = typer.Option(False, "--no-bias", help="No bias: n = w·p."),
     lr: float = typer.Option(1.0, "--lr", help="Learning rate."),
     epochs: int = typer.Option(100, "--epochs", help="Most passes over the patterns."),
@@ -47,9 +47,11 @@ def perceptron_command(
       chainrule perceptron --data xor --w "0,0" --epochs 20 --format json
       chainrule perceptron --data points.csv --w "0,0" --format latex --standalone --out trace.tex
     """
+    if no_bias and b is not None:
+        raise ChainruleError(f"--b {b:g} and --no-bias contradict each other: give one of them")
     rows, goals = _patterns(data, patterns, targets)
     weights = parse_value(f"[{w.strip().strip('[]')}]", name="--w")
-    trace = perceptron_trace(rows, goals, w=weights, b=None if no_bias else b, lr=lr, epochs=epochs)
+    trace = perceptron_trace(rows, goals, w=weights, b=None if no_bias else (b or 0.0), lr=lr, epochs=epochs)
     emit(fmt, out, text=lambda: perceptron_text(trace), latex=lambda: _latex(trace, standalone),
          markdown=lambda: perceptron_markdown(trace), json_payload=lambda: perceptron_payload(trace))
 

@@ -33,7 +33,7 @@ def graph_chain_text(graph: ComputationGraph, name: str) -> str:
     """∂out/∂name = ∂out/∂v·∂v/∂u·… = −0.5344·1·… = −0.1966 (a sum when paths branch)."""
     paths = graph.chains(name)
     head = f"∂{graph.output}/∂{name}"
-    if len(paths) == 1 and len(paths[0]) == 1:  # a direct edge: the local derivative itself
+    if len(paths) == 1 and len(paths[0]) <= 1:  # a direct edge (or the output itself)
         return f"{head} = {fmt(graph.node(name).grad)}"
     symbolic = " + ".join("·".join(f"∂{f.child}/∂{f.parent}" for f in path) for path in paths)
     numeric = " + ".join("·".join(_paren(f.value) for f in path) for path in paths)
@@ -99,8 +99,9 @@ def perceptron_text(trace: PerceptronTrace) -> RenderableType:
     for column in ("epoch", "p", "t", "n", "a", "e", "w", *(("b",) if bias else ())):
         table.add_column(column, justify="right")
     for s in trace.steps:
-        row = [str(s.epoch), fmt(s.p), fmt(s.t), fmt(s.n), fmt(s.a), fmt(s.e), fmt(s.w)]
-        table.add_row(*row, *((fmt(s.b),) if bias else ()))
+        row = [str(s.epoch), fmt(s.p), fmt(s.t), fmt(s.n), fmt(s.a), fmt(s.e), fmt(s.w),
+               *((fmt(s.b),) if bias else ())]
+        table.add_row(*(Text(cell) for cell in row))
     verdict = ("converged" if trace.converged else f"not converged after {trace.epochs} passes")
     final = f"{verdict}: w = {fmt(trace.w)}" + (f", b = {fmt(trace.b)}" if bias else "")
     return Group(table, Text(final))

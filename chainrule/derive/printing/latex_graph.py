@@ -44,7 +44,7 @@ class GraphLatexMixin:
         head = self._partial(graph.output, name)
         if not paths:
             return f"{head} &= 0"
-        if len(paths) == 1 and len(paths[0]) == 1:  # a direct edge: the local derivative itself
+        if len(paths) == 1 and len(paths[0]) <= 1:  # a direct edge (or the output itself)
             return f"{head} &= {self.number(graph.node(name).grad)}"
         symbolic = " + ".join(" ".join(self._partial(f.child, f.parent) for f in path)
                               for path in paths)
