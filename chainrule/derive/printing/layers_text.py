@@ -45,14 +45,14 @@ def net_renderable(net: NetDerivation) -> RenderableType:
     parts: list[RenderableType] = [Text(f"{net.model}: activation {net.activation}, "
                                         f"loss {net.loss}", style="bold")]
     for layer in net.layers:
-        table = Table(title=_layer_title(layer), title_justify="left", show_lines=True,
+        table = Table(title=Text(_layer_title(layer)), title_justify="left", show_lines=True,
                       expand=False)
         for column in ("equation", "matrix form", "index form (derived)", "rules"):
             table.add_column(column, overflow="fold")
         for eq in layer.derivation.equations:
             rules = " → ".join(step.rule for step in eq.steps)
             index_form = equation_text(eq) + (f"\n({eq.note})" if eq.note else "")
-            table.add_row(eq.name, eq.matrix_text, index_form, rules)
+            table.add_row(*(Text(cell) for cell in (eq.name, eq.matrix_text, index_form, rules)))
         parts.append(table)
     return Group(*parts)
 
@@ -77,8 +77,9 @@ def summary_renderable(summary: ParamSummary) -> RenderableType:
     for column in ("layer", "type", "output shape", "params", "formula", "note"):
         table.add_column(column, justify="right" if column == "params" else "left")
     for row in summary.layers:
-        table.add_row(row.name, row.kind, _shape(row.output_shape), f"{row.params:,}",
-                      row.formula, row.note)
+        cells = (row.name, row.kind, _shape(row.output_shape), f"{row.params:,}", row.formula,
+                 row.note)
+        table.add_row(*(Text(cell) for cell in cells))
     table.add_section()
     table.add_row("total", "", "", f"{summary.total:,}", "", "")
     return table

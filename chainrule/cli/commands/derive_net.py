@@ -1,0 +1,59 @@
+"""``chainrule derive net MODEL``: every layer's forward and backward equations for a model,
+derived in index notation by SymPy and shown with the textbook's matrix form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from chainrule.cli.apps import derive_app
+from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, Format, emit
+from chainrule.derive.net import NetDerivation, derive_net
+from chainrule.derive.printing.latex import document, latex
+from chainrule.derive.printing.layers_json import net_payload
+from chainrule.derive.printing.layers_markdown import net_markdown
+from chainrule.derive.printing.layers_text import net_renderable
+
+
+@derive_app.command("net")
+def derive_net_command(
+    model: str = typer.Argument(..., help="Model spec (see chainrule summary --help): "
+                                "perceptron:N, mlp:N-N-..., lenet5, cnn:CxHxW-LAYER-..."),
+    activation: str = typer.Option(None, "--activation", "-a",
+                                   help="Hidden activation: sigmoid (default; tanh for lenet5), "
+                                   "tanh, relu, leaky_relu, elu, softplus, linear."),
+    loss: str = typer.Option(None, "--loss", "-l",
+                             help="half_mse (default for mlp), mse, bce, or softmax_ce (default "
+                             "for cnn and lenet5)."),
+    penalty: str = typer.Option(None, "--penalty", help="Add a weight penalty: l2 or l1."),
+    dropout: bool = typer.Option(False, "--dropout", help="Inverted dropout after hidden dense "
+                                 "layers (mask and 1/p scaling, forward and backward)."),
+    fmt: Format = FORMAT_OPTION,
+    out: Path = OUT_OPTION,
+    standalone: bool = typer.Option(True, "--standalone/--body-only",
+                                    help="With --format latex: a whole document (default)."),
+) -> None:
+    """BP1–BP4 for dense layers, conv / pooling / flatten / softmax backward passes, the mini-batch
+    update: derived once per layer type, in index notation, instantiated with the model's sizes.
+
+    MODEL grammar: perceptron:N, linear:N[-M], mlp:N-N-..., lenet5, or cnn:CxHxW-LAYER-... with
+    LAYER = convKxKxF[sS][pP], maxpoolK[sS], avgpoolK[sS], flatten or denseN
+    (details in chainrule summary --help).
+
+    [bold]Examples[/bold]
+
+      chainrule derive net mlp:784-30-10
+      chainrule derive net mlp:4-3-2 --activation tanh --loss bce --penalty l2 --dropout
+      chainrule derive net "cnn:1x28x28-conv5x5x3-maxpool2-dense10" --format markdown
+      chainrule derive net lenet5 --format latex --out lenet5.tex
+    """
+    net = derive_net(model, activation=activation, loss=loss, penalty=penalty, dropout=dropout)
+    emit(fmt, out, text=lambda: net_renderable(net), latex=lambda: _latex(net, standalone),
+         markdown=lambda: net_markdown(net), json_payload=lambda: net_payload(net))
+
+
+def _latex(net: NetDerivation, standalone: bool) -> str:
+    body = latex(net)
+    title = f"Layer equations of {net.model}".replace("_", " ")
+    return document(body, title=title) if standalone else body + "\n"

@@ -1,0 +1,89 @@
+"""``chainrule derive net``: E10 (BP1–BP4 and the update), E18 (pooling backward), LeNet-5 LaTeX."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+def equations(payload: dict, layer: str) -> dict[str, dict]:
+    found = next(item for item in payload["layers"] if item["name"] == layer)
+    return {eq["name"]: eq for eq in found["forward"] + found["backward"]}
+
+
+def test_e10_bp1_to_bp4_and_update(cli) -> None:
+    payload = cli.json(["derive", "net", "mlp:4-3-2"])
+    hidden, output = equations(payload, "dense_1"), equations(payload, "dense_2")
+    assert hidden["BP2"]["rhs"] == "(1 - sigmoid(z[j]))*sigmoid(z[j])*Sum(δ⁽ˡ⁺¹⁾[k]*w⁽ˡ⁺¹⁾[k, j], (k, 0, N - 1))"
+    assert hidden["BP2"]["matrix"] == "δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ)"
+    assert output["BP1"]["matrix"] == "δᴸ = ∇ₐC ⊙ σ′(zᴸ)"
+    assert output["BP1"]["rhs"] == "(1 - sigmoid(z[j]))*(a[j] - t[j])*sigmoid(z[j])"
+    assert hidden["BP3"]["rhs"] == "δ[j]"
+    assert hidden["BP4"]["rhs"] == "a⁽ˡ⁻¹⁾[k]*δ[j]"
+    assert [s["rule"] for s in hidden["BP4"]["steps"]] == ["chain", "sum", "simplify"]
+    update = equations(payload, "update")
+    assert update["update w"]["rhs"] == "-η*Sum(a⁽ˡ⁻¹⁾[x, k]*δ[x, j], (x, 0, m - 1))/m + w[j, k]"
+    assert update["update b"]["rhs"] == "-η*Sum(δ[x, j], (x, 0, m - 1))/m + b[j]"
+    sizes = next(item for item in payload["layers"] if item["name"] == "dense_1")["sizes"]
+    assert sizes == {"J": 3, "K": 4, "N": 2}
+
+
+def test_e18_backprop_through_max_pooling(cli) -> None:
+    payload = cli.json(["derive", "net", "cnn:1x28x28-conv5x5x3-maxpool2-dense10"])
+    pool = next(item for item in payload["layers"] if item["kind"] == "maxpool")
+    assert pool["input_shape"] == [3, 24, 24] and pool["output_shape"] == [3, 12, 12]
+    backward = pool["backward"][0]
+    assert "M[c, i, j, -i*s + u, -j*s + v]*δ[c, i, j]" in backward["rhs"]
+    assert "argmax" in backward["matrix"]
+    assert payload["loss"] == "softmax_ce"
+    softmax = equations(payload, "softmax + cross-entropy")
+    assert softmax["dL/dz"]["rhs"] == "s[j] - t[j]"
+
+
+def test_regularisation_and_dropout_sections(cli) -> None:
+    payload = cli.json(["derive", "net", "mlp:4-3-2", "--penalty", "l2", "--dropout"])
+    assert equations(payload, "l2 penalty")["dC/dw"]["rhs"] == "λ*w[j, k] + ∂C₀/∂w[j, k]"
+    assert equations(payload, "dense_1 dropout")["dC/da"]["rhs"] == "δ[j]*μ[j]/p"
+
+
+def test_lenet5_is_instantiated_not_expanded(cli) -> None:
+    payload = cli.json(["derive", "net", "lenet5"])
+    names = [layer["name"] for layer in payload["layers"]]
+    assert names[:3] == ["C1", "C1 tanh", "S2"] and "F6" in names
+    c5 = next(item for item in payload["layers"] if item["name"] == "C5")
+    assert c5["sizes"]["C"] == 16 and c5["sizes"]["F"] == 120
+    assert "Sum(" in c5["backward"][0]["rhs"]  # a symbolic sum, not 120·400 terms
+    assert payload["activation"] == "tanh"
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+def test_lenet5_latex_compiles(cli, tmp_path: Path) -> None:
+    tex = tmp_path / "lenet5.tex"
+    cli.run(["derive", "net", "lenet5", "--format", "latex", "--out", str(tex)])
+    result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                             tex.name], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert (tmp_path / "lenet5.pdf").exists()
+
+
+def test_markdown_and_text(cli) -> None:
+    markdown = cli.run(["derive", "net", "mlp:3-2", "--format", "markdown"]).stdout
+    assert "## dense_1" in markdown and "$$" in markdown
+    text = cli.run(["derive", "net", "mlp:3-2"]).stdout
+    assert "BP1" in text and "z[j]" in text
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["cnn:1x4x4-conv5x5x2"], "larger than its padded input"),
+    (["mlp:3-x"], "bad layer size"),
+    (["mlp:3-2", "--activation", "swish"], "unknown activation"),
+    (["mlp:3-2", "--loss", "hinge"], "unknown loss"),
+    (["mlp:3-1", "--loss", "softmax_ce"], "at least 2 outputs"),
+    (["mlp:3-2", "--penalty", "l3"], "unknown penalty"),
+    (["cnn:1x8x8-conv3x3x2s0"], "at least 1"),
+])
+def test_bad_input_fails_with_one_line(cli, args: list[str], words: str) -> None:
+    assert words in cli.fails(["derive", "net", *args])
