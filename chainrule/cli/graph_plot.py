@@ -9,9 +9,11 @@ from pathlib import Path
 from chainrule.cli.plots import plt, save_figure
 from chainrule.derive.graph import ComputationGraph
 from chainrule.derive.printing.graph_text import fmt
+from chainrule.errors import ChainruleError
 
 FORWARD_COLOUR = "tab:green"
 GRADIENT_COLOUR = "tab:red"
+MAX_DRAWN_NODES = 60
 
 
 def graph_layout(graph: ComputationGraph) -> dict[str, tuple[float, float]]:
@@ -31,6 +33,9 @@ def graph_layout(graph: ComputationGraph) -> dict[str, tuple[float, float]]:
 
 def plot_graph(graph: ComputationGraph, path: str | Path, *, title: str | None = None) -> Path:
     """Write the graph as a PNG with values (green, above) and gradients (red, below)."""
+    if len(graph.nodes) > MAX_DRAWN_NODES:
+        raise ChainruleError(f"the graph has {len(graph.nodes)} nodes; --plot draws at most "
+                             f"{MAX_DRAWN_NODES}")
     positions = graph_layout(graph)
     width = max(x for x, _ in positions.values()) + 1
     height = max(abs(y) for _, y in positions.values()) * 2 + 1

@@ -103,6 +103,15 @@ class ComputationGraph:
     def output_value(self) -> float:
         return self.node(self.output).value
 
+    def path_count(self, name: str) -> int:
+        """How many paths lead from ``name`` to the output (``chains`` lists at most MAX_PATHS)."""
+        counts = {node.name: 0 for node in self.nodes}
+        counts[self.output] = 1
+        for node in reversed(self.nodes):
+            for edge in node.edges:
+                counts[edge.parent] += counts[node.name]
+        return counts[name]
+
     def chains(self, name: str) -> list[list[ChainFactor]]:
         """Every path output → ``name`` as its factors; ∂out/∂name is the sum of their products."""
         children: dict[str, list[tuple[GraphNode, Edge]]] = {n.name: [] for n in self.nodes}
@@ -215,8 +224,8 @@ class _Builder:
         return symbol(name)
 
     def _add(self, expr: sp.Add) -> sp.Symbol:
-        const, rest = expr.as_coeff_Add()
-        terms = list(sp.Add.make_args(rest))
+        const = sp.Add(*[t for t in expr.args if t.is_number])  # 3, π, ln 2: not nodes
+        terms = [t for t in expr.args if not t.is_number]
         if const == 0 and all(t.could_extract_minus_sign() for t in terms):
             return self._node("neg", -self.visit(-expr))
         terms = sorted(sp.Add(*terms).as_ordered_terms(), key=lambda t: t.could_extract_minus_sign())
@@ -229,7 +238,8 @@ class _Builder:
         return self._node("add_const", acc + const) if const != 0 else acc
 
     def _mul(self, expr: sp.Mul) -> sp.Symbol:
-        coeff, rest = expr.as_coeff_Mul()
+        coeff = sp.Mul(*[f for f in expr.args if f.is_number])  # 2, π, e²: not nodes
+        rest = sp.Mul(*[f for f in expr.args if not f.is_number])
         if coeff == -1:
             return self._node("neg", -self.visit(rest))
         if coeff != 1:

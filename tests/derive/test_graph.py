@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 from conftest import central_difference
 
-from chainrule.derive.graph import ComputationGraph, build_graph
+from chainrule.derive.graph import MAX_PATHS, ComputationGraph, build_graph
 from chainrule.derive.parser import parse_expression, symbol
 from chainrule.derive.printing.latex import latex
 from chainrule.derive.rules import RULES
@@ -124,6 +124,16 @@ def test_shared_subexpressions_are_one_node_and_gradients_add() -> None:
     assert len(products) == 1
     assert len(graph.chains("x")) == 2  # two paths: through exp and through sin
     assert graph.node("x").grad == pytest.approx(2.0 * (math.exp(1) + math.cos(1)))
+
+
+def test_many_paths_are_counted_and_listed_up_to_the_limit() -> None:
+    expr = symbol("x")
+    for _ in range(8):  # each level doubles the paths from x: 2**8 = 256
+        expr = sp.sin(expr) * sp.cos(expr)
+    graph = build_graph(expr, {"x": 0.3})
+    assert graph.path_count("x") == 256
+    assert len(graph.chains("x")) == MAX_PATHS
+    assert "(192 more paths)" in latex(graph)
 
 
 def test_output_name_can_be_chosen_and_avoids_inputs() -> None:

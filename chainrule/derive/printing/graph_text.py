@@ -35,9 +35,12 @@ def graph_chain_text(graph: ComputationGraph, name: str) -> str:
     head = f"∂{graph.output}/∂{name}"
     if len(paths) == 1 and len(paths[0]) <= 1:  # a direct edge (or the output itself)
         return f"{head} = {fmt(graph.node(name).grad)}"
+    more = graph.path_count(name) - len(paths)
+    tail = f" + … ({more} more paths)" if more > 0 else ""
     symbolic = " + ".join("·".join(f"∂{f.child}/∂{f.parent}" for f in path) for path in paths)
     numeric = " + ".join("·".join(_paren(f.value) for f in path) for path in paths)
-    return f"{head} = {symbolic or '0'} = {numeric or '0'} = {fmt(graph.node(name).grad)}"
+    return (f"{head} = {symbolic or '0'}{tail} = {numeric or '0'}{tail} = "
+            f"{fmt(graph.node(name).grad)}")
 
 
 def _paren(value: float) -> str:

@@ -49,6 +49,10 @@ class GraphLatexMixin:
         symbolic = " + ".join(" ".join(self._partial(f.child, f.parent) for f in path)
                               for path in paths)
         numeric = " + ".join(self._factor_numbers(path) for path in paths)
+        more = graph.path_count(name) - len(paths)
+        if more > 0:
+            symbolic += f" + \\cdots \\text{{ ({more} more paths)}}"
+            numeric += " + \\cdots"
         total = self.number(graph.node(name).grad)
         return f"{head} &= {symbolic} \\\\\n&= {numeric} = {total}"
 
