@@ -24,11 +24,13 @@ from chainrule.derive.derivation import Step
 from chainrule.derive.functions import elementary
 from chainrule.derive.losses import T, get_loss
 from chainrule.derive.output_delta import S, output_delta
+from chainrule.derive.rules import softmax_jacobian
 from chainrule.derive.values import Value
 from chainrule.errors import ChainruleError
 
 LOSS_RULES = {"mse": "power", "half_mse": "power", "bce": "log", "none": "identity",
-              "softmax_ce": "softmax_ce"}
+              "softmax_ce": "log"}
+SHOWN_CLASSES = 3  # the softmax Jacobian is displayed for three classes
 _I, _J = sp.Idx("i"), sp.Idx("j")
 _N = sp.Symbol("n", integer=True, positive=True)
 W_VEC, X_VEC = sp.IndexedBase("w", real=True), sp.IndexedBase("x", real=True)
@@ -79,7 +81,7 @@ class NeuronFactors:
     g: sp.Expr  # a = g(z)
     loss: sp.Expr  # L(a, t)
     dl_da: sp.Expr  # ∂L/∂a
-    da_dz: sp.Expr  # ∂a/∂z
+    da_dz: sp.Expr  # ∂a/∂z (for softmax: the Jacobian ∂sᵢ/∂zⱼ, shown for three classes)
     delta: sp.Expr  # ∂L/∂z, simplified
 
 
@@ -89,7 +91,9 @@ def neuron_factors(activation: str, loss: str) -> NeuronFactors:
     act, loss_def = get_activation(activation), get_loss(loss)
     if loss_def.name == "softmax_ce":
         loss_expr = -T * sp.log(S)  # one class's term of −Σ tᵢ ln sᵢ
-        return NeuronFactors(S, loss_expr, sp.diff(loss_expr, S), sp.Integer(1),
+        shown = sp.symbols(f"s0:{SHOWN_CLASSES}", real=True)
+        jacobian = sp.ImmutableMatrix(softmax_jacobian(shown))  # named identity diag(s) − s sᵀ
+        return NeuronFactors(S, loss_expr, sp.diff(loss_expr, S), jacobian,
                              output_delta(activation, loss_def.name))
     loss_expr = loss_def.scalar
     return NeuronFactors(act.expr, loss_expr, loss_def.derivative(), act.derivative(),
@@ -112,21 +116,17 @@ def derive_neuron(activation: str, loss: str, values: dict[str, Value] | None = 
 def symbolic_steps(activation: str, loss: str, *, forward: dict | None = None,
                    gradients: dict | None = None, deltas: np.ndarray | None = None) -> tuple[Step, ...]:
     """∂L/∂a, ∂a/∂z, δ, ∂z/∂w, ∂z/∂b, ∂z/∂x, then the three chain-rule products."""
-    act = get_activation(activation)
     f = neuron_factors(activation, loss)
     softmax = loss == "softmax_ce"
     out = S if softmax else A
-    single = forward is not None and not isinstance(forward.get("L_samples"), list)
-    pick = (lambda key: _scalar(forward[key])) if single and forward else (lambda key: None)
-    d_rule = _delta_rule(activation, loss, f.delta)
+    single = forward is not None and "L_samples" not in forward
     steps = [
         Step(LOSS_RULES[loss], sp.Derivative(f.loss, out), f.dl_da,
              f"differentiate the {loss} loss with respect to the output {out}",
-             value=pick("dL_da")),
-        Step("softmax_ce" if softmax else act.rule, sp.Derivative(f.g, Z if not softmax else S),
-             f.da_dz, "softmax is part of the loss; its Jacobian enters δ" if softmax
-             else f"the derivative of {activation} (named identity)", value=pick("da_dz")),
-        Step(d_rule, sp.Mul(sp.Derivative(L_SYM, out), sp.Derivative(out, Z), evaluate=False),
+             value=_single(forward, "dL_da") if single else None),
+        _activation_step(activation, f, value=_single(forward, "da_dz") if single else None),
+        Step(_delta_rule(activation, loss), sp.Mul(sp.Derivative(L_SYM, out),
+                                                   sp.Derivative(out, Z), evaluate=False),
              f.delta, "δ = ∂L/∂z: chain rule through the activation, simplified",
              value=float(deltas[0, 0]) if single and deltas is not None and deltas.size == 1
              else None),
@@ -147,7 +147,16 @@ def _chain_key(step: Step) -> str | None:
     return "b" if wrt == B else str(wrt.base)
 
 
-def _delta_rule(activation: str, loss: str, delta: sp.Expr) -> str:
+def _activation_step(activation: str, f: NeuronFactors, *, value: float | None) -> Step:
+    if isinstance(f.da_dz, sp.MatrixBase):
+        return Step("softmax_jacobian", sp.Derivative(S, Z), f.da_dz,
+                    f"the softmax Jacobian diag(s) − s sᵀ (shown for {SHOWN_CLASSES} classes)")
+    act = get_activation(activation)
+    return Step(act.rule, sp.Derivative(f.g, Z), f.da_dz,
+                f"the derivative of {activation} (named identity)", value=value)
+
+
+def _delta_rule(activation: str, loss: str) -> str:
     if loss == "softmax_ce":
         return "softmax_ce"
     if activation == "sigmoid" and loss == "bce":
@@ -314,7 +323,8 @@ def _scalar_or_list(values: np.ndarray) -> float | list:
     return float(values[0]) if values.size == 1 else values.tolist()
 
 
-def _scalar(value: object) -> float | None:
+def _single(forward: dict | None, key: str) -> float | None:
+    value = (forward or {}).get(key)
     return float(value) if isinstance(value, float | int | np.floating) else None
 
 

@@ -11,6 +11,7 @@ from chainrule.derive.activations import ACTIVATIONS, Z, get_activation
 from chainrule.derive.encoding import one_hot
 from chainrule.derive.losses import A, T, get_loss
 from chainrule.derive.neuron import derive_neuron, neuron_factors, neuron_loss
+from chainrule.derive.output_delta import S
 from chainrule.derive.printing.latex import latex
 from chainrule.derive.rules import RULES
 from chainrule.errors import ChainruleError
@@ -54,7 +55,11 @@ def test_steps_cite_their_rules() -> None:
     assert report.steps[2].after == A - T  # σ with BCE: δ = a − t
     assert derive_neuron("tanh", "mse").steps[1].rule == "tanh"
     assert derive_neuron("linear", "half_mse").steps[1].rule == "identity"
-    assert derive_neuron("sigmoid", "softmax_ce").steps[2].rule == "softmax_ce"
+    softmax = derive_neuron("sigmoid", "softmax_ce").steps
+    assert [step.rule for step in softmax[:3]] == ["log", "softmax_jacobian", "softmax_ce"]
+    assert softmax[2].after == S - T
+    s0 = sp.Symbol("s0", real=True)
+    assert sp.expand(softmax[1].after[0, 0] - s0 * (1 - s0)) == 0  # diag(s) − s sᵀ, entry (0, 0)
     assert not derive_neuron("relu", "mse").forward
 
 
