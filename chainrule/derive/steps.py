@@ -24,6 +24,7 @@ from chainrule.derive.rules import FUNCTION_RULES, RULES
 from chainrule.errors import ChainruleError
 
 _PLACEHOLDERS = ("u", "v", "q", "p", "r")
+SIMPLIFY_BUDGET = 24  # operations; sympy.simplify on anything larger is left out (too slow)
 
 
 class Shown(sp.Symbol):
@@ -61,12 +62,19 @@ def derive_expression(
 def simplest(expr: sp.Expr) -> sp.Expr:
     """The shortest of a few simplifications of ``expr`` (by operation count; ties keep the first).
 
-    A candidate may not bring in functions that ``expr`` lacks (SymPy likes to turn e^{-z} into
-    cosh), since the reader should recognise the result."""
+    ``sympy.simplify`` runs only on small pieces (it can take seconds on a long sum with trig
+    terms), term by term on a sum. A candidate may not bring in functions that ``expr`` lacks
+    (SymPy likes to turn e^{-z} into cosh): the reader should recognise the result."""
     functions = _function_types(expr)
-    candidates = [c for c in (expr, sp.simplify(expr), sp.factor_terms(expr))
-                  if _function_types(c) <= functions]  # no cosh where the input had only exp
-    return min(candidates, key=sp.count_ops)
+    candidates = [expr, sp.factor_terms(expr), _small_simplify(expr)]
+    if isinstance(expr, sp.Add):
+        candidates.append(sp.Add(*[_small_simplify(term) for term in expr.args]))
+    readable = [c for c in candidates if _function_types(c) <= functions]
+    return min(readable, key=sp.count_ops)
+
+
+def _small_simplify(expr: sp.Expr) -> sp.Expr:
+    return sp.simplify(expr) if sp.count_ops(expr) <= SIMPLIFY_BUDGET else expr
 
 
 def _function_types(expr: sp.Expr) -> set[type]:
@@ -168,8 +176,9 @@ class _Walker:
         if not base.has(self.wrt):
             return self._function(node, "exp", inner=exponent)
         rewritten = sp.exp(exponent * sp.log(base))
-        return self._expand("rewrite", node, self._d(rewritten),
-                            "write the variable power as an exponential", [rewritten])
+        result = self._expand("rewrite", node, self._d(rewritten),
+                              "write the variable power as an exponential", [rewritten])
+        return result.xreplace({rewritten: node})  # e^{g ln f} back to f^g in the result
 
     def _function(self, node: sp.Expr, rule: str, *, inner: sp.Expr | None = None) -> sp.Expr:
         """A function of one dependent argument: its rule directly, or the chain rule."""

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import sympy as sp
 import typer
+from typer import _click as click
+from typer.core import TyperCommand
 
 from chainrule.cli.apps import derive_app
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, STANDALONE_OPTION, Format, emit
@@ -23,7 +25,46 @@ from chainrule.derive.values import parse_assignments
 from chainrule.errors import ChainruleError
 
 
-@derive_app.command("expr")
+class ExpressionCommand(TyperCommand):
+    """A command whose expression may start with a minus: ``derive expr "-(t*log(s))" --wrt s``.
+
+    Click would read ``-(t*log(s))`` as a cluster of short options; any argument that starts with
+    '-' and is not one of the command's options (or an option's value) is moved behind ``--``.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        valued, flags = set(), set(ctx.help_option_names)
+        for param in self.get_params(ctx):
+            if param.param_type_name == "option":
+                names = [*param.opts, *param.secondary_opts]
+                (flags if getattr(param, "is_flag", False) else valued).update(names)
+        return super().parse_args(ctx, expression_last(args, valued=valued, flags=flags))
+
+
+def expression_last(args: list[str], *, valued: set[str], flags: set[str]) -> list[str]:
+    """``args`` with a leading-minus expression moved behind ``--`` (see ExpressionCommand)."""
+    kept: list[str] = []
+    moved: list[str] = []
+    expect_value = False
+    for index, arg in enumerate(args):
+        name = arg.split("=", 1)[0]
+        if expect_value or arg == "--":
+            if arg == "--":
+                kept.extend(args[index:])
+                break
+            kept.append(arg)
+            expect_value = False
+        elif name in valued:
+            kept.append(arg)
+            expect_value = "=" not in arg
+        elif name in flags or arg.startswith("--") or not arg.startswith("-") or arg == "-":
+            kept.append(arg)
+        else:
+            moved.append(arg)
+    return [*kept, "--", *moved] if moved else kept
+
+
+@derive_app.command("expr", cls=ExpressionCommand)
 def derive_expr(
     expression: str = typer.Argument(..., help="A scalar expression, e.g. 'sigmoid(w*x+b)'."),
     wrt: str = typer.Option(..., "--wrt", help="The variable to differentiate with respect to."),
@@ -34,9 +75,9 @@ def derive_expr(
 ) -> None:
     """Differentiate EXPRESSION with respect to --wrt, one named rule per step.
 
-    Functions: exp, log (ln), sqrt, abs, sin, cos, tanh, sigmoid (σ), relu, leaky_relu, elu,
-    softplus, hardlim, max, min; operators + - * / ** (or ^). With --at every step shows its
-    numbers, and the result gives the value and the derivative's value.
+    Functions: exp, log (ln), sqrt, abs, sin, cos, tanh, sigmoid (σ), relu, leaky_relu, elu, softplus, hardlim, max, min; operators + - * / ** (or ^).
+
+    With --at every step shows its numbers, and the result gives the value and the derivative's value.
 
     [bold]Examples[/bold]
 

@@ -46,8 +46,7 @@ class DerivationLatexMixin:
         environment = self._settings["environment"]
         rows = [self._print_Step(step) for step in derivation.steps]
         expression = self._print(derivation.expression)
-        wrt = self._print(derivation.wrt)
-        derivative = rf"\frac{{\partial}}{{\partial {wrt}}} {self.bracket(derivation.expression)}"
+        derivative = self._print(sp.Derivative(derivation.expression, derivation.wrt))
         rows.append(rf"{derivative} &= {self._print(derivation.result)} && \text{{result}}")
         if derivation.value is not None:
             at = r",\; ".join(rf"{self._print(sp.Symbol(name))} = {self.number(v)}"  # type: ignore[attr-defined]

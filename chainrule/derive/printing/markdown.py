@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sympy as sp
+
 from chainrule.derive.derivation import Derivation, Step
 from chainrule.derive.printing.latex import ChainruleLatexPrinter
 from chainrule.derive.printing.text import number_text
@@ -34,8 +36,7 @@ def steps_markdown(steps: Sequence[Step]) -> str:
 def derivation_markdown(derivation: Derivation) -> str:
     """A heading, the steps, and the result (with its numbers when values were given)."""
     printer = ChainruleLatexPrinter()
-    wrt = printer.doprint(derivation.wrt)
-    derivative = rf"\frac{{\partial}}{{\partial {wrt}}} {printer.bracket(derivation.expression)}"
+    derivative = printer.doprint(sp.Derivative(derivation.expression, derivation.wrt))
     result = printer.doprint(derivation.result)
     lines = [f"### ${derivative}$", "", steps_markdown(derivation.steps), "",
              f"**Result:** ${derivative} = {result}$"]
