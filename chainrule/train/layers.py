@@ -38,9 +38,14 @@ class HiddenLayer:
             z = np.empty((x.shape[0], self.spec.n_out), dtype=x.dtype)
             self.kernels.dense.forward(x, weight, z)  # (batch, n_out)
             return z
+        z = np.empty((x.shape[0], *self.spec.out_shape), dtype=x.dtype)
+        if _conv_is_dense(self):  # the window covers the input: z = x_flat W_flatᵀ by BLAS
+            self.cache["xp"] = x
+            self.kernels.dense.forward(x.reshape(x.shape[0], -1),
+                                       weight.reshape(weight.shape[0], -1), z.reshape(z.shape[:2]))
+            return z
         xp = self.kernels.conv.pad(x, self.spec.padding)  # (batch, c, H+2p, W+2p)
         self.cache["xp"] = xp
-        z = np.empty((x.shape[0], *self.spec.out_shape), dtype=x.dtype)
         self.kernels.conv.forward(xp, weight, self.spec.stride, z)  # (batch, f, Ho, Wo)
         return z
 
@@ -87,12 +92,32 @@ def weight_and_input_grads(layer: HiddenLayer | OutputLayer, params: Params, x: 
         return layer.kernels.dense.input_grad(delta, weight) if need_input_grad else None
     conv = layer.kernels.conv
     xp = layer.cache["xp"]
+    if _conv_is_dense(layer):
+        return _dense_conv_grads(layer, weight, xp, delta, dw, need_input_grad=need_input_grad)
     conv.weight_grad(xp, delta, layer.spec.stride, dw)
     if not need_input_grad:
         return None
     dxp = np.empty_like(xp)
     conv.input_grad(delta, weight, layer.spec.stride, dxp)
     return conv.unpad(dxp, layer.spec.padding)
+
+
+def _conv_is_dense(layer: HiddenLayer | OutputLayer) -> bool:
+    spec = layer.spec
+    return isinstance(spec, Conv2d) and layer.kernels.conv.is_dense(spec.in_shape, spec.kernel,
+                                                                    spec.padding)
+
+
+def _dense_conv_grads(layer: HiddenLayer | OutputLayer, weight: np.ndarray, x: np.ndarray,
+                      delta: np.ndarray, dw: np.ndarray, *, need_input_grad: bool
+                      ) -> np.ndarray | None:
+    """BP4 and ∂L/∂x for a conv whose window covers its input, as dense products."""
+    batch, filters = delta.shape[0], delta.shape[1]
+    delta2 = delta.reshape(batch, filters)  # (batch, f)
+    layer.kernels.dense.weight_grad(delta2, x.reshape(batch, -1), dw.reshape(filters, -1))
+    if not need_input_grad:
+        return None
+    return layer.kernels.dense.input_grad(delta2, weight.reshape(filters, -1)).reshape(x.shape)
 
 
 @dataclass

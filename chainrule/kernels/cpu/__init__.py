@@ -1,7 +1,8 @@
 """The CPU backend: Numba ``njit`` kernels, BLAS for dense products, direct loops for conv/pool.
 
 Generated modules (printed from :mod:`chainrule.derive`) are built on first use and memoised per
-process; the structural templates are ordinary modules compiled with ``cache=True``.
+process; the structural templates are ordinary modules compiled with ``cache=True``. Creating the
+backend sets the thread layout measured fastest on 2 cores (:mod:`~chainrule.kernels.cpu.threads`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from types import ModuleType
 
-from chainrule.kernels.cpu import conv, dense, elementwise, pool
+from chainrule.kernels.cpu import conv, dense, elementwise, pool, threads
 from chainrule.kernels.cpu.activation import activation_module
 from chainrule.kernels.cpu.output import output_module, softmax_ce_module
 
@@ -22,6 +23,9 @@ class CpuBackend:
     conv: ModuleType = conv
     pool: ModuleType = pool
     elementwise: ModuleType = elementwise
+
+    def __init__(self) -> None:
+        threads.configure()  # workqueue threads and one BLAS thread (see threads.py)
 
     @staticmethod
     @cache

@@ -7,6 +7,8 @@ form in derive/layers/conv.py; KroneckerDelta simplification gives two correlati
 Layout (batch, channels, rows, cols); the innermost loop runs along a row so it vectorises.
 The input pass is parallel over samples and the weight pass over (filter, channel) pairs, each sum
 in a fixed order, so results are bit-identical from run to run (LeCun et al., 1998; CS231n notes).
+A convolution whose window covers its whole unpadded input (LeNet-5's C5: 16@5×5 → 120@1×1) is a
+dense layer on the flattened input, and the layers run it through the dense (BLAS) template.
 """
 
 from __future__ import annotations
@@ -18,20 +20,25 @@ from numba import njit, prange
 @njit(cache=True, parallel=True)
 def forward(xp, w, stride, out):
     # xp: (batch, c_in, Hp, Wp) padded input; w: (f, c_in, k, k); out: (batch, f, Ho, Wo), no bias
+    # z[n,f,i,j] = sum_c sum_m sum_q w[f,c,m,q] * xp[n,c,i*s+m,j*s+q]
     batch, c_in = xp.shape[0], xp.shape[1]
     filters, k = w.shape[0], w.shape[2]
     rows, cols = out.shape[2], out.shape[3]
     for n in prange(batch):
         for f in range(filters):
-            acc = np.zeros((rows, cols), dtype=out.dtype)
+            acc = np.zeros((rows, cols), dtype=out.dtype)  # (Ho, Wo)
             for c in range(c_in):
                 for m in range(k):
                     for q in range(k):
                         wv = w[f, c, m, q]
-                        for i in range(rows):
-                            src = xp[n, c, i * stride + m]
-                            for j in range(cols):
-                                acc[i, j] += wv * src[j * stride + q]
+                        if stride == 1:  # unit stride: the row loop is contiguous and vectorises
+                            for i in range(rows):
+                                for j in range(cols):
+                                    acc[i, j] += wv * xp[n, c, i + m, j + q]
+                        else:
+                            for i in range(rows):
+                                for j in range(cols):
+                                    acc[i, j] += wv * xp[n, c, i * stride + m, j * stride + q]
             out[n, f] = acc
 
 
@@ -44,15 +51,24 @@ def weight_grad(xp, delta, stride, dw):
     rows, cols = delta.shape[2], delta.shape[3]
     for pair in prange(filters * c_in):  # one (filter, channel) pair per task: a fixed-order sum
         f, c = pair // c_in, pair % c_in
+        acc = np.zeros((k, k, cols), dtype=dw.dtype)  # partial sums per output column j
+        for n in range(batch):
+            for i in range(rows):
+                for m in range(k):
+                    for q in range(k):
+                        if stride == 1:
+                            for j in range(cols):
+                                acc[m, q, j] += delta[n, f, i, j] * xp[n, c, i + m, j + q]
+                        else:
+                            for j in range(cols):
+                                acc[m, q, j] += (delta[n, f, i, j]
+                                                 * xp[n, c, i * stride + m, j * stride + q])
         for m in range(k):
             for q in range(k):
-                acc = 0.0
-                for n in range(batch):
-                    for i in range(rows):
-                        src = xp[n, c, i * stride + m]
-                        for j in range(cols):
-                            acc += delta[n, f, i, j] * src[j * stride + q]
-                dw[f, c, m, q] = acc
+                total = 0.0
+                for j in range(cols):  # reduce the column partials in a fixed order
+                    total += acc[m, q, j]
+                dw[f, c, m, q] = total
 
 
 @njit(cache=True, parallel=True)
@@ -69,10 +85,20 @@ def input_grad(delta, w, stride, dxp):
                 for m in range(k):
                     for q in range(k):
                         wv = w[f, c, m, q]
-                        for i in range(rows):
-                            dst = dxp[n, c, i * stride + m]
-                            for j in range(cols):
-                                dst[j * stride + q] += wv * delta[n, f, i, j]
+                        if stride == 1:
+                            for i in range(rows):
+                                for j in range(cols):
+                                    dxp[n, c, i + m, j + q] += wv * delta[n, f, i, j]
+                        else:
+                            for i in range(rows):
+                                for j in range(cols):
+                                    dxp[n, c, i * stride + m, j * stride + q] += \
+                                        wv * delta[n, f, i, j]
+
+
+def is_dense(in_shape: tuple[int, ...], kernel: int, padding: int) -> bool:
+    """True when the kernel covers the whole unpadded input: the conv is then a dense layer."""
+    return padding == 0 and in_shape[1] == kernel and in_shape[2] == kernel
 
 
 def pad(x: np.ndarray, padding: int) -> np.ndarray:
