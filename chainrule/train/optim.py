@@ -67,7 +67,7 @@ class Optimizer:
 
 @dataclass
 class Momentum(Optimizer):
-    """v ← β·v − lr·g; w ← w + v (Polyak's heavy ball)."""
+    """v ← β·v + g; w ← w − lr·v (heavy ball, in the form of Sutskever et al., 2013)."""
 
     beta: float = 0.9
     velocity: Params = field(default_factory=dict)

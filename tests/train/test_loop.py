@@ -1,0 +1,119 @@
+"""The training loop: every sample once per epoch in seeded shuffled batches, determinism, the
+NaN stop naming epoch and batch, and a deferred Ctrl-C that checkpoints between batches."""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from chainrule.errors import TrainingDiverged
+from chainrule.train.loop import Batches, new_state, train
+from chainrule.train.optim import make_optimizer
+from chainrule.train.session import TrainOptions, start
+
+
+class Recorder:
+    """A stand-in network with one parameter; records the rows of each batch it sees."""
+
+    def __init__(self, losses=None):
+        self.params = {"layer0.weight": np.zeros((1, 1))}
+        self.batches, self.losses = [], list(losses or [])
+
+    def forward(self, x):
+        return np.zeros((x.shape[0], 1))
+
+    def loss_and_gradients(self, x, y, *, rng=None):
+        self.batches.append(x[:, 0].astype(int).tolist())
+        loss = self.losses.pop(0) if self.losses else 0.5
+        return loss, {"layer0.weight": np.zeros((1, 1))}, np.zeros((x.shape[0], 1))
+
+
+def batches(n=10):
+    x = np.arange(n, dtype=np.float64).reshape(n, 1)
+    labels = np.arange(n) % 2
+    return Batches(x, labels.reshape(-1, 1).astype(float), labels, x, labels.reshape(-1, 1), labels)
+
+
+def test_each_epoch_shuffles_and_covers_every_sample():
+    net = Recorder()
+    state = train(net, batches(10), make_optimizer("sgd", net.params, lr=0.1), epochs=3, batch=4,
+                  state=new_state(7))
+    assert [len(b) for b in net.batches] == [4, 4, 2] * 3
+    epochs = [sum(net.batches[i:i + 3], []) for i in range(0, 9, 3)]
+    assert all(sorted(e) == list(range(10)) for e in epochs)
+    assert epochs[0] != epochs[1] != epochs[2]
+    assert epochs[0] == np.random.default_rng(7).permutation(10).tolist()
+    assert [s.epoch for s in state.history] == [1, 2, 3]
+    assert state.history[0].train_acc == 0.5 and state.history[0].test_acc == 0.5
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_nan_stops_naming_epoch_and_batch(bad):
+    net = Recorder(losses=[0.5] * 5 + [bad])
+    saved = []
+    with pytest.raises(TrainingDiverged, match=r"became (nan|inf) at epoch 2, batch 3"):
+        train(net, batches(10), make_optimizer("sgd", net.params, lr=0.1), epochs=5, batch=4,
+              state=new_state(0), save=lambda s: saved.append(s.epoch))
+    assert saved == [1]  # the good epoch-1 checkpoint is the last one written
+
+
+class InterruptAt:
+    """Callbacks that press Ctrl-C (a real SIGINT) after a given batch."""
+
+    def __init__(self, epoch, batch):
+        self.at = (epoch, batch)
+
+    def on_epoch_start(self, epoch, n_batches, done):
+        pass
+
+    def on_batch_end(self, epoch, batch, loss, acc, samples_per_s):
+        if (epoch, batch) == self.at:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def on_epoch_end(self, stats):
+        pass
+
+
+def test_ctrl_c_checkpoints_between_batches():
+    net = Recorder()
+    saved = []
+    with pytest.raises(KeyboardInterrupt):
+        train(net, batches(10), make_optimizer("sgd", net.params, lr=0.1), epochs=5, batch=4,
+              state=new_state(0), callbacks=InterruptAt(2, 2),
+              save=lambda s: saved.append((s.epoch, s.position)))
+    assert saved == [(1, 0), (1, 2)]  # after epoch 1, then mid-epoch 2 after its 2nd batch
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+OPTIONS = TrainOptions(epochs=3, batch=16, lr=0.05, activation="tanh", seed=5)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_same_seed_same_weights_bitwise(optimizer):
+    options = TrainOptions(**{**OPTIONS.__dict__, "optimizer": optimizer, "dropout": 0.2})
+    runs = [start("mlp:2-6-3", "blobs", options) for _ in range(2)]
+    for run in runs:
+        run.run()
+    for key in runs[0].network.params:
+        np.testing.assert_array_equal(runs[0].network.params[key], runs[1].network.params[key])
+
+
+def test_other_seed_other_weights():
+    a, b = start("mlp:2-6-3", "blobs", OPTIONS), start("mlp:2-6-3", "blobs",
+                                                       TrainOptions(**{**OPTIONS.__dict__, "seed": 6}))
+    a.run(), b.run()
+    assert not np.array_equal(a.network.params["layer0.weight"], b.network.params["layer0.weight"])
+
+
+def test_training_lowers_the_loss_and_learns_blobs():
+    session = start("mlp:2-8-3", "blobs", TrainOptions(epochs=20, batch=16, lr=0.1, seed=0))
+    history = session.run()
+    assert history.history[-1].loss < 0.5 * history.history[0].loss
+    assert history.history[-1].test_acc >= 0.95
+
+
+def test_divergence_on_a_real_network():
+    session = start("linear:1", "line", TrainOptions(epochs=200, batch=6, lr=10.0))
+    with pytest.raises(TrainingDiverged, match=r"at epoch \d+, batch 1"):
+        session.run()
