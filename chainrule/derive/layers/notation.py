@@ -43,7 +43,12 @@ _NAMES: dict[str, tuple[str, str]] = {
     "mask": ("μ", r"\mu"),
     "x_batch": ("x", "x"),
     "C_in": ("C", "C"),
+    "delta_a": ("δₐ", r"\delta_{a}"),
+    "C_x": ("Cₓ", "C_{x}"),
 }
+for _f, _v in (("L", "w"), ("L", "b"), ("L", "x"), ("L", "z"), ("C", "w"), ("C", "b"),
+               ("C", "a"), ("s", "z")):
+    _NAMES[f"d{_f}_d{_v}"] = (f"∂{_f}/∂{_v}", rf"\frac{{\partial {_f}}}{{\partial {_v}}}")
 TEXT_NAMES: dict[str, str] = {k: v[0] for k, v in _NAMES.items()}
 LATEX_NAMES: dict[str, str] = {k: v[1] for k, v in _NAMES.items()}
 

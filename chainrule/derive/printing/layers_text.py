@@ -25,6 +25,16 @@ class _LayerStrPrinter(StrPrinter):
     def _print_KroneckerDelta(self, expr: sp.KroneckerDelta) -> str:
         return f"δ({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        ranges = " ".join(f"Σ[{self._print(i)}={self._print(lo)}..{self._print(hi)}]"
+                          for i, lo, hi in expr.limits)
+        return f"{ranges} ({self._print(expr.function)})"
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        (value, condition), *rest = expr.args
+        other = self._print(rest[0][0]) if rest else "undefined"
+        return f"({self._print(value)} if {self._print(condition)} else {other})"
+
 
 def expr_text(expr: sp.Basic) -> str:
     """An index expression in plain text, e.g. ``a⁽ˡ⁻¹⁾[k]*δ[j]``."""
