@@ -40,7 +40,7 @@ def test_each_epoch_shuffles_and_covers_every_sample():
     state = train(net, batches(10), make_optimizer("sgd", net.params, lr=0.1), epochs=3, batch=4,
                   state=new_state(7))
     assert [len(b) for b in net.batches] == [4, 4, 2] * 3
-    epochs = [sum(net.batches[i:i + 3], []) for i in range(0, 9, 3)]
+    epochs = [[row for b in net.batches[i:i + 3] for row in b] for i in range(0, 9, 3)]
     assert all(sorted(e) == list(range(10)) for e in epochs)
     assert epochs[0] != epochs[1] != epochs[2]
     assert epochs[0] == np.random.default_rng(7).permutation(10).tolist()

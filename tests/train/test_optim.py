@@ -30,7 +30,7 @@ def test_sgd(l2, l1):
     optimizer = make_optimizer("sgd", params, lr=0.3, l2=l2, l1=l1)
     for g in grads:
         optimizer.step(params, g)
-        for k in expected:
+        for k in list(expected):
             expected[k] = expected[k] - 0.3 * (g[k] + penalty(k, expected[k], l2, l1))
     for k in params:
         np.testing.assert_allclose(params[k], expected[k], rtol=1e-12)
@@ -43,7 +43,7 @@ def test_momentum():
     optimizer = make_optimizer("momentum", params, lr=0.1, l2=0.01, beta=0.8)
     for g in grads:
         optimizer.step(params, g)
-        for k in expected:
+        for k in list(expected):
             velocity[k] = 0.8 * velocity[k] + g[k] + penalty(k, expected[k], 0.01, 0.0)
             expected[k] = expected[k] - 0.1 * velocity[k]
     for k in params:
@@ -59,7 +59,7 @@ def test_adam():
     optimizer = make_optimizer("adam", params, lr=0.01)
     for step, g in enumerate(grads, start=1):
         optimizer.step(params, g)
-        for k in expected:
+        for k in list(expected):
             m[k] = 0.9 * m[k] + 0.1 * g[k]
             v[k] = 0.999 * v[k] + 0.001 * g[k] ** 2
             m_hat, v_hat = m[k] / (1 - 0.9**step), v[k] / (1 - 0.999**step)
