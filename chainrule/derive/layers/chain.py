@@ -17,6 +17,7 @@ import sympy as sp
 from chainrule.derive.derivation import Step
 from chainrule.derive.layers.contraction import contract, rename
 from chainrule.derive.layers.equations import Extent
+from chainrule.derive.layers.notation import tensor
 
 Limit = tuple[sp.Symbol, sp.Expr, sp.Expr]  # (index, first, last) of a Sum
 
@@ -26,24 +27,29 @@ def chain_rule(
     upstream: sp.Expr,
     output: sp.Expr,
     limits: Sequence[Limit],
-    wrt: sp.Expr,
+    wrt: sp.Indexed,
     wrt_extents: Sequence[Extent],
     names: dict[sp.Symbol, sp.Symbol] | None = None,
     local_rule: str = "sum",
     local_text: str = "differentiate the index sum term by term; ∂x_u/∂x_v = δ_uv",
+    cost: str = "C",
 ) -> tuple[tuple[Step, ...], sp.Expr]:
     """Steps and result of ``Σ_limits upstream · ∂output/∂wrt``, deltas contracted."""
     names = names or {}
-    lhs = sp.Symbol(f"dC/d{wrt}")
+    lhs = tensor(f"d{cost}_d{wrt.base.name}")[wrt.indices]  # ∂C/∂θ as a named tensor
     unevaluated = _sum(upstream * sp.Derivative(output, wrt), limits)
     local = _sum(upstream * sp.diff(output, wrt), limits)
     result = rename(contract(local, wrt_extents), names)
+    used = unevaluated.atoms(sp.Symbol) | local.atoms(sp.Symbol)
+    shown = {} if any(new in used for new in names.values()) else names  # never capture a dummy
+    renamed = "" if shown or not names else \
+        "; rename " + ", ".join(f"{old} → {new}" for old, new in names.items())
     steps = (
-        Step("chain", lhs, rename(unevaluated, names),
+        Step("chain", rename(lhs, shown), rename(unevaluated, shown),
              "chain rule over every output that the variable feeds: ∂C/∂θ = Σ_u ∂C/∂f_u · ∂f_u/∂θ"),
-        Step(local_rule, rename(unevaluated, names), rename(local, names), local_text),
-        Step("simplify", rename(local, names), result,
-             "contract the Kronecker deltas: the sums collapse onto the matching indices"),
+        Step(local_rule, rename(unevaluated, shown), rename(local, shown), local_text),
+        Step("simplify", rename(local, shown), result,
+             "contract the Kronecker deltas: the sums collapse onto the matching indices" + renamed),
     )
     return steps, result
 

@@ -53,7 +53,7 @@ def _weight_gradient() -> Equation:
     steps, rhs = chain_rule(upstream=delta[o, i, j], output=conv_output(), limits=_OUT,
                             wrt=w[o2, c2, m2, n2],
                             wrt_extents=[(o2, F), (c2, C), (m2, K), (n2, K)],
-                            names={o2: o, c2: c, m2: m, n2: n})
+                            names={o2: o, c2: c, m2: m, n2: n}, cost="L")
     return Equation("dL/dw", tensor("dL_dw")[o, c, m, n], rhs, ((o, F), (c, C), (m, K), (n, K)),
                     r"\frac{\partial L}{\partial w_{o,c}} = x_{c} \star \delta_{o}",
                     "∂L/∂w[o,c] = x[c] ⋆ δ[o] (correlation of the input with δ)", steps)
@@ -61,7 +61,7 @@ def _weight_gradient() -> Equation:
 
 def _bias_gradient() -> Equation:
     steps, rhs = chain_rule(upstream=delta[o, i, j], output=conv_output(), limits=_OUT,
-                            wrt=b[o2], wrt_extents=[(o2, F)], names={o2: o})
+                            wrt=b[o2], wrt_extents=[(o2, F)], names={o2: o}, cost="L")
     return Equation("dL/db", tensor("dL_db")[o], rhs, ((o, F),),
                     r"\frac{\partial L}{\partial b_{o}} = \sum_{i,j} \delta_{o,i,j}",
                     "∂L/∂b[o] = Σ_i Σ_j δ[o,i,j]", steps)
@@ -70,7 +70,7 @@ def _bias_gradient() -> Equation:
 def _input_gradient() -> Equation:
     steps, rhs = chain_rule(upstream=delta[o, i, j], output=conv_output(), limits=_OUT,
                             wrt=x[c2, u2, v2], wrt_extents=[(c2, C), (u2, H), (v2, W)],
-                            names={c2: c, u2: u, v2: v})
+                            names={c2: c, u2: u, v2: v}, cost="L")
     return Equation("dL/dx", tensor("dL_dx")[c, u, v], rhs, ((c, C), (u, H), (v, W)),
                     r"\frac{\partial L}{\partial x_{c}} = \sum_{o} \delta_{o} "
                     r"\ast_{\text{full}} \operatorname{rot180}(w_{o,c})",

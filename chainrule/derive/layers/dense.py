@@ -76,7 +76,8 @@ def hidden_error(activation: str) -> Equation:
 
 def bias_gradient() -> Equation:
     """BP3: ∂C/∂b_j = δ_j."""
-    steps, rhs = chain_rule(upstream=delta[k], output=weighted_input(k), limits=[(k, 0, J - 1)],
+    u, r = index("u"), index("r")
+    steps, rhs = chain_rule(upstream=delta[u], output=weighted_input(u, r), limits=[(u, 0, J - 1)],
                             wrt=b[p], wrt_extents=[(p, J)], names={p: j})
     return Equation("BP3", tensor("dC_db")[j], rhs,
                     ((j, J),), r"\frac{\partial C}{\partial b^{l}} = \delta^{l}",

@@ -32,7 +32,7 @@ def flatten_layer() -> LayerDerivation:
                        r"z = \operatorname{vec}(x)", "z = vec(x), row-major (C, H, W) → C·H·W")
     steps, rhs = chain_rule(upstream=delta[f], output=flatten_output(), limits=[(f, 0, C * H * W - 1)],
                             wrt=x[c2, i2, j2], wrt_extents=[(c2, C), (i2, H), (j2, W)],
-                            names={c2: c, i2: i, j2: j})
+                            names={c2: c, i2: i, j2: j}, cost="L")
     backward = Equation("dL/dx", tensor("dL_dx")[c, i, j], rhs, ((c, C), (i, H), (j, W)),
                         r"\frac{\partial L}{\partial x} = \operatorname{reshape}(\delta, C, H, W)",
                         "∂L/∂x = δ reshaped to (C, H, W)", steps)

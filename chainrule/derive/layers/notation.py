@@ -29,6 +29,7 @@ def tensor(name: str) -> sp.IndexedBase:
 _NAMES: dict[str, tuple[str, str]] = {
     "a_prev": ("a⁽ˡ⁻¹⁾", "a^{l-1}"),
     "w_next": ("w⁽ˡ⁺¹⁾", "w^{l+1}"),
+    "b_next": ("b⁽ˡ⁺¹⁾", "b^{l+1}"),
     "delta_next": ("δ⁽ˡ⁺¹⁾", r"\delta^{l+1}"),
     "delta": ("δ", r"\delta"),
     "nabla_a": ("∇ₐC", r"\nabla_{a}C"),
@@ -46,9 +47,9 @@ _NAMES: dict[str, tuple[str, str]] = {
     "delta_a": ("δₐ", r"\delta_{a}"),
     "C_x": ("Cₓ", "C_{x}"),
 }
-for _f, _v in (("L", "w"), ("L", "b"), ("L", "x"), ("L", "z"), ("C", "w"), ("C", "b"),
-               ("C", "a"), ("s", "z")):
-    _NAMES[f"d{_f}_d{_v}"] = (f"∂{_f}/∂{_v}", rf"\frac{{\partial {_f}}}{{\partial {_v}}}")
+for _f, _v in [(f, v) for f in "CL" for v in ("w", "b", "x", "z", "a", "a_prev")] + [("s", "z")]:
+    _text, _latex = _NAMES.get(_v, (_v, _v))
+    _NAMES[f"d{_f}_d{_v}"] = (f"∂{_f}/∂{_text}", rf"\frac{{\partial {_f}}}{{\partial {_latex}}}")
 TEXT_NAMES: dict[str, str] = {k: v[0] for k, v in _NAMES.items()}
 LATEX_NAMES: dict[str, str] = {k: v[1] for k, v in _NAMES.items()}
 

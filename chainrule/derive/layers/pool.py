@@ -65,7 +65,7 @@ def pool_layer(mode: str = "max") -> LayerDerivation:
 def _input_gradient(output: sp.Expr, rule: str, matrix_latex: str, matrix_text: str) -> Equation:
     steps, rhs = chain_rule(upstream=delta[c, i, j], output=output, limits=_OUT,
                             wrt=x[c2, u2, v2], wrt_extents=[(c2, C), (u2, H), (v2, W)],
-                            names={c2: c, u2: u, v2: v}, local_rule=rule)
+                            names={c2: c, u2: u, v2: v}, local_rule=rule, cost="L")
     return Equation("dL/dx", tensor("dL_dx")[c, u, v], rhs, ((c, C), (u, H), (v, W)),
                     matrix_latex, matrix_text, steps)
 

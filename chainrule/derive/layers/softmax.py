@@ -78,7 +78,7 @@ def output_error(jacobian: sp.Expr) -> Equation:
     steps = (
         Step("log", sp.Derivative(cross_entropy(), s[q]), dl_ds.xreplace({q: j}),
              "∂L/∂s_j = −t_j / s_j (log rule, the sum contracted)"),
-        Step("chain", sp.Symbol("dL/dz_j"), chained,
+        Step("chain", tensor("dL_dz")[j], chained,
              "chain rule through every s_i: ∂L/∂z_j = Σ_i ∂L/∂s_i · ∂s_i/∂z_j"),
         Step("simplify", chained, contracted, "contract the Kronecker delta δ_ij"),
         Step("softmax_ce", contracted, result, "Σ_i t_i = 1 for a one-hot target"),

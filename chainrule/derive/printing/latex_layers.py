@@ -57,10 +57,13 @@ class LayersLatexMixin:
     def _print_Equation(self, eq: Any) -> str:
         lines = [rf"\text{{{text_to_latex(eq.name)}:}} \quad & {eq.matrix_latex} \\",
                  rf"{self._layer_expr(eq.lhs)} &= {self._layer_expr(eq.rhs)}"]
+        previous = None
         for step in eq.steps:
             lines[-1] += r" \\"
-            lines.append(rf"&= {self._layer_expr(step.after)} && "
+            start = "" if step.before == previous else self._layer_expr(step.before)
+            lines.append(rf"{start} &= {self._layer_expr(step.after)} && "
                          rf"\text{{({text_to_latex(step.rule)})}}")
+            previous = step.after
         body = "\n".join(lines)
         note = f"\n\n\\noindent\\emph{{{text_to_latex(eq.note)}}}" if eq.note else ""
         return f"\\begin{{align*}}\n{body}\n\\end{{align*}}{note}"
