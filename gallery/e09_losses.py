@@ -1,0 +1,71 @@
+"""Mean squared error and cross-entropy, and their gradients (E9)
+
+Regression uses MSE = 1/N Σ (tᵢ − sᵢ)², whose gradient is ∂MSE/∂sᵢ = −2(tᵢ − sᵢ)/N; classification
+uses CE = −Σ tᵢ ln sᵢ, with ∂CE/∂sᵢ = −tᵢ/sᵢ, and through a softmax ∂CE/∂z = s − t. Each gradient is
+derived step by step on N = 3 outputs, at t = [0, 1, 0], s = [0.228, 0.619, 0.153] (Nielsen, *NNDL*,
+ch. 3; Bishop, *PRML*, §4.3.4).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import sympy as sp
+
+from chainrule.derive.parser import parse_expression, symbol
+from chainrule.derive.printing.latex import document, latex
+from chainrule.derive.printing.markdown import derivation_markdown
+from chainrule.derive.rules import RULES, softmax, softmax_ce_gradient
+from chainrule.derive.steps import derive_expression
+from chainrule.fsutil import atomic_write_text
+
+T = [0, 1, 0]
+S = [0.228, 0.619, 0.153]
+MSE = "((t0-s0)^2 + (t1-s1)^2 + (t2-s2)^2)/3"
+CE = "-(t0*log(s0) + t1*log(s1) + t2*log(s2))"
+
+
+def softmax_ce_proof(classes: int = 3) -> tuple[sp.Expr, sp.Expr]:
+    """∂/∂z₀ of −Σ tᵢ ln softmax(z)ᵢ, and the same minus (s₀ − t₀) once Σ tᵢ = 1 (it is 0)."""
+    z = sp.symbols(f"z0:{classes}", real=True)
+    t = sp.symbols(f"t0:{classes}", real=True)
+    s = softmax(z)
+    loss = -sum(ti * sp.log(si) for ti, si in zip(t, s, strict=True))
+    gradient = sp.diff(loss, z[0])
+    identity = softmax_ce_gradient(s, t)[0]
+    residual = sp.simplify((gradient - identity).subs(t[-1], 1 - sum(t[:-1])))
+    return gradient, residual
+
+
+def build(out_dir: Path) -> list[Path]:
+    """Write both losses, their step-by-step gradients and the softmax-CE identity."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    values = {**{f"t{i}": float(v) for i, v in enumerate(T)},
+              **{f"s{i}": v for i, v in enumerate(S)}}
+    mse = derive_expression(parse_expression(MSE), symbol("s1"), values=values)
+    ce = derive_expression(parse_expression(CE), symbol("s1"), values=values)
+    gradient, residual = softmax_ce_proof()
+    proof = (f"\\begin{{align*}}\n\\frac{{\\partial}}{{\\partial z_0}}\\left(-\\sum_i t_i \\ln "
+             f"s_i\\right) &= {latex(gradient)} \\\\\n&= s_0 - t_0 \\quad (\\textstyle\\sum_i t_i = 1;"
+             f"\\ \\text{{difference}} = {latex(residual)})\n\\end{{align*}}\n")
+    body = ("\\subsection*{Regression: mean squared error}\n" + latex(mse) +
+            "\n\\subsection*{Classification: cross-entropy}\n" + latex(ce) +
+            "\n\\subsection*{Softmax with cross-entropy}\n" + proof +
+            f"\nThe rule \\texttt{{softmax\\_ce}}: ${RULES['softmax_ce'].formula}$.\n")
+    tex = atomic_write_text(out_dir / "e09_losses.tex",
+                            document(body, title="E9: MSE and cross-entropy"))
+    softmax_line = (f"$\\frac{{\\partial}}{{\\partial z_0}} = {latex(gradient)} = s_0 - t_0$ "
+                    f"(when Σ tᵢ = 1; the difference simplifies to {residual})")
+    md = atomic_write_text(out_dir / "e09_losses.md", "\n".join([
+        "# E9: MSE and cross-entropy", "",
+        f"t = {T}, s = {S}. ∂MSE/∂s₁ = −2(t₁ − s₁)/N; ∂CE/∂s₁ = −t₁/s₁; softmax + CE: s − t.", "",
+        "## Regression: mean squared error", "", derivation_markdown(mse),
+        "## Classification: cross-entropy", "", derivation_markdown(ce),
+        "## Softmax with cross-entropy", "",
+        softmax_line, ""]))
+    return [tex, md]
+
+
+if __name__ == "__main__":
+    build(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("gallery/out"))
