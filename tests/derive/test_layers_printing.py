@@ -1,0 +1,63 @@
+"""Printers of layer equations: exact LaTeX, text, Markdown, JSON, and ASCII-safe prose."""
+
+from __future__ import annotations
+
+from chainrule.derive.conv_example import convolve
+from chainrule.derive.layers import dense_layer
+from chainrule.derive.net import derive_net
+from chainrule.derive.printing.latex import latex
+from chainrule.derive.printing.latex_layers import text_to_latex
+from chainrule.derive.printing.layers_json import equation_payload, net_payload
+from chainrule.derive.printing.layers_markdown import conv_markdown, equation_markdown
+from chainrule.derive.printing.layers_text import equation_text
+
+BP4_LATEX = r"""\begin{align*}
+\text{BP4:} \quad & \frac{\partial C}{\partial w^{l}} = \delta^{l} (a^{l-1})^{T} \\
+{\frac{\partial C}{\partial w}}_{j,k} &= {a^{l-1}}_{k} {\delta}_{j} \\
+{\frac{\partial C}{\partial w}}_{j,k} &= \sum_{u=0}^{J - 1} \left(\frac{\partial}{\partial {w}_{j,k}} \left({b}_{u} + \sum_{r=0}^{K - 1} {a^{l-1}}_{r} {w}_{u,r}\right)\right) {\delta}_{u} && \text{(chain)} \\
+ &= \sum_{u=0}^{J - 1} {\delta}_{u} \sum_{r=0}^{K - 1} \delta_{j u} \delta_{k r} {a^{l-1}}_{r} && \text{(sum)} \\
+ &= {a^{l-1}}_{k} {\delta}_{j} && \text{(simplify)}
+\end{align*}"""
+
+
+def test_bp4_latex_exactly() -> None:
+    assert latex(dense_layer("sigmoid").equation("BP4")) == BP4_LATEX
+
+
+def test_bp4_text_and_json() -> None:
+    eq = dense_layer("sigmoid").equation("BP4")
+    assert equation_text(eq) == "∂C/∂w[j, k] = a⁽ˡ⁻¹⁾[k]*δ[j]"
+    payload = equation_payload(eq)
+    assert payload["sympy"] == "a_prev[k]*delta[j]"
+    assert payload["matrix"] == "∂C/∂wˡ = δˡ (aˡ⁻¹)ᵀ"
+    assert payload["indices"] == {"j": "J", "k": "K"}
+    assert [step["rule"] for step in payload["steps"]] == ["chain", "sum", "simplify"]
+
+
+def test_markdown_lists_steps_with_rules() -> None:
+    text = equation_markdown(dense_layer("tanh").equation("BP2"))
+    assert text.startswith("**BP2** (matrix form): $$\\delta^{l} = ")
+    assert "2. `tanh`:" in text
+
+
+def test_prose_becomes_ascii_latex() -> None:
+    assert text_to_latex("∂C/∂w = λ·w_j (§7.1) 100%") == \
+        r"$\partial $C/$\partial $w = $\lambda \cdot $w\_j (\S{}7.1) 100\%"
+    assert text_to_latex("ü") == "?"
+
+
+def test_net_payload_shapes_and_sizes() -> None:
+    payload = net_payload(derive_net("cnn:1x6x6-conv3x3x2-avgpool2-dense3"))
+    conv = payload["layers"][0]
+    assert (conv["kind"], conv["input_shape"], conv["output_shape"]) == ("conv", [1, 6, 6],
+                                                                         [2, 4, 4])
+    assert conv["sizes"] == {"C": 1, "F": 2, "K": 3, "H": 6, "W": 6, "H_out": 4, "W_out": 4,
+                             "s": 1, "P": 0}
+    assert [layer["kind"] for layer in payload["layers"]] == [
+        "conv", "activation", "avgpool", "flatten", "dense", "softmax_ce", "minibatch"]
+
+
+def test_conv_markdown_table() -> None:
+    text = conv_markdown(convolve([[1, 2], [3, 4]], [[1]]))
+    assert "| 1 | 2 |\n| 3 | 4 |" in text
+    assert "First cell: 1·1 = 1" in text
