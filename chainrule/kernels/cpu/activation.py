@@ -16,11 +16,11 @@ from chainrule.kernels.cpu.header import module_header
 from chainrule.kernels.printer import print_function
 
 _FUSED = '''
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def bias_act(z, b, a, d):
     # Fused forward pass. z, a, d: (batch, channels, positions); b: (channels,)
     # a = g(z + b) (layer forward), d = g'(z + b) (kept for BP2: delta = (W^T delta_next) * d)
-    for n in range(z.shape[0]):
+    for n in prange(z.shape[0]):  # elementwise: samples are independent
         for c in range(z.shape[1]):
             bc = b[c]
             for s in range(z.shape[2]):
@@ -30,10 +30,10 @@ def bias_act(z, b, a, d):
                 d[n, c, s] = g_prime(zz, aa)
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def bias_act_infer(z, b, a):
     # Inference: a = g(z + b) only. z, a: (batch, channels, positions); b: (channels,)
-    for n in range(z.shape[0]):
+    for n in prange(z.shape[0]):
         for c in range(z.shape[1]):
             bc = b[c]
             for s in range(z.shape[2]):
