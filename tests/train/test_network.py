@@ -164,3 +164,22 @@ def test_bad_shapes_raise_clear_errors() -> None:
         net.loss_and_gradients(np.zeros((2, 4)), np.zeros((2, 4)))
     with pytest.raises(ChainruleError, match="must end with a dense layer"):
         build_network(parse_spec("cnn:1x8x8-conv3x3x2"))
+
+
+def test_training_steps_are_bit_identical() -> None:
+    from chainrule.kernels.update import sgd_update
+
+    def train(seed: int) -> dict[str, np.ndarray]:
+        net = build_network(parse_spec("cnn:2x9x9-conv3x3x4-maxpool2-dense8-dense3"), seed=seed,
+                            dropout=0.2)
+        rng = np.random.default_rng(1)
+        x = rng.standard_normal((16, 2, 9, 9))
+        y = rng.integers(0, 3, 16)
+        for _ in range(3):
+            _, grads, _ = net.loss_and_gradients(x, y, rng=rng)
+            for name, value in net.params.items():
+                sgd_update(value, grads[name], lr=0.1)
+        return net.params
+
+    first, second = train(3), train(3)
+    assert all(first[k].tobytes() == second[k].tobytes() for k in first)
