@@ -57,7 +57,8 @@ def default_activation(spec: ModelSpec) -> str:
 
 
 def default_loss(spec: ModelSpec) -> str:
-    return "softmax_ce" if spec.family in ("cnn", "lenet5") and spec.n_outputs > 1 else "half_mse"
+    classifier = spec.family in ("cnn", "lenet5") and isinstance(spec.layers[-1], Dense)
+    return "softmax_ce" if classifier and spec.n_outputs > 1 else "half_mse"
 
 
 def derive_net(model: str | ModelSpec, *, activation: str | None = None, loss: str | None = None,
@@ -66,16 +67,17 @@ def derive_net(model: str | ModelSpec, *, activation: str | None = None, loss: s
     spec = parse_spec(model) if isinstance(model, str) else model
     act = get_activation(activation or default_activation(spec)).name
     loss_name = get_loss(loss or default_loss(spec)).name
-    if loss_name == "softmax_ce" and spec.n_outputs < 2:
-        raise ChainruleError(f"softmax_ce needs at least 2 outputs; {spec.text!r} has "
-                             f"{spec.n_outputs}")
+    if loss_name == "softmax_ce" and (spec.n_outputs < 2 or not isinstance(spec.layers[-1], Dense)):
+        raise ChainruleError(f"softmax_ce needs a dense output layer with at least 2 outputs; "
+                             f"{spec.text!r} ends in {spec.output_shape}")
     layers: list[NetLayer] = []
     for position, (layer, name) in enumerate(zip(spec.layers, layer_names(spec), strict=True)):
         following = spec.layers[position + 1] if position + 1 < len(spec.layers) else None
         layers += _layer(layer, following, name, act, loss_name, dropout)
     if penalty:
         layers.append(NetLayer(f"{penalty} penalty", regularised_layer(penalty), (), (), {}))
-    layers.append(NetLayer("update", minibatch_update(), (), (), {}))
+    if any(isinstance(layer, Dense) for layer in spec.layers):
+        layers.append(NetLayer("update", minibatch_update(), (), (), {}))
     return NetDerivation(spec.text, act, loss_name, tuple(layers))
 
 

@@ -72,6 +72,12 @@ def test_lenet5_latex_compiles(cli, tmp_path: Path) -> None:
     assert (tmp_path / "lenet5.pdf").exists()
 
 
+def test_a_cnn_ending_in_a_conv_has_no_dense_update(cli) -> None:
+    payload = cli.json(["derive", "net", "cnn:1x8x8-conv3x3x2"])
+    assert [layer["kind"] for layer in payload["layers"]] == ["conv", "activation"]
+    assert payload["loss"] == "half_mse"
+
+
 def test_markdown_and_text(cli) -> None:
     markdown = cli.run(["derive", "net", "mlp:3-2", "--format", "markdown"]).stdout
     assert "## dense_1" in markdown and "$$" in markdown
@@ -87,6 +93,7 @@ def test_markdown_and_text(cli) -> None:
     (["mlp:3-1", "--loss", "softmax_ce"], "at least 2 outputs"),
     (["mlp:3-2", "--penalty", "l3"], "unknown penalty"),
     (["cnn:1x8x8-conv3x3x2s0"], "at least 1"),
+    (["cnn:1x8x8-conv3x3x2", "--loss", "softmax_ce"], "needs a dense output layer"),
 ])
 def test_bad_input_fails_with_one_line(cli, args: list[str], words: str) -> None:
     assert words in cli.fails(["derive", "net", *args])

@@ -61,3 +61,9 @@ def test_conv_markdown_table() -> None:
     text = conv_markdown(convolve([[1, 2], [3, 4]], [[1]]))
     assert "| 1 | 2 |\n| 3 | 4 |" in text
     assert "First cell: 1·1 = 1" in text
+
+
+def test_jupyter_repr_is_the_latex() -> None:
+    layer = dense_layer("relu")
+    assert layer.equation("BP3")._repr_latex_() == latex(layer.equation("BP3"))
+    assert layer._repr_latex_().count(r"\begin{align*}") == len(layer.equations)

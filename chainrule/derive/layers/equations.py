@@ -34,6 +34,11 @@ class Equation:
     steps: tuple[Step, ...] = ()
     note: str = ""  # a convention worth stating (zero outside the kernel, a fixed mask, …)
 
+    def _repr_latex_(self) -> str:  # Jupyter
+        from chainrule.derive.printing.latex import latex
+
+        return latex(self)
+
 
 @dataclass(frozen=True)
 class LayerDerivation:
@@ -45,6 +50,11 @@ class LayerDerivation:
     forward: tuple[Equation, ...]
     backward: tuple[Equation, ...]
     sizes: tuple[sp.Symbol, ...] = field(default_factory=tuple)  # the shape symbols it uses
+
+    def _repr_latex_(self) -> str:  # Jupyter: the equations, one aligned block each
+        from chainrule.derive.printing.latex import latex
+
+        return "\n".join(latex(eq) for eq in self.equations)
 
     @property
     def equations(self) -> tuple[Equation, ...]:
