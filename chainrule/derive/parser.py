@@ -134,13 +134,16 @@ class _Converter:
         raise ParseError(f"unsupported operator {_describe(node)}: expected unary - or +")
 
     def _BinOp(self, node: ast.BinOp, depth: int) -> sp.Expr:
-        op = _BINARY.get(type(node.op))
-        if op is None:
-            token = _OPERATOR_TOKENS.get(type(node.op), type(node.op).__name__)
-            raise ParseError(f"unsupported operator {token!r}: expected + - * / **")
-        left = self.convert(node.left, depth=depth)
-        right = self.convert(node.right, depth=depth)
-        return op(left, right)
+        # A flat chain a + b + c + … is one level, not one per term: walk its left spine.
+        chain: list[ast.BinOp] = [node]
+        while isinstance(chain[-1].left, ast.BinOp) and not isinstance(chain[-1].op, ast.Pow) \
+                and not isinstance(chain[-1].left.op, ast.Pow):
+            chain.append(chain[-1].left)
+        ops = [_binary(link) for link in chain]
+        result = self.convert(chain[-1].left, depth=depth)
+        for link, op in zip(reversed(chain), reversed(ops), strict=True):
+            result = op(result, self.convert(link.right, depth=depth))
+        return result
 
     def _Call(self, node: ast.Call, depth: int) -> sp.Expr:
         if not isinstance(node.func, ast.Name):
@@ -157,6 +160,14 @@ class _Converter:
             raise ParseError(f"{name} takes {expected} argument(s), got {len(node.args)}")
         args = [self.convert(arg, depth=depth) for arg in node.args]
         return function(*args)
+
+
+def _binary(node: ast.BinOp) -> Callable[[sp.Expr, sp.Expr], sp.Expr]:
+    op = _BINARY.get(type(node.op))
+    if op is None:
+        token = _OPERATOR_TOKENS.get(type(node.op), type(node.op).__name__)
+        raise ParseError(f"unsupported operator {token!r}: expected + - * / **")
+    return op
 
 
 def _power(base: sp.Expr, exponent: sp.Expr) -> sp.Expr:

@@ -109,3 +109,15 @@ def test_random_text_raises_only_parse_errors_and_runs_nothing(text: str) -> Non
         os.system, subprocess.Popen, os.popen = saved
     assert result is None or isinstance(result, sp.Basic)
     assert not canary.exists() and not Path("CANARY").exists()
+
+
+def test_a_long_flat_sum_is_one_level_deep() -> None:
+    terms = [symbol(f"x{i}") for i in range(150)]
+    assert parse_expression("+".join(t.name for t in terms)) == sp.Add(*terms)
+    assert parse_expression("x" + "*x" * 200) == x**201
+
+
+def test_chains_keep_their_meaning() -> None:
+    assert parse_expression("2**3**2 - 3 - 4/2*3 + x") == x + 503
+    assert parse_expression("x - y - z") == x - y - z
+    assert parse_expression("x / y / z") == x / (y * z)
