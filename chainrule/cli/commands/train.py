@@ -172,7 +172,7 @@ def _result(network: Any, dataset: Any, history: list, out: Path | None, *, opti
               "loss": last.loss if last else None, "train_acc": last.train_acc if last else None,
               "test_acc": last.test_acc if last else None,
               "seconds": sum(s.seconds for s in history), "checkpoint": str(out) if out else None,
-              "n_train": int(len(dataset.x_train)), "n_test": int(len(dataset.x_test)),
+              "n_train": len(dataset.x_train), "n_test": len(dataset.x_test),
               "network": network, "dataset": dataset}
     if sum(p.size for p in network.params.values()) <= MAX_PRINTED_PARAMS:
         result["params"] = {k: np.asarray(v, np.float64).tolist() for k, v in network.params.items()}
