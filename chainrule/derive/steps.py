@@ -186,7 +186,7 @@ class _Walker:
                      if (a.has(self.wrt) if inner is None else a is inner)]
         dependent = [node.args[i] for i in positions]
         if dependent == [self.wrt]:
-            text = f"{rule} rule: {RULES[rule].description}"
+            text = f"{rule.replace('_', ' ')} rule: {RULES[rule].description}"
             return self._atomic(rule, node, sp.diff(node, self.wrt), text, forward=True)
         if len(dependent) != 1 or not self.placeholders:
             return self._chain_many(node, rule, positions)
@@ -222,7 +222,7 @@ class _Walker:
                 value = _try_evaluate(after, at)
                 chains = (*self._forward(outer, at), self._derivative_chain(
                     sp.Derivative(outer, u), after.xreplace({u: Shown(u_value)}), value))
-        text = f"{rule} rule on the placeholder {u} = {unicode(u_expr)}: {RULES[rule].description}"
+        text = f"{rule.replace('_', ' ')} rule, with {u} = {unicode(u_expr)}: {RULES[rule].description}"
         self.steps.append(Step(rule, sp.Derivative(outer, u), after, text,
                                _numeric_text(chains), value, chains))
 
