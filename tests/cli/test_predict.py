@@ -1,0 +1,84 @@
+"""``chainrule predict``: CSV rows, IDX images and a PNG image, fitted to the model's input."""
+
+import numpy as np
+import pytest
+from matplotlib import image
+
+from chainrule.train.data import write_idx
+from chainrule.train.data.images import image_input, resize, to_gray
+
+
+@pytest.fixture(scope="module")
+def xor_checkpoint(cli, tmp_path_factory):
+    out = tmp_path_factory.mktemp("predict") / "xor.npz"
+    cli.json(["train", "mlp:2-4-1", "--data", "xor", "--epochs", "2000", "--batch", "4", "--lr",
+              "1", "--activation", "tanh", "--out", str(out)])
+    return out
+
+
+@pytest.fixture(scope="module")
+def image_checkpoint(cli, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("images")
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 8), ("t10k", 4)):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 6, 6),
+                                                                       dtype=np.uint8))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", (np.arange(n) % 3).astype(np.uint8))
+    out = folder / "img.npz"
+    cli.json(["train", "mlp:36-3", "--data", str(folder), "--epochs", "1", "--out", str(out)])
+    return out, folder
+
+
+def test_csv_rows_with_and_without_label(cli, xor_checkpoint, tmp_path):
+    for text in ("0,0\n0,1\n1,0\n1,1\n", "p1,p2,t\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n"):
+        path = tmp_path / "p.csv"
+        path.write_text(text)
+        result = cli.json(["predict", str(xor_checkpoint), "--input", str(path)])
+        assert [p["class"] for p in result["predictions"]] == [0, 1, 1, 0]
+        assert all(len(p["output"]) == 1 for p in result["predictions"])
+
+
+def test_idx_images(cli, image_checkpoint):
+    out, folder = image_checkpoint
+    result = cli.json(["predict", str(out), "--input", str(folder / "t10k-images-idx3-ubyte")])
+    assert len(result["predictions"]) == 4
+    for p in result["predictions"]:
+        assert p["class"] == int(np.argmax(p["output"]))
+        assert sum(p["output"]) == pytest.approx(1, abs=1e-5)  # softmax probabilities
+    evaluated = cli.json(["evaluate", str(out), "--data", str(folder)])
+    labels = np.arange(4) % 3
+    assert np.mean([p["class"] for p in result["predictions"]] == labels) == evaluated["test_acc"]
+
+
+def test_png_is_resized_to_the_model(cli, image_checkpoint, tmp_path):
+    out, _ = image_checkpoint
+    pixels = np.zeros((12, 12, 3))
+    pixels[:6, :6] = 1.0  # a white top-left quarter
+    path = tmp_path / "x.png"
+    image.imsave(path, pixels)
+    result = cli.json(["predict", str(out), "--input", str(path)])
+    assert len(result["predictions"]) == 1 and len(result["predictions"][0]["output"]) == 3
+    assert "sample" in cli.run(["predict", str(out), "--input", str(path)]).stdout
+
+
+def test_image_helpers():
+    gray = to_gray(np.array([[[255, 0, 0], [0, 255, 0]]], dtype=np.uint8))
+    np.testing.assert_allclose(gray, [[0.299, 0.587]])
+    np.testing.assert_array_equal(resize(np.arange(16.0).reshape(4, 4), 2, 2),
+                                  [[2.5, 4.5], [10.5, 12.5]])
+    batch = image_input(np.ones((56, 56)), (784,), model="mlp:784-10")
+    assert batch.shape == (1, 784) and batch.dtype == np.float32 and batch.max() == 1.0
+
+
+def test_bad_input(cli, xor_checkpoint, tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("1,2,3,4\n")
+    assert "has 4 inputs per sample" in cli.fails(["predict", str(xor_checkpoint), "--input",
+                                                   str(path)])
+    png = tmp_path / "x.png"
+    image.imsave(png, np.zeros((4, 4, 3)))
+    assert "not an image" in cli.fails(["predict", str(xor_checkpoint), "--input", str(png)])
+    broken = tmp_path / "broken.idx"
+    broken.write_bytes(b"\x00\x00\x08\x03\x00")
+    assert "truncated or corrupt" in cli.fails(["predict", str(xor_checkpoint), "--input",
+                                                str(broken)])
