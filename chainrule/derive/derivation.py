@@ -39,3 +39,9 @@ class Derivation:
     values: dict[str, float] = field(default_factory=dict)
     value: float | None = None  # the expression at ``values``
     derivative_value: float | None = None  # the result at ``values``
+
+    def _repr_latex_(self) -> str:
+        """Jupyter renders a derivation as its ``align*`` (printer imported late: no cycle)."""
+        from chainrule.derive.printing.latex import latex
+
+        return latex(self)

@@ -103,3 +103,8 @@ def test_standalone_output_compiles(cli, tmp_path: Path, text: str, wrt: str,
 def test_document_wraps_a_derivation() -> None:
     text = document(latex(derive("x**2", "x")))
     assert "\\begin{align*}" in text and text.rstrip().endswith("\\end{document}")
+
+
+def test_jupyter_renders_a_derivation_as_its_latex() -> None:
+    derivation = derive("x**3", "x", x=2)
+    assert derivation._repr_latex_() == latex(derivation)

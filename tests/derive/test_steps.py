@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import sympy as sp
 from conftest import central_difference, rel_err
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chainrule.derive.functions import elementary, sigmoid
 from chainrule.derive.parser import parse_expression, symbol
@@ -163,3 +165,35 @@ def test_extra_values_are_ignored() -> None:
 def test_relu_derivative_at_zero_is_zero_by_convention() -> None:
     assert derive("relu(x)", "x", x=0).derivative_value == 0.0
     assert math.isclose(derive("leaky_relu(x)", "x", x=-1).derivative_value, 0.01)
+
+
+_LEAVES = st.sampled_from(["x", "y", "2", "0.5", "3"])
+_UNARY = ["exp", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt(1+({})**2)", "log(2+({})**2)",
+          "relu", "abs", "elu", "leaky_relu"]
+
+
+def _expressions() -> st.SearchStrategy[str]:
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        unary = st.tuples(st.sampled_from(_UNARY), inner).map(
+            lambda p: p[0].format(p[1]) if "{}" in p[0] else f"{p[0]}({p[1]})")
+        binary = st.tuples(inner, st.sampled_from(["+", "-", "*"]), inner).map(
+            lambda p: f"({p[0]}){p[1]}({p[2]})")
+        quotient = inner.map(lambda e: f"({e})/(2+({e})**2)")
+        power = st.tuples(inner, st.sampled_from(["2", "3"])).map(lambda p: f"({p[0]})**{p[1]}")
+        return st.one_of(unary, binary, quotient, power)
+
+    return st.recursive(_LEAVES, extend, max_leaves=6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_expressions())
+def test_random_expressions_agree_with_sympy_and_finite_differences(text: str) -> None:
+    expr, x = parse_expression(text), symbol("x")
+    derivation = derive_expression(expr, x, values={"x": 0.37, "y": -1.3})
+    reference = sp.diff(expr, x).xreplace({x: sp.Float(0.37), symbol("y"): sp.Float(-1.3)})
+    assert derivation.derivative_value == pytest.approx(float(sp.N(reference)), rel=1e-9, abs=1e-12)
+    f = sp.lambdify(x, elementary(expr).subs(symbol("y"), -1.3), "math")
+    numeric = central_difference(lambda v: float(f(float(v[0]))), np.array([0.37]))
+    assert abs(numeric[0] - derivation.derivative_value) <= 1e-6 * max(1.0, abs(numeric[0]))
+    assert {step.rule for step in derivation.steps} <= set(RULES)
+    assert derivation.steps[-1].rule == "simplify"
