@@ -63,7 +63,7 @@ def _first_cell_steps(padded: np.ndarray, kernel: np.ndarray, value: float) -> t
     terms = [(float(padded[a, b]), float(kernel[a, b])) for a in range(k) for b in range(k)]
     products = sp.Add(*(sp.Mul(_num(xv), _num(wv), evaluate=False) for xv, wv in terms),
                       evaluate=False)
-    written = " + ".join(f"{_show(xv)}·{_show(wv)}" for xv, wv in terms)
+    written = " + ".join(f"{_factor(xv)}·{_factor(wv)}" for xv, wv in terms)
     return (
         Step("sum", general, symbolic, "z[0,0] = Σ_m Σ_n w[m,n]·x[m,n]: the kernel laid on the "
              "top-left window of the (zero-padded) image"),
@@ -99,6 +99,11 @@ def _rows(matrix: Matrix) -> Matrix:
 
 def _num(value: float) -> sp.Expr:
     return sp.Integer(int(value)) if float(value).is_integer() else sp.Float(value, 6)
+
+
+def _factor(value: float) -> str:
+    """A number as a factor of a product: negative ones in parentheses."""
+    return f"({_show(value)})" if value < 0 else _show(value)
 
 
 def _show(value: float) -> str:

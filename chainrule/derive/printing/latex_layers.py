@@ -112,11 +112,12 @@ class LayersLatexMixin:
             return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
 
         first = example.steps[-1]
-        terms = text_to_latex(first.numeric or "")
+        terms = (first.numeric or "").replace("·", r" \cdot ")
         return "\n\n".join([
             rf"\noindent Stride {example.stride}, padding {example.padding}.",
             rf"\[ x = {matrix(example.padded)}, \quad w = {matrix(example.kernel)} \]",
-            rf"\noindent First cell ({text_to_latex(first.rule)}): {terms}",
+            r"\noindent First cell, the kernel on the top-left window:",
+            rf"\[ z_{{0,0}} = {terms} \]",
             rf"\[ z = w \star x = {matrix(example.output)} \]",
         ])
 
