@@ -27,7 +27,8 @@ class Backend(Protocol):
     def softmax_ce(self) -> ModuleType: ...
 
 
-_FACTORIES: dict[str, str] = {"cpu": "chainrule.kernels.cpu:CpuBackend"}
+_FACTORIES: dict[str, str] = {"cpu": "chainrule.kernels.cpu:CpuBackend",
+                              "cuda": "chainrule.kernels.cuda:CudaBackend"}
 _INSTANCES: dict[str, Backend] = {}
 
 

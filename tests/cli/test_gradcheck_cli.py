@@ -32,6 +32,6 @@ def test_text_table_and_out_file(cli, tmp_path: Path) -> None:
 def test_bad_input_is_one_line(cli) -> None:
     assert cli.fails(["gradcheck", "mlp:4-x"]).startswith("error: bad layer size 'x'")
     assert cli.fails(["gradcheck", "mlp:4-5", "--device", "tpu"]) == \
-        "error: unknown device 'tpu': expected one of cpu"
+        "error: unknown device 'tpu': expected one of cpu, cuda"
     assert "cannot train a network" in cli.fails(["gradcheck", "mlp:4-5", "--loss", "none"])
     assert "--samples must be from 1 to 256" in cli.fails(["gradcheck", "mlp:4-5", "--samples", "0"])

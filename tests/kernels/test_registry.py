@@ -15,7 +15,7 @@ def test_cpu_backend_is_registered_once() -> None:
 
 
 def test_unknown_device_names_the_known_ones() -> None:
-    with pytest.raises(ChainruleError, match="unknown device 'tpu': expected one of cpu"):
+    with pytest.raises(ChainruleError, match="unknown device 'tpu': expected one of cpu, cuda"):
         get_backend("tpu")
 
 

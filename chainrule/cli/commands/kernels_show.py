@@ -12,7 +12,7 @@ from rich.syntax import Syntax
 from chainrule.cli.apps import kernels_app
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, Format, emit
 from chainrule.derive.spec import parse_spec
-from chainrule.kernels.registry import get_backend
+from chainrule.kernels.registry import devices, get_backend
 from chainrule.kernels.source import KernelSource, kernel_sources
 from chainrule.train.network import resolve_choices
 
@@ -43,12 +43,15 @@ def show(
       chainrule kernels show mlp:4-5-3 --activation sigmoid --loss bce --generated-only
       chainrule kernels show lenet5 --format markdown --out lenet5_kernels.md
       chainrule kernels show cnn:1x8x8-conv3x3x2-maxpool2-dense3 --format json
+      chainrule kernels show mlp:4-5-3 --device cuda --generated-only
     """
     spec = parse_spec(model)
-    get_backend(device)
+    if device not in devices():
+        get_backend(device)  # the one-line error that names the known devices
     act, out_act, loss_name = resolve_choices(spec, activation, loss, output_activation)
     sources = [s for s in kernel_sources(spec, activation=act, output_activation=out_act,
-                                         loss=loss_name) if s.generated or not generated_only]
+                                         loss=loss_name, device=device)
+               if s.generated or not generated_only]
     emit(fmt, out,
          text=lambda: Group(*[_panel(s) for s in sources]),
          markdown=lambda: _markdown(spec.text, sources),

@@ -1,0 +1,56 @@
+"""The CUDA kernels, run in Numba's simulator in a subprocess, agree with the CPU kernels, and a
+network on ``--device cuda`` passes gradcheck. Also: a CPU run never imports numba.cuda."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chainrule.kernels.cuda.generated import activation_source, output_source
+
+SCRIPT = Path(__file__).with_name("cuda_sim_check.py")
+
+
+@pytest.fixture(scope="module")
+def sim_lines() -> dict[str, float]:
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}
+    done = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True,
+                          check=False,
+                          cwd=Path(__file__).parents[2], timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in done.stdout.splitlines()}
+
+
+def test_cuda_kernels_match_cpu_kernels(sim_lines: dict[str, float]) -> None:
+    compared = [name for name in sim_lines if not name.startswith("gradcheck")]
+    assert len(compared) == 8 + 3 + 1
+    for name in compared:
+        assert sim_lines[name] < 1e-12, name
+
+
+def test_cuda_network_passes_gradcheck(sim_lines: dict[str, float]) -> None:
+    checks = {name: value for name, value in sim_lines.items() if name.startswith("gradcheck")}
+    assert len(checks) == 3
+    assert all(value < 1e-6 for value in checks.values()), checks
+
+
+def test_cuda_source_uses_the_same_printed_bodies() -> None:
+    assert "@cuda.jit(device=True)\ndef g_prime(z, a):" in activation_source("sigmoid")
+    assert "    return a*(1.0 - a)\n" in activation_source("sigmoid")
+    assert "    return a - t\n" in output_source("sigmoid", "bce")
+
+
+def test_cpu_runs_do_not_import_numba_cuda() -> None:
+    script = ("import sys\nimport numpy as np\nfrom chainrule.derive.spec import parse_spec\n"
+              "from chainrule.train.network import build_network\n"
+              "import chainrule.cli.main\n"
+              "net = build_network(parse_spec('mlp:2-2'))\nnet.forward(np.zeros((1, 2)))\n"
+              "print('numba.cuda' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False"
