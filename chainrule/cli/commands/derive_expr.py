@@ -33,7 +33,8 @@ class ExpressionCommand(TyperCommand):
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        valued, flags = set(), set(ctx.help_option_names)
+        valued: set[str] = set()
+        flags: set[str] = set(ctx.help_option_names)
         for param in self.get_params(ctx):
             if param.param_type_name == "option":
                 names = [*param.opts, *param.secondary_opts]

@@ -10,7 +10,7 @@ show them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
@@ -20,8 +20,13 @@ class DerivationLatexMixin:
 
     _settings: dict[str, Any]
 
+    if TYPE_CHECKING:  # provided by sympy's LatexPrinter and ChainruleLatexPrinter
+        def _print(self, expr: Any, **kwargs: Any) -> str: ...
+
+        def number(self, value: float) -> str: ...
+
     def _print_Shown(self, expr: sp.Symbol) -> str:
-        text = self.number(float(expr.name))  # type: ignore[attr-defined]
+        text = self.number(float(expr.name))
         return rf"\left({text}\right)" if text.startswith("-") else text
 
     def _print_Heaviside(self, expr: sp.Expr, exp: str | None = None) -> str:
@@ -49,13 +54,13 @@ class DerivationLatexMixin:
         derivative = self._print(sp.Derivative(derivation.expression, derivation.wrt))
         rows.append(rf"{derivative} &= {self._print(derivation.result)} && \text{{result}}")
         if derivation.value is not None:
-            at = r",\; ".join(rf"{self._print(sp.Symbol(name))} = {self.number(v)}"  # type: ignore[attr-defined]
+            at = r",\; ".join(rf"{self._print(sp.Symbol(name))} = {self.number(v)}"
                               for name, v in derivation.values.items())
-            rows.append(rf"{expression} &= {self.number(derivation.value)} "  # type: ignore[attr-defined]
+            rows.append(rf"{expression} &= {self.number(derivation.value)} "
                         rf"&& \text{{at }} {at}")
             if derivation.derivative_value is not None:
                 rows.append(rf"{derivative} &= "
-                            rf"{self.number(derivation.derivative_value)}")  # type: ignore[attr-defined]
+                            rf"{self.number(derivation.derivative_value)}")
         body = " \\\\\n".join(rows)
         return f"\\begin{{{environment}}}\n{body}\n\\end{{{environment}}}"
 
@@ -64,7 +69,7 @@ class DerivationLatexMixin:
         saved = self._settings["mul_symbol_latex"]
         self._settings["mul_symbol_latex"] = r" \cdot "  # (-4) \cdot 1, never "(-4) 1"
         try:
-            parts = [self.number(float(e.name)) if type(e).__name__ == "Shown"  # type: ignore[attr-defined]
+            parts = [self.number(float(e.name)) if type(e).__name__ == "Shown"
                      else self._print(e) for e in chain]
         finally:
             self._settings["mul_symbol_latex"] = saved
