@@ -44,8 +44,10 @@ def _figure(example: ConvExample):
               ("output map", example.output))
     for ax, (title, matrix) in zip(axes, panels, strict=True):
         ax.imshow(matrix, cmap="Blues")
+        middle = (max(map(max, matrix)) + min(map(min, matrix))) / 2
         for (row, col), value in _cells(matrix):
-            ax.text(col, row, f"{value:g}", ha="center", va="center", fontsize=8)
+            ax.text(col, row, f"{value:g}", ha="center", va="center", fontsize=8,
+                    color="white" if value > middle else "black")
         ax.set_title(title, fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])

@@ -76,9 +76,14 @@ def _figure(pooled: np.ndarray, grad: np.ndarray):
     fig, axes = plt.subplots(1, 4, figsize=(11, 3))
     panels = (("x", X), ("z = maxpool(x)", pooled), ("δ = ∂L/∂z", DELTA), ("∂L/∂x (routed)", grad))
     for ax, (title, matrix) in zip(axes, panels, strict=True):
-        ax.imshow(matrix, cmap="coolwarm" if "∂" in title else "Blues")
+        signed = "∂" in title
+        limit = float(np.max(np.abs(matrix)))
+        middle = (float(matrix.max()) + float(matrix.min())) / 2
+        ax.imshow(matrix, cmap="coolwarm" if signed else "Blues",
+                  vmin=-limit if signed else None, vmax=limit if signed else None)
         for (row, col), value in np.ndenumerate(matrix):
-            ax.text(col, row, f"{value:g}", ha="center", va="center", fontsize=9)
+            ax.text(col, row, f"{value:g}", ha="center", va="center", fontsize=9,
+                    color="white" if not signed and value > middle else "black")
         ax.set_title(title, fontsize=10)
         ax.set_xticks([])
         ax.set_yticks([])
