@@ -55,7 +55,7 @@ def build(out_dir: Path) -> list[Path]:
             f"\nThe rule \\texttt{{softmax\\_ce}}: ${RULES['softmax_ce'].formula}$.\n")
     tex = atomic_write_text(out_dir / "e09_losses.tex",
                             document(body, title="E9: MSE and cross-entropy"))
-    softmax_line = (f"$\\frac{{\\partial}}{{\\partial z_0}} = {latex(gradient)} = s_0 - t_0$ "
+    softmax_line = (f"$\\frac{{\\partial H}}{{\\partial z_0}} = {latex(gradient)} = s_0 - t_0$ "
                     f"(when Σ tᵢ = 1; the difference simplifies to {residual})")
     md = atomic_write_text(out_dir / "e09_losses.md", "\n".join([
         "# E9: MSE and cross-entropy", "",

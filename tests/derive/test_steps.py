@@ -197,3 +197,11 @@ def test_random_expressions_agree_with_sympy_and_finite_differences(text: str) -
     assert abs(numeric[0] - derivation.derivative_value) <= 1e-6 * max(1.0, abs(numeric[0]))
     assert {step.rule for step in derivation.steps} <= set(RULES)
     assert derivation.steps[-1].rule == "simplify"
+
+
+def test_text_of_piecewise_and_step() -> None:
+    from chainrule.derive.printing.text import text
+
+    assert text(derive("leaky_relu(x)", "x").result) == "{1 if x > 0; 1/100 otherwise}"
+    assert text(derive("relu(x)", "x").result) == "step(x)"
+    assert text(derive("abs(x)", "x").expression) == "|x|"

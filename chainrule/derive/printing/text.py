@@ -49,7 +49,7 @@ class TextPrinter(StrPrinter):
         return f"d/{variables} {inner}"
 
     def _print_Piecewise(self, expr: sp.Piecewise) -> str:
-        parts = [self._print(value) if cond == sp.true
+        parts = [f"{self._print(value)} otherwise" if cond == sp.true
                  else f"{self._print(value)} if {self._print(cond)}" for value, cond in expr.args]
         return "{" + "; ".join(parts) + "}"
 
