@@ -11,8 +11,8 @@ from chainrule.train.data.images import image_input, resize, to_gray
 @pytest.fixture(scope="module")
 def xor_checkpoint(cli, tmp_path_factory):
     out = tmp_path_factory.mktemp("predict") / "xor.npz"
-    cli.json(["train", "mlp:2-4-1", "--data", "xor", "--epochs", "2000", "--batch", "4", "--lr",
-              "1", "--activation", "tanh", "--out", str(out)])
+    cli.json(["train", "mlp:2-4-1", "--data", "xor", "--epochs", "150", "--batch", "4", "--lr",
+              "0.1", "--optimizer", "adam", "--activation", "tanh", "--out", str(out)])
     return out
 
 
