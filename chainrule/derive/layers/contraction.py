@@ -144,7 +144,8 @@ def _lift_constants(expr: sp.Expr) -> sp.Expr:
 
 def _lift(total: sp.Sum) -> sp.Expr:
     bound = {limit[0] for limit in total.limits}
-    outside, inside = [], []
+    outside: list[sp.Expr] = []
+    inside: list[sp.Expr] = []
     for factor in sp.Mul.make_args(total.function):
         (inside if factor.free_symbols & bound else outside).append(factor)
     if not outside:

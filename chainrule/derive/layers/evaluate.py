@@ -61,7 +61,7 @@ def evaluate(expr: sp.Expr, extents: Sequence[tuple[sp.Symbol, int]],
         raise KeyError(f"no values given for {missing}")
     function = sp.lambdify([*indices, *bases, *scalars], elementary(expr),
                            modules=[_FUNCTIONS, "math"])
-    arguments = [ZeroPadded(values[base.name]) for base in bases]
+    arguments: list[Any] = [ZeroPadded(np.asarray(values[base.name])) for base in bases]
     arguments += [values[s.name] for s in scalars]
     shape = tuple(n for _, n in extents)
     out = np.zeros(shape, dtype=np.float64)

@@ -52,7 +52,8 @@ class LayersLatexMixin:
         names = {**latex_symbol_names(expr), **(self._settings.get("symbol_names") or {})}
         known = {k: v for k, v in self._settings.items()
                  if k in type(self)._default_settings}  # type: ignore[attr-defined]
-        return type(self)({**known, "symbol_names": names}).doprint(expr)  # type: ignore[call-arg]
+        printer = type(self)({**known, "symbol_names": names})  # type: ignore[call-arg]
+        return printer.doprint(expr)  # type: ignore[attr-defined]
 
     def _print_Equation(self, eq: Any) -> str:
         lines = [rf"\text{{{text_to_latex(eq.name)}:}} \quad & {eq.matrix_latex} \\",
