@@ -156,7 +156,7 @@ class _Walker:
         constant, rest = node.as_independent(self.wrt, as_Add=False)
         if constant != 1:
             return self._expand("constant_multiple", node, constant * self._d(rest),
-                                f"the constant factor {constant} stays in front", [rest])
+                                f"the constant factor {unicode(constant)} stays in front", [rest])
         numerator, denominator = sp.fraction(node, exact=True)
         if numerator.has(self.wrt) and denominator.has(self.wrt):
             after = (denominator * self._d(numerator) - numerator * self._d(denominator)) \
