@@ -65,8 +65,8 @@ def test_text_table_shows_formula_and_total(cli) -> None:
 
 def test_help_documents_grammar_and_conventions(cli) -> None:
     text = cli.run(["summary", "--help"]).stdout
-    for word in ("perceptron:N", "mlp:N-N", "lenet5", "convKxKxF", "maxpoolK", "paper", "keras",
-                 "Examples"):
+    for word in ("perceptron:N", "linear:N[-M]", "mlp:N-N", "lenet5", "convKxKxF[sS][pP]",
+                 "maxpoolK[sS]", "paper", "keras", "Examples"):
         assert word in text
 
 

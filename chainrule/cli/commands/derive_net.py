@@ -34,11 +34,11 @@ def derive_net_command(
     standalone: bool = typer.Option(True, "--standalone/--body-only",
                                     help="With --format latex: a whole document (default)."),
 ) -> None:
-    """BP1–BP4 for dense layers, conv / pooling / flatten / softmax backward passes, the mini-batch
+    r"""BP1–BP4 for dense layers, conv / pooling / flatten / softmax backward passes, the mini-batch
     update: derived once per layer type, in index notation, instantiated with the model's sizes.
 
-    MODEL grammar: perceptron:N, linear:N[-M], mlp:N-N-..., lenet5, or cnn:CxHxW-LAYER-... with
-    LAYER = convKxKxF[sS][pP], maxpoolK[sS], avgpoolK[sS], flatten or denseN
+    MODEL grammar: perceptron:N, linear:N\[-M], mlp:N-N-..., lenet5, or cnn:CxHxW-LAYER-... with
+    LAYER = convKxKxF\[sS]\[pP], maxpoolK\[sS], avgpoolK\[sS], flatten or denseN
     (details in chainrule summary --help).
 
     [bold]Examples[/bold]

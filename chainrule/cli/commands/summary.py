@@ -28,17 +28,17 @@ def summary_command(
     out: Path = OUT_OPTION,
     standalone: bool = STANDALONE_OPTION,
 ) -> None:
-    """Layers, output shapes, parameters per layer with their formula, and the total.
+    r"""Layers, output shapes, parameters per layer with their formula, and the total.
 
     [bold]MODEL grammar[/bold] (no spaces, case-insensitive):
 
       perceptron:N            a Rosenblatt perceptron with N inputs
-      linear:N[-M]            one linear layer N → M
+      linear:N\[-M]            one linear layer N → M
       mlp:N-N-...             dense layers, e.g. mlp:784-128-10
       lenet5                  LeNet-5 on a 28×28 image padded by 2 (so C1 sees 32×32),
                               tanh, average pooling, C5 = conv5x5x120, F6 = dense84
-      cnn:CxHxW-LAYER-...     LAYER is convKxKxF[sS][pP] (F filters, stride S, padding P),
-                              maxpoolK[sS] or avgpoolK[sS], flatten, or denseN
+      cnn:CxHxW-LAYER-...     LAYER is convKxKxF\[sS]\[pP] (F filters, stride S, padding P),
+                              maxpoolK\[sS] or avgpoolK\[sS], flatten, or denseN
                               (a dense layer after a conv or pool flattens implicitly)
 
     [bold]Conventions[/bold]: keras (default) counts as Keras' model.summary() does: a dense
