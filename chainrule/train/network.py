@@ -40,8 +40,15 @@ class Network:
     params: dict[str, np.ndarray]
     dropout: float = 0.0
     device: str = "cpu"
-    layers: list = field(default_factory=list, repr=False)
-    output: OutputLayer | None = field(default=None, repr=False)
+    layers: list[HiddenLayer | PoolLayer | FlattenLayer] = field(default_factory=list, repr=False)
+    output_layer: OutputLayer | None = field(default=None, repr=False)
+
+    @property
+    def output(self) -> OutputLayer:
+        """The output layer (BP1); set by :func:`build_network`."""
+        if self.output_layer is None:
+            raise ChainruleError("this network has no output layer: build it with build_network")
+        return self.output_layer
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Predictions (batch, n_out) in inference mode (no dropout); softmax probabilities for
@@ -64,6 +71,7 @@ class Network:
         grads = {name: np.empty_like(value) for name, value in self.params.items()}
         grad = self.output.backward(self.params, grads, need_input_grad=bool(self.layers))
         for index in range(len(self.layers) - 1, -1, -1):
+            assert grad is not None  # every layer above the first returns its input gradient
             grad = self.layers[index].backward(self.params, grad, grads,
                                                need_input_grad=index > 0)
         return loss, grads, predictions
@@ -128,9 +136,9 @@ def build_network(spec: ModelSpec, *, activation: str | None = None, loss: str =
         if isinstance(layer, Dense | Conv2d):
             act = output_activation if index == last else activation
             _add_params(net.params, prefix, layer, rng, act, net.dtype)
-        if index == last:
-            net.output = OutputLayer(layer, prefix, backend, output_activation, loss,
-                                     _loss_scale(loss, layer.n_out))
+        if index == last and isinstance(layer, Dense):
+            net.output_layer = OutputLayer(layer, prefix, backend, output_activation, loss,
+                                           _loss_scale(loss, layer.n_out))
         elif isinstance(layer, Dense | Conv2d):
             drop = dropout if isinstance(layer, Dense) else 0.0
             net.layers.append(HiddenLayer(layer, prefix, backend, activation, drop))
@@ -143,6 +151,7 @@ def build_network(spec: ModelSpec, *, activation: str | None = None, loss: str =
 
 def _add_params(params: dict[str, np.ndarray], prefix: str, layer: Dense | Conv2d,
                 rng: np.random.Generator, activation: str, dtype: np.dtype) -> None:
+    shape: tuple[int, ...]
     if isinstance(layer, Dense):
         shape, fan_in, fan_out, n_bias = (layer.n_out, layer.n_in), layer.n_in, layer.n_out, layer.n_out
     else:

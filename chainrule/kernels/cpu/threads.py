@@ -26,7 +26,7 @@ _SETTERS = ("openblas_set_num_threads", "openblas_set_num_threads64_",
 def configure() -> None:
     """Choose the threading layer (before the first parallel kernel) and the BLAS thread count."""
     if not os.environ.get("NUMBA_THREADING_LAYER"):
-        numba.config.THREADING_LAYER = "workqueue"
+        numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
     wanted = os.environ.get("CHAINRULE_BLAS_THREADS", "1")
     if wanted.isdigit() and int(wanted) > 0:
         set_blas_threads(int(wanted))
