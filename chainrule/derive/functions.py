@@ -137,7 +137,10 @@ NAMED_FUNCTIONS: tuple[type[_NamedActivation], ...] = (
 
 def elementary(expr: sp.Expr) -> sp.Expr:
     """Rewrite every named activation in ``expr`` to its elementary definition."""
-    return expr.replace(
-        lambda node: isinstance(node, _NamedActivation),
-        lambda node: node._elementary(),
-    )
+    previous = None
+    while previous != expr:  # one pass can leave leaky_relu(3) from leaky_relu(leaky_relu(3))
+        previous, expr = expr, expr.replace(
+            lambda node: isinstance(node, _NamedActivation),
+            lambda node: node._elementary(),
+        )
+    return expr

@@ -205,3 +205,8 @@ def test_text_of_piecewise_and_step() -> None:
     assert text(derive("leaky_relu(x)", "x").result) == "{1 if x > 0; 1/100 otherwise}"
     assert text(derive("relu(x)", "x").result) == "step(x)"
     assert text(derive("abs(x)", "x").expression) == "|x|"
+
+
+def test_elementary_rewrites_nested_constant_activations() -> None:
+    assert elementary(parse_expression("leaky_relu(leaky_relu(3))")) == 3
+    assert elementary(parse_expression("relu(relu(-2)) + x")) == symbol("x")
