@@ -5,7 +5,8 @@ unchanged in ``numba.njit`` and in ``numba.cuda.jit`` device functions (DESIGN.m
 ``lambdify(modules='numpy')``, whose Piecewise prints as ``numpy.select``). The named activations of
 :mod:`chainrule.derive.functions` print through their elementary definitions; Heaviside and sign
 print as conditional expressions; logarithms are guarded against log(0) so that a saturated output
-gives a large finite loss instead of NaN. Common subexpressions are eliminated with ``sympy.cse``
+gives a large finite loss instead of NaN, and ln(1 + e^u) (softplus) prints in its stable form
+max(u, 0) + ln(1 + e^{−|u|}), which does not overflow for large u. Common subexpressions are eliminated with ``sympy.cse``
 (Meurer et al., *SymPy: symbolic computing in Python*, PeerJ CS 2017, §2.9 code generation).
 """
 
@@ -48,6 +49,10 @@ class KernelPrinter(PythonCodePrinter):
         return f"(1.0 if {arg} > 0 else (-1.0 if {arg} < 0 else 0.0))"
 
     def _print_log(self, expr: sp.log) -> str:
+        stable = _softplus_argument(expr.args[0])
+        if stable is not None:  # ln(1 + e^u) = max(u, 0) + ln(1 + e^{-|u|}): no overflow
+            u = self._print(stable)
+            return f"(max({u}, 0.0) + math.log1p(math.exp(-abs({u}))))"
         return f"math.log(max({self._print(expr.args[0])}, {LOG_FLOOR}))"
 
     def _print_Rational(self, expr: sp.Rational) -> str:
@@ -62,6 +67,15 @@ class KernelPrinter(PythonCodePrinter):
             factor = self.parenthesize(base, sp.printing.precedence.PRECEDENCE["Mul"])
             return "(" + "*".join([factor] * int(exponent)) + ")"
         return super()._print_Pow(expr, rational=rational)
+
+
+def _softplus_argument(arg: sp.Expr) -> sp.Expr | None:
+    """u when ``arg`` is 1 + e^u (the softplus form), else None."""
+    if isinstance(arg, sp.Add) and len(arg.args) == 2 and sp.S.One in arg.args:
+        other = arg.args[0] if arg.args[1] == 1 else arg.args[1]
+        if isinstance(other, sp.exp):
+            return other.args[0]
+    return None
 
 
 def print_expr(expr: sp.Expr) -> str:

@@ -57,3 +57,10 @@ def test_print_function_hoists_common_subexpressions() -> None:
     namespace: dict = {"math": math}
     exec(text, namespace)  # noqa: S102 - our own printed source
     assert namespace["f"](0.3) == pytest.approx(math.exp(-0.3) / (1 + math.exp(-0.3)))
+
+
+def test_softplus_prints_in_its_stable_form() -> None:
+    body = print_expr(ACTIVATIONS["softplus"].expr)
+    assert body == "(max(z, 0.0) + math.log1p(math.exp(-abs(z))))"
+    assert _evaluate(body, z=1000.0) == 1000.0
+    assert _evaluate(body, z=-1000.0) == 0.0
