@@ -125,5 +125,6 @@ def _dense(layer: Dense, following: object, name: str, act: str, loss: str,
                 NetLayer("softmax + cross-entropy", softmax_ce_layer(), shapes[1], shapes[1],
                          {"N": layer.n_out})]
     out = dense_layer(act, output=True)
-    out = replace(out, backward=(output_error_for_loss(act, loss), *out.backward[1:]))
+    if loss != "none":  # "none": BP1 stays with ∇ₐC itself
+        out = replace(out, backward=(output_error_for_loss(act, loss), *out.backward[1:]))
     return [NetLayer(name, out, *shapes, sizes)]

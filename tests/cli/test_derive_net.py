@@ -72,6 +72,13 @@ def test_lenet5_latex_compiles(cli, tmp_path: Path) -> None:
     assert (tmp_path / "lenet5.pdf").exists()
 
 
+def test_loss_none_keeps_the_general_bp1_and_mse_keeps_its_mean(cli) -> None:
+    general = equations(cli.json(["derive", "net", "mlp:3-2", "--loss", "none"]), "dense_1")
+    assert general["BP1"]["rhs"] == "(1 - sigmoid(z[j]))*sigmoid(z[j])*∇ₐC[j]"
+    mse = equations(cli.json(["derive", "net", "mlp:3-2", "--loss", "mse"]), "dense_1")
+    assert mse["BP1"]["sympy"] == "(1 - sigmoid(z[j]))*(2*a[j] - 2*t[j])*sigmoid(z[j])/J"
+
+
 def test_a_cnn_ending_in_a_conv_has_no_dense_update(cli) -> None:
     payload = cli.json(["derive", "net", "cnn:1x8x8-conv3x3x2"])
     assert [layer["kind"] for layer in payload["layers"]] == ["conv", "activation"]

@@ -67,6 +67,19 @@ def test_bp1_with_half_mse_is_a_minus_t_times_sigma_prime() -> None:
     assert sp.simplify(rhs - (a[j] - t[j]) * sigmoid(z[j]) * (1 - sigmoid(z[j]))) == 0
 
 
+@pytest.mark.parametrize(("loss", "cost"), [
+    ("mse", lambda a, t: np.mean((t - a) ** 2)),
+    ("half_mse", lambda a, t: 0.5 * np.sum((t - a) ** 2)),
+    ("bce", lambda a, t: -np.mean(t * np.log(a) + (1 - t) * np.log(1 - a))),
+])
+def test_bp1_with_each_loss_matches_finite_differences(loss: str, cost) -> None:
+    z, t = RNG.normal(size=3), np.array([0.0, 1.0, 0.3])
+    sig = ACTS["sigmoid"]
+    derived = evaluate(output_error_for_loss("sigmoid", loss).rhs, [(j, 3)],
+                       {"z": z, "a": sig(z), "t": t, "J": 3})
+    assert rel_err(derived, central_difference(lambda z_: float(cost(sig(z_), t)), z)) < 1e-6
+
+
 def test_equations_stay_in_index_notation() -> None:
     layer = dense_layer("sigmoid")
     assert layer.equation("BP2").rhs.has(sp.Sum)

@@ -90,11 +90,11 @@ def test_every_step_cites_a_known_rule(layer) -> None:
     assert all(eq.steps for eq in layer.backward)
 
 
-def test_bp1_with_bce_and_sigmoid_is_a_minus_t() -> None:
+def test_bp1_with_bce_and_sigmoid_is_a_minus_t_over_j() -> None:
     import sympy as sp
     rhs = output_error_for_loss("sigmoid", "bce").rhs
     a, z = dn.a, dn.z
     from chainrule.derive.functions import sigmoid
     simplified = sp.simplify(rhs.subs(a[dn.j], sigmoid(z[dn.j])))
-    assert sp.simplify(simplified - (sigmoid(z[dn.j]) - sp.IndexedBase(
-        sp.Symbol("t", real=True), real=True)[dn.j])) == 0
+    t = sp.IndexedBase(sp.Symbol("t", real=True), real=True)
+    assert sp.simplify(simplified - (sigmoid(z[dn.j]) - t[dn.j]) / dn.J) == 0

@@ -12,12 +12,14 @@ from functools import lru_cache
 
 import sympy as sp
 
+from chainrule.derive import losses
 from chainrule.derive.activations import get_activation
 from chainrule.derive.derivation import Step
 from chainrule.derive.layers.activation_names import activation_latex, activation_text
 from chainrule.derive.layers.chain import chain_rule
 from chainrule.derive.layers.equations import Equation, LayerDerivation
 from chainrule.derive.layers.notation import index, size, tensor
+from chainrule.errors import ChainruleError
 
 j, k, p, q = index("j"), index("k"), index("p"), index("q")
 J, K, N = size("J"), size("K"), size("N")  # units in this layer, in the previous, in the next
@@ -98,18 +100,17 @@ _CITATION = "Nielsen, Neural Networks and Deep Learning (2015), ch. 2"
 
 
 def output_error_for_loss(activation: str, loss: str) -> Equation:
-    """BP1 with ∇_a C derived from a per-unit loss: C = Σ_j L(a_j, t_j)."""
-    from chainrule.derive.activations import A
-    from chainrule.derive.losses import T, get_loss
-
-    loss_def = get_loss(loss)
-    if loss_def.scalar is None:
-        raise ValueError(f"loss {loss_def.name!r} has no per-unit form (use the softmax layer)")
+    """BP1 with ∇_a C derived from the loss over the J outputs (its vector form, so that the 1/J
+    of the mean squared error and of the binary cross-entropy is kept)."""
+    loss_def = losses.get_loss(loss)
+    if loss_def.name in ("softmax_ce", "none"):
+        raise ChainruleError(f"loss {loss_def.name!r} has no per-output BP1 form: expected mse, "
+                             "half_mse or bce (softmax_ce is the softmax layer's)")
     t = tensor("t")
-    cost = sp.Sum(loss_def.scalar.subs({A: a[k], T: t[k]}), (k, 0, J - 1))
+    cost = loss_def.vector.xreplace({losses.S_VEC: a, losses.T_VEC: t, losses.I: k, losses.N: J})
     steps, gradient = chain_rule(upstream=sp.Integer(1), output=cost, limits=[], wrt=a[q],
                                  wrt_extents=[(q, J)], names={q: j},
-                                 local_text=f"differentiate C = Σ_k {loss_def.name}(a_k, t_k) "
+                                 local_text=f"differentiate C = {loss_def.description} "
                                  "term by term")
     bp1 = output_error(activation)
     rhs = bp1.rhs.subs(nabla_a[j], gradient)
