@@ -64,3 +64,17 @@ def test_real_fashion_mnist(monkeypatch):
     assert data.n_classes == 10
     np.testing.assert_array_equal(np.bincount(data.y_test), [1000] * 10)
     assert data.x_train.dtype == np.float32 and float(data.x_train.max()) == 1.0
+
+
+@pytest.mark.skipif(discovery.idx_files(REAL) is None, reason="dataset-fashion-mnist not installed")
+def test_real_fashion_mnist_trains_a_few_batches(monkeypatch):
+    from chainrule.train.session import TrainOptions, start
+
+    monkeypatch.delenv("CHAINRULE_DATA", raising=False)
+    session = start("mlp:784-16-10", "fashion-mnist",
+                    TrainOptions(epochs=1, batch=64, lr=0.1, limit=640, seed=0))
+    assert session.batches.x_train.shape == (640, 784)
+    assert session.batches.t_train.shape == (640, 10)
+    stats = session.run().history[0]
+    assert stats.loss < 2.3  # below ln 10, the loss of a uniform guess
+    assert stats.test_acc > 0.3  # ten classes: chance is 0.1
