@@ -85,7 +85,8 @@ def summary_renderable(summary: ParamSummary) -> RenderableType:
                   caption=f"convention {summary.convention}: {summary.convention_note}",
                   title_justify="left")
     for column in ("layer", "type", "output shape", "params", "formula", "note"):
-        table.add_column(column, justify="right" if column == "params" else "left")
+        table.add_column(column, justify="right" if column == "params" else "left",
+                         no_wrap=column != "note")
     for row in summary.layers:
         cells = (row.name, row.kind, _shape(row.output_shape), f"{row.params:,}", row.formula,
                  row.note)
