@@ -19,7 +19,7 @@ from chainrule.errors import ChainruleError
 CONVENTIONS: dict[str, str] = {
     "keras": "as Keras counts: C3 fully connected to S2's maps, pooling layers have 0 parameters",
     "paper": "as LeCun et al. (1998): C3 uses the partial connection table (1,516 parameters), "
-             "each pooling map has a trainable coefficient and a bias",
+             "each average-pooling map has a trainable coefficient and a bias",
 }
 LENET5_NAMES = ("C1", "S2", "C3", "S4", "C5", "F6", "OUTPUT")
 # LeCun et al. (1998), Table I: how many of S2's 6 maps each group of C3's 16 maps reads.
