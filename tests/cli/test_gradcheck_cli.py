@@ -35,3 +35,13 @@ def test_bad_input_is_one_line(cli) -> None:
         "error: unknown device 'tpu': expected one of cpu, cuda"
     assert "cannot train a network" in cli.fails(["gradcheck", "mlp:4-5", "--loss", "none"])
     assert "--samples must be from 1 to 256" in cli.fails(["gradcheck", "mlp:4-5", "--samples", "0"])
+
+
+def test_cuda_without_a_gpu_says_how_to_simulate(cli) -> None:
+    import os
+
+    if os.environ.get("NUMBA_ENABLE_CUDASIM"):
+        return  # the simulator counts as a device; tests/kernels/test_cuda_sim.py covers it
+    line = cli.fails(["gradcheck", "mlp:2-2", "--device", "cuda"])
+    assert line.startswith("error: --device cuda: no CUDA GPU is available")
+    assert "NUMBA_ENABLE_CUDASIM=1" in line

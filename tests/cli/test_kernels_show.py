@@ -41,3 +41,11 @@ def test_bad_input_is_one_line(cli) -> None:
     assert cli.fails(["kernels", "show", "mlp:4-5", "--activation", "swish"]).startswith(
         "error: unknown activation 'swish'")
     assert "not supported here" in cli.fails(["kernels", "show", "mlp:4-5", "--format", "latex"])
+
+
+def test_cuda_sources_are_shown_without_a_gpu(cli) -> None:
+    payload = cli.json(["kernels", "show", "mlp:4-5-3", "--device", "cuda", "--generated-only"])
+    assert payload["device"] == "cuda"
+    sources = "".join(m["source"] for m in payload["modules"])
+    assert "@cuda.jit(device=True)\ndef g_prime(z, a):" in sources
+    assert "def softmax_ce_kernel(" in sources

@@ -119,13 +119,15 @@ def test_inverted_dropout_keeps_the_mean() -> None:
     assert with_mask[0, 0] == pytest.approx(1.0, abs=0.03)  # E[mask/p] = 1
 
 
-@pytest.mark.parametrize("spec", ["mlp:4-5-3", CNN])
+@pytest.mark.parametrize("spec", ["mlp:4-5-3", CNN, "lenet5"])
 def test_float32_agrees_with_float64(spec: str) -> None:
     model = parse_spec(spec)
     low = build_network(model, dtype=np.float32, seed=4)
     high = build_network(model, dtype=np.float64, seed=4)
     x = np.random.default_rng(3).standard_normal((4, *model.input_shape))
     y = np.array([0, 1, 2, 1])
+    low.params["layer0.bias"][:] = 0.1  # exercise the biases too
+    high.params["layer0.bias"][:] = 0.1
     loss32, grads32, pred32 = low.loss_and_gradients(x, y)
     loss64, grads64, pred64 = high.loss_and_gradients(x, y)
     assert grads32["layer0.weight"].dtype == np.float32
