@@ -44,6 +44,10 @@ class Batches:
 
 @dataclass(frozen=True)
 class EpochStats:
+    """One finished epoch. ``train_acc`` is measured on the batches as they were trained (as Keras
+    reports it); ``test_acc`` after the epoch, on the whole test split; ``samples_per_s`` counts
+    training only, ``seconds`` includes the test pass."""
+
     epoch: int  # 1-based
     loss: float  # mean training loss over the epoch's batches (no penalty)
     train_acc: float | None

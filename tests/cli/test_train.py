@@ -52,6 +52,8 @@ def test_e4_perceptron_on_xor_does_not_converge(cli):
 def test_e4_perceptron_on_and_converges(cli):
     result = cli.json(["train", "perceptron:2", "--data", "and", "--epochs", "50"])
     assert result["converged"] is True and result["train_acc"] == 1.0
+    assert result["n_train"] == 4
+    assert cli.json(["train", "perceptron:2", "--data", "and", "--limit", "2"])["n_train"] == 2
 
 
 def test_e4_mlp_learns_xor(cli):
@@ -133,6 +135,9 @@ def test_plot_for_regression(cli, tmp_path):
     (["train", "mlp:2-4-1", "--data", "xor", "--optimizer", "rmsprop"], "unknown optimizer"),
     (["train", "mlp:2-4-1", "--data", "xor", "--format", "latex"], "--format latex"),
     (["train", "mlp:2-4-1", "--data", "xor", "--device", "tpu"], "unknown --device 'tpu'"),
+    (["train", "perceptron:2", "--data", "xor", "--resume", "x.npz"], "--resume applies to"),
+    (["train", "perceptron:2", "--data", "blobs"], "separates two classes; data 'blobs' has 3"),
+    (["train", "perceptron:3", "--data", "xor"], "has 2 inputs per sample"),
     (["train", "linear:1", "--data", "line", "--lr", "10", "--epochs", "300", "--batch", "6"],
      r"loss became (nan|inf) at epoch \d+, batch 1"),
 ])

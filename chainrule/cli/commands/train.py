@@ -82,7 +82,10 @@ def train_command(
     from chainrule.derive.spec import parse_spec
 
     if parse_spec(model).family == "perceptron":
-        result = _train_perceptron(model, data, epochs, lr, out, fmt)
+        if resume is not None:
+            raise ChainruleError("--resume applies to networks trained by gradient descent; "
+                                 "perceptron:N trains with the rule in one run")
+        result = _train_perceptron(model, data, epochs, lr, limit, out, fmt)
     else:
         from chainrule.train.session import TrainOptions
         options = TrainOptions(epochs=epochs, batch=batch, lr=lr, optimizer=optimizer, loss=loss,
@@ -133,8 +136,8 @@ def _train_network(model: str, data: str, options: Any, out: Path | None, resume
                    optimizer=session.optimizer.name, model=model, data=data)
 
 
-def _train_perceptron(model: str, data: str, epochs: int, lr: float, out: Path | None,
-                      fmt: Format) -> dict[str, Any]:
+def _train_perceptron(model: str, data: str, epochs: int, lr: float, limit: int | None,
+                      out: Path | None, fmt: Format) -> dict[str, Any]:
     from chainrule.cli.progress import epoch_line
     from chainrule.derive.spec import parse_spec
     from chainrule.train.data import load_dataset
@@ -144,7 +147,7 @@ def _train_perceptron(model: str, data: str, epochs: int, lr: float, out: Path |
     from chainrule.train.session import check_writable, model_meta
 
     check_writable(out)
-    dataset = load_dataset(data)
+    dataset = load_dataset(data).limited(limit)
     run = train_perceptron(parse_spec(model), dataset, epochs=max(1, epochs), lr=lr)
     if fmt is Format.text:
         for stats in run.history:
