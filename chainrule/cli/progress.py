@@ -1,5 +1,5 @@
-"""The live view of a training run: a rich progress bar per epoch (loss, accuracy, samples/s) on
-stderr, and one printed line per finished epoch."""
+"""The live view of a training run: a rich progress bar per epoch (loss, accuracy, samples/s),
+drawn only on a terminal, and one printed line per finished epoch, above the bar."""
 
 from __future__ import annotations
 
@@ -24,14 +24,13 @@ def epoch_line(stats: EpochStats, epochs: int) -> str:
 class TrainingProgress:
     """Callbacks for :func:`chainrule.train.loop.train` that draw with rich."""
 
-    def __init__(self, epochs: int, *, console: Console | None = None,
-                 live: Console | None = None) -> None:
+    def __init__(self, epochs: int, *, console: Console | None = None) -> None:
         self.epochs = epochs
-        self.console = console or Console()
+        self.console = console or Console()  # one console, so lines print above the live bar
         self.progress = Progress(
             TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}  {task.fields[speed]}"),
-            TimeElapsedColumn(), console=live or Console(stderr=True), transient=True)
+            TimeElapsedColumn(), console=self.console, transient=True)
         self.task: int | None = None
 
     def __enter__(self) -> TrainingProgress:  # noqa: PYI034
