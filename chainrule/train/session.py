@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.derive.losses import get_loss
 from chainrule.derive.spec import ModelSpec, parse_spec
 from chainrule.errors import ChainruleError
 from chainrule.train.checkpoint import (
@@ -99,7 +100,7 @@ def start(model: str, data: str, options: TrainOptions, *, out: Path | None = No
     spec = parse_spec(model)
     check_writable(out)
     dataset = load_dataset(data).limited(options.limit)
-    loss = options.loss or default_loss(dataset, spec.n_outputs)
+    loss = get_loss(options.loss).name if options.loss else default_loss(dataset, spec.n_outputs)
     network = build_network(spec, activation=options.activation, loss=loss,
                             output_activation=options.output_activation or default_output(loss, dataset),
                             dropout=options.dropout, seed=options.seed,

@@ -69,6 +69,11 @@ def test_e12_linear_neuron(cli):
     assert result["test_acc"] is None and result["loss_function"] == "mse"
 
 
+def test_loss_alias_and_mse_on_classes_uses_a_sigmoid_output(cli):
+    result = cli.json(["train", "mlp:2-3-1", "--data", "xor", "--epochs", "1", "--loss", "half-mse"])
+    assert result["loss_function"] == "half_mse" and result["output_activation"] == "sigmoid"
+
+
 def test_limit(cli):
     result = cli.json(["train", "mlp:2-4-2", "--data", "moons", "--epochs", "1", "--limit", "20",
                        "--batch", "5"])

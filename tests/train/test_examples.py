@@ -38,6 +38,7 @@ def test_e4_a_two_layer_mlp_learns_xor():
 def test_e11_numpy_network_from_scratch():
     session = start("mlp:3-4-1", "xor3", TrainOptions(epochs=2000, batch=4, lr=1.0,
                                                       activation="sigmoid", loss="mse", seed=0))
+    assert session.network.loss == "mse"
     assert session.network.output_activation == "sigmoid"
     history = session.run().history
     assert 0.2 < history[0].loss < 0.35  # slide: 0.3246 (depends on the random start)
