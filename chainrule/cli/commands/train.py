@@ -225,17 +225,17 @@ def _markdown(result: dict[str, Any]) -> str:
 
 def _plot(path: Path, result: dict[str, Any]) -> None:
     from chainrule.cli.training_plots import plot_training
-    from chainrule.train.loop import predict
+    from chainrule.train.loop import EpochStats, predict
 
     dataset, network = result["dataset"], result["network"]
-    x = np.concatenate([dataset.x_train, dataset.x_test])
+    history = [EpochStats(**s) for s in result["epochs"]]
+    title = f"{result['model']} on {result['data']}"
+    if dataset.input_shape != (2,):
+        plot_training(path, history, title=title)
+        return
+    x = np.concatenate([dataset.x_train, dataset.x_test])  # (n, 2): every sample on the plane
     labels = None if dataset.n_classes is None else np.concatenate([dataset.y_train,
                                                                     dataset.y_test])
-    plot_training(path, [_Stats(**s) for s in result["epochs"]],
-                  title=f"{result['model']} on {result['data']}",
-                  predict=lambda grid: predict(network, grid), x=x, labels=labels)
+    plot_training(path, history, title=title, predict=lambda grid: predict(network, grid), x=x,
+                  labels=labels)
 
-
-def _Stats(**fields: Any) -> Any:
-    from chainrule.train.loop import EpochStats
-    return EpochStats(**fields)
