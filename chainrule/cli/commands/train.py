@@ -36,7 +36,7 @@ def train_command(
     lr: float = typer.Option(0.1, "--lr", help="Learning rate."),
     optimizer: str = typer.Option("sgd", "--optimizer", help="sgd, momentum or adam."),
     loss: str = typer.Option(None, "--loss", help="mse, half_mse, bce or softmax_ce "
-                             "(default: by data, see below)."),
+                             "(default: by data, as described above)."),
     activation: str = typer.Option(None, "--activation", help="Hidden activation (default relu; "
                                    "tanh for lenet5)."),
     output_activation: str = typer.Option(None, "--output-activation",
