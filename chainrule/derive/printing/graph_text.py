@@ -16,6 +16,7 @@ from rich.text import Text
 from chainrule.derive.graph import ComputationGraph
 from chainrule.derive.neuron import NeuronReport
 from chainrule.derive.perceptron import PerceptronTrace
+from chainrule.derive.printing.text import text
 
 
 def fmt(value: Any) -> str:
@@ -55,7 +56,7 @@ def graph_text(graph: ComputationGraph) -> RenderableType:
         table.add_column(column, justify="right" if column in ("value",) else "left")
     for node in graph.nodes:
         rules = ", ".join(f"∂{node.name}/∂{e.parent} = {e.local} ({e.rule})" for e in node.edges)
-        table.add_row(Text(node.name), node.op, Text("" if node.is_input else str(node.expr)),
+        table.add_row(Text(node.name), node.op, Text("" if node.is_input else text(node.expr)),
                       Text(fmt(node.value), style="green"), Text(fmt(node.grad), style="red"), Text(rules))
     chains = [Text(graph_chain_text(graph, node.name)) for node in graph.inputs]
     return Group(table, Text(f"{graph.output} = {fmt(graph.output_value)}"), *chains)
@@ -92,7 +93,7 @@ def expression_text(expr: sp.Expr) -> str:
         if isinstance(expr.expr, sp.Symbol):
             return f"∂{expr.expr}/∂{variable}"
         return f"∂/∂{variable} ({expression_text(expr.expr)})"
-    return sp.sstr(expr).replace("delta", "δ").replace("sigmoid", "σ")
+    return text(expr).replace("delta", "δ")
 
 
 def perceptron_text(trace: PerceptronTrace) -> RenderableType:

@@ -57,6 +57,24 @@ class TextPrinter(StrPrinter):
         text = number_text(float(expr.name), decimals=self._settings["decimals"])
         return f"({text})" if text.startswith("-") else text
 
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        indices = ",".join(self._print(i) for i in expr.indices)
+        return f"{self._print(expr.base)}[{indices}]"
+
+    def _print_IndexedBase(self, expr: sp.IndexedBase) -> str:
+        return self._print(expr.label)
+
+    def _print_Idx(self, expr: sp.Idx) -> str:
+        return self._print(expr.label)
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        limits = ",".join(f"{self._print(i)}={self._print(lo)}..{self._print(hi)}"
+                          for i, lo, hi in expr.limits)
+        return f"Σ_{{{limits}}} ({self._print(expr.function)})"
+
+    def _print_KroneckerDelta(self, expr: sp.KroneckerDelta) -> str:
+        return f"δ_{{{self._print(expr.args[0])},{self._print(expr.args[1])}}}"
+
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         return "λ" if expr.name == "lambda" else super()._print_Symbol(expr)
 
