@@ -64,3 +64,12 @@ def test_softplus_prints_in_its_stable_form() -> None:
     assert body == "(max(z, 0.0) + math.log1p(math.exp(-abs(z))))"
     assert _evaluate(body, z=1000.0) == 1000.0
     assert _evaluate(body, z=-1000.0) == 0.0
+
+
+def test_tanh_prints_as_an_exact_identity() -> None:
+    body = print_expr(sp.tanh(Z))
+    assert body == "(1.0 - 2.0/(math.exp(2.0*z) + 1.0))"
+    identity = 1 - 2 / (sp.exp(2 * Z) + 1)
+    assert sp.simplify((identity - sp.tanh(Z)).rewrite(sp.exp)) == 0
+    for z in (-20.0, -1e-3, 0.0, 0.5, 20.0):
+        assert _evaluate(body, z=z) == pytest.approx(math.tanh(z), abs=1e-15)
