@@ -6,9 +6,10 @@ unchanged in ``numba.njit`` and in ``numba.cuda.jit`` device functions (DESIGN.m
 :mod:`chainrule.derive.functions` print through their elementary definitions; Heaviside and sign
 print as conditional expressions; logarithms are guarded against log(0) so that a saturated output
 gives a large finite loss instead of NaN, and ln(1 + e^u) (softplus) prints in its stable form
-max(u, 0) + ln(1 + e^{−|u|}), which does not overflow for large u. tanh prints as 1 − 2/(e^{2u} + 1),
-the same function (the tests prove it), which runs faster than libm's tanh. Common subexpressions are eliminated with ``sympy.cse``
-(Meurer et al., *SymPy: symbolic computing in Python*, PeerJ CS 2017, §2.9 code generation).
+max(u, 0) + ln(1 + e^{−|u|}), which does not overflow for large u. tanh prints as
+1 − 2/(e^{2u} + 1), the same function (the tests prove it), which runs faster than libm's tanh.
+Common subexpressions are eliminated with ``sympy.cse`` (Meurer et al., *SymPy: symbolic computing
+in Python*, PeerJ CS 2017, §2.9 code generation).
 """
 
 from __future__ import annotations
