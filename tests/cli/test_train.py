@@ -74,6 +74,17 @@ def test_loss_alias_and_mse_on_classes_uses_a_sigmoid_output(cli):
     assert result["loss_function"] == "half_mse" and result["output_activation"] == "sigmoid"
 
 
+def test_csv_data(cli, tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 2))
+    path = tmp_path / "points.csv"
+    path.write_text("x1,x2,label\n" + "".join(f"{a},{b},{int(a + b > 0)}\n" for a, b in x))
+    result = cli.json(["train", "mlp:2-4-2", "--data", str(path), "--epochs", "30", "--batch", "8",
+                       "--lr", "0.3"])
+    assert result["n_train"] == 32 and result["n_test"] == 8
+    assert result["train_acc"] > 0.8
+
+
 def test_limit(cli):
     result = cli.json(["train", "mlp:2-4-2", "--data", "moons", "--epochs", "1", "--limit", "20",
                        "--batch", "5"])
