@@ -1,0 +1,89 @@
+"""The structural templates compute exactly the equations derive/layers derived: the conv forward,
+∂L/∂w, ∂L/∂b and ∂L/∂x (derive/layers/conv.py) and the pool forward and ∂L/∂x
+(derive/layers/pool.py), each evaluated from its SymPy expression and compared with the kernel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import rel_err
+
+from chainrule.derive.layers import conv as dconv
+from chainrule.derive.layers import conv_layer, evaluate, pool_layer
+from chainrule.derive.layers import pool as dpool
+from chainrule.kernels.cpu import conv, elementwise, pool
+
+RNG = np.random.default_rng(23)
+
+
+@pytest.mark.parametrize(("stride", "padding"), [(1, 0), (2, 1)])
+def test_conv_template_is_the_derived_conv(stride: int, padding: int) -> None:
+    channels, filters, size, k = 2, 3, 5, 3
+    x = RNG.standard_normal((1, channels, size, size))
+    w = RNG.standard_normal((filters, channels, k, k))
+    b = RNG.standard_normal(filters)
+    xp = conv.pad(x, padding)
+    out_size = (size + 2 * padding - k) // stride + 1
+    z = np.empty((1, filters, out_size, out_size))
+    conv.forward(xp, w, stride, z)
+    delta = RNG.standard_normal(z.shape)
+    values = {"x": x[0], "w": w, "b": b, "delta": delta[0], "C": channels, "F": filters, "K": k,
+              "H": size, "W": size, "H_out": out_size, "W_out": out_size, "s": stride,
+              "P": padding}
+    layer = conv_layer()
+    o, c, i, j, m, n, u, v = (dconv.o, dconv.c, dconv.i, dconv.j, dconv.m, dconv.n, dconv.u,
+                              dconv.v)
+    derived_z = evaluate(layer.equation("forward").rhs, [(o, filters), (i, out_size),
+                                                         (j, out_size)], values)
+    assert rel_err(z[0] + b[:, None, None], derived_z) < 1e-13
+    dw = np.empty_like(w)
+    conv.weight_grad(xp, delta, stride, dw)
+    derived_dw = evaluate(layer.equation("dL/dw").rhs, [(o, filters), (c, channels), (m, k),
+                                                        (n, k)], values)
+    assert rel_err(dw, derived_dw) < 1e-13
+    db = np.empty(filters)
+    grad3 = delta.reshape(1, filters, -1)
+    elementwise.delta_and_bias_grad(grad3, np.ones_like(grad3), np.empty_like(grad3), db)
+    assert rel_err(db, evaluate(layer.equation("dL/db").rhs, [(o, filters)], values)) < 1e-13
+    dxp = np.empty_like(xp)
+    conv.input_grad(delta, w, stride, dxp)
+    derived_dx = evaluate(layer.equation("dL/dx").rhs, [(c, channels), (u, size), (v, size)],
+                          values)
+    assert rel_err(conv.unpad(dxp, padding)[0], derived_dx) < 1e-13
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+@pytest.mark.parametrize(("k", "stride"), [(2, 2), (3, 1)])
+def test_pool_template_is_the_derived_pool(mode: str, k: int, stride: int) -> None:
+    x = RNG.permutation(2 * 5 * 5).reshape(1, 2, 5, 5) / 7.0  # distinct values: one arg-max
+    out_size = (5 - k) // stride + 1
+    out = np.empty((1, 2, out_size, out_size))
+    dx = np.empty_like(x)
+    delta = RNG.standard_normal(out.shape)
+    values = {"x": x[0], "delta": delta[0], "C": 2, "K": k, "H": 5, "W": 5, "H_out": out_size,
+              "W_out": out_size, "s": stride}
+    if mode == "max":
+        arg = np.empty(out.shape, dtype=np.int64)
+        pool.max_forward(x, k, stride, out, arg)
+        pool.max_backward(delta, arg, dx)
+        values["M"] = _argmax_mask(x[0], arg[0], k, stride)
+    else:
+        pool.avg_forward(x, k, stride, out)
+        pool.avg_backward(delta, k, stride, dx)
+    layer = pool_layer(mode)
+    derived = evaluate(layer.equation("forward").rhs, [(dpool.c, 2), (dpool.i, out_size),
+                                                       (dpool.j, out_size)], values)
+    assert rel_err(out[0], derived) < 1e-13
+    derived_dx = evaluate(layer.equation("dL/dx").rhs, [(dpool.c, 2), (dpool.u, 5), (dpool.v, 5)],
+                          values)
+    assert rel_err(dx[0], derived_dx) < 1e-13
+
+
+def _argmax_mask(x: np.ndarray, arg: np.ndarray, k: int, stride: int) -> np.ndarray:
+    """M[c,i,j,m,n] = 1 where the kernel's arg-max sits in window (i, j), as derive/layers/pool."""
+    channels, rows, cols = arg.shape
+    mask = np.zeros((channels, rows, cols, k, k))
+    for c, i, j in np.ndindex(arg.shape):
+        r, q = divmod(int(arg[c, i, j]), x.shape[2])
+        mask[c, i, j, r - i * stride, q - j * stride] = 1.0
+    return mask
