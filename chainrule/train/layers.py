@@ -62,9 +62,10 @@ class HiddenLayer:
         act.bias_act(z3, params[f"{self.prefix}.bias"], a.reshape(z3.shape), d.reshape(z3.shape))
         if rng is not None and self.dropout > 0.0:
             keep = 1.0 - self.dropout
-            mask = (rng.random(a.shape) < keep).astype(a.dtype) / a.dtype.type(keep)  # inverted
+            # inverted dropout, derive/layers/dropout.py: y = μ ⊙ a / p, ∂C/∂a = μ ⊙ δ / p
+            mask = (rng.random(a.shape) < keep).astype(a.dtype) / a.dtype.type(keep)  # μ / p
             a *= mask
-            d *= mask  # ∂(a·m)/∂z = g'(z)·m, so BP2 sees the mask through d
+            d *= mask  # so BP2's δ = ∂C/∂y ⊙ (μ/p) ⊙ g'(z) comes out of the same fused pass
         self.cache.update(x=x, d=d)
         return a
 

@@ -1,6 +1,6 @@
 """Dense-layer contractions: BLAS matrix products (the structural template for a dense layer).
 
-The index form z_j = Σ_k w_jk x_k + b_j (derive/layers) differentiates to three contractions:
+The index form z_j = Σ_k w_jk x_k + b_j (derive/layers/dense.py) differentiates to three contractions:
 forward z = x Wᵀ, BP4 ∂L/∂W = δᵀ x, and BP2's ∂L/∂x = δ W (Nielsen, *NNDL*, ch. 2). Each is one
 BLAS call (``np.dot``), made outside any parallel region so that BLAS threads do not oversubscribe
 (DESIGN.md, "Kernels"). The bias is added by the fused activation kernel.
