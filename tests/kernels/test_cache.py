@@ -41,6 +41,7 @@ def test_numba_cache_is_written_beside_the_module(tmp_path: Path) -> None:
     script = ("from chainrule.kernels.cache import load_source\n"
               f"m = load_source('warm', {SOURCE!r})\nprint(m.twice(1.5))\n")
     env = {**os.environ, "CHAINRULE_CACHE": str(tmp_path)}
+    env.pop("NUMBA_CACHE_DIR", None)  # numba's own override would put the index elsewhere
     for _ in range(2):
         done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                               text=True, check=True)
