@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Group
@@ -13,7 +14,9 @@ from chainrule.cli.apps import app
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, Format, emit
 from chainrule.derive.spec import parse_spec
 from chainrule.errors import ChainruleError
-from chainrule.train.gradcheck import GradcheckResult, gradcheck
+
+if TYPE_CHECKING:  # numba loads only when the command runs
+    from chainrule.train.gradcheck import GradcheckResult
 
 
 @app.command("gradcheck")
@@ -49,6 +52,8 @@ def gradcheck_command(
         raise ChainruleError(f"--samples must be from 1 to 256, got {samples}")
     if not 1 <= coords <= 10_000:
         raise ChainruleError(f"--coords must be from 1 to 10000, got {coords}")
+    from chainrule.train.gradcheck import gradcheck
+
     result = gradcheck(parse_spec(model), activation=activation, loss=loss,
                        output_activation=output_activation, seed=seed, samples=samples,
                        max_coords=coords, device=device)

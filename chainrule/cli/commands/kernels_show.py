@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Group
@@ -12,9 +13,9 @@ from rich.syntax import Syntax
 from chainrule.cli.apps import kernels_app
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, Format, emit
 from chainrule.derive.spec import parse_spec
-from chainrule.kernels.registry import devices, get_backend
-from chainrule.kernels.source import KernelSource, kernel_sources
-from chainrule.train.network import resolve_choices
+
+if TYPE_CHECKING:  # numba loads only when the command runs
+    from chainrule.kernels.source import KernelSource
 
 
 @kernels_app.command("show")
@@ -46,6 +47,10 @@ def show(
       chainrule kernels show mlp:4-5-3 --device cuda --generated-only
     """
     spec = parse_spec(model)
+    from chainrule.kernels.registry import devices, get_backend
+    from chainrule.kernels.source import kernel_sources
+    from chainrule.train.network import resolve_choices
+
     if device not in devices():
         get_backend(device)  # the one-line error that names the known devices
     act, out_act, loss_name = resolve_choices(spec, activation, loss, output_activation)
