@@ -1,4 +1,4 @@
-"""CPU thread settings: the workqueue layer unless overridden, and OpenBLAS found and set."""
+"""CPU thread settings: OpenMP first unless overridden, and every OpenBLAS found and set."""
 
 from __future__ import annotations
 
@@ -9,15 +9,26 @@ import pytest
 from chainrule.kernels.cpu import threads
 
 
-def test_configure_picks_workqueue_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(numba.config, "THREADING_LAYER", "default")
+def test_configure_prefers_omp_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(numba.config, "THREADING_LAYER", "workqueue")
+    monkeypatch.setattr(numba.config, "THREADING_LAYER_PRIORITY", ["tbb", "omp", "workqueue"])
     monkeypatch.setenv("NUMBA_THREADING_LAYER", "omp")
     monkeypatch.setenv("CHAINRULE_BLAS_THREADS", "0")
     threads.configure()
-    assert numba.config.THREADING_LAYER == "default"
+    assert numba.config.THREADING_LAYER == "workqueue"  # the environment decides: untouched
     monkeypatch.delenv("NUMBA_THREADING_LAYER")
     threads.configure()
-    assert numba.config.THREADING_LAYER == "workqueue"
+    assert numba.config.THREADING_LAYER == "default"
+    assert numba.config.THREADING_LAYER_PRIORITY == ["omp", "tbb", "workqueue"]
+
+
+def test_configure_loads_the_blas_that_njit_calls() -> None:
+    pytest.importorskip("scipy")
+    threads.configure()
+    libraries = threads.loaded_openblas()
+    if not libraries:
+        pytest.skip("this numpy and scipy do not use OpenBLAS")
+    assert any("scipy.libs" in path or "scipy/" in path for path in libraries)
 
 
 def test_numpy_openblas_is_found_and_set() -> None:

@@ -1,0 +1,165 @@
+"""Per-step training time at batch 64: chainrule (numba CPU kernels) against PyTorch and NumPy.
+
+One step is the forward pass, backprop and the plain SGD update, on the same Fashion-MNIST batches
+for every framework. Each framework runs ``--steps`` steps after ``--warmup`` steps, in
+``--rounds`` rounds that alternate between the frameworks (the machine is shared, so the table
+shows the median over rounds of each round's median step). ``--epoch`` adds one timed epoch over
+all 60k training samples (shuffled, batch 64) per framework.
+
+Run: ``.venv-bench/bin/python bench/step_bench.py [--models mlp,lenet5] [--epoch]``.
+Models: mlp:784-128-10 (ReLU, softmax-CE) and lenet5 (tanh, average pooling, C1 padded by 2), as
+in bench/torch_ref.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import torch_ref
+
+from chainrule.derive.spec import parse_spec
+from chainrule.train.data import load_dataset
+from chainrule.train.network import build_network
+from chainrule.train.optim import Optimizer
+
+SPECS = {"mlp": "mlp:784-128-10", "lenet5": "lenet5"}
+LR = 0.1
+
+Step = Callable[[np.ndarray, np.ndarray, np.ndarray], None]  # (x, labels, one-hot) -> None
+
+
+def chainrule_step(model: str) -> Step:
+    net = build_network(parse_spec(SPECS[model]), seed=0)
+    optimizer = Optimizer(lr=LR)
+
+    def step(x: np.ndarray, labels: np.ndarray, onehot: np.ndarray) -> None:
+        _, grads, _ = net.loss_and_gradients(x, onehot)
+        optimizer.step(net.params, grads)
+    return step
+
+
+def torch_step(model: str) -> Step:
+    import torch
+
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+    net = torch_ref.MODELS[model]()
+    optimiser = torch.optim.SGD(net.parameters(), lr=LR)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    image = model == "lenet5"
+
+    def step(x: np.ndarray, labels: np.ndarray, onehot: np.ndarray) -> None:
+        xt = torch.from_numpy(x.reshape(len(x), 1, 28, 28) if image else x)
+        optimiser.zero_grad(set_to_none=True)
+        loss_fn(net(xt), torch.from_numpy(labels)).backward()
+        optimiser.step()
+    return step
+
+
+def numpy_step(model: str) -> Step:
+    rng = np.random.default_rng(0)
+    w1 = (rng.standard_normal((784, 128)) * np.sqrt(2 / 784)).astype(np.float32)
+    b1 = np.zeros(128, np.float32)
+    w2 = (rng.standard_normal((128, 10)) * np.sqrt(2 / 128)).astype(np.float32)
+    b2 = np.zeros(10, np.float32)
+
+    def step(x: np.ndarray, labels: np.ndarray, t: np.ndarray) -> None:  # as bench/numpy_ref.py
+        nonlocal w1, b1, w2, b2
+        x = x.reshape(len(x), -1)
+        z1 = x @ w1 + b1
+        a1 = np.maximum(z1, 0)  # (m, 128)
+        z2 = a1 @ w2 + b2
+        s = np.exp(z2 - z2.max(1, keepdims=True))
+        s /= s.sum(1, keepdims=True)  # (m, 10)
+        d2 = (s - t) / len(x)
+        d1 = (d2 @ w2.T) * (z1 > 0)
+        w2 -= LR * a1.T @ d2
+        b2 -= LR * d2.sum(0)
+        w1 -= LR * x.T @ d1
+        b1 -= LR * d1.sum(0)
+    return step
+
+
+def batches(data, model: str, count: int, batch: int, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    eye = np.eye(10, dtype=np.float32)
+    out = []
+    for _ in range(count):
+        idx = rng.choice(len(data.x_train), batch, replace=False)
+        x = np.ascontiguousarray(data.x_train[idx], dtype=np.float32)
+        if model == "mlp":
+            x = x.reshape(batch, -1)
+        labels = data.y_train[idx].astype(np.int64)
+        out.append((x, labels, eye[labels]))
+    return out
+
+
+def time_steps(step: Step, work: list, steps: int, warmup: int) -> float:
+    for i in range(warmup):
+        step(*work[i % len(work)])
+    times = []
+    for i in range(steps):
+        x, labels, onehot = work[i % len(work)]
+        begin = time.perf_counter()
+        step(x, labels, onehot)
+        times.append(time.perf_counter() - begin)
+    return statistics.median(times)
+
+
+def time_epoch(step: Step, data, model: str, batch: int, seed: int = 0) -> float:
+    eye = np.eye(10, dtype=np.float32)
+    x_all = data.x_train.reshape(len(data.x_train), -1) if model == "mlp" else data.x_train
+    x_all = np.ascontiguousarray(x_all, dtype=np.float32)
+    y_all = data.y_train.astype(np.int64)
+    order = np.random.default_rng(seed).permutation(len(x_all))
+    begin = time.perf_counter()
+    for first in range(0, len(order), batch):
+        idx = order[first:first + batch]
+        labels = y_all[idx]
+        step(x_all[idx], labels, eye[labels])
+    return time.perf_counter() - begin
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--models", default="mlp,lenet5")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--epoch", action="store_true", help="also time one 60k-sample epoch")
+    parser.add_argument("--only", default="", help="comma list of frameworks (chainrule,torch,numpy)")
+    args = parser.parse_args()
+    data = load_dataset("fashion-mnist")
+    wanted = set(args.only.split(",")) if args.only else {"chainrule", "torch", "numpy"}
+    print(f"{'model':8} {'framework':10} {'ms/step (median of rounds)':>28}  rounds")
+    for model in args.models.split(","):
+        work = batches(data, model, 32, args.batch)
+        makers = {"chainrule": chainrule_step, "torch": torch_step}
+        if model == "mlp":
+            makers["numpy"] = numpy_step
+        steps = {name: make(model) for name, make in makers.items() if name in wanted}
+        rounds: dict[str, list[float]] = {name: [] for name in steps}
+        for _ in range(args.rounds):
+            for name, step in steps.items():
+                rounds[name].append(time_steps(step, work, args.steps, args.warmup) * 1e3)
+        for name, values in rounds.items():
+            shown = " ".join(f"{v:.3f}" for v in values)
+            print(f"{model:8} {name:10} {statistics.median(values):28.3f}  [{shown}]", flush=True)
+        if args.epoch:
+            for name, step in steps.items():
+                seconds = time_epoch(step, data, model, args.batch)
+                print(f"{model:8} {name:10} epoch of 60k: {seconds:.2f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
