@@ -127,6 +127,12 @@ def test_ctrl_c_saves_and_exits_130(cli, tmp_path, monkeypatch):
     meta = load_checkpoint(out).meta
     assert (meta["epoch"], meta["position"]) == (1, 5)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.npz"]
+    monkeypatch.setattr(loop, "_step", original)
+    resumed = cli.json([*BLOBS, "--resume", str(out), "--out", str(out)])
+    straight = cli.json([*BLOBS, "--out", str(tmp_path / "straight.npz")])
+    assert resumed["epochs"][-1]["loss"] == straight["epochs"][-1]["loss"]
+    pa, pb = load_checkpoint(out).params, load_checkpoint(tmp_path / "straight.npz").params
+    assert all(np.array_equal(pa[k], pb[k]) for k in pa)
 
 
 def test_plot_is_a_deterministic_png(cli, tmp_path):
