@@ -11,8 +11,8 @@ from chainrule.train import loop
 from chainrule.train.checkpoint import load_checkpoint
 from chainrule.train.data import discovery, write_idx
 
-XOR_MLP = ["train", "mlp:2-4-1", "--data", "xor", "--epochs", "2000", "--batch", "4", "--lr", "1",
-           "--activation", "tanh"]
+XOR_MLP = ["train", "mlp:2-4-1", "--data", "xor", "--epochs", "150", "--batch", "4", "--lr", "0.1",
+           "--optimizer", "adam", "--activation", "tanh"]
 BLOBS = ["train", "mlp:2-5-3", "--data", "blobs", "--epochs", "3", "--batch", "16", "--lr", "0.05",
          "--seed", "2"]
 
