@@ -55,7 +55,7 @@ def graph_text(graph: ComputationGraph) -> RenderableType:
     for column in ("node", "op", "definition", "value", f"∂{graph.output}/∂node", "local rules"):
         table.add_column(column, justify="right" if column in ("value",) else "left")
     for node in graph.nodes:
-        rules = ", ".join(f"∂{node.name}/∂{e.parent} = {e.local} ({e.rule})" for e in node.edges)
+        rules = ", ".join(f"∂{node.name}/∂{e.parent} = {text(e.local)} ({e.rule})" for e in node.edges)
         table.add_row(Text(node.name), node.op, Text("" if node.is_input else text(node.expr)),
                       Text(fmt(node.value), style="green"), Text(fmt(node.grad), style="red"), Text(rules))
     chains = [Text(graph_chain_text(graph, node.name)) for node in graph.inputs]
