@@ -1,6 +1,7 @@
 """Predictions of a checkpoint on new inputs: rows of numbers (CSV), IDX images, or one image.
 
-Inputs are fitted to the model as the training data was (8-bit pixels / 255). CSV rows may carry a
+Inputs are fitted to the model as the training data was (8-bit pixels / 255, then standardised with
+the training split's mean and standard deviation that the checkpoint records). CSV rows may carry a
 trailing label column, which is ignored. For a classifier each prediction names the class and the
 output vector (softmax probabilities, or P(class 1) for one sigmoid unit).
 """
@@ -15,7 +16,7 @@ import numpy as np
 from chainrule.errors import ChainruleError
 from chainrule.train.checkpoint import load_checkpoint
 from chainrule.train.data.csv import read_numeric_rows
-from chainrule.train.data.dataset import fit_inputs
+from chainrule.train.data.dataset import fit_inputs, standardise
 from chainrule.train.data.idx import read_idx
 from chainrule.train.loop import predict
 from chainrule.train.metrics import predicted_classes
@@ -62,7 +63,8 @@ def rows_input(path: Path, network: Any) -> np.ndarray:
 
 def predictions(network: Any, meta: dict[str, Any], x: np.ndarray) -> list[dict[str, Any]]:
     """One record per sample: ``index``, ``output`` and, for a classifier, ``class``."""
-    outputs = predict(network, x)  # (n, n_out)
+    norm = meta["data"].get("input_norm")
+    outputs = predict(network, standardise(x, tuple(norm) if norm else None))  # (n, n_out)
     classes = predicted_classes(outputs) if meta["data"].get("n_classes") else None
     records = []
     for index, row in enumerate(outputs):

@@ -186,7 +186,8 @@ def _session(spec: ModelSpec, dataset: Dataset, network: Network, optimizer: Opt
     batches = fit_batches(dataset, spec, dtype=network.dtype)
     meta = {"model": model_meta(network), "seed": options.seed, "options": asdict(options),
             "data": {"name": data, "task": dataset.task, "n_classes": dataset.n_classes,
-                     "input_shape": list(dataset.input_shape)}}
+                     "input_shape": list(dataset.input_shape),
+                     "input_norm": list(dataset.input_norm) if dataset.input_norm else None}}
     return Session(spec, dataset, network, batches, optimizer, state, options, out, meta)
 
 

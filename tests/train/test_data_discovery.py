@@ -63,7 +63,10 @@ def test_real_fashion_mnist(monkeypatch):
     assert data.x_train.shape == (60000, 1, 28, 28) and data.x_test.shape == (10000, 1, 28, 28)
     assert data.n_classes == 10
     np.testing.assert_array_equal(np.bincount(data.y_test), [1000] * 10)
-    assert data.x_train.dtype == np.float32 and float(data.x_train.max()) == 1.0
+    assert data.x_train.dtype == np.float32
+    assert float(data.x_train.mean()) == pytest.approx(0.0, abs=1e-4)
+    assert float(data.x_train.std()) == pytest.approx(1.0, abs=1e-3)
+    assert data.input_norm == pytest.approx((0.2860, 0.3530), abs=1e-4)  # Xiao et al.'s figures
 
 
 @pytest.mark.skipif(discovery.idx_files(REAL) is None, reason="dataset-fashion-mnist not installed")

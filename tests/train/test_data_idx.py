@@ -71,9 +71,12 @@ def test_folder_of_idx_files(tmp_path, gz):
     data = load_dataset(str(folder))
     assert data.x_train.shape == (12, 1, 6, 6) and data.x_test.shape == (5, 1, 6, 6)
     assert data.x_train.dtype == np.float32
-    assert 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0
-    raw = read_idx(folder / ("train-images-idx3-ubyte" + (".gz" if gz else "")))
-    np.testing.assert_allclose(data.x_train[:, 0], raw / 255.0, rtol=1e-6)
+    raw = read_idx(folder / ("train-images-idx3-ubyte" + (".gz" if gz else ""))) / 255.0
+    mean, std = data.input_norm
+    assert (mean, std) == pytest.approx((raw.mean(), raw.std()), rel=1e-6)
+    np.testing.assert_allclose(data.x_train[:, 0], (raw - raw.mean()) / raw.std(), atol=1e-5)
+    raw_test = read_idx(folder / ("t10k-images-idx3-ubyte" + (".gz" if gz else ""))) / 255.0
+    np.testing.assert_allclose(data.x_test[:, 0], (raw_test - mean) / std, atol=1e-5)
     assert data.n_classes == 3
     np.testing.assert_array_equal(data.y_train, np.arange(12) % 3)
 

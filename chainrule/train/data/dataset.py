@@ -31,6 +31,7 @@ class Dataset:
     x_test: np.ndarray  # (n_test, *input_shape)
     y_test: np.ndarray
     n_classes: int | None  # None = regression
+    input_norm: tuple[float, float] | None = None  # (mean, std) already applied to both splits
 
     @property
     def task(self) -> str:
@@ -69,6 +70,25 @@ def one_hot(labels: np.ndarray, n_classes: int, *, dtype: type = np.float32) -> 
     encoded = np.zeros((labels.shape[0], n_classes), dtype=dtype)  # (n, n_classes)
     encoded[np.arange(labels.shape[0]), labels] = 1
     return encoded
+
+
+def standardise(x: np.ndarray, norm: tuple[float, float] | None) -> np.ndarray:
+    """(x − mean) / std with the training split's statistics (``None``: unchanged).
+
+    Zero-mean, unit-variance inputs keep plain SGD well conditioned (LeCun et al., "Efficient
+    BackProp", 1998, §4.3); the test split and later predictions reuse the training statistics.
+    """
+    if norm is None:
+        return x
+    mean, std = norm
+    return ((x - np.float32(mean)) / np.float32(std)).astype(x.dtype, copy=False)
+
+
+def training_norm(x_train: np.ndarray) -> tuple[float, float]:
+    """The mean and standard deviation of every value in the training split (float64 sums)."""
+    values = x_train.astype(np.float64)
+    std = float(values.std())
+    return float(values.mean()), std if std > 0 else 1.0
 
 
 def fit_inputs(x: np.ndarray, input_shape: Shape, *, model: str, data: str,

@@ -1,6 +1,8 @@
-"""An image classification set from four IDX files: the given train/test split, pixels / 255.
+"""An image classification set from four IDX files: the given train/test split, standardised pixels.
 
-Images come out as (n, 1, height, width) float32 in [0, 1], labels as int64 0..K−1, as LeCun et
+Images come out as (n, 1, height, width) float32: pixels / 255, then standardised with the training
+split's mean and standard deviation (recorded in ``Dataset.input_norm`` and in checkpoints, so that
+evaluation and prediction see inputs scaled the same way). Labels are int64 0..K−1, as LeCun et
 al. (1998) and Xiao et al. (2017) ship them. Shapes and counts are checked against each other.
 """
 
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.train.data.dataset import Dataset
+from chainrule.train.data.dataset import Dataset, standardise, training_norm
 from chainrule.train.data.discovery import IdxFiles
 from chainrule.train.data.idx import IdxError, read_idx
 
@@ -23,7 +25,9 @@ def load_idx_set(files: IdxFiles, *, name: str) -> Dataset:
         raise IdxError(f"{name}: train images are {x_train.shape[2:]} but test images are "
                        f"{x_test.shape[2:]}")
     n_classes = int(max(y_train.max(initial=0), y_test.max(initial=0))) + 1
-    return Dataset(name, x_train, y_train, x_test, y_test, max(2, n_classes))
+    norm = training_norm(x_train)
+    return Dataset(name, standardise(x_train, norm), y_train, standardise(x_test, norm), y_test,
+                   max(2, n_classes), input_norm=norm)
 
 
 def _images(source: str, raw: np.ndarray) -> np.ndarray:
