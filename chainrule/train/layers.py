@@ -46,7 +46,8 @@ class HiddenLayer:
             return z
         xp = self.kernels.conv.pad(x, self.spec.padding)  # (batch, c, H+2p, W+2p)
         self.cache["xp"] = xp
-        self.kernels.conv.forward(xp, weight, self.spec.stride, z)  # (batch, f, Ho, Wo)
+        # (batch, f, Ho, Wo); cols (batch, c·k·k, Ho·Wo) kept for BP4, or None for direct loops
+        self.cache["cols"] = self.kernels.conv.forward(xp, weight, self.spec.stride, z)
         return z
 
     def forward(self, params: Params, x: np.ndarray, *, train: bool,
@@ -95,7 +96,7 @@ def weight_and_input_grads(layer: HiddenLayer | OutputLayer, params: Params, x: 
     xp = layer.cache["xp"]
     if _conv_is_dense(layer):
         return _dense_conv_grads(layer, weight, xp, delta, dw, need_input_grad=need_input_grad)
-    conv.weight_grad(xp, delta, layer.spec.stride, dw)
+    conv.weight_grad(xp, delta, layer.spec.stride, dw, layer.cache.get("cols"))
     if not need_input_grad:
         return None
     dxp = np.empty_like(xp)

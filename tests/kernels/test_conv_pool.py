@@ -16,6 +16,13 @@ E15_MAP = [[429, 505, 686, 856], [261, 792, 412, 640], [633, 653, 851, 751],
            [608, 913, 713, 657]]
 
 
+@pytest.fixture(params=["direct", "im2col"])
+def conv_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a conv test through the direct loops and through im2col + BLAS."""
+    monkeypatch.setattr(conv, "IM2COL_MIN_ROWS", 10**9 if request.param == "direct" else 1)
+    return request.param
+
+
 def reference_conv(xp: np.ndarray, w: np.ndarray, stride: int) -> np.ndarray:
     k = w.shape[2]
     rows = (xp.shape[2] - k) // stride + 1
@@ -28,14 +35,14 @@ def reference_conv(xp: np.ndarray, w: np.ndarray, stride: int) -> np.ndarray:
     return out
 
 
-def test_e15_convolution_map() -> None:
+def test_e15_convolution_map(conv_path: str) -> None:
     out = np.empty((1, 1, 4, 4))
     conv.forward(E15_IMAGE[None, None], E15_KERNEL[None, None], 1, out)
     assert out[0, 0].tolist() == E15_MAP
 
 
 @pytest.mark.parametrize(("stride", "padding"), [(1, 0), (2, 1)])
-def test_conv_forward_and_gradients(stride: int, padding: int) -> None:
+def test_conv_forward_and_gradients(stride: int, padding: int, conv_path: str) -> None:
     rng = np.random.default_rng(7)
     x = rng.standard_normal((2, 2, 5, 5))
     w = rng.standard_normal((3, 2, 3, 3))

@@ -13,11 +13,20 @@ from chainrule.derive.layers import conv_layer, evaluate, pool_layer
 from chainrule.derive.layers import pool as dpool
 from chainrule.kernels.cpu import conv, elementwise, pool
 
+
+@pytest.fixture(params=["direct", "im2col"])
+def conv_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a conv test through the direct loops and through im2col + BLAS."""
+    monkeypatch.setattr(conv, "IM2COL_MIN_ROWS", 10**9 if request.param == "direct" else 1)
+    return request.param
+
+
 RNG = np.random.default_rng(23)
 
 
 @pytest.mark.parametrize(("stride", "padding"), [(1, 0), (2, 1)])
-def test_conv_template_is_the_derived_conv(stride: int, padding: int) -> None:
+def test_conv_template_is_the_derived_conv(stride: int, padding: int,
+                                          conv_path: str) -> None:
     channels, filters, size, k = 2, 3, 5, 3
     x = RNG.standard_normal((1, channels, size, size))
     w = RNG.standard_normal((filters, channels, k, k))
