@@ -15,6 +15,7 @@ in Python*, PeerJ CS 2017, §2.9 code generation).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
@@ -28,6 +29,9 @@ class KernelPrinter(PythonCodePrinter):
     """Print scalar SymPy expressions as ``math.*`` Python that Numba compiles."""
 
     printmethod = "_kernelcode"
+    # "exp": the function e^u prints as; the CPU activation kernels print "vexp", the vectorisable
+    # exp of kernels/cpu/fastexp.py, and everything else libm's math.exp
+    _default_settings: ClassVar[dict] = {**PythonCodePrinter._default_settings, "exp": "math.exp"}
 
     def __init__(self, settings: dict | None = None) -> None:
         super().__init__({"fully_qualified_modules": True, **(settings or {})})
@@ -36,6 +40,9 @@ class KernelPrinter(PythonCodePrinter):
         if isinstance(expr, NAMED_FUNCTIONS):
             return self._print(elementary(expr))
         return super()._print_Function(expr)
+
+    def _print_exp(self, expr: sp.exp) -> str:
+        return f"{self._settings['exp']}({self._print(expr.args[0])})"
 
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:
         arg = self._print(expr.args[0])
@@ -54,13 +61,13 @@ class KernelPrinter(PythonCodePrinter):
         # tanh(u) = 1 − 2/(e^{2u} + 1), an exact identity (tested): libm's tanhf measured 5× slower
         # than expf in the fused kernels, and this form saturates to ±1 without overflow.
         u = self._print(expr.args[0])
-        return f"(1.0 - 2.0/(math.exp(2.0*{u}) + 1.0))"
+        return f"(1.0 - 2.0/({self._settings['exp']}(2.0*{u}) + 1.0))"
 
     def _print_log(self, expr: sp.log) -> str:
         stable = _softplus_argument(expr.args[0])
         if stable is not None:  # ln(1 + e^u) = max(u, 0) + ln(1 + e^{-|u|}): no overflow
             u = self._print(stable)
-            return f"(max({u}, 0.0) + math.log1p(math.exp(-abs({u}))))"
+            return f"(max({u}, 0.0) + math.log1p({self._settings['exp']}(-abs({u}))))"
         return f"math.log(max({self._print(expr.args[0])}, {LOG_FLOOR}))"
 
     def _print_Rational(self, expr: sp.Rational) -> str:
@@ -92,9 +99,11 @@ def print_expr(expr: sp.Expr) -> str:
 
 
 def print_function(name: str, args: Sequence[sp.Symbol], expr: sp.Expr, *,
-                   decorator: str = "@njit(cache=True)", comment: str = "") -> str:
-    """A scalar function ``name(args)`` returning ``expr``, with common subexpressions hoisted."""
-    printer = KernelPrinter()
+                   decorator: str = "@njit(cache=True)", comment: str = "",
+                   exp: str = "math.exp") -> str:
+    """A scalar function ``name(args)`` returning ``expr``, with common subexpressions hoisted;
+    ``exp`` names the function that e^u prints as."""
+    printer = KernelPrinter({"exp": exp})
     replacements, (reduced,) = sp.cse([sp.sympify(expr)], symbols=sp.numbered_symbols("_cse"))
     lines = [decorator, f"def {name}({', '.join(str(a) for a in args)}):"]
     if comment:
