@@ -25,8 +25,10 @@ demo: install
 	@mkdir -p $(OUT)
 	$(BIN)/chainrule derive expr "sigmoid(w*x + b)" --wrt w --at "w=2,x=1.5,b=0.2"
 
+# Two pytest workers on two cores: one numba/BLAS thread each, or they oversubscribe the cores.
 test: install
-	$(BIN)/python -m pytest -q -n 2 -m "not slow and not gpu"
+	NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+	  $(BIN)/python -m pytest -q -n 2 -m "not slow and not gpu"
 
 bench: install
 	$(BIN)/python bench/run.py
