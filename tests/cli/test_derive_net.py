@@ -19,12 +19,12 @@ def test_e10_bp1_to_bp4_and_update(cli) -> None:
     hidden, output = equations(payload, "dense_1"), equations(payload, "dense_2")
     assert hidden["BP2"]["sympy"] == ("(1 - sigmoid(z[j]))*sigmoid(z[j])*"
                                       "Sum(delta_next[k]*w_next[k, j], (k, 0, N - 1))")
-    assert hidden["BP2"]["rhs"] == "(1 - sigmoid(z[j]))*sigmoid(z[j])*Σ[k=0..N - 1] (δ⁽ˡ⁺¹⁾[k]*w⁽ˡ⁺¹⁾[k, j])"
+    assert hidden["BP2"]["rhs"] == "(1 - σ(z[j]))·σ(z[j])·Σ[k=0..N - 1] (δ⁽ˡ⁺¹⁾[k]·w⁽ˡ⁺¹⁾[k,j])"
     assert hidden["BP2"]["matrix"] == "δˡ = ((wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ)"
     assert output["BP1"]["matrix"] == "δᴸ = ∇ₐC ⊙ σ′(zᴸ)"
-    assert output["BP1"]["rhs"] == "(1 - sigmoid(z[j]))*(a[j] - t[j])*sigmoid(z[j])"
+    assert output["BP1"]["rhs"] == "(1 - σ(z[j]))·(a[j] - t[j])·σ(z[j])"
     assert hidden["BP3"]["rhs"] == "δ[j]"
-    assert hidden["BP4"]["rhs"] == "a⁽ˡ⁻¹⁾[k]*δ[j]"
+    assert hidden["BP4"]["rhs"] == "a⁽ˡ⁻¹⁾[k]·δ[j]"
     assert [s["rule"] for s in hidden["BP4"]["steps"]] == ["chain", "sum", "simplify"]
     update = equations(payload, "update")
     assert update["update w"]["sympy"] == "-eta*Sum(a_prev[x, k]*delta[x, j], (x, 0, m - 1))/m + w[j, k]"
@@ -47,8 +47,8 @@ def test_e18_backprop_through_max_pooling(cli) -> None:
 
 def test_regularisation_and_dropout_sections(cli) -> None:
     payload = cli.json(["derive", "net", "mlp:4-3-2", "--penalty", "l2", "--dropout"])
-    assert equations(payload, "l2 penalty")["dC/dw"]["rhs"] == "λ*w[j, k] + ∂C₀/∂w[j, k]"
-    assert equations(payload, "dense_1 dropout")["dC/da"]["rhs"] == "δ[j]*μ[j]/p"
+    assert equations(payload, "l2 penalty")["dC/dw"]["rhs"] == "λ·w[j,k] + ∂C₀/∂w[j,k]"
+    assert equations(payload, "dense_1 dropout")["dC/da"]["rhs"] == "δ[j]·μ[j]/p"
 
 
 def test_lenet5_is_instantiated_not_expanded(cli) -> None:
@@ -74,7 +74,7 @@ def test_lenet5_latex_compiles(cli, tmp_path: Path) -> None:
 
 def test_loss_none_keeps_the_general_bp1_and_mse_keeps_its_mean(cli) -> None:
     general = equations(cli.json(["derive", "net", "mlp:3-2", "--loss", "none"]), "dense_1")
-    assert general["BP1"]["rhs"] == "(1 - sigmoid(z[j]))*sigmoid(z[j])*∇ₐC[j]"
+    assert general["BP1"]["rhs"] == "(1 - σ(z[j]))·σ(z[j])·∇ₐC[j]"
     mse = equations(cli.json(["derive", "net", "mlp:3-2", "--loss", "mse"]), "dense_1")
     assert mse["BP1"]["sympy"] == "(1 - sigmoid(z[j]))*(2*a[j] - 2*t[j])*sigmoid(z[j])/J"
 

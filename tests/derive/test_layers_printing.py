@@ -26,7 +26,7 @@ def test_bp4_latex_exactly() -> None:
 
 def test_bp4_text_and_json() -> None:
     eq = dense_layer("sigmoid").equation("BP4")
-    assert equation_text(eq) == "∂C/∂w[j, k] = a⁽ˡ⁻¹⁾[k]*δ[j]"
+    assert equation_text(eq) == "∂C/∂w[j,k] = a⁽ˡ⁻¹⁾[k]·δ[j]"
     payload = equation_payload(eq)
     assert payload["sympy"] == "a_prev[k]*delta[j]"
     assert payload["matrix"] == "∂C/∂wˡ = δˡ (aˡ⁻¹)ᵀ"

@@ -1,6 +1,6 @@
 """Plain-text and rich renderings of layer equations, model derivations, summaries and the worked
 convolution. Symbols print with their reader-facing names (w⁽ˡ⁺¹⁾, δ, ∇ₐC) from
-:mod:`chainrule.derive.layers.notation`; index expressions print in SymPy's str form.
+:mod:`chainrule.derive.layers.notation`; index expressions print through chainrule's Unicode text printer.
 """
 
 from __future__ import annotations
@@ -9,16 +9,18 @@ import sympy as sp
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from sympy.printing.str import StrPrinter
 
 from chainrule.derive.conv_example import ConvExample
 from chainrule.derive.layers.equations import Equation
 from chainrule.derive.layers.notation import TEXT_NAMES
 from chainrule.derive.net import NetDerivation, NetLayer
 from chainrule.derive.params import ParamSummary
+from chainrule.derive.printing.text import TextPrinter
 
 
-class _LayerStrPrinter(StrPrinter):
+class _LayerStrPrinter(TextPrinter):
+    """chainrule's Unicode text printer with the layer notation's reader-facing names."""
+
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         return TEXT_NAMES.get(expr.name, expr.name)
 
@@ -38,7 +40,7 @@ class _LayerStrPrinter(StrPrinter):
 
 def expr_text(expr: sp.Basic) -> str:
     """An index expression in plain text, e.g. ``a⁽ˡ⁻¹⁾[k]*δ[j]``."""
-    return _LayerStrPrinter().doprint(expr)
+    return _LayerStrPrinter().doprint(expr).replace("**", "^").replace("*", "·")
 
 
 def equation_text(eq: Equation) -> str:
