@@ -21,20 +21,40 @@ system-deps:
 	  echo "note: could not install dataset-fashion-mnist/texlive-latex-base; continuing without them"; \
 	else echo "note: not root or no apt-get: skipping dataset-fashion-mnist and texlive-latex-base"; fi
 
+# The main job: derive (terminal), export LaTeX (and a PDF where pdflatex exists), check the kernels,
+# and train on an embedded default: the moons set always, Fashion-MNIST too when it is installed.
 demo: install
 	@mkdir -p $(OUT)
-	$(BIN)/chainrule derive expr "sigmoid(w*x + b)" --wrt w --at "w=2,x=1.5,b=0.2"
+	$(BIN)/chainrule derive expr "sigmoid(z)" --wrt z --at "z=3.2"
+	$(BIN)/chainrule derive graph "1/(1+exp(-(w0*x0+w1*x1+w2)))" --at "w=[2,-3,-3],x=[-1,-2]" --plot $(OUT)/sigmoid_graph.png
+	$(BIN)/chainrule derive neuron --activation sigmoid --loss bce --at "x=[1,2],w=[0.5,-0.3],b=0.1,t=1"
+	$(BIN)/chainrule derive net mlp:2-3-1 --activation sigmoid --loss half_mse --format latex --out $(OUT)/backprop.tex
+	@if command -v pdflatex >/dev/null 2>&1; then \
+	  (cd $(OUT) && pdflatex -interaction=nonstopmode -halt-on-error backprop.tex >/dev/null) && echo "wrote $(OUT)/backprop.pdf"; fi
+	$(BIN)/chainrule summary lenet5
+	$(BIN)/chainrule gradcheck mlp:4-5-3
+	$(BIN)/chainrule train mlp:2-16-16-1 --data moons --epochs 60 --batch 16 --lr 0.3 --activation tanh \
+	  --plot $(OUT)/moons.png --out $(OUT)/moons.npz
+	@if $(BIN)/python -c "from chainrule.train.data.discovery import find_named; find_named('fashion-mnist')" 2>/dev/null; then \
+	  $(BIN)/chainrule train mlp:784-128-10 --data fashion-mnist --epochs 3 --batch 64 --lr 0.1 \
+	    --plot $(OUT)/fashion.png --out $(OUT)/fashion.npz; \
+	else echo "Fashion-MNIST not installed: skipped (apt-get install dataset-fashion-mnist)"; fi
+	@echo "outputs in $(OUT)/"
 
 # Two pytest workers on two cores: one numba/BLAS thread each, or they oversubscribe the cores.
 test: install
 	NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
 	  $(BIN)/python -m pytest -q -n 2 -m "not slow and not gpu"
 
+# PyTorch lives only in the bench's own environment (the CPU wheel, torch 2.13.0).
 bench: install
-	$(BIN)/python bench/run.py
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install -q torch==2.13.0
+	.venv-bench/bin/pip install -q -e .
+	.venv-bench/bin/python bench/run.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check chainrule tests
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache
+	rm -rf $(VENV) .venv-bench $(OUT) .pytest_cache
