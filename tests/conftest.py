@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,3 +64,16 @@ def central_difference(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
 def rel_err(a: np.ndarray, b: np.ndarray) -> float:
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return float(np.max(np.abs(a - b)) / max(1e-12, float(np.max(np.abs(a) + np.abs(b)))))
+
+
+needs_pdflatex = pytest.mark.skipif(shutil.which("pdflatex") is None,
+                                    reason="pdflatex not installed (apt-get install texlive-latex-base)")
+
+
+def assert_compiles(tex: Path) -> None:
+    """pdflatex turns ``tex`` into a PDF beside it, without errors."""
+    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", tex.name],
+                            cwd=tex.parent, capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert tex.with_suffix(".pdf").is_file()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import assert_compiles, needs_pdflatex
 
 E7 = "1/(1+exp(-(w0*x0+w1*x1+w2)))"
 E7_AT = "w0=2,w1=-3,w2=-3,x0=-1,x1=-2"
@@ -69,15 +68,12 @@ def test_out_file(cli, tmp_path: Path) -> None:
     assert '"output": 6.0' in target.read_text()
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+@needs_pdflatex
 def test_standalone_latex_compiles(cli, tmp_path: Path) -> None:
     target = tmp_path / "e7.tex"
     cli.run(["derive", "graph", E7, "--at", E7_AT, "--format", "latex", "--standalone",
              "--out", str(target)])
-    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", target.name],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                            check=False)
-    assert result.returncode == 0, result.stdout[-2000:]
+    assert_compiles(target)
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import assert_compiles, needs_pdflatex
 
 
 def equations(payload: dict, layer: str) -> dict[str, dict]:
@@ -61,14 +60,11 @@ def test_lenet5_is_instantiated_not_expanded(cli) -> None:
     assert payload["activation"] == "tanh"
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+@needs_pdflatex
 def test_lenet5_latex_compiles(cli, tmp_path: Path) -> None:
     tex = tmp_path / "lenet5.tex"
     cli.run(["derive", "net", "lenet5", "--format", "latex", "--out", str(tex)])
-    result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
-                             tex.name], check=False, cwd=tmp_path, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stdout[-2000:]
+    assert_compiles(tex)
     assert (tmp_path / "lenet5.pdf").exists()
 
 

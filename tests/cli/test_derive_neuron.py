@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import assert_compiles, needs_pdflatex
 
 E5_AT = "x=[1,2,3,4,5,6,7,8],w=3,b=2,t=[6,8,10,12,14,16,18,20]"
 
@@ -58,16 +57,13 @@ def test_text_and_markdown(cli) -> None:
             "= a - t$ |  |") in markdown
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+@needs_pdflatex
 def test_standalone_latex_compiles(cli, tmp_path: Path) -> None:
     target = tmp_path / "neuron.tex"
     cli.run(["derive", "neuron", "-a", "elu", "-l", "half_mse", "--at",
              "x=[1,2],w=[0.5,-0.3],b=0.4,t=1", "--format", "latex", "--standalone",
              "--out", str(target)])
-    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", target.name],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                            check=False)
-    assert result.returncode == 0, result.stdout[-2000:]
+    assert_compiles(target)
 
 
 @pytest.mark.parametrize(("args", "message"), [

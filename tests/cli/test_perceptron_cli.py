@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import assert_compiles, needs_pdflatex
 
 E2 = ["--patterns", "[[1,2],[-1,2],[0,-1]]", "--targets", "[1,0,0]", "--w", "1,-0.8", "--no-bias"]
 
@@ -53,15 +52,12 @@ def test_text_table(cli) -> None:
     assert "converged: w = [3, 0.2]" in text
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+@needs_pdflatex
 def test_standalone_latex_compiles(cli, tmp_path: Path) -> None:
     target = tmp_path / "trace.tex"
     cli.run(["perceptron", "--data", "and", "--w", "0,0", "--format", "latex", "--standalone",
              "--out", str(target)])
-    result = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode", target.name],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                            check=False)
-    assert result.returncode == 0, result.stdout[-2000:]
+    assert_compiles(target)
 
 
 @pytest.mark.parametrize(("args", "message"), [

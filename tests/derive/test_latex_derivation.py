@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import assert_compiles, needs_pdflatex
 
 from chainrule.derive.parser import parse_expression, symbol
 from chainrule.derive.printing.latex import document, latex
@@ -84,7 +83,7 @@ STANDALONE_CASES = [
 ]
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+@needs_pdflatex
 @pytest.mark.parametrize(("text", "wrt", "at"), STANDALONE_CASES)
 def test_standalone_output_compiles(cli, tmp_path: Path, text: str, wrt: str,
                                     at: str | None) -> None:
@@ -93,11 +92,7 @@ def test_standalone_output_compiles(cli, tmp_path: Path, text: str, wrt: str,
             "--out", str(out)]
     cli.run([*args, *(["--at", at] if at else [])])
     assert out.read_text().startswith("\\documentclass")
-    result = subprocess.run(
-        ["pdflatex", "-halt-on-error", "-interaction=nonstopmode", out.name],
-        check=False, cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )
-    assert result.returncode == 0, result.stdout[-2000:]
+    assert_compiles(out)
 
 
 def test_document_wraps_a_derivation() -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import assert_compiles, needs_pdflatex
 
 from chainrule.cli.gallery import find_gallery, run_entry
 
@@ -33,12 +32,8 @@ def test_entry_builds_deterministically(entry, tmp_path: Path) -> None:
     assert entry.title and not entry.title.startswith("e"), entry.title
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+@needs_pdflatex
 @pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])
 def test_entry_latex_compiles(entry, tmp_path: Path) -> None:
     for tex in [p for p in run_entry(entry, tmp_path) if p.suffix == ".tex"]:
-        result = subprocess.run(
-            ["pdflatex", "-halt-on-error", "-interaction=nonstopmode", tex.name],
-            cwd=tex.parent, capture_output=True, text=True, timeout=120,
-        )
-        assert result.returncode == 0, result.stdout[-2000:]
+        assert_compiles(tex)
