@@ -24,11 +24,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy_ref  # noqa: E402
-import torch_ref  # noqa: E402
+import numpy_ref
+import torch_ref
 
-from chainrule.train.data import load_dataset  # noqa: E402
-from chainrule.train.session import TrainOptions, start  # noqa: E402
+from chainrule.train.data import load_dataset
+from chainrule.train.session import TrainOptions, start
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPES = {"mlp": ("mlp:784-128-10", 0.1), "lenet5": ("lenet5", 0.1)}
@@ -85,19 +85,26 @@ def _row(model: str, epochs: int, batch: int, ours: dict, theirs: dict, numpy: d
             f"{theirs['seconds_per_epoch']:.2f} s ({theirs['test_acc']:.4f})", numpy_text)
 
 
+def machine_name() -> str:
+    """The CPU's model name from /proc/cpuinfo, or what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def write_results(rows: list[tuple], arguments: str) -> None:
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = machine_name()
     lines = [
         "# Benchmark results", "",
-        f"Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"numpy {np.__version__}, PyTorch {torch.__version__} (CPU).", "",
+        (f"Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+         f"numpy {np.__version__}, PyTorch {torch.__version__} (CPU)."), "",
         f"Command: `make bench` (= `.venv-bench/bin/python bench/run.py {arguments}`).", "",
         "| work | measure | chainrule | PyTorch | NumPy |", "|---|---|---:|---:|---:|",
         *[f"| {' | '.join(row)} |" for row in rows], "",

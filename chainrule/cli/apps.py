@@ -35,7 +35,7 @@ class ChainruleGroup(TyperGroup):
             ctx.exit(130)
         except (Exit, Abort, TyperException):
             raise
-        except Exception as exc:  # noqa: BLE001 - a bug, reported in one line unless debugging
+        except Exception as exc:  # a bug: reported in one line unless debugging
             if os.environ.get("CHAINRULE_DEBUG"):
                 raise
             typer.echo(f"internal error: {type(exc).__name__}: {exc} "

@@ -37,7 +37,7 @@ class _NamedActivation(sp.Function):
         return self.args[0].is_real
 
 
-class sigmoid(_NamedActivation):  # noqa: N801 - SymPy names functions in lower case
+class sigmoid(_NamedActivation):
     """σ(z) = 1 / (1 + e^{−z})."""
 
     nargs = 1
@@ -49,7 +49,7 @@ class sigmoid(_NamedActivation):  # noqa: N801 - SymPy names functions in lower 
         return sigmoid(self.args[0]) * (1 - sigmoid(self.args[0]))  # rule "sigmoid"
 
 
-class relu(_NamedActivation):  # noqa: N801
+class relu(_NamedActivation):
     """ReLU(z) = max(0, z)."""
 
     nargs = 1
@@ -61,7 +61,7 @@ class relu(_NamedActivation):  # noqa: N801
         return sp.Heaviside(self.args[0], 0)  # rule "relu": step, 0 at z = 0
 
 
-class leaky_relu(_NamedActivation):  # noqa: N801
+class leaky_relu(_NamedActivation):
     """Leaky ReLU(z; α) = max(αz, z) for 0 < α < 1."""
 
     nargs = (1, 2)
@@ -81,7 +81,7 @@ class leaky_relu(_NamedActivation):  # noqa: N801
         return sp.Piecewise((1, z > 0), (self.slope, True))  # rule "leaky_relu"
 
 
-class elu(_NamedActivation):  # noqa: N801
+class elu(_NamedActivation):
     """ELU(z; α) = z for z > 0, α(e^z − 1) otherwise (Clevert et al., 2016)."""
 
     nargs = (1, 2)
@@ -101,7 +101,7 @@ class elu(_NamedActivation):  # noqa: N801
         return sp.Piecewise((1, z > 0), (self.func(*self.args) + self.alpha, True))  # rule "elu"
 
 
-class softplus(_NamedActivation):  # noqa: N801
+class softplus(_NamedActivation):
     """softplus(z) = ln(1 + e^z)."""
 
     nargs = 1
@@ -113,7 +113,7 @@ class softplus(_NamedActivation):  # noqa: N801
         return sigmoid(self.args[0])  # rule "softplus"
 
 
-class hardlim(_NamedActivation):  # noqa: N801
+class hardlim(_NamedActivation):
     """hardlim(n) = 1 if n ≥ 0 else 0: the Rosenblatt perceptron's transfer function."""
 
     nargs = 1

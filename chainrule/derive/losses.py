@@ -20,7 +20,7 @@ from chainrule.errors import ChainruleError
 A = sp.Symbol("a", real=True)  # prediction
 T = sp.Symbol("t", real=True)  # target
 N = sp.Symbol("N", integer=True, positive=True)  # number of outputs
-I = sp.Idx("i", N)  # noqa: E741 - the index i of Σ_i
+I = sp.Idx("i", N)
 S_VEC = sp.IndexedBase("s", real=True)  # predictions s_i
 T_VEC = sp.IndexedBase("t", real=True)  # targets t_i
 

@@ -20,6 +20,7 @@ options (flags), not part of the spec. LeNet-5 here reads a 28×28 image padded 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -52,7 +53,7 @@ class Conv2d:
 
     @property
     def out_shape(self) -> Shape:
-        c, h, w = self.in_shape
+        _, h, w = self.in_shape
         return (self.filters, _out_size(h, self.kernel, self.stride, self.padding),
                 _out_size(w, self.kernel, self.stride, self.padding))
 
@@ -152,7 +153,7 @@ def _parse_dense_chain(body: str, text: str) -> tuple[Shape, list[Layer]]:
     sizes = [_positive(part, text, "layer size") for part in body.split("-")]
     if len(sizes) == 1:
         sizes.append(1)
-    return (sizes[0],), [Dense(a, b) for a, b in zip(sizes, sizes[1:], strict=False)]
+    return (sizes[0],), [Dense(a, b) for a, b in itertools.pairwise(sizes)]
 
 
 def _parse_cnn(body: str, text: str) -> tuple[Shape, list[Layer]]:

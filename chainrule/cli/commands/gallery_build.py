@@ -12,13 +12,13 @@ from chainrule.cli.apps import gallery_app
 from chainrule.cli.gallery import GalleryEntry, find_gallery, run_entry
 from chainrule.errors import ChainruleError
 
+GALLERY_OUT_OPTION = typer.Option(Path("gallery/out"), "--out", "-o", file_okay=False,
+                                  help="Folder for the outputs.")
+ONLY_OPTION = typer.Option([], "--only", help="Build only these entries, e.g. e07.")
+
 
 @gallery_app.command("build")
-def build(
-    out: Path = typer.Option(Path("gallery/out"), "--out", "-o", help="Folder for the outputs.",
-                             file_okay=False),
-    only: list[str] = typer.Option([], "--only", help="Build only these entries, e.g. e07."),
-) -> None:
+def build(out: Path = GALLERY_OUT_OPTION, only: list[str] = ONLY_OPTION) -> None:
     """Regenerate the lecture worked examples (E1–E21) as LaTeX, Markdown and PNG.
 
     Each entry is a standalone script in gallery/; its outputs go to OUT/<entry>/.
@@ -44,5 +44,5 @@ def _select(entries: list[GalleryEntry], only: list[str]) -> list[GalleryEntry]:
     missing = wanted - {entry.key for entry in chosen}
     if missing:
         known = ", ".join(entry.key for entry in entries)
-        raise ChainruleError(f"unknown gallery entry {sorted(missing)[0]!r}: expected one of {known}")
+        raise ChainruleError(f"unknown gallery entry {min(missing)!r}: expected one of {known}")
     return chosen

@@ -11,6 +11,11 @@ from rich.table import Table
 from rich.text import Text
 
 from chainrule.cli.apps import app
+from chainrule.cli.model_options import (
+    ACTIVATION_OPTION,
+    LOSS_OPTION,
+    OUTPUT_ACTIVATION_OPTION,
+)
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, Format, emit
 from chainrule.derive.spec import parse_spec
 from chainrule.errors import ChainruleError
@@ -22,12 +27,9 @@ if TYPE_CHECKING:  # numba loads only when the command runs
 @app.command("gradcheck")
 def gradcheck_command(
     model: str = typer.Argument(..., help="Model spec: mlp:4-5-3, lenet5, cnn:1x8x8-..."),
-    activation: str = typer.Option(None, "--activation", "-a",
-                                   help="Hidden activation (default relu; tanh for lenet5)."),
-    loss: str = typer.Option("softmax_ce", "--loss", "-l", help="softmax_ce, bce, mse, half_mse."),
-    output_activation: str = typer.Option(None, "--output-activation",
-                                          help="Default: softmax for softmax_ce, sigmoid for "
-                                          "bce, linear for mse."),
+    activation: str = ACTIVATION_OPTION,
+    loss: str = LOSS_OPTION,
+    output_activation: str = OUTPUT_ACTIVATION_OPTION,
     device: str = typer.Option("cpu", "--device", help="Backend whose kernels are checked."),
     seed: int = typer.Option(0, "--seed", help="Seed for weights, inputs and targets."),
     samples: int = typer.Option(2, "--samples", help="Batch size of the random inputs."),

@@ -11,6 +11,11 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 
 from chainrule.cli.apps import kernels_app
+from chainrule.cli.model_options import (
+    ACTIVATION_OPTION,
+    LOSS_OPTION,
+    OUTPUT_ACTIVATION_OPTION,
+)
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, Format, emit
 from chainrule.derive.spec import parse_spec
 
@@ -21,12 +26,9 @@ if TYPE_CHECKING:  # numba loads only when the command runs
 @kernels_app.command("show")
 def show(
     model: str = typer.Argument(..., help="Model spec: mlp:784-128-10, lenet5, cnn:1x28x28-..."),
-    activation: str = typer.Option(None, "--activation", "-a",
-                                   help="Hidden activation (default relu; tanh for lenet5)."),
-    loss: str = typer.Option("softmax_ce", "--loss", "-l", help="softmax_ce, bce, mse, half_mse."),
-    output_activation: str = typer.Option(None, "--output-activation",
-                                          help="Default: softmax for softmax_ce, sigmoid for "
-                                          "bce, linear for mse."),
+    activation: str = ACTIVATION_OPTION,
+    loss: str = LOSS_OPTION,
+    output_activation: str = OUTPUT_ACTIVATION_OPTION,
     device: str = typer.Option("cpu", "--device", help="Backend whose kernels to show."),
     generated_only: bool = typer.Option(False, "--generated-only",
                                         help="Only the modules printed from SymPy."),

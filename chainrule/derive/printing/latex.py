@@ -8,7 +8,7 @@ a standalone document that pdflatex compiles.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -22,7 +22,7 @@ class ChainruleLatexPrinter(DerivationLatexMixin, GraphLatexMixin, LayersLatexMi
     """SymPy's LaTeX printer, taught the names of neural-network functions and objects."""
 
     printmethod = "_chainrule_latex"
-    _default_settings: dict[str, Any] = {
+    _default_settings: ClassVar[dict[str, Any]] = {
         **LatexPrinter._default_settings,
         "decimals": 4,  # digits after the point for numbers shown in worked steps
         "environment": "align*",  # the environment a derivation is set in
