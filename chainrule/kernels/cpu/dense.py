@@ -5,7 +5,7 @@ forward z = x Wᵀ, BP4 ∂L/∂W = δᵀ x, and BP2's ∂L/∂x = δ W (Nielsen
 product (``np.dot``). A large product is split into row blocks of its output, one single-threaded
 BLAS call per block inside ``prange`` (threads.py keeps BLAS on one thread, so nothing
 oversubscribes); no block shares a sum with another, so the result does not depend on the split.
-Measured on 2 cores (batch 64, 784 → 128, float32): forward 0.12 → 0.07 ms, BP4 0.12 → 0.07 ms.
+Measured on 2 cores (batch 64): the mlp:784-128-10 training step went from 0.31 to 0.23 ms.
 The bias is added by the fused activation kernel.
 """
 
