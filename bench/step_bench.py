@@ -3,8 +3,11 @@
 One step is the forward pass, backprop and the plain SGD update, on the same Fashion-MNIST batches
 for every framework. Each framework runs ``--steps`` steps after ``--warmup`` steps, in
 ``--rounds`` rounds that alternate between the frameworks (the machine is shared, so the table
-shows the median over rounds of each round's median step). ``--epoch`` adds one timed epoch over
-all 60k training samples (shuffled, batch 64) per framework.
+shows the median over rounds of each round's median step). Each framework runs in its own worker
+process, started once: PyTorch's OpenMP threads spin after each op and, in one process with
+Numba's, the two runtimes took each other's cores (a 0.3 ms MLP step then measured 16 ms).
+``--epoch`` adds the best of two timed epochs over all 60k training samples (shuffled, batch 64)
+per framework.
 
 Run: ``.venv-bench/bin/python bench/step_bench.py [--models mlp,lenet5] [--epoch]``.
 Models: mlp:784-128-10 (ReLU, softmax-CE) and lenet5 (tanh, average pooling, C1 padded by 2), as
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -129,6 +133,46 @@ def time_epoch(step: Step, data, model: str, batch: int, seed: int = 0) -> float
     return time.perf_counter() - begin
 
 
+def worker(framework: str, model: str, batch: int) -> None:
+    """Serve timing requests on stdin ("steps warmup", "epoch" or "quit"), one reply line each."""
+    data = load_dataset("fashion-mnist")
+    work = batches(data, model, 32, batch)
+    step = {"chainrule": chainrule_step, "torch": torch_step, "numpy": numpy_step}[framework](model)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        words = line.split()
+        if words[0] == "quit":
+            break
+        if words[0] == "epoch":
+            print(f"{time_epoch(step, data, model, batch):.6f}", flush=True)
+        else:
+            print(f"{time_steps(step, work, int(words[0]), int(words[1])):.9f}", flush=True)
+
+
+class Worker:
+    """One framework in its own process: PyTorch's and Numba's OpenMP runtimes never share one."""
+
+    def __init__(self, framework: str, model: str, batch: int) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", framework, "--models", model,
+             "--batch", str(batch)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.ask("")  # wait for "ready"
+
+    def ask(self, request: str) -> float:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        if request:
+            self.process.stdin.write(request + "\n")
+            self.process.stdin.flush()
+        reply = self.process.stdout.readline().strip()
+        return float(reply) if request else 0.0
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write("quit\n")
+        self.process.stdin.close()
+        self.process.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", default="mlp,lenet5")
@@ -138,27 +182,30 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--epoch", action="store_true", help="also time one 60k-sample epoch")
     parser.add_argument("--only", default="", help="comma list of frameworks (chainrule,torch,numpy)")
+    parser.add_argument("--worker", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    data = load_dataset("fashion-mnist")
-    wanted = set(args.only.split(",")) if args.only else {"chainrule", "torch", "numpy"}
-    print(f"{'model':8} {'framework':10} {'ms/step (median of rounds)':>28}  rounds")
+    if args.worker:
+        worker(args.worker, args.models, args.batch)
+        return
+    wanted = args.only.split(",") if args.only else ["chainrule", "torch", "numpy"]
+    print(f"{'model':8} {'framework':10} {'ms/step (median of rounds)':>28}  rounds", flush=True)
     for model in args.models.split(","):
-        work = batches(data, model, 32, args.batch)
-        makers = {"chainrule": chainrule_step, "torch": torch_step}
-        if model == "mlp":
-            makers["numpy"] = numpy_step
-        steps = {name: make(model) for name, make in makers.items() if name in wanted}
-        rounds: dict[str, list[float]] = {name: [] for name in steps}
+        names = [name for name in wanted if name != "numpy" or model == "mlp"]
+        workers = {name: Worker(name, model, args.batch) for name in names}
+        rounds: dict[str, list[float]] = {name: [] for name in names}
         for _ in range(args.rounds):
-            for name, step in steps.items():
-                rounds[name].append(time_steps(step, work, args.steps, args.warmup) * 1e3)
+            for name, process in workers.items():
+                rounds[name].append(process.ask(f"{args.steps} {args.warmup}") * 1e3)
         for name, values in rounds.items():
             shown = " ".join(f"{v:.3f}" for v in values)
             print(f"{model:8} {name:10} {statistics.median(values):28.3f}  [{shown}]", flush=True)
         if args.epoch:
-            for name, step in steps.items():
-                seconds = time_epoch(step, data, model, args.batch)
-                print(f"{model:8} {name:10} epoch of 60k: {seconds:.2f} s", flush=True)
+            for name, process in workers.items():
+                seconds = [process.ask("epoch") for _ in range(2)]
+                print(f"{model:8} {name:10} epoch of 60k: {min(seconds):.2f} s "
+                      f"(runs: {', '.join(f'{v:.2f}' for v in seconds)})", flush=True)
+        for process in workers.values():
+            process.close()
 
 
 if __name__ == "__main__":
