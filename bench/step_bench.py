@@ -9,7 +9,8 @@ Numba's, the two runtimes took each other's cores (a 0.3 ms MLP step then measur
 ``--epoch`` adds the best of two timed epochs over all 60k training samples (shuffled, batch 64)
 per framework.
 
-Run: ``.venv-bench/bin/python bench/step_bench.py [--models mlp,lenet5] [--epoch]``.
+Run: ``.venv-bench/bin/python bench/step_bench.py [--models mlp,lenet5] [--epoch]
+[--baseline DIR]``; ``--baseline`` adds a column for another chainrule checkout (before/after).
 Models: mlp:784-128-10 (ReLU, softmax-CE) and lenet5 (tanh, average pooling, C1 padded by 2), as
 in bench/torch_ref.py.
 """
@@ -17,6 +18,7 @@ in bench/torch_ref.py.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -152,10 +154,15 @@ def worker(framework: str, model: str, batch: int) -> None:
 class Worker:
     """One framework in its own process: PyTorch's and Numba's OpenMP runtimes never share one."""
 
-    def __init__(self, framework: str, model: str, batch: int) -> None:
+    def __init__(self, framework: str, model: str, batch: int, *, chainrule_path: str = "") -> None:
+        env = dict(os.environ)
+        if chainrule_path:  # another checkout of chainrule (e.g. "before"), ahead of this one
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [chainrule_path,
+                                                              env.get("PYTHONPATH", "")]))
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--worker", framework, "--models", model,
-             "--batch", str(batch)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             "--batch", str(batch)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env=env)
         self.ask("")  # wait for "ready"
 
     def ask(self, request: str) -> float:
@@ -182,16 +189,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--epoch", action="store_true", help="also time one 60k-sample epoch")
     parser.add_argument("--only", default="", help="comma list of frameworks (chainrule,torch,numpy)")
+    parser.add_argument("--baseline", default="", help="a folder holding another chainrule "
+                        "package (e.g. `git archive <commit> chainrule | tar -x -C DIR`), timed "
+                        "as the framework 'baseline'")
     parser.add_argument("--worker", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.models, args.batch)
         return
     wanted = args.only.split(",") if args.only else ["chainrule", "torch", "numpy"]
+    if args.baseline:
+        wanted.insert(0, "baseline")
     print(f"{'model':8} {'framework':10} {'ms/step (median of rounds)':>28}  rounds", flush=True)
     for model in args.models.split(","):
         names = [name for name in wanted if name != "numpy" or model == "mlp"]
-        workers = {name: Worker(name, model, args.batch) for name in names}
+        workers = {name: Worker("chainrule" if name == "baseline" else name, model, args.batch,
+                                chainrule_path=args.baseline if name == "baseline" else "")
+                   for name in names}
         rounds: dict[str, list[float]] = {name: [] for name in names}
         for _ in range(args.rounds):
             for name, process in workers.items():
