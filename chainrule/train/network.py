@@ -70,10 +70,19 @@ class Network:
         loss, predictions = self.output.loss_forward(self.params, h, targets)
         grads = {name: np.empty_like(value) for name, value in self.params.items()}
         grad = self.output.backward(self.params, grads, need_input_grad=bool(self.layers))
-        for index in range(len(self.layers) - 1, -1, -1):
+        index = len(self.layers) - 1
+        while index >= 0:
             assert grad is not None  # every layer above the first returns its input gradient
-            grad = self.layers[index].backward(self.params, grad, grads,
-                                               need_input_grad=index > 0)
+            layer, below = self.layers[index], self.layers[index - 1] if index > 0 else None
+            if (isinstance(layer, PoolLayer) and layer.fuses_with_conv
+                    and isinstance(below, HiddenLayer) and isinstance(below.spec, Conv2d)):
+                # avg pool + conv: the pool's spreading fused with the conv's BP2 + BP3
+                grad = below.backward_through_pool(self.params, layer, grad, grads,
+                                                   need_input_grad=index > 1)
+                index -= 2
+                continue
+            grad = layer.backward(self.params, grad, grads, need_input_grad=index > 0)
+            index -= 1
         return loss, grads, predictions
 
     def loss_value(self, x: np.ndarray, y: np.ndarray) -> float:

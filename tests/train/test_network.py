@@ -185,3 +185,22 @@ def test_training_steps_are_bit_identical() -> None:
 
     first, second = train(3), train(3)
     assert all(first[k].tobytes() == second[k].tobytes() for k in first)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_avg_pool_fused_into_conv_backward_gives_the_same_bits(
+        monkeypatch: pytest.MonkeyPatch, dropout: float) -> None:
+    from chainrule.train.layers import PoolLayer
+
+    spec = parse_spec("cnn:2x11x11-conv3x3x4p1-avgpool2-conv3x3x3-avgpool2-dense3")
+
+    def gradients() -> dict[str, np.ndarray]:
+        net = build_network(spec, seed=5, dropout=dropout, activation="tanh")
+        rng = np.random.default_rng(2)
+        x = rng.standard_normal((6, 2, 11, 11)).astype(np.float32)
+        return net.loss_and_gradients(x, rng.integers(0, 3, 6), rng=rng)[1]
+
+    fused = gradients()
+    monkeypatch.setattr(PoolLayer, "fuses_with_conv", property(lambda self: False))
+    separate = gradients()
+    assert all(fused[k].tobytes() == separate[k].tobytes() for k in fused)
