@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numba
 import numpy as np
 import pytest
@@ -17,8 +19,10 @@ def test_configure_prefers_omp_unless_told(monkeypatch: pytest.MonkeyPatch) -> N
     threads.configure()
     assert numba.config.THREADING_LAYER == "workqueue"  # the environment decides: untouched
     monkeypatch.delenv("NUMBA_THREADING_LAYER")
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
     threads.configure()
     assert numba.config.THREADING_LAYER == "default"
+    assert os.environ["GOMP_SPINCOUNT"] == threads.SPIN_COUNT  # bounded spinning
     assert numba.config.THREADING_LAYER_PRIORITY == ["omp", "tbb", "workqueue"]
 
 

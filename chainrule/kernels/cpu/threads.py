@@ -5,11 +5,14 @@ region and OpenBLAS threads that spin after each product take the cores from eac
 runs on one thread. Parallelism comes from Numba alone: the kernels split the batch (or the
 output rows) into fixed chunks under ``prange`` and each chunk calls the single-threaded BLAS.
 With one BLAS thread the OpenMP layer is the fastest: an empty ``prange`` launch costs 1.4 µs
-under ``omp`` (8 µs with ``OMP_WAIT_POLICY=PASSIVE``, set here unless given) against 86 µs under
-``workqueue``, and a training step has some 20 launches (MLP step 0.64 → 0.30 ms, LeNet-5 9.0 →
-7.1 ms with the same kernels). Passive waiting matters on a shared machine: with workers spinning
-while another process held a core, an empty launch took 8 ms. ``workqueue`` remains the fallback
-when no OpenMP runtime is found.
+under ``omp`` against 86 µs under ``workqueue``, and a training step has some 20 launches (MLP
+step 0.64 → 0.30 ms, LeNet-5 9.0 → 7.1 ms with the same kernels). How long an idle OpenMP worker
+spins before it sleeps decides the rest (LeNet-5 step, batch 64, quiet machine): sleeping at once
+(``OMP_WAIT_POLICY=PASSIVE``) 4.1-4.2 ms, as waking a halted virtual CPU is slow; spinning
+10 000 iterations 3.6 ms; 100 000 (``GOMP_SPINCOUNT``, set here unless given) 3.1 ms; libgomp's
+default 300 000 3.2 ms; spinning always (``ACTIVE``) 3.0-3.1 ms. A worker that spins without
+bound is harmful on a busy machine: while another process held a core, an empty launch took 8 ms.
+``workqueue`` remains the fallback when no OpenMP runtime is found.
 
 ``NUMBA_THREADING_LAYER`` and ``CHAINRULE_BLAS_THREADS`` override these choices. The BLAS thread
 count is set through OpenBLAS's own ``*_set_num_threads`` in every OpenBLAS the process has loaded
@@ -25,6 +28,8 @@ from pathlib import Path
 
 import numba
 
+SPIN_COUNT = "100000"  # libgomp's wait before a worker sleeps: 300000 by default, "infinite" if active
+
 _SETTERS = ("openblas_set_num_threads", "openblas_set_num_threads64_",
             "scipy_openblas_set_num_threads", "scipy_openblas_set_num_threads64_")
 
@@ -35,10 +40,8 @@ def configure() -> None:
         # "default" takes the first layer of this list that loads (omp, tbb, then workqueue)
         numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]  # type: ignore[attr-defined]
         numba.config.THREADING_LAYER = "default"  # type: ignore[attr-defined]
-        # idle OpenMP workers sleep at once instead of spinning: on a busy (or pytest -n 2)
-        # machine a spinning worker holds the core the other worker needs, and a launch that
-        # costs 8 µs with sleeping workers cost 8 ms with spinning ones
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # idle OpenMP workers spin ~100k iterations, then sleep (GNU libgomp; see the docstring)
+        os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
     try:  # the BLAS that np.dot calls inside njit: load it now so that its threads are set too
         import scipy.linalg.cython_blas  # noqa: F401
     except ImportError:
