@@ -23,6 +23,7 @@ import numpy as np
 
 from chainrule.errors import ChainruleError, TrainingDiverged
 from chainrule.train.metrics import accuracy, correct_count
+from chainrule.train.schedule import lr_factor
 
 if TYPE_CHECKING:
     from chainrule.train.optim import Optimizer
@@ -96,13 +97,25 @@ def new_state(seed: int) -> TrainState:
 
 def train(network: Network, data: Batches, optimizer: Optimizer, *, epochs: int, batch: int,
           state: TrainState, callbacks: Callbacks | None = None,
-          save: Callable[[TrainState], None] | None = None) -> TrainState:
-    """Train until ``state.epoch == epochs``; ``save`` runs after each epoch and on Ctrl-C."""
+          save: Callable[[TrainState], None] | None = None,
+          schedule: str = "constant", schedule_epochs: int | None = None) -> TrainState:
+    """Train until ``state.epoch == epochs``; ``save`` runs after each epoch and on Ctrl-C.
+
+    ``schedule`` scales the optimiser's learning rate per step (see :mod:`.schedule`) over
+    ``schedule_epochs`` epochs (default ``epochs``): the run's planned length, so that a run stopped
+    early and resumed follows the same schedule as one that never stopped."""
     if batch < 1 or epochs < 0:
         raise ChainruleError(f"--batch must be ≥ 1 and --epochs ≥ 0, got {batch} and {epochs}")
+    n_batches = math.ceil(data.x_train.shape[0] / batch)
+
+    def set_lr(step: int) -> None:
+        planned = epochs if schedule_epochs is None else schedule_epochs
+        optimizer.lr_scale = lr_factor(schedule, step, planned * n_batches)
+
     with _deferred_interrupt() as interrupted:
         while state.epoch < epochs:
-            _run_epoch(network, data, optimizer, batch, state, callbacks, interrupted, save)
+            _run_epoch(network, data, optimizer, batch, state, callbacks, interrupted, save,
+                       set_lr)
             if save is not None:
                 save(state)
     return state
@@ -110,7 +123,8 @@ def train(network: Network, data: Batches, optimizer: Optimizer, *, epochs: int,
 
 def _run_epoch(network: Network, data: Batches, optimizer: Optimizer, batch: int,
                state: TrainState, callbacks: Callbacks | None, interrupted: Callable[[], bool],
-               save: Callable[[TrainState], None] | None) -> None:
+               save: Callable[[TrainState], None] | None,
+               set_lr: Callable[[int], None]) -> None:
     n = data.x_train.shape[0]
     if state.order is None:
         state.order = state.rng.permutation(n)  # (n,) shuffled once per epoch
@@ -119,6 +133,7 @@ def _run_epoch(network: Network, data: Batches, optimizer: Optimizer, batch: int
         callbacks.on_epoch_start(state.epoch + 1, n_batches, state.position)
     while state.position < n_batches:
         started = time.perf_counter()
+        set_lr(state.epoch * n_batches + state.position)
         _step(network, data, optimizer, batch, state)
         state.seconds += time.perf_counter() - started
         state.position += 1

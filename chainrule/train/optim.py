@@ -32,11 +32,16 @@ class Optimizer:
     lr: float
     l2: float = 0.0
     l1: float = 0.0
+    lr_scale: float = 1.0  # set by the loop from the learning-rate schedule; not saved
     name = "sgd"
+
+    @property
+    def current_lr(self) -> float:
+        return self.lr * self.lr_scale
 
     def step(self, params: Params, grads: Params) -> None:
         for key, param in params.items():
-            sgd_update(param, grads[key], lr=self.lr, **self._penalty(key))
+            sgd_update(param, grads[key], lr=self.current_lr, **self._penalty(key))
 
     def _penalty(self, key: str) -> dict[str, float]:
         return {"l2": self.l2, "l1": self.l1} if penalised(key) else {"l2": 0.0, "l1": 0.0}
@@ -76,7 +81,7 @@ class Momentum(Optimizer):
     def step(self, params: Params, grads: Params) -> None:
         for key, param in params.items():
             velocity = self.velocity.setdefault(key, np.zeros_like(param))
-            momentum_update(param, grads[key], velocity, lr=self.lr, beta=self.beta,
+            momentum_update(param, grads[key], velocity, lr=self.current_lr, beta=self.beta,
                             **self._penalty(key))
 
     def hyperparameters(self) -> dict[str, float]:
@@ -103,7 +108,7 @@ class Adam(Optimizer):
         for key, param in params.items():
             m = self.m.setdefault(key, np.zeros_like(param))
             v = self.v.setdefault(key, np.zeros_like(param))
-            adam_update(param, grads[key], m, v, step=self.t, lr=self.lr, beta1=self.beta1,
+            adam_update(param, grads[key], m, v, step=self.t, lr=self.current_lr, beta1=self.beta1,
                         beta2=self.beta2, eps=self.eps, **self._penalty(key))
 
     def hyperparameters(self) -> dict[str, float]:

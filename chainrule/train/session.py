@@ -34,6 +34,7 @@ from chainrule.train.data import Dataset, fit_inputs, fit_targets, load_dataset
 from chainrule.train.loop import Batches, Callbacks, TrainState, new_state, train
 from chainrule.train.network import Network, build_network
 from chainrule.train.optim import Optimizer, make_optimizer
+from chainrule.train.schedule import check_schedule
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class TrainOptions:
     batch: int = 32
     lr: float = 0.1
     optimizer: str = "sgd"
+    schedule: str = "cosine"  # learning-rate schedule: cosine or constant
     loss: str | None = None  # None: chosen by the data (see the module docstring)
     activation: str | None = None  # None: tanh for lenet5, ReLU otherwise
     output_activation: str | None = None
@@ -73,6 +75,8 @@ class Session:
         return train(self.network, self.batches, self.optimizer,
                      epochs=self.options.epochs if epochs is None else epochs,
                      batch=self.options.batch, state=self.state, callbacks=callbacks,
+                     schedule=check_schedule(self.options.schedule),
+                     schedule_epochs=self.options.epochs,
                      save=self.save if self.out is not None else None)
 
     def save(self, state: TrainState | None = None, path: Path | None = None) -> Path:
@@ -98,6 +102,7 @@ def default_output(loss: str, dataset: Dataset) -> str | None:
 def start(model: str, data: str, options: TrainOptions, *, out: Path | None = None) -> Session:
     """A fresh run: parse, load, build (seeded) and fit the data to the model."""
     spec = parse_spec(model)
+    check_schedule(options.schedule)
     check_writable(out)
     dataset = load_dataset(data).limited(options.limit)
     loss = get_loss(options.loss).name if options.loss else default_loss(dataset, spec.n_outputs)

@@ -101,10 +101,13 @@ def test_same_seed_same_result_and_checkpoint(cli, tmp_path):
 
 
 def test_resume_equals_uninterrupted(cli, tmp_path):
+    # A run that stops after 1 of 2 epochs, then is extended: with a constant rate the result is
+    # that of one 2-epoch run (a cosine schedule spans the planned epochs; see the Ctrl-C tests).
     straight, part = tmp_path / "straight.npz", tmp_path / "part.npz"
-    cli.json([*BLOBS, "--optimizer", "momentum", "--out", str(straight)])
+    constant = ["--optimizer", "momentum", "--schedule", "constant"]
+    cli.json([*BLOBS, *constant, "--out", str(straight)])
     short = [*BLOBS[:5], "1", *BLOBS[6:]]
-    cli.json([*short, "--optimizer", "momentum", "--out", str(part)])
+    cli.json([*short, *constant, "--out", str(part)])
     assert load_checkpoint(part).meta["epoch"] == 1
     cli.json([*BLOBS, "--resume", str(part), "--out", str(part)])
     pa, pb = load_checkpoint(straight).params, load_checkpoint(part).params
@@ -192,7 +195,7 @@ def test_unwritable_out(cli, tmp_path):
 def test_nan_keeps_the_last_good_checkpoint(cli, tmp_path):
     out = tmp_path / "ck.npz"
     line = cli.fails(["train", "linear:1", "--data", "line", "--lr", "0.2", "--epochs", "300",
-                      "--batch", "6", "--out", str(out)])
+                      "--batch", "6", "--schedule", "constant", "--out", str(out)])
     epoch = int(line.split("at epoch ")[1].split(",")[0])
     assert epoch > 1 and load_checkpoint(out).meta["epoch"] == epoch - 1
 
@@ -240,3 +243,7 @@ def test_missing_fashion_mnist(cli, monkeypatch, tmp_path):
 
 def test_help_has_examples(cli):
     assert "Examples" in cli.run(["train", "--help"]).stdout
+
+
+def test_unknown_schedule_is_one_line(cli):
+    assert "unknown --schedule 'step'" in cli.fails([*BLOBS, "--schedule", "step"])

@@ -35,6 +35,9 @@ def train_command(
     batch: int = typer.Option(32, "--batch", min=1, help="Mini-batch size."),
     lr: float = typer.Option(0.1, "--lr", help="Learning rate."),
     optimizer: str = typer.Option("sgd", "--optimizer", help="sgd, momentum or adam."),
+    schedule: str = typer.Option("cosine", "--schedule",
+                                 help="Learning-rate schedule: cosine (lr·½(1+cos(π·step/steps)), "
+                                 "annealed to 0 over the run) or constant."),
     loss: str = typer.Option(None, "--loss", help="mse, half_mse, bce or softmax_ce "
                              "(default: by data, as described above)."),
     activation: str = typer.Option(None, "--activation", help="Hidden activation (default relu; "
@@ -88,7 +91,8 @@ def train_command(
         result = _train_perceptron(model, data, epochs, lr, limit, out, fmt)
     else:
         from chainrule.train.session import TrainOptions
-        options = TrainOptions(epochs=epochs, batch=batch, lr=lr, optimizer=optimizer, loss=loss,
+        options = TrainOptions(epochs=epochs, batch=batch, lr=lr, optimizer=optimizer,
+                               schedule=schedule, loss=loss,
                                activation=activation, output_activation=output_activation,
                                l2=l2, l1=l1, dropout=dropout, seed=seed, limit=limit,
                                device=device)
