@@ -43,7 +43,7 @@ def derive_expr(expression: str, *, wrt: str, at: str | None = None) -> Derivati
 
 def derive_graph(expression: str, *, at: str) -> ComputationGraph:
     """``chainrule derive graph``: the staged computation graph with values and gradients."""
-    return build_graph(parse_expression(expression), parse_assignments(at))  # type: ignore[arg-type]
+    return build_graph(parse_expression(expression), parse_assignments(at))
 
 
 def perceptron(patterns: list[list[float]], targets: list[float], *, w: list[float],

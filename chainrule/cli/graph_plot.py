@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chainrule.cli.plots import plt, save_figure
-from chainrule.derive.graph import ComputationGraph
+from chainrule.derive.graph import ComputationGraph, GraphNode
 from chainrule.derive.printing.graph_text import fmt
 from chainrule.errors import ChainruleError
 
@@ -60,7 +60,7 @@ def _wire(ax: plt.Axes, start: tuple[float, float], end: tuple[float, float]) ->
                 arrowprops={"arrowstyle": "->", "color": "gray", "lw": 1.0})
 
 
-def _node(ax: plt.Axes, position: tuple[float, float], node: object) -> None:
+def _node(ax: plt.Axes, position: tuple[float, float], node: GraphNode) -> None:
     x, y = position
     label = node.name if node.is_input else f"{node.name}\n{_op_label(node.op)}"
     ax.text(x, y, label, ha="center", va="center", fontsize=8,

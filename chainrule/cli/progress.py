@@ -4,7 +4,14 @@ drawn only on a terminal, and one printed line per finished epoch, above the bar
 from __future__ import annotations
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from chainrule.train.loop import EpochStats
 
@@ -31,7 +38,7 @@ class TrainingProgress:
             TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}  {task.fields[speed]}"),
             TimeElapsedColumn(), console=self.console, transient=True)
-        self.task: int | None = None
+        self.task: TaskID | None = None
 
     def __enter__(self) -> TrainingProgress:  # noqa: PYI034
         self.progress.start()

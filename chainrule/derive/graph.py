@@ -12,6 +12,7 @@ is shared. ``sigmoid(...)`` stays one node (rule ``sigmoid``) unless ``expand_si
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -19,6 +20,7 @@ import sympy as sp
 from chainrule.derive.functions import sigmoid
 from chainrule.derive.parser import symbol
 from chainrule.derive.rules import FUNCTION_RULES
+from chainrule.derive.values import Value
 from chainrule.errors import ChainruleError
 
 # Fresh names for intermediates, in the order CS231n uses them; then v1, v2, …
@@ -136,7 +138,7 @@ class ComputationGraph:
 
 def build_graph(
     expr: sp.Expr,
-    values: dict[str, float | list[float]],
+    values: Mapping[str, Value],
     *,
     expand_sigmoid: bool = False,
     output: str | None = None,
@@ -152,7 +154,7 @@ def build_graph(
     return builder.finish(scalars)
 
 
-def scalar_values(expr: sp.Expr, values: dict[str, float | list[float]]) -> dict[str, float]:
+def scalar_values(expr: sp.Expr, values: Mapping[str, Value]) -> dict[str, float]:
     """Values per variable; a vector w=[2,-3] stands for w0=2, w1=-3."""
     needed = sorted(s.name for s in expr.free_symbols)
     scalars: dict[str, float] = {}

@@ -180,8 +180,8 @@ def _parse_layer(token: str, shape: Shape, text: str) -> list[Layer]:
         pad = 0 if pad is None else pad
         return [_checked_conv(token, shape, kh, filters, stride, pad)]  # type: ignore[arg-type]
     if match := _POOL.match(token):
-        mode, size, stride = match.group(1), int(match.group(2)), match.group(3)
-        return [_checked_pool(token, shape, size, int(stride) if stride else size, mode)]
+        mode, size, pool_stride = match.group(1), int(match.group(2)), match.group(3)
+        return [_checked_pool(token, shape, size, int(pool_stride) if pool_stride else size, mode)]
     if token == "flatten":
         return [Flatten(shape)]
     if match := _DENSE.match(token):

@@ -42,6 +42,7 @@ def cost_expression(x: Sequence[float], z: Sequence[float]) -> sp.Expr:
     if len(x) != len(z) or not x:
         raise ChainruleError(f"x and z need the same, non-zero length, got {len(x)} and {len(z)}")
     half_se = get_loss("half_mse").scalar
+    assert half_se is not None  # half_mse has a scalar form
     terms = [half_se.subs({A: W_SYMBOL * sp.nsimplify(xi), T: sp.nsimplify(zi)})
              for xi, zi in zip(x, z, strict=True)]
     return sp.Add(*terms) / len(x)

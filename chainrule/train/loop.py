@@ -97,7 +97,7 @@ def new_state(seed: int) -> TrainState:
 
 def train(network: Network, data: Batches, optimizer: Optimizer, *, epochs: int, batch: int,
           state: TrainState, callbacks: Callbacks | None = None,
-          save: Callable[[TrainState], None] | None = None,
+          save: Callable[[TrainState], object] | None = None,
           schedule: str = "constant", schedule_epochs: int | None = None) -> TrainState:
     """Train until ``state.epoch == epochs``; ``save`` runs after each epoch and on Ctrl-C.
 
@@ -123,7 +123,7 @@ def train(network: Network, data: Batches, optimizer: Optimizer, *, epochs: int,
 
 def _run_epoch(network: Network, data: Batches, optimizer: Optimizer, batch: int,
                state: TrainState, callbacks: Callbacks | None, interrupted: Callable[[], bool],
-               save: Callable[[TrainState], None] | None,
+               save: Callable[[TrainState], object] | None,
                set_lr: Callable[[int], None]) -> None:
     n = data.x_train.shape[0]
     if state.order is None:

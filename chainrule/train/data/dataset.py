@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from chainrule.errors import ChainruleError
 
@@ -61,13 +62,13 @@ class Dataset:
         return replace(self, x_train=self.x_train[:n], y_train=self.y_train[:n])
 
 
-def one_hot(labels: np.ndarray, n_classes: int, *, dtype: type = np.float32) -> np.ndarray:
+def one_hot(labels: np.ndarray, n_classes: int, *, dtype: DTypeLike = np.float32) -> np.ndarray:
     """Rows e_k for labels k: (n,) ints → (n, n_classes); label 2 of 10 → [0,0,1,0,…,0]."""
     labels = np.asarray(labels, dtype=np.int64)
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         raise ChainruleError(f"labels must lie in 0..{n_classes - 1}, "
                              f"got {labels.min()}..{labels.max()}")
-    encoded = np.zeros((labels.shape[0], n_classes), dtype=dtype)  # (n, n_classes)
+    encoded: np.ndarray = np.zeros((labels.shape[0], n_classes), dtype=dtype)  # (n, n_classes)
     encoded[np.arange(labels.shape[0]), labels] = 1
     return encoded
 
@@ -92,7 +93,7 @@ def training_norm(x_train: np.ndarray) -> tuple[float, float]:
 
 
 def fit_inputs(x: np.ndarray, input_shape: Shape, *, model: str, data: str,
-               dtype: type = np.float32) -> np.ndarray:
+               dtype: DTypeLike = np.float32) -> np.ndarray:
     """Reshape samples to the model's input shape, or say why they do not fit."""
     per_sample = int(np.prod(x.shape[1:]))
     wanted = int(np.prod(input_shape))
@@ -104,7 +105,7 @@ def fit_inputs(x: np.ndarray, input_shape: Shape, *, model: str, data: str,
 
 
 def fit_targets(dataset: Dataset, y: np.ndarray, n_out: int, *, model: str,
-                dtype: type = np.float32) -> np.ndarray:
+                dtype: DTypeLike = np.float32) -> np.ndarray:
     """Targets as the network wants them, (n, n_out): one-hot per class, a 0/1 column, or floats."""
     if dataset.n_classes is None:
         if y.shape[1] != n_out:
