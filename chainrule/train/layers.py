@@ -60,7 +60,13 @@ class HiddenLayer:
             act.bias_act_infer(z3, params[f"{self.prefix}.bias"], a.reshape(z3.shape))
             return a
         d = np.empty_like(z)
-        act.bias_act(z3, params[f"{self.prefix}.bias"], a.reshape(z3.shape), d.reshape(z3.shape))
+        if z3.shape[2] == 1 and hasattr(act, "bias_act_rows"):  # dense: run along channels
+            shape2 = z3.shape[:2]  # (batch, channels)
+            act.bias_act_rows(z3.reshape(shape2), params[f"{self.prefix}.bias"],
+                              a.reshape(shape2), d.reshape(shape2))
+        else:
+            act.bias_act(z3, params[f"{self.prefix}.bias"], a.reshape(z3.shape),
+                         d.reshape(z3.shape))
         if rng is not None and self.dropout > 0.0:
             keep = 1.0 - self.dropout
             # inverted dropout, derive/layers/dropout.py: y = μ ⊙ a / p, ∂C/∂a = μ ⊙ δ / p

@@ -40,3 +40,17 @@ def test_source_names_the_rule_and_the_identity() -> None:
         in source
     assert "    return a*(1.0 - a)\n" in source
     assert "@njit(cache=True, parallel=True)\ndef bias_act(z, b, a, d):" in source
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_bias_act_rows_is_bias_act_with_one_position(name: str) -> None:
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((5, 7)).astype(np.float32) * 3  # (batch, channels)
+    b = rng.standard_normal(7).astype(np.float32)
+    kernels = get_backend("cpu").activation(name)
+    a, d = np.empty_like(z), np.empty_like(z)
+    kernels.bias_act(z[:, :, None], b, a[:, :, None], d[:, :, None])
+    a_rows, d_rows = np.empty_like(z), np.empty_like(z)
+    kernels.bias_act_rows(z, b, a_rows, d_rows)
+    np.testing.assert_array_equal(a_rows, a)
+    np.testing.assert_array_equal(d_rows, d)

@@ -98,3 +98,13 @@ def test_avg_pool_forward_and_spreading() -> None:
         return float(np.sum(upstream * result))
 
     assert rel_err(dx, central_difference(loss, x)) < 1e-8
+
+
+@pytest.mark.parametrize("padding", [0, 1, 2])
+def test_pad_matches_numpy_pad_and_unpad_inverts_it(padding: int) -> None:
+    x = np.random.default_rng(4).standard_normal((2, 3, 4, 5)).astype(np.float32)
+    padded = conv.pad(x, padding)
+    spec = ((0, 0), (0, 0), (padding, padding), (padding, padding))
+    np.testing.assert_array_equal(padded, np.pad(x, spec))
+    assert padded.dtype == x.dtype and padded.flags.c_contiguous
+    np.testing.assert_array_equal(conv.unpad(padded, padding), x)

