@@ -108,3 +108,16 @@ def test_pad_matches_numpy_pad_and_unpad_inverts_it(padding: int) -> None:
     np.testing.assert_array_equal(padded, np.pad(x, spec))
     assert padded.dtype == x.dtype and padded.flags.c_contiguous
     np.testing.assert_array_equal(conv.unpad(padded, padding), x)
+
+
+@pytest.mark.parametrize("kernel", [3, 5, 7])
+def test_wide_forward_sums_like_the_direct_loops(kernel: int) -> None:
+    # five taps per pass (kernel 5, 7) or one (3, and 7's last two): the same sums in the same order
+    rng = np.random.default_rng(5)
+    xp = rng.standard_normal((2, 2, 12, 11)).astype(np.float32)  # (batch, c_in, Hp, Wp)
+    w = rng.standard_normal((3, 2, kernel, kernel)).astype(np.float32)
+    shape = (2, 3, 12 - kernel + 1, 11 - kernel + 1)
+    wide, direct = np.empty(shape, np.float32), np.empty(shape, np.float32)
+    conv.wide_forward(xp, w, wide)
+    conv.direct_forward(xp, w, 1, direct)
+    np.testing.assert_array_equal(wide, direct)
