@@ -121,3 +121,17 @@ def test_wide_forward_sums_like_the_direct_loops(kernel: int) -> None:
     conv.wide_forward(xp, w, wide)
     conv.direct_forward(xp, w, 1, direct)
     np.testing.assert_array_equal(wide, direct)
+
+
+@pytest.mark.parametrize("kernel", [3, 5, 7])
+def test_wide_weight_grad_matches_the_direct_loops(kernel: int) -> None:
+    rng = np.random.default_rng(6)
+    xp = rng.standard_normal((2, 2, 12, 11))  # (batch, c_in, Hp, Wp), float64
+    delta = rng.standard_normal((2, 3, 12 - kernel + 1, 11 - kernel + 1))  # (batch, f, Ho, Wo)
+    wide, direct = np.empty((3, 2, kernel, kernel)), np.empty((3, 2, kernel, kernel))
+    conv.wide_weight_grad(xp, delta, wide)
+    conv.direct_weight_grad(xp, delta, 1, direct)
+    np.testing.assert_allclose(wide, direct, rtol=1e-12, atol=1e-12)
+    again = np.empty_like(wide)
+    conv.wide_weight_grad(xp, delta, again)
+    np.testing.assert_array_equal(again, wide)  # a fixed sum order: the same bits every run
