@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -77,3 +79,21 @@ def assert_compiles(tex: Path) -> None:
                             check=False)
     assert result.returncode == 0, result.stdout[-2000:]
     assert tex.with_suffix(".pdf").is_file()
+
+
+class InterruptAt:
+    """Training callbacks that press Ctrl-C (a real SIGINT) after a given epoch and batch."""
+
+    def __init__(self, epoch: int, batch: int) -> None:
+        self.at = (epoch, batch)
+
+    def on_epoch_start(self, epoch: int, n_batches: int, done: int) -> None:
+        pass
+
+    def on_batch_end(self, epoch: int, batch: int, loss: float, acc: float | None,
+                     samples_per_s: float) -> None:
+        if (epoch, batch) == self.at:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def on_epoch_end(self, stats: object) -> None:
+        pass

@@ -2,12 +2,11 @@
 a resumed run ends with the same weights, bit for bit, as a run never interrupted."""
 
 import json
-import os
-import signal
 import zipfile
 
 import numpy as np
 import pytest
+from conftest import InterruptAt
 
 import chainrule
 from chainrule.errors import ChainruleError
@@ -73,28 +72,13 @@ def test_resume_after_an_epoch_is_bitwise_identical(tmp_path, optimizer):
     assert [h.loss for h in resumed.state.history] == [h.loss for h in straight.state.history]
 
 
-class CtrlC:
-    def __init__(self, epoch, batch):
-        self.at = (epoch, batch)
-
-    def on_epoch_start(self, epoch, n_batches, done):
-        pass
-
-    def on_batch_end(self, epoch, batch, loss, acc, samples_per_s):
-        if (epoch, batch) == self.at:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    def on_epoch_end(self, stats):
-        pass
-
-
 def test_resume_after_ctrl_c_mid_epoch_is_bitwise_identical(tmp_path):
     straight = start("mlp:2-5-3", "blobs", options(optimizer="momentum", dropout=0.2))
     straight.run()
     out = tmp_path / "ck.npz"
     interrupted = start("mlp:2-5-3", "blobs", options(optimizer="momentum", dropout=0.2), out=out)
     with pytest.raises(KeyboardInterrupt):
-        interrupted.run(callbacks=CtrlC(3, 5))
+        interrupted.run(callbacks=InterruptAt(3, 5))
     assert load_checkpoint(out).meta["position"] == 5
     resumed = resume(out, "mlp:2-5-3", "blobs", epochs=4)
     resumed.run()

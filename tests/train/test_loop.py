@@ -1,11 +1,11 @@
 """The training loop: every sample once per epoch in seeded shuffled batches, determinism, the
 NaN stop naming epoch and batch, and a deferred Ctrl-C that checkpoints between batches."""
 
-import os
 import signal
 
 import numpy as np
 import pytest
+from conftest import InterruptAt
 
 from chainrule.errors import TrainingDiverged
 from chainrule.train.loop import Batches, new_state, train
@@ -56,23 +56,6 @@ def test_nan_stops_naming_epoch_and_batch(bad):
         train(net, batches(10), make_optimizer("sgd", net.params, lr=0.1), epochs=5, batch=4,
               state=new_state(0), save=lambda s: saved.append(s.epoch))
     assert saved == [1]  # the good epoch-1 checkpoint is the last one written
-
-
-class InterruptAt:
-    """Callbacks that press Ctrl-C (a real SIGINT) after a given batch."""
-
-    def __init__(self, epoch, batch):
-        self.at = (epoch, batch)
-
-    def on_epoch_start(self, epoch, n_batches, done):
-        pass
-
-    def on_batch_end(self, epoch, batch, loss, acc, samples_per_s):
-        if (epoch, batch) == self.at:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    def on_epoch_end(self, stats):
-        pass
 
 
 def test_ctrl_c_checkpoints_between_batches():
