@@ -25,7 +25,7 @@ class CpuBackend:
     elementwise: ModuleType = elementwise
 
     def __init__(self) -> None:
-        threads.configure()  # workqueue threads and one BLAS thread (see threads.py)
+        threads.configure()  # OpenMP threads and one BLAS thread per call (see threads.py)
 
     @staticmethod
     @cache

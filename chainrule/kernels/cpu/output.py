@@ -38,16 +38,23 @@ def output_layer(z, b, t, a, delta, scale):
 '''
 
 _SOFTMAX = '''
+@njit(cache=True, inline="always")
+def row_shift(z, b, n):
+    # Row n of z + b: its maximum, and sum_k exp(z + b - max) (the shift keeps exp finite)
+    top = -np.inf
+    for k in range(z.shape[1]):
+        top = max(top, z[n, k] + b[k])
+    total = 0.0
+    for k in range(z.shape[1]):
+        total += math.exp(z[n, k] + b[k] - top)
+    return top, total
+
+
 @njit(cache=True)
 def softmax(z, b, s):
     # Inference: s = softmax(z + b) per row, shifted by the row maximum. z, s: (batch, n_out)
     for n in range(z.shape[0]):
-        top = -np.inf
-        for k in range(z.shape[1]):
-            top = max(top, z[n, k] + b[k])
-        total = 0.0
-        for k in range(z.shape[1]):
-            total += math.exp(z[n, k] + b[k] - top)
+        top, total = row_shift(z, b, n)
         for k in range(z.shape[1]):
             s[n, k] = math.exp(z[n, k] + b[k] - top) / total
 
@@ -58,12 +65,7 @@ def softmax_ce_layer(z, b, t, s, delta, scale):
     # L = -sum_k t_k ln s_k with ln s_k = z_k - max - ln(sum exp) (no log of a rounded zero)
     loss = 0.0
     for n in range(z.shape[0]):
-        top = -np.inf
-        for k in range(z.shape[1]):
-            top = max(top, z[n, k] + b[k])
-        total = 0.0
-        for k in range(z.shape[1]):
-            total += math.exp(z[n, k] + b[k] - top)
+        top, total = row_shift(z, b, n)
         log_total = math.log(total)
         for k in range(z.shape[1]):
             shifted = z[n, k] + b[k] - top
