@@ -3,7 +3,8 @@
 As in pytensor's ``link/numba/dispatch``, each backend lives in its own subpackage and is imported
 only when it is asked for, so numba.cuda is never imported for a CPU run. A backend exposes the
 generated modules (``activation(name)``, ``output(activation, loss)``, ``softmax_ce()``) and the
-structural templates (``dense``, ``conv``, ``pool``, ``elementwise``).
+structural templates (``dense``, ``conv``, ``pool``). The fused reductions with the optimiser
+step (:mod:`chainrule.kernels.update`) work on host arrays and serve both backends.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ class Backend(Protocol):
     dense: ModuleType
     conv: ModuleType
     pool: ModuleType
-    elementwise: ModuleType
 
     def activation(self, name: str) -> ModuleType: ...
     def output(self, activation: str, loss: str) -> ModuleType: ...

@@ -1,9 +1,9 @@
 """The generated and structural kernel source that a model runs, for ``chainrule kernels show``.
 
-Generated modules (activation, output layer, softmax-CE, optimiser update) are printed from
-derive/ by :mod:`chainrule.kernels.printer`; their comments name the derivation step each function
-implements (g, g' with its rule, BP1, the penalty gradient). Structural templates (dense BLAS
-calls, conv and pool loops, BP2/BP3 fusion) are shown as the modules they are, with comments that
+Generated modules (activation, output layer, softmax-CE, the reductions fused with the optimiser
+step) are printed from derive/ by :mod:`chainrule.kernels.printer`; their comments name the
+derivation step each function implements (g, g' with its rule, BP1, the penalty gradient, BP2-BP4).
+Structural templates (dense BLAS calls, conv and pool loops) are shown as the modules they are, with comments that
 cite the derivation their loops implement.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from chainrule.derive.spec import Conv2d, Dense, ModelSpec, Pool2d
 from chainrule.kernels.cpu import activation as cpu_activation
-from chainrule.kernels.cpu import conv, dense, elementwise, pool
+from chainrule.kernels.cpu import conv, dense, pool
 from chainrule.kernels.cpu import output as cpu_output
 from chainrule.kernels.cuda import generated as cuda_generated
 from chainrule.kernels.update import update_source
@@ -57,9 +57,8 @@ def kernel_sources(spec: ModelSpec, *, activation: str, output_activation: str,
         sources.append(KernelSource(f"output: {output_activation} + {loss}",
                                     "BP1: δ = ∂L/∂z fused with the loss", True,
                                     output_source(output_activation, loss)))
-    sources.append(_structural("elementwise", "BP2 δ = ∂L/∂a ⊙ g'(z) fused with BP3 ∂L/∂b",
-                               elementwise))
-    sources.append(KernelSource("update", "sgd / momentum / adam with the L2/L1 penalty gradient",
+    sources.append(KernelSource("update", "BP2 + BP3 and BP4's reductions fused with the "
+                                "sgd / momentum / adam step and the L2/L1 penalty gradient",
                                 True, update_source()))
     return sources
 

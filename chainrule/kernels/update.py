@@ -1,15 +1,25 @@
-"""Optimiser steps fused with the penalty gradient: one in-place pass over each parameter.
+"""Gradient reductions fused with the optimiser step: each reduced gradient element is used at once.
 
-The penalty gradient is printed from :data:`chainrule.derive.penalties.PENALTIES` (``sympy.diff``
-of λ/2·w² → λw and of λ|w| → λ·sign(w); Goodfellow et al., *Deep Learning*, §7.1) into a generated
-module, with λ renamed to the ``l2`` and ``l1`` arguments. The update rules are structure:
-SGD w ← w − η g; momentum v ← βv + g, w ← w − η v (Sutskever et al., ICML 2013, as in PyTorch);
-Adam with bias correction (Kingma & Ba, ICLR 2015). g is the loss gradient plus the penalty
-gradient. Each parameter is updated elementwise in a fixed order, so runs are bit-identical.
+The reductions are those of backprop (Nielsen, *NNDL*, ch. 2): BP3 ∂L/∂b = Σ δ over the batch
+(and positions, for a conv), BP2 δ = ∂L/∂a ⊙ g'(z) in the same pass, and BP4 ∂L/∂W = δᵀx as row
+blocks of a BLAS product (dense) or of Σₙ δₙ colsₙᵀ (conv by im2col). As soon as a bias channel's
+sum or a block of weight rows is reduced, the same task applies the optimiser's rule to it
+(``step_at``), while the values are still in registers or cache: no gradient array is written out
+and read back by a second kernel. The rules: SGD w ← w − η g; momentum v ← βv + g, w ← w − η v
+(Sutskever et al., ICML 2013, as in PyTorch); Adam with bias correction (Kingma & Ba, ICLR 2015).
+g is the loss gradient plus the penalty gradient, which is printed from
+:data:`chainrule.derive.penalties.PENALTIES` (``sympy.diff`` of λ/2·w² → λw and of λ|w| → λ·sign(w);
+Goodfellow et al., *Deep Learning*, §7.1) with λ renamed to ``l2`` and ``l1``. A fourth rule,
+STORE, writes the gradient instead (``first[i] = g``): that is how :meth:`Network.loss_and_gradients`
+and gradient checking read the gradients, through the very kernels that train.
+
+Every sum runs in a fixed order and each element is updated once, so runs are bit-identical. Each
+kernel returns how many updated values are not finite, for the training loop's NaN stop.
 """
 
 from __future__ import annotations
 
+from enum import IntEnum
 from functools import cache
 from types import ModuleType
 
@@ -23,49 +33,142 @@ from chainrule.kernels.printer import print_function
 
 L2, L1, G = sp.symbols("l2 l1 g", real=True)
 
-_STEPS = '''
-@njit(cache=True)
-def sgd(p, grad, lr, l2, l1):
-    # p, grad: flat (size,). w <- w - lr * (dL/dw + penalty gradient)
-    for i in range(p.size):
-        w = p[i]
-        p[i] = w - lr * penalised(w, grad[i], l2, l1)
+
+class Rule(IntEnum):
+    """What a fused kernel does with each reduced gradient element."""
+
+    STORE = 0  # first[i] = g: gradients only (gradient checking, loss_and_gradients)
+    SGD = 1
+    MOMENTUM = 2  # first: velocity
+    ADAM = 3  # first: m, second: v
+
+
+HYPER_SLOTS = ("lr", "beta1", "beta2", "eps", "correction1", "correction2", "l2", "l1")
+
+_KERNELS = '''
+STORE, SGD, MOMENTUM, ADAM = 0, 1, 2, 3  # Rule in kernels/update.py
+LR, BETA1, BETA2, EPS, CORRECTION1, CORRECTION2, L2, L1 = 0, 1, 2, 3, 4, 5, 6, 7  # slots of h (8,)
 
 
 @njit(cache=True)
-def momentum(p, grad, velocity, lr, beta, l2, l1):
-    # v <- beta * v + g;  w <- w - lr * v.  p, grad, velocity: flat (size,)
-    for i in range(p.size):
-        w = p[i]
-        v = beta * velocity[i] + penalised(w, grad[i], l2, l1)
-        velocity[i] = v
-        p[i] = w - lr * v
+def step_at(p, i, g, kind, first, second, h):
+    # The rule on element i, given its reduced loss gradient g = dL/dw_i. p, first, second: flat.
+    # Momentum's beta is h[BETA1]. Returns 1 if the value written is not finite, else 0.
+    if kind == STORE:
+        first[i] = g
+        return 0 if math.isfinite(first[i]) else 1
+    w = p[i]
+    gp = penalised(w, g, h[L2], h[L1])
+    if kind == SGD:  # w <- w - lr g
+        p[i] = w - h[LR] * gp
+    elif kind == MOMENTUM:  # v <- beta v + g;  w <- w - lr v
+        v = h[BETA1] * first[i] + gp
+        first[i] = v
+        p[i] = w - h[LR] * v
+    else:  # m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;  w <- w - lr m_hat / (sqrt(v_hat) + eps)
+        m = h[BETA1] * first[i] + (1.0 - h[BETA1]) * gp
+        v = h[BETA2] * second[i] + (1.0 - h[BETA2]) * gp * gp
+        first[i] = m
+        second[i] = v
+        p[i] = w - h[LR] * (m / h[CORRECTION1]) / (math.sqrt(v / h[CORRECTION2]) + h[EPS])
+    return 0 if math.isfinite(p[i]) else 1
 
 
 @njit(cache=True)
-def adam(p, grad, m, v, lr, beta1, beta2, eps, correction1, correction2, l2, l1):
-    # m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;  w <- w - lr * m_hat / (sqrt(v_hat) + eps)
-    # correction1 = 1 - b1^step, correction2 = 1 - b2^step (bias correction)
+def apply(p, grad, kind, first, second, h):
+    # The rule on a gradient reduced elsewhere. p, grad: flat (size,)
+    bad = 0
     for i in range(p.size):
-        w = p[i]
-        g = penalised(w, grad[i], l2, l1)
-        mi = beta1 * m[i] + (1.0 - beta1) * g
-        vi = beta2 * v[i] + (1.0 - beta2) * g * g
-        m[i] = mi
-        v[i] = vi
-        p[i] = w - lr * (mi / correction1) / (math.sqrt(vi / correction2) + eps)
+        bad += step_at(p, i, grad[i], kind, first, second, h)
+    return bad
+
+
+@njit(cache=True, parallel=True)
+def bias_step(delta, p, kind, first, second, h):
+    # BP3: dL/db_c = sum over batch n and positions s of delta[n, c, s]; then the rule on b_c.
+    # delta: (batch, channels, positions); p: (channels,). One channel per task: a fixed-order sum
+    bad = 0
+    for c in prange(delta.shape[1]):
+        acc = 0.0
+        for n in range(delta.shape[0]):
+            for s in range(delta.shape[2]):
+                acc += delta[n, c, s]
+        rounded = np.empty(1, dtype=p.dtype)  # the sum in the parameter's dtype, as STORE keeps it
+        rounded[0] = acc
+        bad += step_at(p, c, rounded[0], kind, first, second, h)
+    return bad
+
+
+@njit(cache=True, parallel=True)
+def delta_bias_step(grad_a, d, delta, p, kind, first, second, h):
+    # BP2: delta = grad_a * g'(z) (d holds g'(z) from bias_act) and BP3 in one pass; then the rule
+    # on b_c. grad_a, d, delta: (batch, channels, positions); p: (channels,)
+    bad = 0
+    for c in prange(grad_a.shape[1]):  # one channel per task: its sum runs in a fixed order
+        acc = 0.0
+        for n in range(grad_a.shape[0]):
+            for s in range(grad_a.shape[2]):
+                value = grad_a[n, c, s] * d[n, c, s]
+                delta[n, c, s] = value
+                acc += value
+        rounded = np.empty(1, dtype=p.dtype)  # the sum in the parameter's dtype, as STORE keeps it
+        rounded[0] = acc
+        bad += step_at(p, c, rounded[0], kind, first, second, h)
+    return bad
+
+
+@njit(cache=True, parallel=True)
+def rows_step(a, b, p, scratch, kind, first, second, h, blocks):
+    # BP4 of a dense layer, dL/dW = delta^T x, in row blocks: scratch[lo:hi] = a[lo:hi] b by one
+    # single-threaded BLAS call per task, then the rule on those rows while they are in cache.
+    # a: (n_out, batch) = delta^T; b: (batch, n_in) = x; scratch: (n_out, n_in); p: flat (n_out*n_in)
+    rows, width = scratch.shape
+    grad = scratch.reshape(-1)
+    bad = 0
+    for block in prange(blocks):
+        lo, hi = block * rows // blocks, (block + 1) * rows // blocks
+        np.dot(a[lo:hi], b, scratch[lo:hi])
+        found = 0
+        for i in range(lo * width, hi * width):
+            found += step_at(p, i, grad[i], kind, first, second, h)
+        bad += found
+    return bad
+
+
+@njit(cache=True, parallel=True)
+def cols_step(cols, delta, p, scratch, kind, first, second, h, blocks):
+    # BP4 of a conv by im2col, dL/dW = sum_n delta[n] cols[n]^T: row blocks of filters, each
+    # summing its samples in order (no shared sums), then the rule on those filters' weights.
+    # cols: (batch, c_in*k*k, Ho*Wo); delta: (batch, f, Ho*Wo); scratch: (f, c_in*k*k); p: flat
+    filters, width = scratch.shape
+    grad = scratch.reshape(-1)
+    bad = 0
+    for block in prange(blocks):
+        lo, hi = block * filters // blocks, (block + 1) * filters // blocks
+        acc = np.zeros((hi - lo, width), dtype=scratch.dtype)
+        product = np.empty((hi - lo, width), dtype=scratch.dtype)
+        for n in range(cols.shape[0]):
+            np.dot(delta[n, lo:hi], cols[n].T, product)
+            acc += product
+        scratch[lo:hi] = acc
+        found = 0
+        for i in range(lo * width, hi * width):
+            found += step_at(p, i, grad[i], kind, first, second, h)
+        bad += found
+    return bad
 '''
 
 
 def update_source() -> str:
-    """The generated update module: ``penalised(w, g, l2, l1)`` printed from derive, then steps."""
+    """The generated module: ``penalised(w, g, l2, l1)`` printed from derive, then the kernels."""
     l2_grad = PENALTIES["l2"].gradient().subs(LAMBDA, L2)
     l1_grad = PENALTIES["l1"].gradient().subs(LAMBDA, L1)
-    return (module_header("Optimiser steps with the L2/L1 penalty gradient.")
+    return (module_header("Gradient reductions fused with the optimiser step "
+                          "(the L2/L1 penalty gradient printed from derive).")
             + print_function("penalised", [W, G, L2, L1], G + l2_grad + l1_grad,
                              comment=f"g + d/dw(l2/2 w^2) + d/dw(l1 |w|) = g + {l2_grad} + "
                                      f"{l1_grad}  (derive/penalties.py)")
-            + "\n" + _STEPS)
+            + "\n" + _KERNELS)
 
 
 @cache
@@ -73,33 +176,8 @@ def update_module() -> ModuleType:
     return load_source("update", update_source())
 
 
-def _flat(array: np.ndarray, name: str) -> np.ndarray:
-    if not array.flags.c_contiguous:
-        raise ValueError(f"{name} must be C-contiguous to be updated in place")
-    return array.reshape(-1)
-
-
-def sgd_update(param: np.ndarray, grad: np.ndarray, *, lr: float, l2: float = 0.0,
-               l1: float = 0.0) -> None:
-    """w ← w − lr·(g + l2·w + l1·sign(w)), in place."""
-    update_module().sgd(_flat(param, "param"), _flat(np.ascontiguousarray(grad), "grad"),
-                        float(lr), float(l2), float(l1))
-
-
-def momentum_update(param: np.ndarray, grad: np.ndarray, velocity: np.ndarray, *, lr: float,
-                    beta: float = 0.9, l2: float = 0.0, l1: float = 0.0) -> None:
-    """v ← βv + g; w ← w − lr·v, in place (g includes the penalty gradient)."""
-    update_module().momentum(_flat(param, "param"), _flat(np.ascontiguousarray(grad), "grad"),
-                             _flat(velocity, "velocity"), float(lr), float(beta), float(l2),
-                             float(l1))
-
-
-def adam_update(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, *, step: int,
-                lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                l2: float = 0.0, l1: float = 0.0) -> None:
-    """One Adam step (``step`` counts from 1), in place on ``param``, ``m`` and ``v``."""
-    if step < 1:
-        raise ValueError(f"adam step counts from 1, got {step}")
-    update_module().adam(_flat(param, "param"), _flat(np.ascontiguousarray(grad), "grad"),
-                         _flat(m, "m"), _flat(v, "v"), float(lr), float(beta1), float(beta2),
-                         float(eps), 1.0 - beta1**step, 1.0 - beta2**step, float(l2), float(l1))
+def hyperparameters(*, lr: float = 0.0, beta1: float = 0.0, beta2: float = 0.0, eps: float = 0.0,
+                    correction1: float = 1.0, correction2: float = 1.0, l2: float = 0.0,
+                    l1: float = 0.0) -> np.ndarray:
+    """The float64 (8,) array ``h`` the kernels read, in the order of :data:`HYPER_SLOTS`."""
+    return np.array([lr, beta1, beta2, eps, correction1, correction2, l2, l1], dtype=np.float64)

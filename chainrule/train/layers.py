@@ -3,10 +3,13 @@ calculus.
 
 A hidden dense or conv layer runs its contraction (BLAS or direct loops) and then the generated
 fused kernel (bias + activation + derivative); its backward pass is BP2 (δ = ∂L/∂a ⊙ g'(z)) fused
-with BP3 (∂L/∂b), then BP4 (∂L/∂W) and the input gradient (Nielsen, *NNDL*, ch. 2; LeCun et al.,
-1998 for conv and pool). The output layer runs the generated BP1 kernel. Parameters are read from
-the network's ``params`` dict on every call, so an optimiser or a checkpoint loader that writes into
-those arrays is seen at once. Shapes: dense (batch, n); conv/pool (batch, channels, rows, cols).
+with BP3 (∂L/∂b), then the input gradient, then BP4 (∂L/∂W) (Nielsen, *NNDL*, ch. 2; LeCun et al.,
+1998 for conv and pool). The output layer runs the generated BP1 kernel. Each reduction (BP3, BP4)
+goes to a :class:`~chainrule.kernels.fused_step.ParamUpdates`, whose kernels apply the optimiser's
+rule to the parameter as soon as its gradient is reduced (or store the gradient, for
+``loss_and_gradients``); so the input gradient is computed first, from the weights before the step.
+Parameters are read from the network's ``params`` dict on every call, so a checkpoint loader that
+writes into those arrays is seen at once. Shapes: dense (batch, n); conv/pool (batch, channels, rows, cols).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from chainrule.derive.spec import Conv2d, Dense, Pool2d
+from chainrule.kernels.fused_step import ParamUpdates
 from chainrule.kernels.registry import Backend
 
 Params = dict[str, np.ndarray]
@@ -76,68 +80,68 @@ class HiddenLayer:
         self.cache.update(x=x, d=d)
         return a
 
-    def backward(self, params: Params, grad_a: np.ndarray, grads: Params, *,
+    def backward(self, params: Params, grad_a: np.ndarray, updates: ParamUpdates, *,
                  need_input_grad: bool = True) -> np.ndarray | None:
         x, d = self.cache["x"], self.cache["d"]
-        shape3 = (grad_a.shape[0], grad_a.shape[1], -1)
+        shape3 = (grad_a.shape[0], grad_a.shape[1], -1)  # (batch, channels, positions)
         delta = np.empty_like(d)
-        db = grads[f"{self.prefix}.bias"]
-        self.kernels.elementwise.delta_and_bias_grad(
-            np.ascontiguousarray(grad_a).reshape(shape3), d.reshape(shape3),
-            delta.reshape(shape3), db)  # BP2 + BP3
-        return weight_and_input_grads(self, params, x, delta, grads,
+        key = f"{self.prefix}.bias"
+        updates.delta_bias(key, params[key], np.ascontiguousarray(grad_a).reshape(shape3),
+                           d.reshape(shape3), delta.reshape(shape3))  # BP2 + BP3 + step on b
+        return weight_and_input_grads(self, params, x, delta, updates,
                                       need_input_grad=need_input_grad)
 
     def backward_through_pool(self, params: Params, pool: PoolLayer, grad_pooled: np.ndarray,
-                              grads: Params, *, need_input_grad: bool = True
+                              updates: ParamUpdates, *, need_input_grad: bool = True
                               ) -> np.ndarray | None:
         """The average pool above this conv layer and this layer's backward pass, with the pool's
-        gradient spreading fused into BP2 + BP3 (one pass instead of two; same sums)."""
+        gradient spreading fused into BP2 + BP3 (one pass instead of two; same sums); the step
+        on the bias follows on its few reduced values."""
         x, d = self.cache["x"], self.cache["d"]
         delta = np.empty_like(d)  # (batch, f, Ho, Wo)
+        key = f"{self.prefix}.bias"
         self.kernels.pool.avg_backward_delta(np.ascontiguousarray(grad_pooled), pool.spec.size, d,
-                                             delta, grads[f"{self.prefix}.bias"])
-        return weight_and_input_grads(self, params, x, delta, grads,
+                                             delta, updates.buffer(key))
+        updates.reduced(key, params[key])
+        return weight_and_input_grads(self, params, x, delta, updates,
                                       need_input_grad=need_input_grad)
 
 
 def weight_and_input_grads(layer: HiddenLayer | OutputLayer, params: Params, x: np.ndarray,
-                           delta: np.ndarray, grads: Params, *,
+                           delta: np.ndarray, updates: ParamUpdates, *,
                            need_input_grad: bool) -> np.ndarray | None:
-    """BP4 (∂L/∂W) into ``grads`` and, if asked, ∂L/∂x for the layer below."""
-    weight = params[f"{layer.prefix}.weight"]
-    dw = grads[f"{layer.prefix}.weight"]
-    if isinstance(layer.spec, Dense):
-        layer.kernels.dense.weight_grad(delta, x, dw)
-        return layer.kernels.dense.input_grad(delta, weight) if need_input_grad else None
-    conv = layer.kernels.conv
-    xp = layer.cache["xp"]
-    if _conv_is_dense(layer):
-        return _dense_conv_grads(layer, weight, xp, delta, dw, need_input_grad=need_input_grad)
-    conv.weight_grad(xp, delta, layer.spec.stride, dw, layer.cache.get("cols"))
-    if not need_input_grad:
-        return None
-    dxp = np.empty_like(xp)
-    conv.input_grad(delta, weight, layer.spec.stride, dxp)
-    return conv.unpad(dxp, layer.spec.padding)
+    """∂L/∂x for the layer below, if asked, from the weights before the step; then BP4 (∂L/∂W)
+    with the step on W. delta: (batch, n_out) dense, (batch, f, Ho, Wo) conv."""
+    key = f"{layer.prefix}.weight"
+    weight = params[key]
+    if isinstance(layer.spec, Dense) or _conv_is_dense(layer):
+        # a conv whose window covers its input is a dense layer on the flattened input
+        batch, x_flat = delta.shape[0], x if isinstance(layer.spec, Dense) else layer.cache["xp"]
+        delta2 = delta.reshape(batch, -1)  # (batch, n_out)
+        x2 = x_flat.reshape(batch, -1)  # (batch, n_in)
+        dx = (layer.kernels.dense.input_grad(delta2, weight.reshape(delta2.shape[1], -1))
+              .reshape(x_flat.shape) if need_input_grad else None)
+        updates.dense_weight(key, weight, delta2, x2)
+        return dx
+    conv, xp, stride = layer.kernels.conv, layer.cache["xp"], layer.spec.stride
+    dx = None
+    if need_input_grad:
+        dxp = np.empty_like(xp)
+        conv.input_grad(delta, weight, stride, dxp)
+        dx = conv.unpad(dxp, layer.spec.padding)
+    cols = layer.cache.get("cols")
+    if cols is not None:  # im2col: the BP4 product fused with the step
+        updates.conv_weight_cols(key, weight, cols, delta.reshape(delta.shape[0], delta.shape[1], -1))
+    else:  # direct loops reduce, then the step
+        conv.weight_grad(xp, delta, stride, updates.buffer(key))
+        updates.reduced(key, weight)
+    return dx
 
 
 def _conv_is_dense(layer: HiddenLayer | OutputLayer) -> bool:
     spec = layer.spec
     return isinstance(spec, Conv2d) and layer.kernels.conv.is_dense(spec.in_shape, spec.kernel,
                                                                     spec.padding)
-
-
-def _dense_conv_grads(layer: HiddenLayer | OutputLayer, weight: np.ndarray, x: np.ndarray,
-                      delta: np.ndarray, dw: np.ndarray, *, need_input_grad: bool
-                      ) -> np.ndarray | None:
-    """BP4 and ∂L/∂x for a conv whose window covers its input, as dense products."""
-    batch, filters = delta.shape[0], delta.shape[1]
-    delta2 = delta.reshape(batch, filters)  # (batch, f)
-    layer.kernels.dense.weight_grad(delta2, x.reshape(batch, -1), dw.reshape(filters, -1))
-    if not need_input_grad:
-        return None
-    return layer.kernels.dense.input_grad(delta2, weight.reshape(filters, -1)).reshape(x.shape)
 
 
 @dataclass
@@ -179,11 +183,12 @@ class OutputLayer:
         self.cache.update(x=x, delta=delta)
         return float(loss), out
 
-    def backward(self, params: Params, grads: Params, *, need_input_grad: bool = True
+    def backward(self, params: Params, updates: ParamUpdates, *, need_input_grad: bool = True
                  ) -> np.ndarray | None:
-        x, delta = self.cache["x"], self.cache["delta"]
-        self.kernels.elementwise.bias_grad(delta, grads[f"{self.prefix}.bias"])  # BP3
-        return weight_and_input_grads(self, params, x, delta, grads,
+        x, delta = self.cache["x"], self.cache["delta"]  # delta: (batch, n_out), BP1
+        key = f"{self.prefix}.bias"
+        updates.bias(key, params[key], delta.reshape(*delta.shape, 1))  # BP3 + step on b
+        return weight_and_input_grads(self, params, x, delta, updates,
                                       need_input_grad=need_input_grad)
 
 
@@ -214,7 +219,7 @@ class PoolLayer:
         conv layer below it (:meth:`HiddenLayer.backward_through_pool`)."""
         return self.spec.mode == "avg" and self.spec.stride == self.spec.size
 
-    def backward(self, params: Params, grad_out: np.ndarray, grads: Params, *,
+    def backward(self, params: Params, grad_out: np.ndarray, updates: ParamUpdates, *,
                  need_input_grad: bool = True) -> np.ndarray | None:
         if not need_input_grad:
             return None
@@ -237,6 +242,6 @@ class FlattenLayer:
                 rng: np.random.Generator | None = None) -> np.ndarray:
         return np.ascontiguousarray(x).reshape(x.shape[0], -1)
 
-    def backward(self, params: Params, grad_out: np.ndarray, grads: Params, *,
+    def backward(self, params: Params, grad_out: np.ndarray, updates: ParamUpdates, *,
                  need_input_grad: bool = True) -> np.ndarray | None:
         return grad_out.reshape(grad_out.shape[0], *self.in_shape) if need_input_grad else None

@@ -5,7 +5,8 @@ Goodfellow et al., *Deep Learning*, §8.1.3. One ``numpy.random.Generator`` driv
 shuffling and the dropout masks; its state is part of :class:`TrainState`, and so are the current
 epoch's order and position, so a run resumed from a checkpoint (even one written mid-epoch on
 Ctrl-C) ends with the same weights, bit for bit, as a run never interrupted. The loop does no
-calculus: the gradients come from the network's kernels.
+calculus: each step is the network's fused backward pass, which updates the parameters
+as their gradients are reduced.
 """
 
 from __future__ import annotations
@@ -86,9 +87,8 @@ class Network(Protocol):
     params: dict[str, np.ndarray]
 
     def forward(self, x: np.ndarray) -> np.ndarray: ...
-    def loss_and_gradients(self, x: np.ndarray, y: np.ndarray, *,
-                           rng: np.random.Generator | None = None
-                           ) -> tuple[float, dict[str, np.ndarray], np.ndarray]: ...
+    def train_step(self, x: np.ndarray, y: np.ndarray, optimizer: Optimizer, *,
+                   rng: np.random.Generator | None = None) -> tuple[float, np.ndarray, int]: ...
 
 
 def new_state(seed: int) -> TrainState:
@@ -152,12 +152,13 @@ def _step(network: Network, data: Batches, optimizer: Optimizer, batch: int,
     assert state.order is not None
     index = state.order[state.position * batch:(state.position + 1) * batch]  # (b,)
     x, t = data.x_train[index], data.t_train[index]  # (b, *input_shape), (b, n_out)
-    loss, grads, predictions = network.loss_and_gradients(x, t, rng=state.rng)
-    if not math.isfinite(loss) or not all(np.isfinite(g).all() for g in grads.values()):
-        raise TrainingDiverged(f"the loss became {loss} at epoch {state.epoch + 1}, batch "
-                               f"{state.position + 1}: training stopped (the last good checkpoint, "
-                               "if any, is kept); try a smaller --lr")
-    optimizer.step(network.params, grads)
+    loss, predictions, nonfinite = network.train_step(x, t, optimizer, rng=state.rng)
+    if not math.isfinite(loss) or nonfinite:
+        what = f"the loss became {loss}" if not math.isfinite(loss) else \
+            f"{nonfinite} parameter values became inf or NaN"
+        raise TrainingDiverged(f"{what} at epoch {state.epoch + 1}, batch {state.position + 1}: "
+                               "training stopped (the last good checkpoint, if any, is kept); "
+                               "try a smaller --lr")
     state.loss_sum += float(loss) * len(index)
     state.seen += len(index)
     labels = None if data.labels_train is None else data.labels_train[index]

@@ -2,16 +2,19 @@
 
 ``build_network(parse_spec("mlp:4-5-3"))`` gives a :class:`Network` with insertion-ordered
 ``params`` ("layer0.weight", "layer0.bias", …; dense weight (n_out, n_in), conv weight
-(out, in, k, k)), ``forward`` for inference and ``loss_and_gradients`` for one training step's
-backprop (BP1–BP4, Nielsen, *NNDL*, ch. 2). Hidden layers use ``activation`` (ReLU by default,
-tanh for LeNet-5 as in LeCun et al., 1998); the output activation follows the loss: softmax for
+(out, in, k, k)), ``forward`` for inference, ``train_step`` for one fused training step and
+``loss_and_gradients`` for the gradients alone, both by backprop (BP1–BP4, Nielsen, *NNDL*,
+ch. 2). Hidden layers use ``activation`` (ReLU by default, tanh for LeNet-5 as in LeCun et al.,
+1998); the output activation follows the loss: softmax for
 softmax_ce, sigmoid for bce, linear for mse and half_mse. The losses are batch means of the
 vector forms in derive/losses.py, e.g. mse = mean over the batch of (1/n_out)·Σ (t − a)².
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,9 +23,13 @@ from chainrule.derive.losses import get_loss
 from chainrule.derive.spec import Conv2d, Dense, Flatten, ModelSpec, Pool2d
 from chainrule.errors import ChainruleError
 from chainrule.kernels.cpu.output import loss_factor
+from chainrule.kernels.fused_step import ParamUpdates, store_updates
 from chainrule.kernels.registry import get_backend
 from chainrule.train.init import init_weight
 from chainrule.train.layers import FlattenLayer, HiddenLayer, OutputLayer, PoolLayer
+
+if TYPE_CHECKING:
+    from chainrule.train.optim import Optimizer
 
 TRAINABLE_LOSSES = ("softmax_ce", "bce", "mse", "half_mse")
 DEFAULT_OUTPUT = {"softmax_ce": "softmax", "bce": "sigmoid", "mse": "linear", "half_mse": "linear"}
@@ -62,14 +69,37 @@ class Network:
                            rng: np.random.Generator | None = None
                            ) -> tuple[float, dict[str, np.ndarray], np.ndarray]:
         """Mean loss over the batch (no penalty), gradients (same keys and shapes as ``params``)
-        and predictions. ``rng`` draws the dropout masks; ``None`` means no dropout."""
+        and predictions. ``rng`` draws the dropout masks; ``None`` means no dropout. The
+        gradients come from the kernels that train, with the STORE rule."""
+        loss, predictions = self._forward_loss(x, y, rng)
+        grads = {name: np.empty_like(value) for name, value in self.params.items()}
+        self._backward(store_updates(grads))
+        return loss, grads, predictions
+
+    def train_step(self, x: np.ndarray, y: np.ndarray, optimizer: Optimizer, *,
+                   rng: np.random.Generator | None = None) -> tuple[float, np.ndarray, int]:
+        """One fused training step: forward, loss, then the backward pass, in which each
+        parameter takes the optimiser's step as soon as its gradient is reduced. Returns the
+        mean loss (no penalty), the predictions and how many updated values are not finite.
+        A loss that is not finite skips the backward pass and leaves the parameters as they were."""
+        loss, predictions = self._forward_loss(x, y, rng)
+        if not math.isfinite(loss):
+            return loss, predictions, 0
+        updates = optimizer.updates(self.params)
+        self._backward(updates)
+        return loss, predictions, updates.nonfinite
+
+    def _forward_loss(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator | None
+                      ) -> tuple[float, np.ndarray]:
         h = self._as_batch(x)
         targets = self._as_targets(y, h.shape[0])
         for layer in self.layers:
             h = layer.forward(self.params, h, train=True, rng=rng)
-        loss, predictions = self.output.loss_forward(self.params, h, targets)
-        grads = {name: np.empty_like(value) for name, value in self.params.items()}
-        grad = self.output.backward(self.params, grads, need_input_grad=bool(self.layers))
+        return self.output.loss_forward(self.params, h, targets)
+
+    def _backward(self, updates: ParamUpdates) -> None:
+        """BP1 down to the first layer; every reduction goes through ``updates``."""
+        grad = self.output.backward(self.params, updates, need_input_grad=bool(self.layers))
         index = len(self.layers) - 1
         while index >= 0:
             assert grad is not None  # every layer above the first returns its input gradient
@@ -77,13 +107,12 @@ class Network:
             if (isinstance(layer, PoolLayer) and layer.fuses_with_conv
                     and isinstance(below, HiddenLayer) and isinstance(below.spec, Conv2d)):
                 # avg pool + conv: the pool's spreading fused with the conv's BP2 + BP3
-                grad = below.backward_through_pool(self.params, layer, grad, grads,
+                grad = below.backward_through_pool(self.params, layer, grad, updates,
                                                    need_input_grad=index > 1)
                 index -= 2
                 continue
-            grad = layer.backward(self.params, grad, grads, need_input_grad=index > 0)
+            grad = layer.backward(self.params, grad, updates, need_input_grad=index > 0)
             index -= 1
-        return loss, grads, predictions
 
     def loss_value(self, x: np.ndarray, y: np.ndarray) -> float:
         """The mean loss alone, without dropout (what gradient checking differentiates)."""

@@ -1,10 +1,12 @@
-"""Optimiser state around the in-place update kernels: SGD, momentum and Adam.
+"""Optimiser state for the fused update kernels: SGD, momentum and Adam.
 
-The update rules are the kernels of :mod:`chainrule.kernels.update` (with the L2/L1 penalty
-gradient printed from :mod:`chainrule.derive.penalties`); this module only keeps their state
-(velocities, moments, the step count) and exposes it to checkpoints, so that a resumed run
-continues exactly. Penalties apply to weights, not biases (Nielsen, *NNDL*, ch. 3). SGD and
-momentum follow Goodfellow et al., *Deep Learning*, §8.3; Adam is Kingma & Ba (2015).
+The update rules run inside the backward pass, in the kernels of :mod:`chainrule.kernels.update`,
+as each gradient is reduced (with the L2/L1 penalty gradient printed from
+:mod:`chainrule.derive.penalties`). This module keeps the rules' state (velocities, moments, the
+step count), writes each step's hyperparameters into the arrays the kernels read
+(:meth:`Optimizer.updates`), and exposes the state to checkpoints, so that a resumed run continues
+exactly. Penalties apply to weights, not biases (Nielsen, *NNDL*, ch. 3). SGD and momentum follow
+Goodfellow et al., *Deep Learning*, §8.3; Adam is Kingma & Ba (2015).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from chainrule.errors import ChainruleError
-from chainrule.kernels.update import adam_update, momentum_update, sgd_update
+from chainrule.kernels.fused_step import ParamUpdates, StepRule, flat
+from chainrule.kernels.update import Rule
+from chainrule.kernels.update import hyperparameters as hyper_array
 
 Params = dict[str, np.ndarray]
 
@@ -34,17 +38,47 @@ class Optimizer:
     l1: float = 0.0
     lr_scale: float = 1.0  # set by the loop from the learning-rate schedule; not saved
     name = "sgd"
+    rule = Rule.SGD
+    _fused: ParamUpdates | None = field(default=None, init=False, repr=False, compare=False)
+    _weights_h: np.ndarray = field(default_factory=hyper_array, init=False, repr=False)
+    _biases_h: np.ndarray = field(default_factory=hyper_array, init=False, repr=False)
 
     @property
     def current_lr(self) -> float:
         return self.lr * self.lr_scale
 
-    def step(self, params: Params, grads: Params) -> None:
-        for key, param in params.items():
-            sgd_update(param, grads[key], lr=self.current_lr, **self._penalty(key))
+    def updates(self, params: Params) -> ParamUpdates:
+        """This step's rules for the fused backward pass (counts one step: Adam's t advances)."""
+        if self._fused is None or self._fused.rules.keys() != params.keys():
+            self._fused = ParamUpdates({key: self._rule(key, param) for key, param in params.items()},
+                                       {key: np.empty_like(param) for key, param in params.items()})
+        self._begin_step()
+        self._weights_h[:] = self._hyperparameters(self.l2, self.l1)  # read by the kernels
+        self._biases_h[:] = self._hyperparameters(0.0, 0.0)
+        self._fused.nonfinite = 0
+        return self._fused
 
-    def _penalty(self, key: str) -> dict[str, float]:
-        return {"l2": self.l2, "l1": self.l1} if penalised(key) else {"l2": 0.0, "l1": 0.0}
+    def step(self, params: Params, grads: Params) -> None:
+        """One step from gradients already reduced (``Network.loss_and_gradients``): the same
+        rules, run by ``apply`` instead of inside the reductions."""
+        updates = self.updates(params)
+        for key, param in params.items():
+            updates.buffer(key)[...] = grads[key]
+            updates.reduced(key, param)
+
+    def _begin_step(self) -> None:
+        """Advance the per-step state before the hyperparameters are written."""
+
+    def _hyperparameters(self, l2: float, l1: float) -> np.ndarray:
+        return hyper_array(lr=self.current_lr, l2=l2, l1=l1)
+
+    def _rule(self, key: str, param: np.ndarray) -> StepRule:
+        hyper = self._weights_h if penalised(key) else self._biases_h
+        return StepRule(self.rule, hyper, *self._slots(key, param))
+
+    def _slots(self, key: str, param: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Flat views of a parameter's state arrays, in the kernels' order (first, second)."""
+        return (np.zeros(0, dtype=param.dtype),)
 
     def hyperparameters(self) -> dict[str, float]:
         return {"lr": self.lr, "l2": self.l2, "l1": self.l1}
@@ -57,7 +91,8 @@ class Optimizer:
         return {}
 
     def load_state(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        """Restore what :meth:`state_arrays` and :meth:`state_meta` saved."""
+        """Restore what :meth:`state_arrays` and :meth:`state_meta` saved, in place (the kernels
+        hold views of the state arrays)."""
         for key, array in arrays.items():
             slot, _, param = key.partition("/")
             target = getattr(self, slot, None)
@@ -77,12 +112,13 @@ class Momentum(Optimizer):
     beta: float = 0.9
     velocity: Params = field(default_factory=dict)
     name = "momentum"
+    rule = Rule.MOMENTUM
 
-    def step(self, params: Params, grads: Params) -> None:
-        for key, param in params.items():
-            velocity = self.velocity.setdefault(key, np.zeros_like(param))
-            momentum_update(param, grads[key], velocity, lr=self.current_lr, beta=self.beta,
-                            **self._penalty(key))
+    def _hyperparameters(self, l2: float, l1: float) -> np.ndarray:
+        return hyper_array(lr=self.current_lr, beta1=self.beta, l2=l2, l1=l1)
+
+    def _slots(self, key: str, param: np.ndarray) -> tuple[np.ndarray, ...]:
+        return (flat(self.velocity.setdefault(key, np.zeros_like(param)), f"velocity/{key}"),)
 
     def hyperparameters(self) -> dict[str, float]:
         return {**super().hyperparameters(), "beta": self.beta}
@@ -102,14 +138,19 @@ class Adam(Optimizer):
     v: Params = field(default_factory=dict)
     t: int = 0
     name = "adam"
+    rule = Rule.ADAM
 
-    def step(self, params: Params, grads: Params) -> None:
+    def _begin_step(self) -> None:
         self.t += 1
-        for key, param in params.items():
-            m = self.m.setdefault(key, np.zeros_like(param))
-            v = self.v.setdefault(key, np.zeros_like(param))
-            adam_update(param, grads[key], m, v, step=self.t, lr=self.current_lr, beta1=self.beta1,
-                        beta2=self.beta2, eps=self.eps, **self._penalty(key))
+
+    def _hyperparameters(self, l2: float, l1: float) -> np.ndarray:
+        return hyper_array(lr=self.current_lr, beta1=self.beta1, beta2=self.beta2,
+                               eps=self.eps, correction1=1.0 - self.beta1**self.t,
+                               correction2=1.0 - self.beta2**self.t, l2=l2, l1=l1)
+
+    def _slots(self, key: str, param: np.ndarray) -> tuple[np.ndarray, ...]:
+        return (flat(self.m.setdefault(key, np.zeros_like(param)), f"m/{key}"),
+                flat(self.v.setdefault(key, np.zeros_like(param)), f"v/{key}"))
 
     def hyperparameters(self) -> dict[str, float]:
         return {**super().hyperparameters(), "beta1": self.beta1, "beta2": self.beta2,

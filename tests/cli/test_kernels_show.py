@@ -11,7 +11,7 @@ def test_json_lists_generated_and_structural_modules(cli) -> None:
     assert payload["output_activation"] == "softmax"
     names = [m["name"] for m in payload["modules"]]
     assert names == ["conv", "pool", "dense", "activation: tanh",
-                     "output: softmax + cross-entropy", "elementwise", "update"]
+                     "output: softmax + cross-entropy", "update"]
     tanh = payload["modules"][3]
     assert tanh["generated"] is True
     assert "    return 1.0 - (a*a)\n" in tanh["source"]
@@ -24,7 +24,8 @@ def test_generated_only_text(cli) -> None:
                       "--generated-only"])
     assert "BP1: dL/dz = a - t" in result.stdout
     assert "rule 'sigmoid'" in result.stdout
-    assert "weight_grad" not in result.stdout
+    assert "def weight_grad" not in result.stdout  # the structural modules are left out
+    assert "def rows_step" in result.stdout  # BP4 fused with the step is generated
 
 
 def test_markdown_to_file(cli, tmp_path: Path) -> None:

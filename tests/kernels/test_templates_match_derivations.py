@@ -11,7 +11,8 @@ from conftest import rel_err
 from chainrule.derive.layers import conv as dconv
 from chainrule.derive.layers import conv_layer, evaluate, pool_layer
 from chainrule.derive.layers import pool as dpool
-from chainrule.kernels.cpu import conv, elementwise, pool
+from chainrule.kernels.cpu import conv, pool
+from chainrule.kernels.fused_step import store_updates
 
 
 @pytest.fixture(params=["direct", "im2col"])
@@ -52,7 +53,8 @@ def test_conv_template_is_the_derived_conv(stride: int, padding: int,
     assert rel_err(dw, derived_dw) < 1e-13
     db = np.empty(filters)
     grad3 = delta.reshape(1, filters, -1)
-    elementwise.delta_and_bias_grad(grad3, np.ones_like(grad3), np.empty_like(grad3), db)
+    store_updates({"bias": db}).delta_bias("bias", db, grad3, np.ones_like(grad3),
+                                            np.empty_like(grad3))
     assert rel_err(db, evaluate(layer.equation("dL/db").rhs, [(o, filters)], values)) < 1e-13
     dxp = np.empty_like(xp)
     conv.input_grad(delta, w, stride, dxp)

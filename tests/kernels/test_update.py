@@ -1,24 +1,33 @@
-"""Optimiser steps against NumPy formulas; the penalty gradient is printed from derive/penalties."""
+"""The fused reduction + step kernels against NumPy: the rules, the reductions, STORE, inf/NaN."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from chainrule.kernels.update import adam_update, momentum_update, sgd_update, update_source
+from chainrule.kernels.fused_step import ParamUpdates, StepRule, flat, store_updates
+from chainrule.kernels.update import Rule, hyperparameters, update_module, update_source
 
 W0 = np.array([[0.5, -1.5], [0.0, 2.0]])
 G = np.array([[0.1, -0.2], [0.3, 0.05]])
+NONE = np.zeros(0)
+RNG = np.random.default_rng(4)
 
 
 def penalised(w: np.ndarray, g: np.ndarray, l2: float, l1: float) -> np.ndarray:
     return g + l2 * w + l1 * np.sign(w)  # E21: λw and λ·sign(w), sign(0) = 0
 
 
+def apply(w: np.ndarray, g: np.ndarray, kind: Rule, first: np.ndarray, second: np.ndarray,
+          **hyper: float) -> int:
+    return update_module().apply(w.reshape(-1), g.reshape(-1), int(kind), first.reshape(-1),
+                                 second.reshape(-1), hyperparameters(**hyper))
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sgd_with_penalties(dtype: type) -> None:
     w = W0.astype(dtype)
-    sgd_update(w, G.astype(dtype), lr=0.1, l2=0.01, l1=0.001)
+    assert apply(w, G.astype(dtype), Rule.SGD, NONE, NONE, lr=0.1, l2=0.01, l1=0.001) == 0
     np.testing.assert_allclose(w, W0 - 0.1 * penalised(W0, G, 0.01, 0.001), rtol=1e-6)
 
 
@@ -26,7 +35,7 @@ def test_momentum_two_steps() -> None:
     w, v = W0.copy(), np.zeros_like(W0)
     ref_w, ref_v = W0.copy(), np.zeros_like(W0)
     for _ in range(2):
-        momentum_update(w, G, v, lr=0.1, beta=0.9, l2=0.01)
+        apply(w, G, Rule.MOMENTUM, v, NONE, lr=0.1, beta1=0.9, l2=0.01)
         ref_v = 0.9 * ref_v + penalised(ref_w, G, 0.01, 0.0)
         ref_w = ref_w - 0.1 * ref_v
     np.testing.assert_allclose(w, ref_w, rtol=1e-14)
@@ -37,7 +46,8 @@ def test_adam_three_steps() -> None:
     w, m, v = W0.copy(), np.zeros_like(W0), np.zeros_like(W0)
     ref_w, ref_m, ref_v = W0.copy(), np.zeros_like(W0), np.zeros_like(W0)
     for step in (1, 2, 3):
-        adam_update(w, G, m, v, step=step, lr=0.01, l1=0.001)
+        apply(w, G, Rule.ADAM, m, v, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8,
+              correction1=1 - 0.9**step, correction2=1 - 0.999**step, l1=0.001)
         g = penalised(ref_w, G, 0.0, 0.001)
         ref_m = 0.9 * ref_m + 0.1 * g
         ref_v = 0.999 * ref_v + 0.001 * g * g
@@ -46,10 +56,77 @@ def test_adam_three_steps() -> None:
     np.testing.assert_allclose(w, ref_w, rtol=1e-13)
 
 
-def test_adam_step_counts_from_one() -> None:
-    with pytest.raises(ValueError, match="counts from 1"):
-        adam_update(W0.copy(), G, np.zeros_like(W0), np.zeros_like(W0), step=0, lr=0.1)
+def test_store_writes_the_gradient_and_leaves_the_parameter() -> None:
+    w, out = W0.copy(), np.zeros_like(W0)
+    assert apply(w, G, Rule.STORE, out, NONE, lr=0.1, l2=0.5) == 0
+    np.testing.assert_array_equal(out, G)  # no penalty, no step: the loss gradient alone
+    np.testing.assert_array_equal(w, W0)
+
+
+def test_values_that_become_inf_or_nan_are_counted() -> None:
+    w = np.array([1.0, 2.0, 3.0])
+    assert apply(w, np.array([np.inf, 0.0, np.nan]), Rule.SGD, NONE, NONE, lr=0.1) == 2
+    w32 = np.array([1.0, 2.0], dtype=np.float32)  # finite in float64, inf once stored in float32
+    assert apply(w32, np.array([1e39, 0.0]), Rule.SGD, NONE, NONE, lr=1.0) == 1
 
 
 def test_penalty_gradient_is_printed_from_derive() -> None:
     assert "    return g + l1*(1.0 if w > 0 else (-1.0 if w < 0 else 0.0)) + l2*w\n" in update_source()
+
+
+def sgd_updates(params: dict[str, np.ndarray], lr: float, l2: float) -> ParamUpdates:
+    hyper = hyperparameters(lr=lr, l2=l2)
+    rules = {key: StepRule(Rule.SGD, hyper, np.zeros(0)) for key in params}
+    return ParamUpdates(rules, {key: np.empty_like(p) for key, p in params.items()})
+
+
+def test_bias_reduction_fused_with_the_step() -> None:
+    delta = RNG.standard_normal((5, 3, 4))  # (batch, channels, positions)
+    b = RNG.standard_normal(3)
+    expected = b - 0.1 * delta.sum(axis=(0, 2))  # biases carry no penalty: l2 is the caller's
+    updates = sgd_updates({"b": b}, lr=0.1, l2=0.0)
+    updates.bias("b", b, delta)
+    np.testing.assert_allclose(b, expected, rtol=1e-13)
+    assert updates.nonfinite == 0
+
+
+def test_bp2_bp3_fused_with_the_step() -> None:
+    grad_a, d = RNG.standard_normal((2, 4, 6)), RNG.standard_normal((2, 4, 6))
+    b, delta = np.zeros(4), np.empty((2, 4, 6))
+    sgd_updates({"b": b}, lr=0.5, l2=0.0).delta_bias("b", b, grad_a, d, delta)
+    np.testing.assert_array_equal(delta, grad_a * d)  # BP2
+    np.testing.assert_allclose(b, -0.5 * (grad_a * d).sum(axis=(0, 2)), rtol=1e-13)  # BP3 + step
+
+
+@pytest.mark.parametrize(("batch", "n_out", "n_in"), [(3, 4, 5), (64, 40, 300)])  # 1 | 2 blocks
+def test_dense_weight_reduction_fused_with_the_step(batch: int, n_out: int, n_in: int) -> None:
+    delta, x = RNG.standard_normal((batch, n_out)), RNG.standard_normal((batch, n_in))
+    w = RNG.standard_normal((n_out, n_in))
+    expected = w - 0.1 * (delta.T @ x + 0.01 * w)  # BP4 δᵀx with the L2 gradient
+    sgd_updates({"w": w}, lr=0.1, l2=0.01).dense_weight("w", w, delta, x)
+    np.testing.assert_allclose(w, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_weight_reduction_by_cols_fused_with_the_step() -> None:
+    cols = RNG.standard_normal((3, 18, 7))  # (batch, c_in·k·k, Ho·Wo)
+    delta = RNG.standard_normal((3, 4, 7))  # (batch, f, Ho·Wo)
+    w = RNG.standard_normal((4, 2, 3, 3))
+    grad = np.einsum("nfp,ncp->fc", delta, cols).reshape(w.shape)  # Σₙ δₙ colsₙᵀ
+    expected = w - 0.2 * grad
+    sgd_updates({"w": w}, lr=0.2, l2=0.0).conv_weight_cols("w", w, cols, delta)
+    np.testing.assert_allclose(w, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_store_updates_write_the_reductions_into_the_gradients() -> None:
+    delta, x = RNG.standard_normal((6, 3)), RNG.standard_normal((6, 5))
+    w, dw, db = RNG.standard_normal((3, 5)), np.empty((3, 5)), np.empty(3)
+    updates = store_updates({"w": dw, "b": db})
+    updates.dense_weight("w", w, delta, x)
+    updates.bias("b", np.zeros(3), delta.reshape(6, 3, 1))
+    np.testing.assert_allclose(dw, delta.T @ x, rtol=1e-13)
+    np.testing.assert_allclose(db, delta.sum(axis=0), rtol=1e-13)
+
+
+def test_a_strided_parameter_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"must be C-contiguous .* for shape \(3, 2\)"):
+        flat(np.zeros((2, 3)).T, "layer0.weight")

@@ -16,17 +16,19 @@ from chainrule.train.session import TrainOptions, start
 class Recorder:
     """A stand-in network with one parameter; records the rows of each batch it sees."""
 
-    def __init__(self, losses=None):
+    def __init__(self, losses=None, nonfinite=None):
         self.params = {"layer0.weight": np.zeros((1, 1))}
         self.batches, self.losses = [], list(losses or [])
+        self.nonfinite = list(nonfinite or [])
 
     def forward(self, x):
         return np.zeros((x.shape[0], 1))
 
-    def loss_and_gradients(self, x, y, *, rng=None):
+    def train_step(self, x, y, optimizer, *, rng=None):
         self.batches.append(x[:, 0].astype(int).tolist())
         loss = self.losses.pop(0) if self.losses else 0.5
-        return loss, {"layer0.weight": np.zeros((1, 1))}, np.zeros((x.shape[0], 1))
+        bad = self.nonfinite.pop(0) if self.nonfinite else 0
+        return loss, np.zeros((x.shape[0], 1)), bad
 
 
 def batches(n=10):
@@ -56,6 +58,16 @@ def test_nan_stops_naming_epoch_and_batch(bad):
         train(net, batches(10), make_optimizer("sgd", net.params, lr=0.1), epochs=5, batch=4,
               state=new_state(0), save=lambda s: saved.append(s.epoch))
     assert saved == [1]  # the good epoch-1 checkpoint is the last one written
+
+
+def test_parameters_that_become_inf_stop_the_run():
+    net = Recorder(nonfinite=[0] * 3 + [7])
+    saved = []
+    with pytest.raises(TrainingDiverged, match=r"7 parameter values became inf or NaN at epoch 2, "
+                                               r"batch 1"):
+        train(net, batches(10), make_optimizer("sgd", net.params, lr=0.1), epochs=5, batch=4,
+              state=new_state(0), save=lambda s: saved.append(s.epoch))
+    assert saved == [1]
 
 
 def test_ctrl_c_checkpoints_between_batches():

@@ -9,6 +9,7 @@ from conftest import central_difference, rel_err
 from chainrule.derive.spec import parse_spec
 from chainrule.errors import ChainruleError
 from chainrule.train.network import build_network
+from chainrule.train.optim import make_optimizer
 
 CNN = "cnn:1x8x8-conv3x3x2-maxpool2-dense3"
 
@@ -169,18 +170,15 @@ def test_bad_shapes_raise_clear_errors() -> None:
 
 
 def test_training_steps_are_bit_identical() -> None:
-    from chainrule.kernels.update import sgd_update
-
     def train(seed: int) -> dict[str, np.ndarray]:
         net = build_network(parse_spec("cnn:2x9x9-conv3x3x4-maxpool2-dense8-dense3"), seed=seed,
                             dropout=0.2)
+        optimizer = make_optimizer("sgd", net.params, lr=0.1)
         rng = np.random.default_rng(1)
         x = rng.standard_normal((16, 2, 9, 9))
         y = rng.integers(0, 3, 16)
         for _ in range(3):
-            _, grads, _ = net.loss_and_gradients(x, y, rng=rng)
-            for name, value in net.params.items():
-                sgd_update(value, grads[name], lr=0.1)
+            net.train_step(x, y, optimizer, rng=rng)
         return net.params
 
     first, second = train(3), train(3)
@@ -206,3 +204,48 @@ def test_avg_pool_fused_with_conv_gives_the_same_bits(
     assert loss == loss_separate
     assert predictions.tobytes() == predictions_separate.tobytes()
     assert all(fused[k].tobytes() == separate[k].tobytes() for k in fused)
+
+
+FUSED_CASES = [("mlp:4-5-3", (6, 4), 0.2),
+               ("cnn:2x11x11-conv3x3x4p1-avgpool2-conv3x3x3-avgpool2-dense3", (5, 2, 11, 11), 0.0),
+               ("cnn:8x6x6-conv3x3x8-maxpool2-dense3", (5, 8, 6, 6), 0.0),  # im2col conv
+               ("cnn:2x5x5-conv5x5x4-dense3", (4, 2, 5, 5), 0.3)]  # a conv that is a dense layer
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize(("spec", "shape", "dropout"), FUSED_CASES)
+def test_fused_step_equals_gradients_then_step_bit_for_bit(spec: str, shape: tuple[int, ...],
+                                                           dropout: float, optimizer: str) -> None:
+    """The step fused into the backward pass against the same rules run on stored gradients."""
+    def run(fused: bool) -> dict[str, np.ndarray]:
+        net = build_network(parse_spec(spec), seed=2, dropout=dropout)
+        opt = make_optimizer(optimizer, net.params, lr=0.05, l2=0.01, l1=0.001)
+        data, masks = np.random.default_rng(0), np.random.default_rng(1)
+        x, y = data.standard_normal(shape), data.integers(0, 3, shape[0])
+        for _ in range(3):
+            if fused:
+                assert net.train_step(x, y, opt, rng=masks)[2] == 0
+            else:
+                _, grads, _ = net.loss_and_gradients(x, y, rng=masks)
+                opt.step(net.params, grads)
+        return net.params
+
+    fused, separate = run(True), run(False)
+    assert all(fused[k].tobytes() == separate[k].tobytes() for k in fused)
+    assert any(not np.array_equal(fused[k], build_network(parse_spec(spec), seed=2).params[k])
+               for k in fused)  # the steps moved the weights
+
+
+def test_train_step_with_a_nan_loss_leaves_the_weights() -> None:
+    net = build_network(parse_spec("mlp:2-3-1"), loss="mse")
+    before = {k: v.copy() for k, v in net.params.items()}
+    loss, _, _ = net.train_step(np.array([[0.5, 1.0]]), np.array([[np.nan]]),
+                                make_optimizer("sgd", net.params, lr=0.1))
+    assert np.isnan(loss)
+    assert all(np.array_equal(before[k], net.params[k]) for k in before)
+
+
+def test_train_step_counts_weights_that_overflow() -> None:
+    net = build_network(parse_spec("mlp:2-3-1"), loss="mse", activation="relu")
+    x, t = np.array([[1e18, 1e18]]), np.array([[0.0]])
+    assert net.train_step(x, t, make_optimizer("sgd", net.params, lr=1e30))[2] > 0

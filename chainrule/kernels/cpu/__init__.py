@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from types import ModuleType
 
-from chainrule.kernels.cpu import conv, dense, elementwise, pool, threads
+from chainrule.kernels.cpu import conv, dense, pool, threads
 from chainrule.kernels.cpu.activation import activation_module
 from chainrule.kernels.cpu.output import output_module, softmax_ce_module
 
@@ -22,7 +22,6 @@ class CpuBackend:
     dense: ModuleType = dense
     conv: ModuleType = conv
     pool: ModuleType = pool
-    elementwise: ModuleType = elementwise
 
     def __init__(self) -> None:
         threads.configure()  # OpenMP threads and one BLAS thread per call (see threads.py)

@@ -12,8 +12,9 @@ with cols[n] (c·k·k, Ho·Wo) and W as (f, c·k·k),
   ∂L/∂x      col2im(Wᵀ · δ[n])                        scattered back onto the windows.
 Layout (batch, channels, rows, cols). Each product is one single-threaded BLAS call made inside a
 ``prange`` over samples (threads.py sets BLAS to one thread, so the calls do not oversubscribe);
-the forward layer keeps cols for its backward pass. ∂L/∂W runs in parallel over row blocks of
-filters, each summing the samples in order, so no sum is shared between threads and results are
+the forward layer keeps cols for its backward pass. ∂L/∂W (``cols_step`` in kernels/update.py,
+fused there with the optimiser step) runs in parallel over row blocks of filters, each summing the
+samples in order, so no sum is shared between threads and results are
 bit-identical from run to run (row blocks measured 0.65 ms against 0.92 ms for per-thread sample
 chunks reduced afterwards).
 
@@ -33,7 +34,6 @@ dense layer on the flattened input, and the layers run it through the dense (BLA
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import njit, prange
 
@@ -64,21 +64,6 @@ def forward_cols(cols, w2, out):
     # z[n] = W cols[n]. cols: (batch, c_in*k*k, Ho*Wo); w2: (f, c_in*k*k); out: (batch, f, Ho*Wo)
     for n in prange(cols.shape[0]):  # one single-threaded BLAS product per sample
         np.dot(w2, cols[n], out[n])
-
-
-@njit(cache=True, parallel=True)
-def weight_grad_cols(cols, delta, dw2, blocks):
-    # BP4: dL/dW = sum_n delta[n] cols[n]^T. delta: (batch, f, Ho*Wo); dw2: (f, c_in*k*k)
-    # Row blocks of filters in parallel; each sums its samples in order (no shared sums)
-    filters = dw2.shape[0]
-    for block in prange(blocks):
-        lo, hi = block * filters // blocks, (block + 1) * filters // blocks
-        acc = np.zeros((hi - lo, dw2.shape[1]), dtype=dw2.dtype)
-        product = np.empty((hi - lo, dw2.shape[1]), dtype=dw2.dtype)
-        for n in range(cols.shape[0]):
-            np.dot(delta[n, lo:hi], cols[n].T, product)
-            acc += product
-        dw2[lo:hi] = acc
 
 
 @njit(cache=True, parallel=True)
@@ -294,7 +279,7 @@ def uses_im2col(c_in: int, kernel: int) -> bool:
 
 def forward(xp: np.ndarray, w: np.ndarray, stride: int, out: np.ndarray) -> np.ndarray | None:
     """z = conv(xp, w) without bias. xp (batch, c_in, Hp, Wp); out (batch, f, Ho, Wo). Returns
-    the cols it built (None for direct loops), for :func:`weight_grad_cols`."""
+    the cols it built (None for direct loops), for BP4 (``cols_step`` in kernels/update.py)."""
     if not uses_im2col(w.shape[1], w.shape[2]):
         if stride == 1:
             wide_forward(np.ascontiguousarray(xp), np.ascontiguousarray(w), out)
@@ -317,11 +302,13 @@ def weight_grad(xp: np.ndarray, delta: np.ndarray, stride: int, dw: np.ndarray,
         else:
             direct_weight_grad(xp, np.ascontiguousarray(delta), stride, dw)
         return
+    from chainrule.kernels.fused_step import store_updates  # the fused BP4 with the STORE rule
+
     if cols is None:
         cols = new_cols(xp, dw.shape[2], stride)
         im2col(xp, dw.shape[2], stride, cols)
-    weight_grad_cols(cols, np.ascontiguousarray(delta).reshape(delta.shape[0], delta.shape[1], -1),
-                     dw.reshape(dw.shape[0], -1), min(numba.get_num_threads(), dw.shape[0]))
+    store_updates({"weight": dw}).conv_weight_cols(
+        "weight", dw, cols, np.ascontiguousarray(delta).reshape(delta.shape[0], delta.shape[1], -1))
 
 
 def input_grad(delta: np.ndarray, w: np.ndarray, stride: int, dxp: np.ndarray) -> None:

@@ -36,16 +36,21 @@ def _rows_times_plain(a, b, out, blocks):
         np.dot(a[lo:hi], b, out[lo:hi])
 
 
-def _blocks(m: int, k: int, n: int) -> int:
+def row_blocks(m: int, k: int, n: int) -> int:
     """How many row blocks a product of (m, k) by (k, n) is split into."""
     if 2 * m * k * n < SPLIT_MIN_FLOPS:
         return 1
-    return max(1, min(numba.get_num_threads(), m))
+    return thread_blocks(m)
+
+
+def thread_blocks(rows: int) -> int:
+    """One block of rows per thread, at most one per row."""
+    return max(1, min(numba.get_num_threads(), rows))
 
 
 def forward(x: np.ndarray, weight: np.ndarray, out: np.ndarray) -> np.ndarray:
     """z = x Wᵀ. x (batch, n_in), weight (n_out, n_in), out (batch, n_out)."""
-    blocks = _blocks(x.shape[0], x.shape[1], weight.shape[0])
+    blocks = row_blocks(x.shape[0], x.shape[1], weight.shape[0])
     if blocks == 1:
         return np.dot(x, weight.T, out=out)
     _rows_times(np.ascontiguousarray(x), np.ascontiguousarray(weight), out, blocks)
@@ -53,18 +58,18 @@ def forward(x: np.ndarray, weight: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 def weight_grad(delta: np.ndarray, x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """BP4: ∂L/∂W = δᵀ x. delta (batch, n_out), x (batch, n_in), out (n_out, n_in)."""
-    blocks = _blocks(delta.shape[1], delta.shape[0], x.shape[1])
-    if blocks == 1:
-        return np.dot(delta.T, x, out=out)
-    delta_t = np.ascontiguousarray(delta.T)  # (n_out, batch): row blocks of ∂L/∂W
-    _rows_times_plain(delta_t, np.ascontiguousarray(x), out, blocks)
+    """BP4 alone: ∂L/∂W = δᵀ x into ``out``. delta (batch, n_out), x (batch, n_in), out (n_out,
+    n_in). Training reduces it inside the fused step (kernels/update.py ``rows_step``); this is
+    the same kernel with the STORE rule."""
+    from chainrule.kernels.fused_step import store_updates  # fused_step imports this module
+
+    store_updates({"weight": out}).dense_weight("weight", out, delta, x)
     return out
 
 
 def input_grad(delta: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """∂L/∂x = δ W, which BP2 multiplies by g'(z) of the layer below. Returns (batch, n_in)."""
-    blocks = _blocks(delta.shape[0], delta.shape[1], weight.shape[1])
+    blocks = row_blocks(delta.shape[0], delta.shape[1], weight.shape[1])
     if blocks == 1:
         return np.dot(delta, weight)
     out = np.empty((delta.shape[0], weight.shape[1]), dtype=np.result_type(delta, weight))

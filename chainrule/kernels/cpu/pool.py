@@ -80,7 +80,7 @@ def avg_backward(grad_out, size, stride, dx):
 def avg_backward_delta(grad_out, size, d, delta, db):
     # Average pooling with stride = size, its backward pass fused with the layer below's BP2 and
     # BP3: delta = (grad_out / k^2 spread over each window) * g'(z), db_c = sum of delta over the
-    # batch and positions, in row-major position order as elementwise.delta_and_bias_grad sums.
+    # batch and positions, in row-major position order as update.py's delta_bias_step sums.
     # grad_out: (batch, c, Ho, Wo); d, delta: (batch, c, H, W); db: (c,)
     scale = 1.0 / (size * size)
     for c in prange(d.shape[1]):  # one channel per task: its sum runs in a fixed order

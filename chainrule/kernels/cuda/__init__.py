@@ -14,7 +14,7 @@ from functools import cache
 from types import ModuleType
 
 from chainrule.errors import ChainruleError
-from chainrule.kernels.cpu import conv, dense, elementwise, pool
+from chainrule.kernels.cpu import conv, dense, pool
 
 
 def _require_cuda() -> None:
@@ -34,7 +34,6 @@ class CudaBackend:
     dense: ModuleType = dense
     conv: ModuleType = conv
     pool: ModuleType = pool
-    elementwise: ModuleType = elementwise
 
     def __init__(self) -> None:
         _require_cuda()
