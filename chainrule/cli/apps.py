@@ -8,6 +8,7 @@ exit status 2; Ctrl-C becomes exit status 130.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from typing import Any
@@ -35,12 +36,43 @@ class ChainruleGroup(TyperGroup):
             ctx.exit(130)
         except (Exit, Abort, TyperException):
             raise
+        except BrokenPipeError:  # the reader left (`| head`): stop quietly, as cat does
+            _silence_stdout()
+            ctx.exit(141)
         except Exception as exc:  # a bug: reported in one line unless debugging
             if os.environ.get("CHAINRULE_DEBUG"):
                 raise
             typer.echo(f"internal error: {type(exc).__name__}: {exc} "
                        "(set CHAINRULE_DEBUG=1 for a traceback)", err=True)
             ctx.exit(1)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests): nothing to flush
+        pass
+
+
+def reflow_help(text: str) -> str:
+    """A docstring as help text: the lines of each prose paragraph joined, so that the terminal
+    wraps them; paragraphs with indented lines (examples) keep their line breaks."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(paragraph if any(line[:1].isspace() for line in paragraph.splitlines())
+                        else " ".join(line.strip() for line in paragraph.splitlines())
+                        for paragraph in paragraphs)
+
+
+def reflow_all_help(typer_app: typer.Typer) -> None:
+    """Give every command of ``typer_app`` (and of its sub-apps) reflowed help text."""
+    for info in typer_app.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = reflow_help(info.callback.__doc__)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            reflow_all_help(group.typer_instance)
 
 
 def _version(value: bool) -> None:
