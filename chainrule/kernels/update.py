@@ -4,13 +4,13 @@ The reductions are those of backprop (Nielsen, *NNDL*, ch. 2): BP3 ∂L/∂b = �
 (and positions, for a conv), BP2 δ = ∂L/∂a ⊙ g'(z) in the same pass, and BP4 ∂L/∂W = δᵀx as row
 blocks of a BLAS product (dense) or of Σₙ δₙ colsₙᵀ (conv by im2col). As soon as a bias channel's
 sum or a block of weight rows is reduced, the same task applies the optimiser's rule to it
-(``step_at``), while the values are still in registers or cache: no gradient array is written out
+(``step``), while the values are still in registers or cache: no gradient array is written out
 and read back by a second kernel. The rules: SGD w ← w − η g; momentum v ← βv + g, w ← w − η v
 (Sutskever et al., ICML 2013, as in PyTorch); Adam with bias correction (Kingma & Ba, ICLR 2015).
 g is the loss gradient plus the penalty gradient, which is printed from
 :data:`chainrule.derive.penalties.PENALTIES` (``sympy.diff`` of λ/2·w² → λw and of λ|w| → λ·sign(w);
 Goodfellow et al., *Deep Learning*, §7.1) with λ renamed to ``l2`` and ``l1``. A fourth rule,
-STORE, writes the gradient instead (``first[i] = g``): that is how :meth:`Network.loss_and_gradients`
+STORE, writes the gradient instead (``first[i] = grad[i]``): that is how :meth:`Network.loss_and_gradients`
 and gradient checking read the gradients, through the very kernels that train.
 
 Every sum runs in a fixed order and each element is updated once, so runs are bit-identical. Each
@@ -51,58 +51,72 @@ LR, BETA1, BETA2, EPS, CORRECTION1, CORRECTION2, L2, L1 = 0, 1, 2, 3, 4, 5, 6, 7
 
 
 @njit(cache=True)
-def step_at(p, i, g, kind, first, second, h):
-    # The rule on element i, given its reduced loss gradient g = dL/dw_i. p, first, second: flat.
-    # Momentum's beta is h[BETA1]. Returns 1 if the value written is not finite, else 0.
+def step(p, grad, kind, first, second, h):
+    # The rule on every element of p, given the reduced loss gradients grad[i] = dL/dw_i. p, grad:
+    # flat (size,); first, second: flat (size,) state, or (0,) when the rule reads none. One loop
+    # per rule, so each vectorises; callers pass slices (a block of rows, one bias channel).
+    # Momentum's beta is h[BETA1]. Returns how many values written are not finite.
+    bad = 0
+    lr, l2, l1 = h[LR], h[L2], h[L1]
     if kind == STORE:
-        first[i] = g
-        return 0 if math.isfinite(first[i]) else 1
-    w = p[i]
-    gp = penalised(w, g, h[L2], h[L1])
-    if kind == SGD:  # w <- w - lr g
-        p[i] = w - h[LR] * gp
+        for i in range(p.size):
+            first[i] = grad[i]
+            bad += 0 if math.isfinite(first[i]) else 1
+    elif kind == SGD:  # w <- w - lr g
+        for i in range(p.size):
+            w = p[i]
+            p[i] = w - lr * penalised(w, grad[i], l2, l1)
+            bad += 0 if math.isfinite(p[i]) else 1
     elif kind == MOMENTUM:  # v <- beta v + g;  w <- w - lr v
-        v = h[BETA1] * first[i] + gp
-        first[i] = v
-        p[i] = w - h[LR] * v
+        beta = h[BETA1]
+        for i in range(p.size):
+            w = p[i]
+            v = beta * first[i] + penalised(w, grad[i], l2, l1)
+            first[i] = v
+            p[i] = w - lr * v
+            bad += 0 if math.isfinite(p[i]) else 1
     else:  # m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;  w <- w - lr m_hat / (sqrt(v_hat) + eps)
-        m = h[BETA1] * first[i] + (1.0 - h[BETA1]) * gp
-        v = h[BETA2] * second[i] + (1.0 - h[BETA2]) * gp * gp
-        first[i] = m
-        second[i] = v
-        p[i] = w - h[LR] * (m / h[CORRECTION1]) / (math.sqrt(v / h[CORRECTION2]) + h[EPS])
-    return 0 if math.isfinite(p[i]) else 1
+        beta1, beta2, eps = h[BETA1], h[BETA2], h[EPS]
+        correction1, correction2 = h[CORRECTION1], h[CORRECTION2]
+        for i in range(p.size):
+            w = p[i]
+            g = penalised(w, grad[i], l2, l1)
+            m = beta1 * first[i] + (1.0 - beta1) * g
+            v = beta2 * second[i] + (1.0 - beta2) * g * g
+            first[i] = m
+            second[i] = v
+            p[i] = w - lr * (m / correction1) / (math.sqrt(v / correction2) + eps)
+            bad += 0 if math.isfinite(p[i]) else 1
+    return bad
 
 
 @njit(cache=True)
 def apply(p, grad, kind, first, second, h):
     # The rule on a gradient reduced elsewhere. p, grad: flat (size,)
-    bad = 0
-    for i in range(p.size):
-        bad += step_at(p, i, grad[i], kind, first, second, h)
-    return bad
+    return step(p, grad, kind, first, second, h)
 
 
 @njit(cache=True, parallel=True)
-def bias_step(delta, p, kind, first, second, h):
-    # BP3: dL/db_c = sum over batch n and positions s of delta[n, c, s]; then the rule on b_c.
-    # delta: (batch, channels, positions); p: (channels,). One channel per task: a fixed-order sum
+def bias_step(delta, p, scratch, kind, first, second, h):
+    # BP3: dL/db_c = sum over batch n and positions s of delta[n, c, s] into scratch[c] (in the
+    # parameter's dtype); then the rule on b_c. delta: (batch, channels, positions); p, scratch:
+    # (channels,). One channel per task: a fixed-order sum
     bad = 0
     for c in prange(delta.shape[1]):
         acc = 0.0
         for n in range(delta.shape[0]):
             for s in range(delta.shape[2]):
                 acc += delta[n, c, s]
-        rounded = np.empty(1, dtype=p.dtype)  # the sum in the parameter's dtype, as STORE keeps it
-        rounded[0] = acc
-        bad += step_at(p, c, rounded[0], kind, first, second, h)
+        scratch[c] = acc
+        bad += step(p[c:c + 1], scratch[c:c + 1], kind, first[c:c + 1], second[c:c + 1], h)
     return bad
 
 
 @njit(cache=True, parallel=True)
-def delta_bias_step(grad_a, d, delta, p, kind, first, second, h):
-    # BP2: delta = grad_a * g'(z) (d holds g'(z) from bias_act) and BP3 in one pass; then the rule
-    # on b_c. grad_a, d, delta: (batch, channels, positions); p: (channels,)
+def delta_bias_step(grad_a, d, delta, p, scratch, kind, first, second, h):
+    # BP2: delta = grad_a * g'(z) (d holds g'(z) from bias_act) and BP3 into scratch[c] in one
+    # pass; then the rule on b_c. grad_a, d, delta: (batch, channels, positions); p, scratch:
+    # (channels,)
     bad = 0
     for c in prange(grad_a.shape[1]):  # one channel per task: its sum runs in a fixed order
         acc = 0.0
@@ -111,9 +125,8 @@ def delta_bias_step(grad_a, d, delta, p, kind, first, second, h):
                 value = grad_a[n, c, s] * d[n, c, s]
                 delta[n, c, s] = value
                 acc += value
-        rounded = np.empty(1, dtype=p.dtype)  # the sum in the parameter's dtype, as STORE keeps it
-        rounded[0] = acc
-        bad += step_at(p, c, rounded[0], kind, first, second, h)
+        scratch[c] = acc
+        bad += step(p[c:c + 1], scratch[c:c + 1], kind, first[c:c + 1], second[c:c + 1], h)
     return bad
 
 
@@ -128,10 +141,8 @@ def rows_step(a, b, p, scratch, kind, first, second, h, blocks):
     for block in prange(blocks):
         lo, hi = block * rows // blocks, (block + 1) * rows // blocks
         np.dot(a[lo:hi], b, scratch[lo:hi])
-        found = 0
-        for i in range(lo * width, hi * width):
-            found += step_at(p, i, grad[i], kind, first, second, h)
-        bad += found
+        a_, b_ = lo * width, hi * width  # the block's elements in the flat arrays
+        bad += step(p[a_:b_], grad[a_:b_], kind, first[a_:b_], second[a_:b_], h)
     return bad
 
 
@@ -151,10 +162,8 @@ def cols_step(cols, delta, p, scratch, kind, first, second, h, blocks):
             np.dot(delta[n, lo:hi], cols[n].T, product)
             acc += product
         scratch[lo:hi] = acc
-        found = 0
-        for i in range(lo * width, hi * width):
-            found += step_at(p, i, grad[i], kind, first, second, h)
-        bad += found
+        a_, b_ = lo * width, hi * width  # the block's elements in the flat arrays
+        bad += step(p[a_:b_], grad[a_:b_], kind, first[a_:b_], second[a_:b_], h)
     return bad
 '''
 
