@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from chainrule.cli.main import app
+from chainrule.cli.main import load_commands
+
+app = load_commands()  # every command, as `chainrule --help` sees them
 
 
 class Cli:

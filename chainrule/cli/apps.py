@@ -1,7 +1,7 @@
 """The typer apps that command modules attach to, and the error handling they share.
 
 Every command module in :mod:`chainrule.cli.commands` imports the app it belongs to from here and
-registers itself with a decorator; :mod:`chainrule.cli.main` imports every command module.
+registers itself with a decorator; :mod:`chainrule.cli.main` imports the ones a command line needs.
 A :class:`~chainrule.errors.ChainruleError` raised anywhere below becomes one line on stderr and
 exit status 2; Ctrl-C becomes exit status 130.
 """

@@ -36,7 +36,7 @@ def plot_training(path: str | Path, history: Sequence[EpochStats], *, title: str
     figure = Figure(figsize=(13 if boundary else 9, 3.8))
     axes = figure.subplots(1, 3 if boundary else 2)
     _curves(axes[0], axes[1], history)
-    if boundary:
+    if boundary and predict is not None and x is not None:
         draw_boundary(axes[2], predict, x, labels)
     if title:
         figure.suptitle(title)

@@ -69,9 +69,11 @@ class NeuronReport:
 
     def step_values(self) -> list[float | list | None]:
         """The number each step comes to at the given values (None where there is none)."""
-        chained = {"w": self.gradients.get("w"), "b": self.gradients.get("b"),
-                   "x": self.gradients.get("x")}
-        return [chained.get(_chain_key(step), step.value) for step in self.steps]
+        values: list[float | list | None] = []
+        for step in self.steps:
+            key = _chain_key(step)
+            values.append(self.gradients.get(key) if key in ("w", "b", "x") else step.value)
+        return values
 
 
 @dataclass(frozen=True)
@@ -331,4 +333,4 @@ def _single(forward: dict | None, key: str) -> float | None:
 def _show(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_show(v) for v in value) + "]"
-    return f"{float(value):.4g}"
+    return f"{float(value):.4g}"  # type: ignore[arg-type]  # a number or a nested list of them

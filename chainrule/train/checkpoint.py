@@ -58,7 +58,7 @@ def save_checkpoint(path: str | Path, *, params: dict[str, np.ndarray], optimize
     if state.order is not None:
         arrays["order"] = state.order
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
     return atomic_write_bytes(path, buffer.getvalue())
 
 

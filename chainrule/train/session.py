@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -165,7 +165,17 @@ def fit_batches(dataset: Dataset, spec: ModelSpec, *, dtype: np.dtype) -> Batche
                    targets(dataset.y_test), dataset.y_test if labels else None)
 
 
-def model_meta(network: Network) -> dict[str, Any]:
+class DescribedModel(Protocol):
+    """What a checkpoint records of a model: a Network or a PerceptronModel."""
+
+    spec: ModelSpec
+    activation: str
+    output_activation: str
+    loss: str
+    dtype: Any  # np.dtype or a NumPy scalar type
+
+
+def model_meta(network: DescribedModel) -> dict[str, Any]:
     return {"spec": network.spec.text, "activation": network.activation,
             "output_activation": network.output_activation, "loss": network.loss,
             "dropout": float(getattr(network, "dropout", 0.0)),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from chainrule import __version__
-from chainrule.cli.main import app
+from chainrule.cli.main import COMMAND_MODULES, load_commands, modules_for
+
+app = load_commands()
 
 
 def test_version(cli) -> None:
@@ -39,8 +41,6 @@ def test_help_paragraphs_are_reflowed_and_examples_kept() -> None:
 
 
 def test_every_command_help_is_reflowed() -> None:
-    from chainrule.cli.main import app
-
     def infos(typer_app):
         yield from typer_app.registered_commands
         for group in typer_app.registered_groups:
@@ -65,3 +65,36 @@ def test_a_closed_pipe_ends_quietly(cli, monkeypatch) -> None:
     result = cli.runner.invoke(app, ["summary", "mlp:4-5-3"])
     assert result.exit_code == 141
     assert "internal error" not in result.output
+
+
+def test_the_command_table_names_every_registered_command() -> None:
+    def paths(typer_app, prefix=()):
+        for info in typer_app.registered_commands:
+            yield prefix + (info.name,), info.callback.__module__.rsplit(".", 1)[1]
+        for group in typer_app.registered_groups:
+            yield from paths(group.typer_instance, prefix + (group.name,))
+
+    assert dict(paths(app)) == COMMAND_MODULES
+
+
+def test_a_command_line_imports_only_its_command() -> None:
+    assert modules_for(["derive", "neuron", "--activation", "relu"]) == ["derive_neuron"]
+    assert modules_for(["train", "mlp:2-4-1", "--data", "xor"]) == ["train"]
+    everything = sorted(set(COMMAND_MODULES.values()))
+    assert modules_for(["derive", "--help"]) == everything
+    assert modules_for(["--help"]) == everything
+    assert modules_for(["derive", "nueron"]) == everything  # click answers with the list
+    assert modules_for([]) == everything
+
+
+def test_a_derivation_does_not_import_the_training_code() -> None:
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom chainrule.cli.main import load_commands\n"
+              "load_commands(['derive', 'neuron'])\n"
+              "print(sorted(m for m in ('chainrule.derive.net', 'chainrule.derive.conv_example',"
+              " 'chainrule.train.session', 'numba', 'rich.syntax') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"

@@ -73,3 +73,8 @@ def test_standalone_latex_compiles(cli, tmp_path: Path) -> None:
 def test_bad_input_is_one_line(cli, args: list[str], message: str) -> None:
     line = cli.fails(["perceptron", *args])
     assert line.startswith("error: ") and message in line
+
+
+def test_nested_weights_are_refused(cli) -> None:
+    line = cli.fails(["perceptron", "--data", "or", "--w", "[1],[2]"])
+    assert line == "error: --w must be a list of numbers such as \"0.5,-0.3\", got '[1],[2]'"

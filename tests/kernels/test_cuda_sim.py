@@ -48,7 +48,7 @@ def test_cuda_source_uses_the_same_printed_bodies() -> None:
 def test_cpu_runs_do_not_import_numba_cuda() -> None:
     script = ("import sys\nimport numpy as np\nfrom chainrule.derive.spec import parse_spec\n"
               "from chainrule.train.network import build_network\n"
-              "import chainrule.cli.main\n"
+              "import chainrule.cli.main\nchainrule.cli.main.load_commands()\n"
               "net = build_network(parse_spec('mlp:2-2'))\nnet.forward(np.zeros((1, 2)))\n"
               "print('numba.cuda' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

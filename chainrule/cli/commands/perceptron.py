@@ -51,7 +51,11 @@ def perceptron_command(
         raise ChainruleError(f"--b {b:g} and --no-bias contradict each other: give one of them")
     rows, goals = _patterns(data, patterns, targets)
     weights = parse_value(f"[{w.strip().strip('[]')}]", name="--w")
-    trace = perceptron_trace(rows, goals, w=weights, b=None if no_bias else (b or 0.0), lr=lr, epochs=epochs)
+    if not isinstance(weights, list) or not all(isinstance(v, float) for v in weights):
+        raise ChainruleError(f"--w must be a list of numbers such as \"0.5,-0.3\", got {w!r}")
+    flat_weights = [float(v) for v in weights]  # type: ignore[arg-type]  # checked just above
+    trace = perceptron_trace(rows, goals, w=flat_weights, b=None if no_bias else (b or 0.0),
+                             lr=lr, epochs=epochs)
     emit(fmt, out, text=lambda: perceptron_text(trace), latex=lambda: _latex(trace, standalone),
          markdown=lambda: perceptron_markdown(trace), json_payload=lambda: perceptron_payload(trace))
 

@@ -96,8 +96,13 @@ def blobs(seed: int = 0, n: int = SAMPLES_2D + 100, spread: float = 0.6) -> Data
     return _split2d("blobs", x, y, len(centres), seed)
 
 
+def _gate_set(name: str) -> Callable[[int], Dataset]:
+    """A logic gate as a seeded-set maker (the truth table needs no seed)."""
+    return lambda seed: gate(name)
+
+
 SYNTHETIC: dict[str, Callable[[int], Dataset]] = {
-    **{name: (lambda seed, name=name: gate(name)) for name in GATES},
+    **{name: _gate_set(name) for name in GATES},
     "xor3": lambda seed: xor3(),
     "line": lambda seed: line(),
     "moons": moons,
