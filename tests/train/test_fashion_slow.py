@@ -39,6 +39,7 @@ TF_CNN = "cnn:1x28x28-conv3x3x32p1-maxpool2-conv3x3x64p1-maxpool2-dense128-dense
 def _test_acc(cli, args):
     result = cli.json(["train", *args])
     assert len(result["epochs"]) == 10
+    print(f"\n{' '.join(args)}: test accuracy {result['test_acc']:.4f}")  # shown with -s
     return result["test_acc"], [e["test_acc"] for e in result["epochs"]]
 
 
