@@ -44,6 +44,7 @@ class Rule(IntEnum):
 
 
 HYPER_SLOTS = ("lr", "beta1", "beta2", "eps", "correction1", "correction2", "l2", "l1")
+PENALTY_SLOTS = slice(HYPER_SLOTS.index("l2"), HYPER_SLOTS.index("l1") + 1)  # l2, l1
 
 _KERNELS = '''
 STORE, SGD, MOMENTUM, ADAM = 0, 1, 2, 3  # Rule in kernels/update.py
@@ -59,8 +60,10 @@ def step(p, grad, kind, first, second, h):
     bad = 0
     lr, l2, l1 = h[LR], h[L2], h[L1]
     if kind == STORE:
+        if first.ctypes.data != grad.ctypes.data:  # reduced elsewhere, not into first: copy it
+            for i in range(p.size):
+                first[i] = grad[i]
         for i in range(p.size):
-            first[i] = grad[i]
             bad += 0 if math.isfinite(first[i]) else 1
     elif kind == SGD:  # w <- w - lr g
         for i in range(p.size):

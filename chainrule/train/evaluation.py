@@ -1,7 +1,7 @@
 """Evaluating a checkpoint on a data set: accuracy, the mean loss, the confusion matrix.
 
-The loss is the network's own (the kernels' forward pass through ``loss_and_gradients``, in
-batches, without dropout), so it is the same number training reports. The confusion matrix counts
+The loss is the network's own (the kernels' training forward pass, ``Network.loss_value``, in
+batches, without dropout and without a backward pass), so it is the same number training reports. The confusion matrix counts
 true class (rows) against predicted class (columns) (Bishop, *PRML*, §1.5).
 """
 
@@ -49,11 +49,10 @@ def confusion(labels: np.ndarray, predicted: np.ndarray, n_classes: int) -> list
 
 
 def _mean_loss(network: Any, x: np.ndarray, t: np.ndarray) -> float | None:
-    if not hasattr(network, "loss_and_gradients") or x.shape[0] == 0:
+    if not hasattr(network, "loss_value") or x.shape[0] == 0:
         return None  # a perceptron has no differentiable loss
     total = 0.0
     for start in range(0, x.shape[0], EVAL_CHUNK):
-        loss, _, _ = network.loss_and_gradients(x[start:start + EVAL_CHUNK],
-                                                t[start:start + EVAL_CHUNK])
+        loss = network.loss_value(x[start:start + EVAL_CHUNK], t[start:start + EVAL_CHUNK])
         total += float(loss) * min(EVAL_CHUNK, x.shape[0] - start)
     return total / x.shape[0]

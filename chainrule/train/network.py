@@ -115,8 +115,9 @@ class Network:
             index -= 1
 
     def loss_value(self, x: np.ndarray, y: np.ndarray) -> float:
-        """The mean loss alone, without dropout (what gradient checking differentiates)."""
-        return self.loss_and_gradients(x, y)[0]
+        """The mean loss alone, without dropout and without a backward pass (what gradient
+        checking differentiates, and what evaluation reports)."""
+        return self._forward_loss(x, y, None)[0]
 
     def _as_batch(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)

@@ -18,7 +18,7 @@ import numpy as np
 
 from chainrule.errors import ChainruleError
 from chainrule.kernels.fused_step import ParamUpdates, StepRule, flat
-from chainrule.kernels.update import Rule
+from chainrule.kernels.update import PENALTY_SLOTS, Rule
 from chainrule.kernels.update import hyperparameters as hyper_array
 
 Params = dict[str, np.ndarray]
@@ -54,7 +54,8 @@ class Optimizer:
                                        {key: np.empty_like(param) for key, param in params.items()})
         self._begin_step()
         self._weights_h[:] = self._hyperparameters(self.l2, self.l1)  # read by the kernels
-        self._biases_h[:] = self._hyperparameters(0.0, 0.0)
+        self._biases_h[:] = self._weights_h
+        self._biases_h[PENALTY_SLOTS] = 0.0  # biases carry no penalty
         self._fused.nonfinite = 0
         return self._fused
 

