@@ -144,8 +144,9 @@ def rows_step(a, b, p, scratch, kind, first, second, h, blocks):
     for block in prange(blocks):
         lo, hi = block * rows // blocks, (block + 1) * rows // blocks
         np.dot(a[lo:hi], b, scratch[lo:hi])
-        a_, b_ = lo * width, hi * width  # the block's elements in the flat arrays
-        bad += step(p[a_:b_], grad[a_:b_], kind, first[a_:b_], second[a_:b_], h)
+        start, stop = lo * width, hi * width  # the block's elements in the flat arrays
+        bad += step(p[start:stop], grad[start:stop], kind, first[start:stop], second[start:stop],
+                    h)
     return bad
 
 
@@ -165,8 +166,9 @@ def cols_step(cols, delta, p, scratch, kind, first, second, h, blocks):
             np.dot(delta[n, lo:hi], cols[n].T, product)
             acc += product
         scratch[lo:hi] = acc
-        a_, b_ = lo * width, hi * width  # the block's elements in the flat arrays
-        bad += step(p[a_:b_], grad[a_:b_], kind, first[a_:b_], second[a_:b_], h)
+        start, stop = lo * width, hi * width  # the block's elements in the flat arrays
+        bad += step(p[start:stop], grad[start:stop], kind, first[start:stop], second[start:stop],
+                    h)
     return bad
 '''
 

@@ -130,3 +130,14 @@ def test_store_updates_write_the_reductions_into_the_gradients() -> None:
 def test_a_strided_parameter_is_refused() -> None:
     with pytest.raises(ValueError, match=r"must be C-contiguous .* for shape \(3, 2\)"):
         flat(np.zeros((2, 3)).T, "layer0.weight")
+
+
+def test_the_readme_excerpt_is_the_generated_source() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    excerpt = readme.split("```python\ndef penalised", 1)[1].split("```", 1)[0]
+    source = update_source()
+    for line in ("def penalised" + excerpt).splitlines():
+        if line.strip() and not line.endswith("..."):  # the README elides one long comment
+            assert line in source.splitlines(), line
