@@ -36,3 +36,17 @@ def test_row_blocks_give_the_same_bits_every_time(split: str) -> None:
     for _ in range(3):
         again = dense.weight_grad(delta, x, np.empty((50, 300), dtype=np.float32))
         assert np.array_equal(first, again)
+
+
+@pytest.mark.parametrize("blocks", [1, 2, 3])
+def test_split_products_match_numpy(blocks: int) -> None:
+    """The split kernels themselves (under `make test` numba has one thread, so forward() would
+    make one BLAS call): features split (batch < n_out) and samples split."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((5, 9)).astype(np.float32)  # (batch, n_in)
+    weight = rng.standard_normal((8, 9)).astype(np.float32)  # (n_out, n_in)
+    by_features, by_rows = np.empty((5, 8), np.float32), np.empty((5, 8), np.float32)
+    dense._features_times(x, weight, by_features, blocks)
+    dense._rows_times(x, weight, by_rows, blocks)
+    np.testing.assert_allclose(by_features, x @ weight.T, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(by_rows, x @ weight.T, rtol=1e-5, atol=1e-6)

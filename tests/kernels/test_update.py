@@ -141,3 +141,20 @@ def test_the_readme_excerpt_is_the_generated_source() -> None:
     for line in ("def penalised" + excerpt).splitlines():
         if line.strip() and not line.endswith("..."):  # the README elides one long comment
             assert line in source.splitlines(), line
+
+
+@pytest.mark.parametrize("blocks", [2, 3])
+def test_reductions_in_several_blocks(blocks: int) -> None:
+    """rows_step and cols_step split between threads (one thread under `make test`, so the
+    wrappers choose one block; here the kernels are called with several)."""
+    hyper, none = hyperparameters(lr=0.1), np.zeros(0)
+    delta_t, x = RNG.standard_normal((5, 6)), RNG.standard_normal((6, 4))  # δᵀ (n_out, batch), x
+    w, scratch = RNG.standard_normal(20), np.empty((5, 4))
+    expected = w - 0.1 * (delta_t @ x).reshape(-1)
+    update_module().rows_step(delta_t, x, w, scratch, int(Rule.SGD), none, none, hyper, blocks)
+    np.testing.assert_allclose(w, expected, rtol=1e-12, atol=1e-12)
+    cols, delta = RNG.standard_normal((3, 8, 5)), RNG.standard_normal((3, 4, 5))
+    wc, scratch_c = RNG.standard_normal(32), np.empty((4, 8))
+    expected_c = wc - 0.1 * np.einsum("nfp,ncp->fc", delta, cols).reshape(-1)
+    update_module().cols_step(cols, delta, wc, scratch_c, int(Rule.SGD), none, none, hyper, blocks)
+    np.testing.assert_allclose(wc, expected_c, rtol=1e-12, atol=1e-12)

@@ -6,6 +6,10 @@ product (``np.dot``). A large product is split into row blocks of its output, on
 BLAS call per block inside ``prange`` (threads.py keeps BLAS on one thread, so nothing
 oversubscribes); no block shares a sum with another, so the result does not depend on the split.
 Measured on 2 cores (batch 64): the mlp:784-128-10 training step went from 0.31 to 0.23 ms.
+The forward product is split along the longer side of its output: at batch 64, splitting the
+128 features of mlp:784-128-10's hidden layer took 114 µs against 144 µs for splitting the
+samples (LeNet-5's C5, 120 features: 62 against 80 µs), while at batch 1000 the samples won
+(1.30 against 1.65 ms; 2-core Xeon).
 The bias is added by the fused activation kernel.
 """
 
@@ -25,6 +29,18 @@ def _rows_times(a, b_t, out, blocks):
     for block in prange(blocks):
         lo, hi = block * m // blocks, (block + 1) * m // blocks
         np.dot(a[lo:hi], b_t.T, out[lo:hi])
+
+
+@njit(cache=True, parallel=True)
+def _features_times(x, w, out, blocks):
+    # out[:, r] = x w[r]^T for row blocks r of w (output features), each through a transposed
+    # buffer. x: (batch, k); w: (n_out, k); out: (batch, n_out)
+    m = w.shape[0]
+    for block in prange(blocks):
+        lo, hi = block * m // blocks, (block + 1) * m // blocks
+        part = np.empty((hi - lo, x.shape[0]), dtype=out.dtype)  # (features, batch)
+        np.dot(w[lo:hi], x.T, part)
+        out[:, lo:hi] = part.T
 
 
 @njit(cache=True, parallel=True)
@@ -51,11 +67,17 @@ def thread_blocks(rows: int) -> int:
 
 
 def forward(x: np.ndarray, weight: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """z = x Wᵀ. x (batch, n_in), weight (n_out, n_in), out (batch, n_out)."""
+    """z = x Wᵀ. x (batch, n_in), weight (n_out, n_in), out (batch, n_out). The longer side of
+    the output is split between the threads: the features at training batch sizes, the samples
+    for large batches (evaluation)."""
     blocks = row_blocks(x.shape[0], x.shape[1], weight.shape[0])
     if blocks == 1:
         return np.dot(x, weight.T, out=out)
-    _rows_times(np.ascontiguousarray(x), np.ascontiguousarray(weight), out, blocks)
+    x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
+    if x.shape[0] < weight.shape[0]:
+        _features_times(x, weight, out, min(blocks, weight.shape[0]))
+    else:
+        _rows_times(x, weight, out, blocks)
     return out
 
 
