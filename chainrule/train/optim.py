@@ -29,7 +29,7 @@ def penalised(name: str) -> bool:
     return not name.endswith("bias")
 
 
-@dataclass
+@dataclass(eq=False)  # state arrays: compared by identity
 class Optimizer:
     """Plain SGD: w ← w − lr·(∂L/∂w + penalty gradient)."""
 
@@ -39,7 +39,7 @@ class Optimizer:
     lr_scale: float = 1.0  # set by the loop from the learning-rate schedule; not saved
     name = "sgd"
     rule = Rule.SGD
-    _fused: ParamUpdates | None = field(default=None, init=False, repr=False, compare=False)
+    _fused: ParamUpdates | None = field(default=None, init=False, repr=False)
     _weights_h: np.ndarray = field(default_factory=hyper_array, init=False, repr=False)
     _biases_h: np.ndarray = field(default_factory=hyper_array, init=False, repr=False)
 
@@ -106,7 +106,7 @@ class Optimizer:
             target[param][...] = array
 
 
-@dataclass
+@dataclass(eq=False)  # state arrays: compared by identity
 class Momentum(Optimizer):
     """v ← β·v + g; w ← w − lr·v (heavy ball, in the form of Sutskever et al., 2013)."""
 
@@ -128,7 +128,7 @@ class Momentum(Optimizer):
         return {f"velocity/{k}": v for k, v in self.velocity.items()}
 
 
-@dataclass
+@dataclass(eq=False)  # state arrays: compared by identity
 class Adam(Optimizer):
     """Adam with bias-corrected first and second moments."""
 
