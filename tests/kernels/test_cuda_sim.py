@@ -1,5 +1,6 @@
-"""The CUDA kernels, run in Numba's simulator in a subprocess, agree with the CPU kernels, and a
-network on ``--device cuda`` passes gradcheck. Also: a CPU run never imports numba.cuda."""
+"""The CUDA kernels, run in Numba's simulator in a subprocess, agree with the CPU kernels, a
+network on ``--device cuda`` passes gradcheck, and its fused training step moves the weights as
+the CPU's does. Also: a CPU run never imports numba.cuda."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def sim_lines() -> dict[str, float]:
 
 def test_cuda_kernels_match_cpu_kernels(sim_lines: dict[str, float]) -> None:
     compared = [name for name in sim_lines if not name.startswith("gradcheck")]
-    assert len(compared) == 8 + 3 + 1
+    assert len(compared) == 8 + 3 + 1 + 1  # activations, output layers, softmax-CE, train_step
     for name in compared:
         assert sim_lines[name] < 1e-12, name
 
