@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -99,3 +100,11 @@ class InterruptAt:
 
     def on_epoch_end(self, stats: object) -> None:
         pass
+
+
+def modules_loaded_after(script: str, modules: Sequence[str]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has imported after running ``script``."""
+    probe = f"{script}\nimport sys\nprint(','.join(m for m in {list(modules)!r} if m in sys.modules))\n"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    return [name for name in done.stdout.strip().split(",") if name]

@@ -7,8 +7,9 @@ x = n·ln 2 + r with n = round(x / ln 2) and |r| ≤ ln 2 / 2, ln 2 split in a h
 to degree 13, whose truncation error r¹⁴/14! < 3·10⁻¹⁸ is below half an ulp of double; 2ⁿ is built
 by writing n + 1023 into the exponent bits (IEEE 754 binary64; Muller, *Elementary Functions*,
 ch. 11). Results agree with libm to about 2 ulp (tested); beyond the range of double the function
-returns +inf (x > 709.78) and 0 (x < −745.13) as libm does. Measured on the 2-core Zen 4: the tanh
-bias + activation + derivative pass over LeNet-5's C1 (301k values) took 0.70 ms with ``math.exp``.
+returns +inf (x > 709.78) and 0 (x < −745.13) as libm does. Measured on a 2-core Xeon (median of
+5 rounds of 200 calls): the tanh bias + activation + derivative pass over LeNet-5's C1 at batch 64
+(301k float32 values) took 0.67 ms with ``vexp`` against 1.93 ms with ``math.exp``.
 """
 
 from __future__ import annotations
