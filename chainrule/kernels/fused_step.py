@@ -84,11 +84,12 @@ class ParamUpdates:
         self.nonfinite += update_module().cols_step(cols, delta, flat(param, key), scratch,
                                                     *self.rules[key].args(), thread_blocks(filters))
 
-    def reduced(self, key: str, param: np.ndarray) -> None:
+    def reduced(self, key: str, param: np.ndarray, grad: np.ndarray | None = None) -> None:
         """The rule on a gradient another kernel reduced into :meth:`buffer` (conv by direct
-        loops, a bias summed by the fused average-pool kernel)."""
-        grad = self.buffers[key].reshape(-1)
-        self.nonfinite += update_module().apply(flat(param, key), grad, *self.rules[key].args())
+        loops, a bias summed by the fused average-pool kernel), or into ``grad``."""
+        flat_grad = (self.buffers[key] if grad is None else np.ascontiguousarray(grad)).reshape(-1)
+        self.nonfinite += update_module().apply(flat(param, key), flat_grad,
+                                                *self.rules[key].args())
 
 
 def store_updates(grads: dict[str, np.ndarray]) -> ParamUpdates:

@@ -94,6 +94,13 @@ def step(p, grad, kind, first, second, h):
 
 
 @njit(cache=True)
+def step_rows(p, grad, lo, hi, width, kind, first, second, h):
+    # The rule on rows lo..hi-1 of a weight whose rows hold width values each (flat arrays)
+    start, stop = lo * width, hi * width
+    return step(p[start:stop], grad[start:stop], kind, first[start:stop], second[start:stop], h)
+
+
+@njit(cache=True)
 def apply(p, grad, kind, first, second, h):
     # The rule on a gradient reduced elsewhere. p, grad: flat (size,)
     return step(p, grad, kind, first, second, h)
@@ -111,7 +118,7 @@ def bias_step(delta, p, scratch, kind, first, second, h):
             for s in range(delta.shape[2]):
                 acc += delta[n, c, s]
         scratch[c] = acc
-        bad += step(p[c:c + 1], scratch[c:c + 1], kind, first[c:c + 1], second[c:c + 1], h)
+        bad += step_rows(p, scratch, c, c + 1, 1, kind, first, second, h)
     return bad
 
 
@@ -129,7 +136,7 @@ def delta_bias_step(grad_a, d, delta, p, scratch, kind, first, second, h):
                 delta[n, c, s] = value
                 acc += value
         scratch[c] = acc
-        bad += step(p[c:c + 1], scratch[c:c + 1], kind, first[c:c + 1], second[c:c + 1], h)
+        bad += step_rows(p, scratch, c, c + 1, 1, kind, first, second, h)
     return bad
 
 
@@ -144,9 +151,7 @@ def rows_step(a, b, p, scratch, kind, first, second, h, blocks):
     for block in prange(blocks):
         lo, hi = block * rows // blocks, (block + 1) * rows // blocks
         np.dot(a[lo:hi], b, scratch[lo:hi])
-        start, stop = lo * width, hi * width  # the block's elements in the flat arrays
-        bad += step(p[start:stop], grad[start:stop], kind, first[start:stop], second[start:stop],
-                    h)
+        bad += step_rows(p, grad, lo, hi, width, kind, first, second, h)
     return bad
 
 
@@ -166,9 +171,7 @@ def cols_step(cols, delta, p, scratch, kind, first, second, h, blocks):
             np.dot(delta[n, lo:hi], cols[n].T, product)
             acc += product
         scratch[lo:hi] = acc
-        start, stop = lo * width, hi * width  # the block's elements in the flat arrays
-        bad += step(p[start:stop], grad[start:stop], kind, first[start:stop], second[start:stop],
-                    h)
+        bad += step_rows(p, grad, lo, hi, width, kind, first, second, h)
     return bad
 '''
 

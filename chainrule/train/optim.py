@@ -64,8 +64,7 @@ class Optimizer:
         rules, run by ``apply`` instead of inside the reductions."""
         updates = self.updates(params)
         for key, param in params.items():
-            updates.buffer(key)[...] = grads[key]
-            updates.reduced(key, param)
+            updates.reduced(key, param, grads[key])
 
     def _begin_step(self) -> None:
         """Advance the per-step state before the hyperparameters are written."""
