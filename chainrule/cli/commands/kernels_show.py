@@ -38,8 +38,9 @@ def show(
     """Print the Numba kernel source that training MODEL runs.
 
     Generated modules are printed from the derivations (activation g and g', the output delta of
-    BP1, the penalty gradient); their comments name the step each line implements. Structural
-    templates (BLAS calls, conv and pool loops) cite the derivation they implement.
+    BP1, the penalty gradient); their comments name the step each line implements. The update
+    module holds BP2-BP4's reductions, each fused with the optimiser's step. Structural templates
+    (BLAS calls, conv and pool loops) cite the derivation they implement.
 
     [bold]Examples[/bold]
 

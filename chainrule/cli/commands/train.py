@@ -61,8 +61,9 @@ def train_command(
     one output unit on two classes uses bce with a sigmoid output; one output per class uses
     softmax_ce; mse on a classification set uses a sigmoid output. perceptron:N models train with
     the Rosenblatt rule (--lr, --epochs apply; no batches). Ctrl-C writes the checkpoint and exits
-    130; a NaN/inf loss stops the run (exit 2). Synthetic sets use a fixed data seed (0), so
-    evaluate sees the same test split.
+    130; a NaN/inf loss, or weights that a step makes NaN/inf, stop the run (exit 2; the last
+    good checkpoint is kept). Synthetic sets use a fixed data seed (0), so evaluate sees the same
+    test split.
 
     [bold]Examples[/bold]
 
