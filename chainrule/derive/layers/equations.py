@@ -12,7 +12,9 @@ Notation follows Nielsen, *Neural Networks and Deep Learning* (2015), ch. 2 (δ 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy as sp
 
@@ -33,6 +35,9 @@ class Equation:
     matrix_text: str  # the same in plain Unicode
     steps: tuple[Step, ...] = ()
     note: str = ""  # a convention worth stating (zero outside the kernel, a fixed mask, …)
+    # The printed matrix form, computed as printed with NumPy from named arrays (tests check it
+    # against the index form); None where the equation has no matrix form to check.
+    matrix_numpy: Callable[[Mapping[str, Any]], Any] | None = field(default=None, compare=False)
 
     def _repr_latex_(self) -> str:  # Jupyter
         from chainrule.derive.printing.latex import latex
