@@ -64,6 +64,7 @@ _RULES: tuple[Rule, ...] = (
     Rule("softplus", r"\operatorname{softplus}'(x) = \sigma(x)", "softplus'(x) = σ(x)", sp.log(1 + _e(X)), sigmoid(X)),
     Rule("hardlim", r"\operatorname{hardlim}'(x) = 0", "hardlim'(x) = 0 almost everywhere (undefined at 0)", sp.Heaviside(X, 1), sp.S.Zero),
     Rule("softmax_jacobian", r"\frac{\partial s_i}{\partial z_j} = s_i(\delta_{ij} - s_j) = \left(\operatorname{diag}(s) - s s^{T}\right)_{ij}", "∂sᵢ/∂zⱼ = sᵢ(δᵢⱼ − sⱼ), i.e. diag(s) − s·sᵀ"),
+    Rule("target_sum", r"\sum_i t_i = 1", "the target sums to 1 (one-hot, or a probability vector), so s_j·Σᵢ tᵢ = s_j"),
     Rule("softmax_ce", r"\frac{\partial}{\partial z_k}\left(-\sum_i t_i \ln s_i\right) = s_k - t_k", "softmax with cross-entropy: ∂L/∂z = s − t"),
     Rule("sigmoid_bce", r"\frac{\partial}{\partial z}\left(-t\ln\sigma(z) - (1-t)\ln(1-\sigma(z))\right) = \sigma(z) - t", "sigmoid with binary cross-entropy: ∂L/∂z = a − t", -(T * sp.log(1 / (1 + _e(-X))) + (1 - T) * sp.log(1 - 1 / (1 + _e(-X)))), sigmoid(X) - T),
     Rule("l2_penalty", r"\frac{\partial}{\partial w} \frac{\lambda}{2} w^{2} = \lambda w", "∂(λ/2·w²)/∂w = λ·w", LAMBDA / 2 * W**2, LAMBDA * W, W),
