@@ -21,7 +21,16 @@ def softmax(z: np.ndarray) -> np.ndarray:
 def test_output_error_is_s_minus_t() -> None:
     assert softmax_ce_layer().equation("dL/dz").rhs == s[j] - t[j]
     assert softmax_ce_delta() == S - T  # the same identity, derived on explicit classes
-    assert softmax_ce_layer().equation("dL/dz").steps[-1].rule == "softmax_ce"
+
+
+def test_sum_of_targets_is_its_own_step_that_states_the_assumption() -> None:
+    """s_j Σ_i t_i − t_j → s_j − t_j uses Σt = 1: one step, citing the target_sum rule."""
+    steps = softmax_ce_layer().equation("dL/dz").steps
+    assumption = steps[-1]
+    assert assumption.rule == "target_sum" and "Σ_i t_i = 1" in assumption.text
+    assert assumption.before == s[j] * sp.Sum(t[i], (i, 0, softmax_ce_layer().sizes[0] - 1)) - t[j]
+    assert assumption.after == s[j] - t[j]
+    assert all(step.rule != "target_sum" for step in steps[:-1])
 
 
 def test_softmax_ce_gradient_matches_finite_differences() -> None:

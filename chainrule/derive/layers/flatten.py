@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import sympy as sp
 
 from chainrule.derive.layers.chain import chain_rule
@@ -29,12 +30,15 @@ def flatten_output(ff: sp.Expr = f) -> sp.Expr:
 @lru_cache(maxsize=1)
 def flatten_layer() -> LayerDerivation:
     forward = Equation("forward", z[f], flatten_output(), ((f, C * H * W),),
-                       r"z = \operatorname{vec}(x)", "z = vec(x), row-major (C, H, W) → C·H·W")
+                       r"z = \operatorname{vec}(x)", "z = vec(x), row-major (C, H, W) → C·H·W",
+                       matrix_numpy=lambda values: np.asarray(values["x"]).reshape(-1))
     steps, rhs = chain_rule(upstream=delta[f], output=flatten_output(), limits=[(f, 0, C * H * W - 1)],
                             wrt=x[c2, i2, j2], wrt_extents=[(c2, C), (i2, H), (j2, W)],
                             names={c2: c, i2: i, j2: j}, cost="L")
     backward = Equation("dL/dx", tensor("dL_dx")[c, i, j], rhs, ((c, C), (i, H), (j, W)),
                         r"\frac{\partial L}{\partial x} = \operatorname{reshape}(\delta, C, H, W)",
-                        "∂L/∂x = δ reshaped to (C, H, W)", steps)
+                        "∂L/∂x = δ reshaped to (C, H, W)", steps,
+                        matrix_numpy=lambda values: np.asarray(values["delta"]).reshape(
+                            int(values["C"]), int(values["H"]), int(values["W"])))
     return LayerDerivation("flatten", "flatten (C, H, W) → C·H·W", "Keras Flatten; row-major",
                            (forward,), (backward,), SIZES)

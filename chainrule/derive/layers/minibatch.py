@@ -8,8 +8,11 @@ w → w − (η/m)·Σ_x δ^{x,l} (a^{x,l−1})ᵀ and b → b − (η/m)·Σ_x 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
+import numpy as np
 import sympy as sp
 
 from chainrule.derive.derivation import Step
@@ -29,6 +32,13 @@ def batch_input(sample: sp.Expr, unit: sp.Expr, inner: sp.Symbol) -> sp.Expr:
     return sp.Sum(w[unit, inner] * a_prev[sample, inner], (inner, 0, K - 1)) + b[unit]
 
 
+def mean_cost() -> sp.Expr:
+    """C = (1/m)·Σ_x C_x, printed with 1/m in front (not as Σ_x C_x / m); C_x is C[x] per sample."""
+    per_sample = tensor("C")[xs]  # C_x: prints as C[x] and C_{x}
+    return sp.Mul(sp.UnevaluatedExpr(1 / BATCH), sp.Sum(per_sample, (xs, 0, BATCH - 1)),
+                  evaluate=False)
+
+
 @lru_cache(maxsize=1)
 def minibatch_update() -> LayerDerivation:
     limits = [(xs, 0, BATCH - 1), (u, 0, J - 1)]
@@ -37,29 +47,42 @@ def minibatch_update() -> LayerDerivation:
                              names={p: j, q: k})
     b_steps, db = chain_rule(upstream=delta[xs, u] / BATCH, output=batch_input(xs, u, r),
                              limits=limits, wrt=b[p], wrt_extents=[(p, J)], names={p: j})
-    forward = Equation("cost", sp.Symbol("C"), sp.Sum(tensor("C_x")[xs], (xs, 0, BATCH - 1)) / BATCH,
-                       (), r"C = \frac{1}{m} \sum_{x} C_{x}", "C = (1/m) Σ_x C_x")
+    forward = Equation("cost", sp.Symbol("C"), mean_cost(), (),
+                       r"C = \frac{1}{m} \sum_{x} C_{x}", "C = (1/m) Σ_x C_x",
+                       matrix_numpy=lambda values: np.mean(values["C"]))
     w_new, b_new = w[j, k] - ETA * dw, b[j] - ETA * db
     backward = (
         Equation("dC/dw", tensor("dC_dw")[j, k], dw, ((j, J), (k, K)),
                  r"\frac{\partial C}{\partial w^{l}} = \frac{1}{m} \sum_{x} \delta^{x,l} "
-                 r"(a^{x,l-1})^{T}", "∂C/∂wˡ = (1/m) Σ_x δ^{x,l} (a^{x,l−1})ᵀ", w_steps),
+                 r"(a^{x,l-1})^{T}", "∂C/∂wˡ = (1/m) Σ_x δ^{x,l} (a^{x,l−1})ᵀ", w_steps,
+                 matrix_numpy=_weight_gradient_numpy),
         Equation("dC/db", tensor("dC_db")[j], db, ((j, J),),
                  r"\frac{\partial C}{\partial b^{l}} = \frac{1}{m} \sum_{x} \delta^{x,l}",
-                 "∂C/∂bˡ = (1/m) Σ_x δ^{x,l}", b_steps),
+                 "∂C/∂bˡ = (1/m) Σ_x δ^{x,l}", b_steps,
+                 matrix_numpy=lambda values: np.mean(values["delta"], axis=0)),
         Equation("update w", tensor("w_new")[j, k], w_new, ((j, J), (k, K)),
                  r"w^{l} \to w^{l} - \frac{\eta}{m} \sum_{x} \delta^{x,l} (a^{x,l-1})^{T}",
                  "wˡ → wˡ − (η/m) Σ_x δ^{x,l} (a^{x,l−1})ᵀ",
                  (Step("constant_multiple", w[j, k] - ETA * tensor("dC_dw")[j, k], w_new,
-                       "gradient descent with learning rate η"),)),
+                       "gradient descent with learning rate η"),),
+                 matrix_numpy=lambda values: np.asarray(values["w"])
+                 - values["eta"] * _weight_gradient_numpy(values)),
         Equation("update b", tensor("b_new")[j], b_new, ((j, J),),
                  r"b^{l} \to b^{l} - \frac{\eta}{m} \sum_{x} \delta^{x,l}",
                  "bˡ → bˡ − (η/m) Σ_x δ^{x,l}",
                  (Step("constant_multiple", b[j] - ETA * tensor("dC_db")[j], b_new,
-                       "gradient descent with learning rate η"),)),
+                       "gradient descent with learning rate η"),),
+                 matrix_numpy=lambda values: np.asarray(values["b"])
+                 - values["eta"] * np.mean(values["delta"], axis=0)),
     )
     return LayerDerivation("minibatch", "mini-batch gradient descent (m samples)", _CITATION,
                            (forward,), backward, SIZES)
+
+
+def _weight_gradient_numpy(values: Mapping[str, Any]) -> np.ndarray:
+    """(1/m) Σ_x δ^x (a^x)ᵀ with δ as (m, J) and aˡ⁻¹ as (m, K)."""
+    delta, a_prev = np.asarray(values["delta"]), np.asarray(values["a_prev"])
+    return delta.T @ a_prev / delta.shape[0]
 
 
 _CITATION = "Nielsen, Neural Networks and Deep Learning (2015), ch. 2"

@@ -2,14 +2,17 @@
 
 s_i = e^{z_i} / Σ_k e^{z_k} and L = −Σ_i t_i ln s_i. ``sympy.diff`` of s_i with respect to z_j,
 with the exponentials written back as s, gives ∂s_i/∂z_j = s_i (δ_ij − s_j); the chain rule over
-i, with ∂L/∂s_i = −t_i/s_i and Σ_i t_i = 1 (a one-hot or probability target), gives
-∂L/∂z_j = s_j − t_j. Bishop, *PRML* (2006), §4.3.4; CS231n notes, "Linear classification".
+i, with ∂L/∂s_i = −t_i/s_i, gives ∂L/∂z_j = s_j Σ_i t_i − t_j, and a separate step that states
+its assumption, Σ_i t_i = 1 (a one-hot or probability target), gives ∂L/∂z_j = s_j − t_j. Bishop, *PRML* (2006), §4.3.4; CS231n notes, "Linear classification".
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
+import numpy as np
 import sympy as sp
 
 from chainrule.derive.derivation import Step
@@ -46,9 +49,11 @@ def softmax_ce_layer() -> LayerDerivation:
     jacobian = softmax_jacobian()
     forward = (
         Equation("forward s", s[i], softmax(), ((i, N),), r"s = \operatorname{softmax}(z)",
-                 "s = softmax(z)"),
+                 "s = softmax(z)", matrix_numpy=_softmax_numpy),
         Equation("forward L", sp.Symbol("L"), cross_entropy(), (),
-                 r"L = -\sum_{i} t_{i} \ln s_{i}", "L = −Σ_i t_i ln s_i"),
+                 r"L = -\sum_{i} t_{i} \ln s_{i}", "L = −Σ_i t_i ln s_i",
+                 matrix_numpy=lambda values: -np.sum(np.asarray(values["t"])
+                                                     * np.log(np.asarray(values["s"])))),
     )
     return LayerDerivation("softmax_ce", "softmax with cross-entropy", _CITATION, forward,
                            (jacobian, output_error(jacobian.rhs)), SIZES)
@@ -66,7 +71,9 @@ def softmax_jacobian() -> Equation:
     )
     return Equation("ds/dz", tensor("ds_dz")[i, j], result, ((i, N), (j, N)),
                     r"\frac{\partial s}{\partial z} = \operatorname{diag}(s) - s s^{T}",
-                    "∂s/∂z = diag(s) − s sᵀ", steps)
+                    "∂s/∂z = diag(s) − s sᵀ", steps,
+                    note="the δ of i and j here is the identity matrix, not a sum left to contract",
+                    matrix_numpy=_jacobian_numpy)
 
 
 def output_error(jacobian: sp.Expr) -> Equation:
@@ -81,10 +88,24 @@ def output_error(jacobian: sp.Expr) -> Equation:
         Step("chain", tensor("dL_dz")[j], chained,
              "chain rule through every s_i: ∂L/∂z_j = Σ_i ∂L/∂s_i · ∂s_i/∂z_j"),
         Step("simplify", chained, contracted, "contract the Kronecker delta δ_ij"),
-        Step("softmax_ce", contracted, result, "Σ_i t_i = 1 for a one-hot target"),
+        Step("target_sum", contracted, result,
+             "assume Σ_i t_i = 1 (a one-hot target, or a probability vector): "
+             "s_j Σ_i t_i − t_j = s_j − t_j"),
     )
     return Equation("dL/dz", tensor("delta")[j], result, ((j, N),),
-                    r"\delta = \frac{\partial L}{\partial z} = s - t", "δ = ∂L/∂z = s − t", steps)
+                    r"\delta = \frac{\partial L}{\partial z} = s - t", "δ = ∂L/∂z = s − t", steps,
+                    note="assumes Σ_i t_i = 1 (one-hot or probability targets)",
+                    matrix_numpy=lambda values: np.asarray(values["s"]) - np.asarray(values["t"]))
+
+
+def _softmax_numpy(values: Mapping[str, Any]) -> np.ndarray:
+    shifted = np.exp(np.asarray(values["z"], dtype=np.float64) - np.max(values["z"]))
+    return shifted / shifted.sum()
+
+
+def _jacobian_numpy(values: Mapping[str, Any]) -> np.ndarray:
+    probabilities = np.asarray(values["s"], dtype=np.float64)
+    return np.diag(probabilities) - np.outer(probabilities, probabilities)
 
 
 _CITATION = "Bishop, PRML (2006), §4.3.4; CS231n notes, Linear classification"
