@@ -73,7 +73,9 @@ def derive_net(model: str | ModelSpec, *, activation: str | None = None, loss: s
     layers: list[NetLayer] = []
     for position, (layer, name) in enumerate(zip(spec.layers, layer_names(spec), strict=True)):
         following = spec.layers[position + 1] if position + 1 < len(spec.layers) else None
-        layers += _layer(layer, following, name, act, loss_name, dropout)
+        # with dropout, a dense layer after a hidden dense layer reads the dropped-out y
+        dropped = dropout and position > 0 and isinstance(spec.layers[position - 1], Dense)
+        layers += _layer(layer, following, name, act, loss_name, dropout, dropped)
     if penalty:
         layers.append(NetLayer(f"{penalty} penalty", regularised_layer(penalty), (), (), {}))
     if any(isinstance(layer, Dense) for layer in spec.layers):
@@ -82,9 +84,9 @@ def derive_net(model: str | ModelSpec, *, activation: str | None = None, loss: s
 
 
 def _layer(layer: object, following: object, name: str, act: str, loss: str,
-           dropout: bool) -> list[NetLayer]:
+           dropout: bool, dropped: bool = False) -> list[NetLayer]:
     if isinstance(layer, Dense):
-        return _dense(layer, following, name, act, loss, dropout)
+        return _dense(layer, following, name, act, loss, dropout, dropped)
     if isinstance(layer, Conv2d):
         c, h, w = layer.in_shape
         f, h_out, w_out = layer.out_shape
@@ -106,11 +108,12 @@ def _layer(layer: object, following: object, name: str, act: str, loss: str,
 
 
 def _dense(layer: Dense, following: object, name: str, act: str, loss: str,
-           dropout: bool) -> list[NetLayer]:
+           dropout: bool, dropped: bool = False) -> list[NetLayer]:
     shapes = ((layer.n_in,), (layer.n_out,))
     sizes = {"J": layer.n_out, "K": layer.n_in}
     if isinstance(following, Dense):
-        hidden = NetLayer(name, dense_layer(act), *shapes, {**sizes, "N": following.n_out})
+        hidden = NetLayer(name, dense_layer(act, dropout=dropout, dropped_input=dropped), *shapes,
+                          {**sizes, "N": following.n_out})
         if not dropout:
             return [hidden]
         return [hidden, NetLayer(f"{name} dropout", dropout_layer(), shapes[1], shapes[1],
@@ -118,13 +121,13 @@ def _dense(layer: Dense, following: object, name: str, act: str, loss: str,
     if following is not None:
         raise ChainruleError("a dense layer can only be followed by another dense layer")
     if loss == "softmax_ce":
-        logits = dense_layer("linear", output=True)
+        logits = dense_layer("linear", output=True, dropped_input=dropped)
         logits = replace(logits, title="dense layer K → J (logits; the softmax is in the loss)",
                          forward=logits.forward[:1], backward=logits.backward[1:])
         return [NetLayer(name, logits, *shapes, sizes),
                 NetLayer("softmax + cross-entropy", softmax_ce_layer(), shapes[1], shapes[1],
                          {"N": layer.n_out})]
-    out = dense_layer(act, output=True)
+    out = dense_layer(act, output=True, dropped_input=dropped)
     if loss != "none":  # "none": BP1 stays with ∇ₐC itself
         out = replace(out, backward=(output_error_for_loss(act, loss), *out.backward[1:]))
     return [NetLayer(name, out, *shapes, sizes)]

@@ -46,7 +46,7 @@ def test_dropout_forward_and_backward_with_a_fixed_mask() -> None:
     a, keep = RNG.normal(size=6), 0.5
     mask = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 1.0])
     upstream = RNG.normal(size=6)
-    values = {"a": a, "mask": mask, "p": keep, "delta": upstream}
+    values = {"a": a, "mask": mask, "p": keep, "dC_dy": upstream}
     layer = dropout_layer()
     forward = evaluate(layer.equation("forward").rhs, [(drop.j, 6)], values)
     assert rel_err(forward, mask * a / keep) < 1e-12

@@ -24,14 +24,16 @@ SIZES = (N,)
 @lru_cache(maxsize=16)
 def activation_layer(activation: str) -> LayerDerivation:
     act = get_activation(activation)
-    g, gt = activation_latex(act.name), activation_text(act.name)
-    forward = Equation("forward", a[u], act.at(z[u]), ((u, N),), rf"a = {g}(z)", f"a = {gt}(z)")
-    steps, rhs = chain_rule(upstream=delta_a[r], output=act.at(z[r]), limits=[(r, 0, N - 1)],
-                            wrt=z[q], wrt_extents=[(q, N)], names={q: u}, local_rule=act.rule,
-                            local_text=f"differentiate {act.name} by its rule; ∂z_r/∂z_u = δ_ru")
+    g, gt = activation_latex(act.base), activation_text(act.base)
+    forward = Equation("forward", a[u], act.at(z[u], symbolic=True), ((u, N),), rf"a = {g}(z)",
+                       f"a = {gt}(z)", note=act.note)
+    steps, rhs = chain_rule(upstream=delta_a[r], output=act.at(z[r], symbolic=True),
+                            limits=[(r, 0, N - 1)], wrt=z[q], wrt_extents=[(q, N)], names={q: u},
+                            local_rule=act.rule,
+                            local_text=f"differentiate {act.base} by its rule; ∂z_r/∂z_u = δ_ru")
     backward = Equation("dL/dz", tensor("delta")[u], rhs, ((u, N),),
                         rf"\delta_{{z}} = \delta_{{a}} \odot {g}'(z)", f"δ_z = δ_a ⊙ {gt}′(z)",
-                        steps)
+                        steps, note=act.note)
     return LayerDerivation("activation", f"{act.name} (elementwise)",
                            "Nielsen, NNDL (2015), ch. 2; Goodfellow et al. (2016), §6.3",
                            (forward,), (backward,), SIZES)

@@ -28,7 +28,7 @@ def contract(expr: sp.Expr, extents: Iterable[Extent]) -> sp.Expr:
     for _ in range(6):  # nested sums contract from the inside out, one level per pass
         again = done.doit().replace(lambda e: isinstance(e, sp.Piecewise),
                                     lambda e: _strip_guard(e, ranges))
-        again = _lift_constants(again)
+        again = lift_constants(again)
         if again == done:
             break
         done = again
@@ -137,7 +137,7 @@ def _shift_positive(expr: sp.Expr) -> sp.Expr:
     return sp.expand(expr.xreplace(shift))
 
 
-def _lift_constants(expr: sp.Expr) -> sp.Expr:
+def lift_constants(expr: sp.Expr) -> sp.Expr:
     """Pull factors that do not depend on a sum's index out of it (``Σ_j c·x_j = c·Σ_j x_j``)."""
     return expr.replace(lambda e: isinstance(e, sp.Sum), _lift)
 

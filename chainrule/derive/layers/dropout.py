@@ -2,7 +2,9 @@
 
 Forward (training): y_j = μ_j·a_j / p with μ_j ~ Bernoulli(p), p the keep probability; at test time
 y = a, and the 1/p keeps the expected activation unchanged. For a given mask the layer is linear,
-so ∂C/∂a_j = μ_j·δ_j / p: the gradient flows only through the kept units, scaled the same way.
+so ∂C/∂a_j = μ_j·(∂C/∂y_j) / p: the gradient flows only through the kept units, scaled the same
+way. In a network the next layer reads y, and the dense layer's BP2 carries the same μ/p
+(:func:`chainrule.derive.layers.dense.hidden_error` with ``dropout=True``).
 Srivastava et al., "Dropout", JMLR 15 (2014); CS231n notes, "Neural Networks 2" (inverted dropout).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
 import sympy as sp
 
 from chainrule.derive.layers.chain import chain_rule
@@ -19,7 +22,7 @@ from chainrule.derive.layers.notation import index, size, tensor
 j, k, q = index("j"), index("k"), index("q")
 J = size("J")
 KEEP = sp.Symbol("p", positive=True)  # keep probability
-a, y, mask, delta = tensor("a"), tensor("y"), tensor("mask"), tensor("delta")
+a, y, mask, grad_y = tensor("a"), tensor("y"), tensor("mask"), tensor("dC_dy")
 SIZES = (J,)
 
 
@@ -31,14 +34,16 @@ def dropout_output(unit: sp.Expr = j) -> sp.Expr:
 def dropout_layer() -> LayerDerivation:
     forward = Equation("forward", y[j], dropout_output(), ((j, J),),
                        r"y = \frac{\mu \odot a}{p}", "y = μ ⊙ a / p",
-                       note="μ_j ∈ {0, 1} drawn with P(μ_j = 1) = p, fixed for the step")
-    steps, rhs = chain_rule(upstream=delta[k], output=dropout_output(k), limits=[(k, 0, J - 1)],
+                       note="μ_j ∈ {0, 1} drawn with P(μ_j = 1) = p, fixed for the step",
+                       matrix_numpy=lambda v: v["mask"] * v["a"] / v["p"])
+    steps, rhs = chain_rule(upstream=grad_y[k], output=dropout_output(k), limits=[(k, 0, J - 1)],
                             wrt=a[q], wrt_extents=[(q, J)], names={q: j},
                             local_rule="constant_multiple",
                             local_text="μ_k / p is a constant factor; ∂a_k/∂a_j = δ_kj")
     backward = Equation("dC/da", tensor("dC_da")[j], rhs, ((j, J),),
-                        r"\frac{\partial C}{\partial a} = \frac{\mu \odot \delta}{p}",
-                        "∂C/∂a = μ ⊙ δ / p", steps)
+                        r"\frac{\partial C}{\partial a} = \frac{\mu \odot \partial C / \partial y}{p}",
+                        "∂C/∂a = μ ⊙ (∂C/∂y) / p", steps,
+                        matrix_numpy=lambda v: np.asarray(v["mask"]) * v["dC_dy"] / v["p"])
     return LayerDerivation("dropout", "inverted dropout (keep probability p)", _CITATION,
                            (forward,), (backward,), SIZES)
 

@@ -28,6 +28,7 @@ def tensor(name: str) -> sp.IndexedBase:
 # name → (text, LaTeX)
 _NAMES: dict[str, tuple[str, str]] = {
     "a_prev": ("a⁽ˡ⁻¹⁾", "a^{l-1}"),
+    "y_prev": ("y⁽ˡ⁻¹⁾", "y^{l-1}"),
     "w_next": ("w⁽ˡ⁺¹⁾", "w^{l+1}"),
     "b_next": ("b⁽ˡ⁺¹⁾", "b^{l+1}"),
     "delta_next": ("δ⁽ˡ⁺¹⁾", r"\delta^{l+1}"),
@@ -47,7 +48,7 @@ _NAMES: dict[str, tuple[str, str]] = {
     "delta_a": ("δₐ", r"\delta_{a}"),
     "C_x": ("Cₓ", "C_{x}"),
 }
-for _f, _v in [(f, v) for f in "CL" for v in ("w", "b", "x", "z", "a", "a_prev")] + [("s", "z")]:
+for _f, _v in [(f, v) for f in "CL" for v in ("w", "b", "x", "z", "a", "a_prev", "y")] + [("s", "z")]:
     _text, _latex = _NAMES.get(_v, (_v, _v))
     _NAMES[f"d{_f}_d{_v}"] = (f"∂{_f}/∂{_text}", rf"\frac{{\partial {_f}}}{{\partial {_latex}}}")
 TEXT_NAMES: dict[str, str] = {k: v[0] for k, v in _NAMES.items()}

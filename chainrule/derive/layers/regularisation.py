@@ -9,8 +9,11 @@ al., *Deep Learning* (2016), §7.1.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from functools import lru_cache
+from typing import Any
 
+import numpy as np
 import sympy as sp
 
 from chainrule.derive.derivation import Step
@@ -53,17 +56,27 @@ def regularised_layer(penalty: str = "l2") -> LayerDerivation:
     update_raw = w[j, k] - ETA * gradient
     update = sp.collect(sp.expand(update_raw), w[j, k])
     update_steps = (Step("simplify", update_raw, update, "collect the terms in w (weight decay)"),)
+    cost, grad = _matrix_numpy(penalty)
     forward = Equation("cost", sp.Symbol("C"), sp.Symbol("C_0") + total, (),
-                       _cost_latex(penalty), _cost_text(penalty))
+                       _cost_latex(penalty), _cost_text(penalty), matrix_numpy=cost)
     backward = (
         Equation("dC/dw", tensor("dC_dw")[j, k], gradient, ((j, J), (k, K)), *_MATRIX[penalty],
-                 steps),
+                 steps, matrix_numpy=grad),
         Equation("update", tensor("w_new")[j, k], update, ((j, J), (k, K)),
                  r"w \to w - \eta \frac{\partial C}{\partial w}", "w → w − η ∂C/∂w",
-                 update_steps),
+                 update_steps, matrix_numpy=lambda v: v["w"] - v["eta"] * grad(v)),
     )
     return LayerDerivation(f"{penalty}_penalty", f"{penalty.upper()} weight penalty", _CITATION,
                            (forward,), backward, SIZES)
+
+
+def _matrix_numpy(penalty: str) -> tuple[Callable[[Mapping[str, Any]], Any], ...]:
+    """The printed matrix forms of the cost and of ∂C/∂w, computed with NumPy as they read."""
+    if penalty == "l2":
+        return (lambda v: v["C_0"] + v["lambda"] / 2 * np.sum(np.square(v["w"])),
+                lambda v: v["dC0_dw"] + v["lambda"] * np.asarray(v["w"]))
+    return (lambda v: v["C_0"] + v["lambda"] * np.sum(np.abs(v["w"])),
+            lambda v: v["dC0_dw"] + v["lambda"] * np.sign(v["w"]))
 
 
 def _cost_latex(penalty: str) -> str:
