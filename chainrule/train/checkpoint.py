@@ -5,13 +5,19 @@ name + hyperparameters + state, RNG state, seed, chainrule version).
 Written atomically (temporary file + rename, :mod:`chainrule.fsutil`), loaded with
 ``allow_pickle=False``. Restoring the RNG state and the optimiser state exactly is what makes a
 resumed run bit-identical to an uninterrupted one.
+
+Checkpoints are shared files, so loading trusts nothing (:mod:`chainrule.train.checkpoint_schema`):
+the file must be a regular file within ``CHAINRULE_MAX_CHECKPOINT_BYTES``; each member's ``.npy``
+header is read through :mod:`zipfile` and its shape and dtype checked against the metadata's model
+spec and optimiser *before* any array is loaded; the metadata is checked field by field (types,
+allowed keys, ranges); and the weights and optimiser state must be finite. Any failure is one
+:class:`~chainrule.errors.ChainruleError`.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,10 +27,9 @@ import numpy as np
 from chainrule import __version__
 from chainrule.errors import ChainruleError
 from chainrule.fsutil import atomic_write_bytes
+from chainrule.train.checkpoint_schema import FORMAT, read_checked
 from chainrule.train.loop import EpochStats, TrainState
 from chainrule.train.optim import Optimizer
-
-FORMAT = "chainrule-checkpoint/1"
 
 
 @dataclass(frozen=True)
@@ -63,19 +68,8 @@ def save_checkpoint(path: str | Path, *, params: dict[str, np.ndarray], optimize
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Read a checkpoint, or raise one clear error when the file is not one."""
-    path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-        meta = json.loads(str(arrays.pop("meta")))
-    except FileNotFoundError:
-        raise ChainruleError(f"checkpoint {str(path)!r} does not exist") from None
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-        raise ChainruleError(f"{str(path)!r} is not a chainrule checkpoint (.npz): "
-                             f"{type(exc).__name__}: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ChainruleError(f"{str(path)!r} is not a chainrule checkpoint: expected format {FORMAT}")
+    """Read a checkpoint, or raise one clear error when the file is not a valid one."""
+    meta, arrays = read_checked(Path(path))
     return Checkpoint(meta,
                       {k.removeprefix("param/"): v for k, v in arrays.items() if k.startswith("param/")},
                       {k.removeprefix("optim/"): v for k, v in arrays.items() if k.startswith("optim/")},

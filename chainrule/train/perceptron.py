@@ -4,6 +4,9 @@ The rule itself is :func:`chainrule.derive.perceptron.perceptron_trace` (Hagan e
 Network Design*, ch. 4); this module feeds it a data set, starting from zero weights, and reports
 each pass as an epoch (errors in the pass, train and test accuracy of the weights after it).
 On XOR the rule never converges (Minsky & Papert, 1969): no line separates the classes.
+The trace keeps every step, so epochs × samples is capped before it runs
+(``CHAINRULE_MAX_PERCEPTRON_STEPS``, ``CHAINRULE_MAX_TRACE_VALUES``; see
+:mod:`chainrule.train.data.limits`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from chainrule.derive.perceptron import PerceptronTrace, hardlim_value, perceptr
 from chainrule.derive.spec import ModelSpec
 from chainrule.errors import ChainruleError
 from chainrule.train.data.dataset import Dataset
+from chainrule.train.data.limits import PERCEPTRON_STEPS, TRACE_VALUES, check_values
 from chainrule.train.loop import EpochStats
 from chainrule.train.metrics import accuracy
 
@@ -58,6 +62,11 @@ def train_perceptron(spec: ModelSpec, data: Dataset, *, epochs: int, lr: float) 
     if data.n_features != spec.n_inputs:
         raise ChainruleError(f"data {data.name!r} has {data.n_features} inputs per sample, but "
                              f"model {spec.text!r} expects {spec.n_inputs}")
+    steps = epochs * len(data.x_train)
+    PERCEPTRON_STEPS.check(steps, f"the trace of --epochs {epochs} × {len(data.x_train)} samples")
+    TRACE_VALUES.check(steps * spec.n_inputs, f"the trace of --epochs {epochs} × "
+                       f"{len(data.x_train)} samples × {spec.n_inputs} inputs")
+    check_values(data.x_train, f"data {data.name!r}")
     model = new_perceptron(spec)
     x_train = data.x_train.reshape(len(data.x_train), -1).astype(np.float64)
     started = time.perf_counter()

@@ -4,10 +4,17 @@ Inputs are fitted to the model as the training data was (8-bit pixels / 255, the
 the training split's mean and standard deviation that the checkpoint records). CSV rows may carry a
 trailing label column, which is ignored. For a classifier each prediction names the class and the
 output vector (softmax probabilities, or P(class 1) for one sigmoid unit).
+
+The input is read once, bounded: a regular file (or stdin, ``-``) of at most
+``CHAINRULE_MAX_INPUT_BYTES``; a PNG's width × height is read from its IHDR header and capped by
+``CHAINRULE_MAX_IMAGE_PIXELS`` before any pixel is decoded; every input value must be finite and
+at most ``CHAINRULE_MAX_ABS_VALUE`` in magnitude (:mod:`chainrule.train.data.limits`).
 """
 
 from __future__ import annotations
 
+import io
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +22,16 @@ import numpy as np
 
 from chainrule.errors import ChainruleError
 from chainrule.train.checkpoint import load_checkpoint
-from chainrule.train.data.csv import read_numeric_rows
+from chainrule.train.data.csv import parse_numeric_rows
 from chainrule.train.data.dataset import fit_inputs, standardise
-from chainrule.train.data.idx import read_idx
+from chainrule.train.data.idx import parse_idx, unpack
+from chainrule.train.data.limits import IMAGE_PIXELS, check_values, read_bounded
 from chainrule.train.loop import predict
 from chainrule.train.metrics import predicted_classes
 from chainrule.train.session import network_from_checkpoint
 
 PNG_MAGIC = b"\x89PNG"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
@@ -31,33 +40,59 @@ def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
     return network_from_checkpoint(checkpoint, source=str(path)), checkpoint.meta
 
 
-def input_kind(path: Path) -> str:
-    """``png``, ``idx`` or ``csv``, by the file's first bytes (gzip counts as IDX)."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4)
-    except OSError as exc:
-        raise ChainruleError(f"cannot read --input {str(path)!r}: {exc.strerror}") from None
-    if head.startswith(PNG_MAGIC):
+def read_input(path: Path) -> bytes:
+    """The bytes of ``--input``: a regular file, or stdin for ``-``, within the size cap."""
+    return read_bounded(path, "--input", stdin_ok=True)
+
+
+def input_kind(data: bytes) -> str:
+    """``png``, ``idx`` or ``csv``, by the first bytes (gzip counts as IDX)."""
+    if data.startswith(PNG_MAGIC):
         return "png"
-    if head[:2] in (b"\x00\x00", b"\x1f\x8b"):
+    if data[:2] in (b"\x00\x00", b"\x1f\x8b"):
         return "idx"
     return "csv"
 
 
-def rows_input(path: Path, network: Any) -> np.ndarray:
+def png_size(data: bytes, *, source: str) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk, checked against the pixel cap."""
+    if not data.startswith(PNG_SIGNATURE) or len(data) < 24 or data[12:16] != b"IHDR":
+        raise ChainruleError(f"cannot read PNG {source!r}: no IHDR header after the signature")
+    width, height = struct.unpack(">II", data[16:24])
+    if width == 0 or height == 0:
+        raise ChainruleError(f"cannot read PNG {source!r}: it is {width}×{height} pixels")
+    IMAGE_PIXELS.check(width * height, f"PNG {source!r} ({width}×{height})")
+    return width, height
+
+
+def png_pixels(data: bytes, *, source: str) -> np.ndarray:
+    """The decoded pixels of a PNG whose header passed :func:`png_size`."""
+    from matplotlib import image
+
+    png_size(data, source=source)
+    try:
+        return np.asarray(image.imread(io.BytesIO(data), format="png"))
+    except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
+        raise ChainruleError(f"cannot read PNG {source!r}: {exc}") from None
+
+
+def rows_input(data: bytes, source: str, network: Any) -> np.ndarray:
     """IDX or CSV samples fitted to the model: (n, *input_shape)."""
     spec = network.spec
-    if input_kind(path) == "idx":
-        raw = read_idx(path)
-        x = raw.astype(np.float32) / 255 if raw.dtype == np.uint8 else raw.astype(np.float32)
+    if input_kind(data) == "idx":
+        raw = parse_idx(unpack(data, source=source), source=source)
+        x = raw.astype(np.float32) / 255 if raw.dtype == np.uint8 else raw.astype(np.float64)
+        check_values(np.asarray(x), f"--input {source!r}")
+        x = np.asarray(x, dtype=np.float32)
     else:
-        x = np.array(read_numeric_rows(path), dtype=np.float32)  # (n, columns)
+        x = np.array(parse_numeric_rows(data, source=source), dtype=np.float32)  # (n, columns)
         if x.shape[1] == spec.n_inputs + 1:
             x = x[:, :-1]  # a trailing label column
     if x.ndim == 1:
         x = x[None]
-    return fit_inputs(x, spec.input_shape, model=spec.text, data=path.name,
+    if x.shape[0] == 0:
+        raise ChainruleError(f"--input {source!r} holds no samples")
+    return fit_inputs(x, spec.input_shape, model=spec.text, data=Path(source).name,
                       dtype=getattr(network, "dtype", np.float32))
 
 

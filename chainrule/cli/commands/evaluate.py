@@ -33,14 +33,18 @@ def evaluate_command(
       chainrule evaluate fm.npz --data fashion-mnist
 
       chainrule evaluate xor.npz --data xor --format json
+
+    JSON is strict: a loss that overflows to NaN or ±inf (a diverged model) is written as null,
+    and the field non_finite lists it (["loss"]).
     """
+    from chainrule.cli.jsonsafe import finite_payload
     from chainrule.train.evaluation import evaluate
 
     if split not in ("test", "train"):
         raise ChainruleError(f"--split must be test or train, got {split!r}")
     result = evaluate(checkpoint, data, split=split)
     emit(fmt, out, text=lambda: _table(result), markdown=lambda: _markdown(result),
-         json_payload=lambda: result)
+         json_payload=lambda: finite_payload(result))
 
 
 def _acc(value: float | None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import typer
@@ -30,7 +29,8 @@ def perceptron_command(
     b: float = typer.Option(None, "--b", help="Initial bias (default 0)."),
     no_bias: bool = typer.Option(False, "--no-bias", help="No bias: n = w·p."),
     lr: float = typer.Option(1.0, "--lr", help="Learning rate."),
-    epochs: int = typer.Option(100, "--epochs", help="Most passes over the patterns."),
+    epochs: int = typer.Option(100, "--epochs", help="Most passes over the patterns (epochs × "
+                               "patterns at most 200,000; CHAINRULE_MAX_PERCEPTRON_STEPS raises it)."),
     fmt: Format = FORMAT_OPTION,
     out: Path = OUT_OPTION,
     standalone: bool = STANDALONE_OPTION,
@@ -38,7 +38,8 @@ def perceptron_command(
     """Trace the perceptron rule: n = w·p + b, a = hardlim(n), e = t − a, w ← w + lr·e·p.
 
     One row per presented pattern; it stops after a pass with no error (converged) or after
-    --epochs passes (XOR never converges: it is not linearly separable).
+    --epochs passes (XOR never converges: it is not linearly separable). Values must be finite and
+    at most 1e6 in magnitude (CHAINRULE_MAX_ABS_VALUE), as train asks of the same CSV file.
 
     [bold]Examples[/bold]
 
@@ -54,8 +55,11 @@ def perceptron_command(
     if not isinstance(weights, list) or not all(isinstance(v, float) for v in weights):
         raise ChainruleError(f"--w must be a list of numbers such as \"0.5,-0.3\", got {w!r}")
     flat_weights = [float(v) for v in weights]  # type: ignore[arg-type]  # checked just above
+    check_finite_inputs(rows, flat_weights, None if no_bias else b, lr)
+    check_trace_size(len(rows), len(flat_weights), epochs)
     trace = perceptron_trace(rows, goals, w=flat_weights, b=None if no_bias else (b or 0.0),
                              lr=lr, epochs=epochs)
+    check_finite_trace(trace)
     emit(fmt, out, text=lambda: perceptron_text(trace), latex=lambda: _latex(trace, standalone),
          markdown=lambda: perceptron_markdown(trace), json_payload=lambda: perceptron_payload(trace))
 
@@ -80,25 +84,51 @@ def _patterns(data: str | None, patterns: str | None,
 
 
 def read_patterns_csv(path: Path) -> tuple[list[list[float]], list[float]]:
-    """Rows p1,…,pn,t; a first row that is not numbers is a header and is skipped."""
-    if not path.is_file():
+    """Rows p1,…,pn,t; a first row that is not numbers is a header and is skipped. Values must be
+    finite and within ``CHAINRULE_MAX_ABS_VALUE``, as for ``train`` (the same reader)."""
+    from chainrule.train.data.csv import read_numeric_rows
+
+    if not path.exists() and not path.is_symlink():
         raise ChainruleError(f"--data {str(path)!r}: expected or, and, nand, xor or a CSV file")
-    rows: list[list[float]] = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        for number, row in enumerate(csv.reader(handle), start=1):
-            if not row or not "".join(row).strip():
-                continue
-            try:
-                rows.append([float(cell) for cell in row])
-            except ValueError:
-                if number == 1:
-                    continue  # header
-                raise ChainruleError(f"{path}: line {number} is not numbers: {row}") from None
-            if len(rows) > MAX_CSV_ROWS:
-                raise ChainruleError(f"{path}: more than {MAX_CSV_ROWS} rows")
-    if not rows or len({len(r) for r in rows}) != 1 or len(rows[0]) < 2:
-        raise ChainruleError(f"{path}: expected rows of equal length p1,…,pn,t with n ≥ 1")
+    rows = read_numeric_rows(path)
+    if len(rows) > MAX_CSV_ROWS:
+        raise ChainruleError(f"{path}: more than {MAX_CSV_ROWS} rows")
     return [r[:-1] for r in rows], [r[-1] for r in rows]
+
+
+def check_trace_size(n_patterns: int, n_inputs: int, epochs: int) -> None:
+    """Refuse, before it runs, a trace over the caps (epochs × patterns, and × inputs)."""
+    from chainrule.train.data.limits import PERCEPTRON_STEPS, TRACE_VALUES
+
+    if epochs < 1:
+        raise ChainruleError(f"--epochs must be at least 1, got {epochs}")
+    steps = epochs * n_patterns
+    PERCEPTRON_STEPS.check(steps, f"the trace of --epochs {epochs} × {n_patterns} patterns")
+    TRACE_VALUES.check(steps * max(1, n_inputs),
+                       f"the trace of --epochs {epochs} × {n_patterns} patterns × {n_inputs} inputs")
+
+
+def check_finite_inputs(rows: list[list[float]], w: list[float], b: float | None,
+                        lr: float) -> None:
+    """Refuse NaN, ±inf and out-of-bound magnitudes in the patterns, --w, --b and --lr."""
+    import numpy as np
+
+    from chainrule.train.data.limits import check_values
+
+    check_values(np.array(rows, dtype=np.float64), "--data/--patterns")
+    check_values(np.array([*w, 0.0 if b is None else b, lr], dtype=np.float64),
+                 "--w, --b and --lr")
+
+
+def check_finite_trace(trace: PerceptronTrace) -> None:
+    """Refuse a trace whose numbers overflowed (JSON has no NaN or Infinity)."""
+    import math
+
+    for step in trace.steps:
+        values = [step.n, *step.w, 0.0 if step.b is None else step.b]
+        if not all(math.isfinite(v) for v in values):
+            raise ChainruleError(f"the trace overflowed at epoch {step.epoch} (n = {step.n}): "
+                                 "use smaller --lr, --w or pattern values")
 
 
 def _latex(trace: PerceptronTrace, standalone: bool) -> str:

@@ -12,12 +12,15 @@ from rich.table import Table
 
 from chainrule.cli.apps import app
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, Format, emit
-from chainrule.errors import ChainruleError
 
 CHECKPOINT_ARGUMENT = typer.Argument(..., help="A checkpoint written by chainrule train --out.",
                                      dir_okay=False)
 INPUT_OPTION = typer.Option(..., "--input", "-i", dir_okay=False,
-                            help="IDX file, CSV file (one sample per row) or PNG image.")
+                            help="IDX file, CSV file (one sample per row) or PNG image; - reads "
+                            "stdin. Regular files only, at most 256 MiB "
+                            "(CHAINRULE_MAX_INPUT_BYTES); a PNG at most 4096×4096 pixels "
+                            "(CHAINRULE_MAX_IMAGE_PIXELS); values finite, |x| ≤ 1e6 "
+                            "(CHAINRULE_MAX_ABS_VALUE).")
 SHOWN_ROWS = 20
 
 
@@ -34,6 +37,9 @@ def predict_command(
     (e.g. 28×28 for mlp:784-… or lenet5) and scaled to [0, 1]. Fashion-MNIST images are light
     on dark.
 
+    JSON is strict: an output that overflows to NaN or ±inf is written as null, and the field
+    non_finite lists where (e.g. predictions[0].output[1]).
+
     [bold]Examples[/bold]
 
       chainrule predict fm.npz --input /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
@@ -42,29 +48,34 @@ def predict_command(
 
       chainrule predict fm.npz --input shoe.png
     """
-    from chainrule.train.prediction import input_kind, load_model, predictions, rows_input
+    from chainrule.cli.jsonsafe import finite_payload
+    from chainrule.train.prediction import (
+        input_kind,
+        load_model,
+        predictions,
+        read_input,
+        rows_input,
+    )
 
     network, meta = load_model(checkpoint)
-    if input_kind(input_path) == "png":
-        x = _png_input(input_path, network)
+    data = read_input(input_path)
+    source = "stdin" if str(input_path) == "-" else str(input_path)
+    if input_kind(data) == "png":
+        x = _png_input(data, source, network)
     else:
-        x = rows_input(input_path, network)
-    result = {"model": meta["model"]["spec"], "input": str(input_path),
+        x = rows_input(data, source, network)
+    result = {"model": meta["model"]["spec"], "input": source,
               "predictions": predictions(network, meta, x)}
     emit(fmt, out, text=lambda: _table(result), markdown=lambda: _markdown(result),
-         json_payload=lambda: result)
+         json_payload=lambda: finite_payload(result))
 
 
-def _png_input(path: Path, network: Any) -> np.ndarray:
-    from matplotlib import image
-
+def _png_input(data: bytes, source: str, network: Any) -> np.ndarray:
     from chainrule.train.data.images import image_input
+    from chainrule.train.prediction import png_pixels
 
-    try:
-        pixels = image.imread(path)
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise ChainruleError(f"cannot read PNG {str(path)!r}: {exc}") from None
-    return image_input(pixels, network.spec.input_shape, model=network.spec.text)
+    return image_input(png_pixels(data, source=source), network.spec.input_shape,
+                       model=network.spec.text)
 
 
 def _cells(record: dict[str, Any]) -> tuple[str, str, str]:

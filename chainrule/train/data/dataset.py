@@ -8,6 +8,7 @@ scaled to [0, 1] (LeCun et al., 1998, normalise their inputs likewise).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -78,18 +79,25 @@ def standardise(x: np.ndarray, norm: tuple[float, float] | None) -> np.ndarray:
 
     Zero-mean, unit-variance inputs keep plain SGD well conditioned (LeCun et al., "Efficient
     BackProp", 1998, §4.3); the test split and later predictions reuse the training statistics.
+    A standard deviation that is 0 (or not finite) in float32 divides by 1 instead.
     """
     if norm is None:
         return x
     mean, std = norm
-    return ((x - np.float32(mean)) / np.float32(std)).astype(x.dtype, copy=False)
+    return ((x - np.float32(mean)) / np.float32(usable_std(std))).astype(x.dtype, copy=False)
+
+
+def usable_std(std: float) -> float:
+    """``std`` when it is finite and > 0 in float32, else 1 (constant inputs stay unscaled)."""
+    return std if math.isfinite(std) and np.float32(std) > 0 else 1.0
 
 
 def training_norm(x_train: np.ndarray) -> tuple[float, float]:
     """The mean and standard deviation of every value in the training split (float64 sums)."""
+    if x_train.size == 0:
+        raise ChainruleError("the training split is empty: expected at least one sample")
     values = x_train.astype(np.float64)
-    std = float(values.std())
-    return float(values.mean()), std if std > 0 else 1.0
+    return float(values.mean()), usable_std(float(values.std()))
 
 
 def fit_inputs(x: np.ndarray, input_shape: Shape, *, model: str, data: str,

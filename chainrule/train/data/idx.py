@@ -4,13 +4,16 @@ Format (LeCun, Cortes & Burges, "The MNIST database", yann.lecun.com/exdb/mnist)
 one type byte (0x08 ubyte, 0x09 sbyte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64), one
 byte with the number of dimensions, then each dimension as a big-endian uint32, then the data,
 big-endian, row-major. The reader checks the magic number, the dimensions and that the data is
-exactly as long as they say, so a corrupt or truncated file is one clear error.
+exactly as long as they say, so a corrupt or truncated file is one clear error. It reads only
+regular files, at most ``CHAINRULE_MAX_INPUT_BYTES`` (raw or unpacked from gzip), and multiplies
+the dimensions as Python integers, so that 65536⁴ does not wrap to 0.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -19,21 +22,22 @@ import numpy as np
 
 from chainrule.errors import ChainruleError
 from chainrule.fsutil import atomic_write_bytes
+from chainrule.train.data.limits import INPUT_BYTES, read_bounded
 
 IDX_TYPES: dict[int, str] = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4",
                              0x0E: ">f8"}
 _GZIP_MAGIC = b"\x1f\x8b"
-MAX_BYTES = 2**31  # refuse anything that would unpack past 2 GiB
 
 
 class IdxError(ChainruleError):
     """An IDX file that is corrupt, truncated or not IDX at all."""
 
 
-def read_idx(path: str | Path) -> np.ndarray:
+def read_idx(path: str | Path, *, stdin_ok: bool = False) -> np.ndarray:
     """Read one IDX file (gzip-compressed or raw) into a native-endian array."""
     path = Path(path)
-    return parse_idx(_read_bytes(path), source=str(path))
+    return parse_idx(unpack(read_bounded(path, "IDX file", stdin_ok=stdin_ok), source=str(path)),
+                     source=str(path))
 
 
 def parse_idx(data: bytes, *, source: str = "IDX data") -> np.ndarray:
@@ -49,7 +53,7 @@ def parse_idx(data: bytes, *, source: str = "IDX data") -> np.ndarray:
                        f"file has {len(data)} bytes")
     dims = struct.unpack(f">{ndim}I", data[4:header])
     dtype = np.dtype(IDX_TYPES[data[2]])
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: 65536**4 does not wrap to 0
     if len(data) - header != expected:
         raise IdxError(f"{source} is truncated or corrupt: dimensions {list(dims)} need "
                        f"{expected} data bytes, found {len(data) - header}")
@@ -77,19 +81,15 @@ def write_idx(path: str | Path, array: np.ndarray, *, compress: bool | None = No
     return atomic_write_bytes(path, data)
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ChainruleError(f"cannot read IDX file {str(path)!r}: {exc.strerror}") from None
+def unpack(raw: bytes, *, source: str) -> bytes:
+    """``raw`` itself, or what it unpacks to when it is gzip (at most ``CHAINRULE_MAX_INPUT_BYTES``)."""
     if not raw.startswith(_GZIP_MAGIC):
         return raw
+    limit = int(INPUT_BYTES.value)
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as handle:
-            data = handle.read(MAX_BYTES + 1)
+            data = handle.read(limit + 1)
     except (OSError, EOFError, zlib.error) as exc:
-        raise IdxError(f"{str(path)!r} is a corrupt or truncated gzip file ({exc})") from None
-    if len(data) > MAX_BYTES:
-        raise IdxError(f"{str(path)!r} unpacks to more than {MAX_BYTES} bytes")
+        raise IdxError(f"{source!r} is a corrupt or truncated gzip file ({exc})") from None
+    INPUT_BYTES.check(len(data), f"{source!r} unpacked")
     return data
-

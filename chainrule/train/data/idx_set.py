@@ -3,7 +3,8 @@
 Images come out as (n, 1, height, width) float32: pixels / 255, then standardised with the training
 split's mean and standard deviation (recorded in ``Dataset.input_norm`` and in checkpoints, so that
 evaluation and prediction see inputs scaled the same way). Labels are int64 0..K−1, as LeCun et
-al. (1998) and Xiao et al. (2017) ship them. Shapes and counts are checked against each other.
+al. (1998) and Xiao et al. (2017) ship them. Shapes and counts are checked against each other, and
+a split with no images is refused (its mean and standard deviation would be NaN).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ def _images(source: str, raw: np.ndarray) -> np.ndarray:
     if raw.ndim != 3 or raw.dtype != np.uint8:
         raise IdxError(f"{source} should hold uint8 images (n, height, width), got {raw.dtype} "
                        f"with shape {raw.shape}")
+    if 0 in raw.shape:
+        raise IdxError(f"{source} holds no pixels (shape {raw.shape}): expected at least one "
+                       "image of at least 1×1")
     return (raw.astype(np.float32) / np.float32(255))[:, None, :, :]  # (n, 1, h, w) in [0, 1]
 
 
