@@ -36,6 +36,9 @@ class Rule:
     definition: sp.Expr | None = None  # f(x), elementary, in X (and T, W, LAMBDA where needed)
     derivative: sp.Expr | None = None  # f'(x) as the named identity states it
     variable: sp.Symbol = X  # the variable f' is taken with respect to
+    # f'(x) where it exists, for a function with a kink at x = 0 (the "kink" step then states the
+    # assumption x ≠ 0 and moves to ``derivative``, the value frameworks take there too)
+    off_kink: sp.Expr | None = None
 
 
 _e = sp.exp
@@ -51,24 +54,26 @@ _RULES: tuple[Rule, ...] = (
     Rule("exp", r"\frac{d}{dx} e^{x} = e^{x}", "d/dx eˣ = eˣ (and d/dx aˣ = aˣ·ln a)", _e(X), _e(X)),
     Rule("log", r"\frac{d}{dx} \ln x = \frac{1}{x}", "d/dx ln x = 1/x", sp.log(X), 1 / X),
     Rule("sqrt", r"\frac{d}{dx} \sqrt{x} = \frac{1}{2\sqrt{x}}", "d/dx √x = 1/(2√x)", sp.sqrt(X), 1 / (2 * sp.sqrt(X))),
-    Rule("abs", r"\frac{d}{dx} |x| = \operatorname{sign}(x)", "d/dx |x| = sign(x), taking 0 at x = 0", sp.Abs(X), sp.sign(X)),
+    Rule("abs", r"\frac{d}{dx} |x| = \operatorname{sign}(x)", "d/dx |x| = sign(x), taking 0 at x = 0", sp.Abs(X), sp.sign(X), off_kink=sp.Piecewise((-1, X < 0), (1, X > 0))),
     Rule("sin", r"\frac{d}{dx} \sin x = \cos x", "d/dx sin x = cos x", sp.sin(X), sp.cos(X)),
     Rule("cos", r"\frac{d}{dx} \cos x = -\sin x", "d/dx cos x = −sin x", sp.cos(X), -sp.sin(X)),
     Rule("max", r"\frac{\partial}{\partial a} \max(a, b) = \theta(a - b)", "∂max(a, b)/∂a = step(a − b): the gradient goes to the larger argument", sp.Max(X, 1), sp.Heaviside(X - 1)),
     Rule("min", r"\frac{\partial}{\partial a} \min(a, b) = \theta(b - a)", "∂min(a, b)/∂a = step(b − a): the gradient goes to the smaller argument", sp.Min(X, 1), sp.Heaviside(1 - X)),
     Rule("sigmoid", r"\sigma'(x) = \sigma(x)\left(1 - \sigma(x)\right)", "σ'(x) = σ(x)·(1 − σ(x))", 1 / (1 + _e(-X)), sigmoid(X) * (1 - sigmoid(X))),
     Rule("tanh", r"\tanh'(x) = 1 - \tanh^{2}(x)", "tanh'(x) = 1 − tanh²(x)", (_e(X) - _e(-X)) / (_e(X) + _e(-X)), 1 - sp.tanh(X) ** 2),
-    Rule("relu", r"\operatorname{ReLU}'(x) = \theta(x)", "ReLU'(x) = step(x), taking 0 at x = 0", sp.Max(0, X), sp.Heaviside(X, 0)),
+    Rule("relu", r"\operatorname{ReLU}'(x) = \theta(x)", "ReLU'(x) = step(x), taking 0 at x = 0", sp.Max(0, X), sp.Heaviside(X, 0), off_kink=sp.Piecewise((0, X < 0), (1, X > 0))),
     Rule("leaky_relu", r"\operatorname{LeakyReLU}'(x) = 1 \text{ if } x > 0 \text{ else } \alpha", "LeakyReLU'(x) = 1 for x > 0, else the slope α", sp.Piecewise((X, X >= 0), (X / 100, True)), leaky_relu(X).fdiff()),
     Rule("elu", r"\operatorname{ELU}'(x) = 1 \text{ if } x > 0 \text{ else } \operatorname{ELU}(x) + \alpha", "ELU'(x) = 1 for x > 0, else ELU(x) + α", sp.Piecewise((X, X > 0), (_e(X) - 1, True)), elu(X).fdiff()),
     Rule("softplus", r"\operatorname{softplus}'(x) = \sigma(x)", "softplus'(x) = σ(x)", sp.log(1 + _e(X)), sigmoid(X)),
     Rule("hardlim", r"\operatorname{hardlim}'(x) = 0", "hardlim'(x) = 0 almost everywhere (undefined at 0)", sp.Heaviside(X, 1), sp.S.Zero),
-    Rule("softmax_jacobian", r"\frac{\partial s_i}{\partial z_j} = s_i(\delta_{ij} - s_j) = \left(\operatorname{diag}(s) - s s^{T}\right)_{ij}", "∂sᵢ/∂zⱼ = sᵢ(δᵢⱼ − sⱼ), i.e. diag(s) − s·sᵀ"),
+    Rule("softmax_jacobian", r"\frac{\partial s_i}{\partial z_j} = s_i(\mathbf{1}[i = j] - s_j) = \left(\operatorname{diag}(s) - s s^{T}\right)_{ij}", "∂sᵢ/∂zⱼ = sᵢ(𝟙[i = j] − sⱼ), i.e. diag(s) − s·sᵀ (𝟙[i = j] is the Kronecker delta)"),
     Rule("target_sum", r"\sum_i t_i = 1", "the target sums to 1 (one-hot, or a probability vector), so s_j·Σᵢ tᵢ = s_j"),
     Rule("softmax_ce", r"\frac{\partial}{\partial z_k}\left(-\sum_i t_i \ln s_i\right) = s_k - t_k", "softmax with cross-entropy: ∂L/∂z = s − t"),
     Rule("sigmoid_bce", r"\frac{\partial}{\partial z}\left(-t\ln\sigma(z) - (1-t)\ln(1-\sigma(z))\right) = \sigma(z) - t", "sigmoid with binary cross-entropy: ∂L/∂z = a − t", -(T * sp.log(1 / (1 + _e(-X))) + (1 - T) * sp.log(1 - 1 / (1 + _e(-X)))), sigmoid(X) - T),
     Rule("l2_penalty", r"\frac{\partial}{\partial w} \frac{\lambda}{2} w^{2} = \lambda w", "∂(λ/2·w²)/∂w = λ·w", LAMBDA / 2 * W**2, LAMBDA * W, W),
     Rule("l1_penalty", r"\frac{\partial}{\partial w} \lambda |w| = \lambda \operatorname{sign}(w)", "∂(λ·|w|)/∂w = λ·sign(w)", LAMBDA * sp.Abs(W), LAMBDA * sp.sign(W), W),
+    Rule("kink", r"x \neq 0", "the function has a kink at 0, where it has no derivative: assume x ≠ 0 (at 0 frameworks take the value this formula gives)"),
+    Rule("earlier_step", r"\text{as in step } n", "the same derivative was worked out in an earlier step: cite it, do not repeat it"),
     Rule("rewrite", r"f^{g} = e^{g \ln f}", "f^g = e^(g·ln f) when both depend on x"),
     Rule("differentiate", r"\frac{d}{dx} f", "no named rule applies: SymPy differentiates it"),
     Rule("simplify", r"= \ldots", "put the pieces together and simplify"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Self
+from typing import Any, Self
 
 import sympy as sp
 
@@ -42,6 +42,39 @@ class Shown(sp.Symbol):
         return f"({shown})" if shown.startswith("-") else shown
 
 
+class InOrder(sp.Expr):
+    """A worked step's numbers, printed with its terms and factors in the order given.
+
+    The printers sort the terms of a sum and the factors of a product; with numbers in place of
+    symbols that order changes ("(-1.5) + 0" for "0 + (-1.5)"). :func:`in_print_order` builds the
+    expression in the order of the symbolic form as printed, and this wrapper prints it unsorted
+    in any printer (text, LaTeX, Markdown, JSON)."""
+
+    def _unsorted(self, printer: Any) -> str:
+        saved = printer._settings.get("order")
+        printer._settings["order"] = "none"
+        try:
+            return printer._print(self.args[0])
+        finally:
+            printer._settings["order"] = saved
+
+    _chainrule_text = _chainrule_latex = _sympystr = _latex = _unsorted
+
+
+def in_print_order(expr: sp.Expr) -> sp.Expr:
+    """``expr`` rebuilt unevaluated, each sum and product in the order the printers show it."""
+    if expr.is_Atom or isinstance(expr, sp.Derivative):
+        return expr
+    if isinstance(expr, sp.Add):
+        args = expr.as_ordered_terms()
+    elif isinstance(expr, sp.Mul):
+        args = expr.as_ordered_factors()
+    else:
+        args = list(expr.args)
+    with sp.evaluate(False):
+        return expr.func(*[in_print_order(a) for a in args])
+
+
 def derive_expression(
     expr: sp.Expr, wrt: sp.Symbol, *, values: Mapping[str, object] | None = None
 ) -> Derivation:
@@ -50,7 +83,8 @@ def derive_expression(
     walker = _Walker(expr, wrt, numbers)
     raw = walker.derive(expr)
     result = simplest(raw)
-    walker.steps.append(walker.simplify_step(raw, result))
+    if result != raw:  # a step "x = x" teaches nothing: the result line states it
+        walker.steps.append(walker.simplify_step(raw, result))
     value = derivative_value = None
     if numbers is not None:
         value = evaluate(expr, numbers, what=f"the expression {expr}")
@@ -125,12 +159,22 @@ class _Walker:
         self.wrt = wrt
         self.numbers = numbers
         self.steps: list[Step] = []
+        self.done: dict[sp.Expr, tuple[int, sp.Expr]] = {}  # node → (its first step, d node)
         self.placeholders = [sp.Symbol(n, real=True) for n in _PLACEHOLDERS
                              if sp.Symbol(n, real=True) not in expr.free_symbols and
                              sp.Symbol(n) not in expr.free_symbols]
 
     def derive(self, node: sp.Expr) -> sp.Expr:
-        """The derivative of ``node``; records its steps."""
+        """The derivative of ``node``; records its steps, or cites them when already worked out."""
+        if node in self.done:
+            return self._cite(node, *self.done[node])
+        start = len(self.steps)
+        result = self._derive(node)
+        if len(self.steps) - start > 1:  # a one-step derivative is as short as its citation
+            self.done[node] = (start, result)
+        return result
+
+    def _derive(self, node: sp.Expr) -> sp.Expr:
         x = self.wrt
         if not node.has(x):
             text = f"{unicode(node)} does not depend on {x}, so its derivative is 0"
@@ -148,6 +192,18 @@ class _Walker:
             return self._function(node, FUNCTION_RULES[type(node)])
         return self._atomic("differentiate", node, sp.diff(node, x),
                             "no named rule: differentiated by SymPy")
+
+    def _cite(self, node: sp.Expr, first: int, result: sp.Expr) -> sp.Expr:
+        """One step for a derivative already worked out: the earlier step's number and result."""
+        chains: tuple[tuple[sp.Expr, ...], ...] = ()
+        value = None
+        if self.numbers is not None:
+            value = _try_evaluate(result, self.numbers)
+            chains = ((self._d(node), Shown(value)),) if value is not None else ()
+        text = f"by step {first + 1}: the same derivative, worked out there"
+        self.steps.append(Step("earlier_step", self._d(node), result, text,
+                               _numeric_text(chains), value, chains))
+        return result
 
     def _d(self, node: sp.Expr) -> sp.Expr:
         return sp.Derivative(node, self.wrt)
@@ -187,7 +243,11 @@ class _Walker:
         dependent = [node.args[i] for i in positions]
         if dependent == [self.wrt]:
             text = f"{rule.replace('_', ' ')} rule: {RULES[rule].description}"
-            return self._atomic(rule, node, sp.diff(node, self.wrt), text, forward=True)
+            off_kink = _off_kink(rule, self.wrt)
+            if off_kink is None:
+                return self._atomic(rule, node, sp.diff(node, self.wrt), text, forward=True)
+            self._atomic(rule, node, off_kink, text, forward=True)
+            return self._kink(off_kink, sp.diff(node, self.wrt), self.wrt, self.numbers)
         if len(dependent) != 1 or not self.placeholders:
             return self._chain_many(node, rule, positions)
         u_expr, u = dependent[0], self.placeholders[0]
@@ -212,19 +272,39 @@ class _Walker:
 
     def _outer_step(self, outer: sp.Expr, u: sp.Symbol, u_expr: sp.Expr, rule: str) -> None:
         """The outer rule on the placeholder u, with numbers at u's value."""
-        after = sp.diff(outer, u)
+        derivative = sp.diff(outer, u)
+        off_kink = _off_kink(rule, u)
+        after = derivative if off_kink is None else off_kink
         chains: tuple[tuple[sp.Expr, ...], ...] = ()
         value = None
+        at: dict[sp.Symbol, float] | None = None
         if self.numbers is not None:
             u_value = _try_evaluate(u_expr, self.numbers)
             if u_value is not None:
                 at = {u: u_value}
                 value = _try_evaluate(after, at)
                 chains = (*self._forward(outer, at), self._derivative_chain(
-                    sp.Derivative(outer, u), after.xreplace({u: Shown(u_value)}), value))
+                    sp.Derivative(outer, u), _substituted(after, {u: Shown(u_value)}), value))
         text = f"{rule.replace('_', ' ')} rule, with {u} = {unicode(u_expr)}: {RULES[rule].description}"
         self.steps.append(Step(rule, sp.Derivative(outer, u), after, text,
                                _numeric_text(chains), value, chains))
+        if off_kink is not None:
+            self._kink(off_kink, derivative, u, at)
+
+    def _kink(self, off_kink: sp.Expr, derivative: sp.Expr, variable: sp.Symbol,
+              at: Mapping[sp.Symbol, float] | None) -> sp.Expr:
+        """The assumption step: f'(x) where it exists becomes the formula used everywhere."""
+        chains: tuple[tuple[sp.Expr, ...], ...] = ()
+        value = None
+        if at is not None:
+            value = _try_evaluate(derivative, at)
+            shown = _substituted(derivative, {s: Shown(v) for s, v in at.items()})
+            chains = (self._derivative_chain(derivative, shown, value),)
+        text = (f"assume {unicode(variable)} ≠ 0: there the derivative exists and equals this; "
+                f"at {unicode(variable)} = 0 frameworks take this value too")
+        self.steps.append(Step("kink", off_kink, derivative, text, _numeric_text(chains),
+                               value, chains))
+        return derivative
 
     def _atomic(self, rule: str, node: sp.Expr, after: sp.Expr, text: str, *,
                 forward: bool = False) -> sp.Expr:
@@ -267,11 +347,12 @@ class _Walker:
                                  value, chains)
 
     def _with_numbers(self, expr: sp.Expr, derivatives: dict[sp.Expr, float | None]) -> sp.Expr:
-        """``expr`` with each known derivative and each variable replaced by a shown number."""
-        known = {d: Shown(v) for d, v in derivatives.items() if v is not None}
-        with sp.evaluate(False):
-            expr = expr.xreplace(known)
-        return expr.xreplace({s: Shown(v) for s, v in (self.numbers or {}).items()})
+        """``expr`` with each known derivative and each variable replaced by a shown number, its
+        terms and factors in the printed order of ``expr``."""
+        known: dict[sp.Expr, sp.Expr] = {d: Shown(v) for d, v in derivatives.items()
+                                         if v is not None}
+        known.update({s: Shown(v) for s, v in (self.numbers or {}).items()})
+        return _substituted(expr, known)
 
     def _forward(self, node: sp.Expr, at: Mapping[sp.Symbol, float]) -> tuple[tuple[sp.Expr, ...], ...]:
         """f(number) = its definition with the number = value, for a named activation."""
@@ -286,8 +367,11 @@ class _Walker:
 
     @staticmethod
     def _derivative_chain(before: sp.Expr, shown: sp.Expr, value: float | None) -> tuple[sp.Expr, ...]:
+        """``before = shown = value``; ``shown`` left out when it is the value already."""
         chain = [before]
-        if shown.free_symbols and not isinstance(shown, Shown):
+        inner = shown.args[0] if isinstance(shown, InOrder) else shown
+        if inner.free_symbols and not isinstance(inner, Shown) and \
+                (value is None or chain_text([shown]) != number_text(value)):
             chain.append(shown)
         if value is not None:
             chain.append(Shown(value))
@@ -304,6 +388,19 @@ class _Walker:
         text = ("put the pieces together and simplify" if raw != result
                 else "put the pieces together; nothing simplifies further")
         return Step("simplify", raw, result, text, _numeric_text(chains), value, chains)
+
+
+def _substituted(expr: sp.Expr, numbers: Mapping[sp.Expr, sp.Expr]) -> sp.Expr:
+    """``expr`` in its printed order with ``numbers`` put in, unevaluated (no "1·1 = 1²")."""
+    ordered = in_print_order(expr)
+    with sp.evaluate(False):
+        return InOrder(ordered.xreplace(dict(numbers)))
+
+
+def _off_kink(rule: str, variable: sp.Symbol) -> sp.Expr | None:
+    """The rule's derivative where it exists, in ``variable``, for a function with a kink."""
+    off_kink = RULES[rule].off_kink
+    return None if off_kink is None else off_kink.xreplace({RULES[rule].variable: variable})
 
 
 def _with_arg(node: sp.Expr, position: int, replacement: sp.Expr) -> sp.Expr:

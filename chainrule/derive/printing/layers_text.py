@@ -24,9 +24,6 @@ class _LayerStrPrinter(TextPrinter):
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         return TEXT_NAMES.get(expr.name, expr.name)
 
-    def _print_KroneckerDelta(self, expr: sp.KroneckerDelta) -> str:
-        return f"δ({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-
     def _print_Sum(self, expr: sp.Sum) -> str:
         ranges = " ".join(f"Σ[{self._print(i)}={self._print(lo)}..{self._print(hi)}]"
                           for i, lo, hi in expr.limits)

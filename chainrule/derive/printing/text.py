@@ -73,10 +73,18 @@ class TextPrinter(StrPrinter):
         return f"Σ_{{{limits}}} ({self._print(expr.function)})"
 
     def _print_KroneckerDelta(self, expr: sp.KroneckerDelta) -> str:
-        return f"δ_{{{self._print(expr.args[0])},{self._print(expr.args[1])}}}"
+        return kronecker_text(self._print(expr.args[0]), self._print(expr.args[1]))
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         return "λ" if expr.name == "lambda" else super()._print_Symbol(expr)
+
+
+KRONECKER = "𝟙"  # the Kronecker delta is the indicator 𝟙[i = j] (LaTeX \mathbf{1}): δ is the error
+
+
+def kronecker_text(i: str, j: str) -> str:
+    """The Kronecker delta δᵢⱼ as the indicator ``𝟙[i = j]``, as LaTeX and Markdown print it too."""
+    return f"{KRONECKER}[{i} = {j}]"
 
 
 def number_text(value: float, *, decimals: int = 4) -> str:
