@@ -46,6 +46,11 @@ class ChainruleLatexPrinter(DerivationLatexMixin, GraphLatexMixin, LayersLatexMi
     def _print_hardlim(self, expr: sp.Expr, exp: str | None = None) -> str:
         return self._named(r"\operatorname{hardlim}", expr, exp)
 
+    def _print_KroneckerDelta(self, expr: sp.Expr, exp: str | None = None) -> str:
+        """The Kronecker delta as the indicator 1[i = j] (text: 𝟙[i = j]); δ is the error."""
+        head = rf"\mathbf{{1}}[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
+        return rf"\left({head}\right)^{{{exp}}}" if exp else head
+
     def _named(self, name: str, expr: sp.Expr, exp: str | None) -> str:
         args = ", ".join(self._print(arg) for arg in expr.args)
         head = rf"{name}^{{{exp}}}" if exp else name
@@ -62,14 +67,29 @@ def latex(obj: Any, **settings: Any) -> str:
     return ChainruleLatexPrinter(settings).doprint(obj)
 
 
+PREAMBLE_PACKAGES = ("amsmath", "amssymb", "longtable", "array", "graphicx")
+"""The packages every standalone document loads; all ship with Debian's texlive-latex-base."""
+
+
 def document(body: str, *, title: str | None = None) -> str:
-    """A standalone LaTeX document around ``body`` that pdflatex compiles with texlive-latex-base."""
-    heading = f"\\section*{{{title}}}\n" if title else ""
+    """A standalone LaTeX document around ``body`` that pdflatex compiles with texlive-latex-base.
+
+    ``title`` is plain text (escaped here, so a user's string cannot run a LaTeX command). Long
+    equations may break across pages (``\\allowdisplaybreaks``); derivations set with
+    ``environment="longtable"`` break across lines and pages by themselves.
+    """
+    from chainrule.derive.printing.latex_layers import text_to_latex
+
+    heading = f"\\section*{{{text_to_latex(title)}}}\n" if title else ""
     return (
         "\\documentclass[11pt]{article}\n"
         "\\usepackage[utf8]{inputenc}\n"
-        "\\usepackage{amsmath,amssymb}\n"
+        f"\\usepackage{{{','.join(PREAMBLE_PACKAGES)}}}\n"
         "\\usepackage[margin=2cm]{geometry}\n"
+        "\\allowdisplaybreaks\n"
+        "\\setlength{\\emergencystretch}{3em}\n"
+        "\\setlength{\\parindent}{0pt}\n"
+        "\\setlength{\\parskip}{0.5ex plus 0.5ex}\n"
         "\\begin{document}\n"
         f"{heading}{body}\n"
         "\\end{document}\n"
