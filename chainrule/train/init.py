@@ -17,7 +17,7 @@ RELU_FAMILY = frozenset({"relu", "leaky_relu", "elu"})
 def init_weight(rng: np.random.Generator, shape: tuple[int, ...], *, fan_in: int, fan_out: int,
                 activation: str) -> np.ndarray:
     """A float64 weight array of ``shape`` for a layer followed by ``activation``."""
-    if activation in RELU_FAMILY:
+    if activation.partition(":")[0] in RELU_FAMILY:  # leaky_relu:0.1 is leaky_relu with α = 0.1
         return rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)  # He
     bound = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-bound, bound, size=shape)  # Xavier / Glorot uniform

@@ -22,7 +22,9 @@ def derive_net_command(
                                 "perceptron:N, mlp:N-N-..., lenet5, cnn:CxHxW-LAYER-..."),
     activation: str = typer.Option(None, "--activation", "-a",
                                    help="Hidden activation: sigmoid (default; tanh for lenet5), "
-                                   "tanh, relu, leaky_relu, elu, softplus, linear."),
+                                   "tanh, relu, leaky_relu, elu, softplus, linear; "
+                                   "leaky_relu:0.1 sets the slope α (default 0.01), elu:0.5 "
+                                   "ELU's α (default 1)."),
     loss: str = typer.Option(None, "--loss", "-l",
                              help="half_mse (default for mlp), mse, bce, or softmax_ce (default "
                              "for cnn and lenet5)."),

@@ -41,7 +41,8 @@ def train_command(
     loss: str = typer.Option(None, "--loss", help="mse, half_mse, bce or softmax_ce "
                              "(default: by data, as described above)."),
     activation: str = typer.Option(None, "--activation", help="Hidden activation (default relu; "
-                                   "tanh for lenet5)."),
+                                   "tanh for lenet5); leaky_relu:0.1 sets the slope α "
+                                   "(default 0.01), elu:0.5 ELU's α (default 1)."),
     output_activation: str = typer.Option(None, "--output-activation",
                                           help="Output activation (default: by loss)."),
     l2: float = typer.Option(0.0, "--l2", help="L2 penalty λ (gradient λw, weights only)."),
