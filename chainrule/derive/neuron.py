@@ -5,7 +5,10 @@ The gradient is derived factor by factor, each factor a :class:`Step` citing its
 δ = ∂L/∂z (their product, simplified by :func:`output_delta`: σ with BCE gives a − t), then
 ∂z/∂wᵢ = xᵢ, ∂z/∂b = 1, ∂z/∂xᵢ = wᵢ (``sympy.diff`` of the weighted sum) and the chain rule.
 Over a batch the loss is the mean over the samples, so half-MSE gives C = 1/(2n)·Σ(t − a)².
-With ``softmax_ce`` the unit is a softmax layer of K neurons (w is K × n) and δ = s − t.
+With ``softmax_ce`` the unit is a softmax layer of K neurons (w is K × n, the activation is the
+softmax, its output s) and the steps are in index form: ∂L/∂s_k, the Jacobian ∂s_i/∂z_k, δ_k =
+s_k Σ_i t_i − t_k, then δ_k = s_k − t_k as its own step that states Σ_i t_i = 1, and
+∂L/∂w_kj = δ_k x_j, ∂L/∂b_k = δ_k, ∂L/∂x_j = Σ_k δ_k w_kj.
 
 Follows Nielsen, *Neural Networks and Deep Learning* (2015), ch. 1–3, and Goodfellow, Bengio &
 Courville, *Deep Learning* (2016), §6.5.
@@ -24,13 +27,12 @@ from chainrule.derive.derivation import Step
 from chainrule.derive.functions import elementary
 from chainrule.derive.losses import T, get_loss
 from chainrule.derive.output_delta import S, output_delta
-from chainrule.derive.rules import softmax_jacobian
 from chainrule.derive.values import Value
 from chainrule.errors import ChainruleError
 
 LOSS_RULES = {"mse": "power", "half_mse": "power", "bce": "log", "none": "identity",
               "softmax_ce": "log"}
-SHOWN_CLASSES = 3  # the softmax Jacobian is displayed for three classes
+SOFTMAX = "softmax"  # the activation of the softmax_ce layer
 _I, _J = sp.Idx("i"), sp.Idx("j")
 _N = sp.Symbol("n", integer=True, positive=True)
 W_VEC, X_VEC = sp.IndexedBase("w", real=True), sp.IndexedBase("x", real=True)
@@ -38,6 +40,13 @@ B = sp.Symbol("b", real=True)
 L_SYM = sp.Symbol("L", real=True)
 DELTA = sp.Symbol("delta", real=True)
 WEIGHTED_SUM = sp.Sum(W_VEC[_I] * X_VEC[_I], (_I, 1, _N)) + B  # z = Σ wᵢxᵢ + b
+# The softmax layer: K classes k, n inputs j; z_k = Σ_j w_kj x_j + b_k, s = softmax(z).
+_K, _CLASSES = sp.Idx("k"), sp.Symbol("K", integer=True, positive=True)
+Z_VEC, S_VEC = sp.IndexedBase("z", real=True), sp.IndexedBase("s", positive=True)
+T_VEC, B_VEC = sp.IndexedBase("t", real=True), sp.IndexedBase("b", real=True)
+DELTA_VEC = sp.IndexedBase("delta", real=True)
+CLASS_SUM = sp.Sum(W_VEC[_K, _I] * X_VEC[_I], (_I, 1, _N)) + B_VEC[_K]  # z_k
+CROSS_ENTROPY = -sp.Sum(T_VEC[_I] * sp.log(S_VEC[_I]), (_I, 1, _CLASSES))  # L = −Σ_i t_i ln s_i
 
 
 @dataclass(frozen=True)
@@ -83,44 +92,62 @@ class NeuronFactors:
     g: sp.Expr  # a = g(z)
     loss: sp.Expr  # L(a, t)
     dl_da: sp.Expr  # ∂L/∂a
-    da_dz: sp.Expr  # ∂a/∂z (for softmax: the Jacobian ∂sᵢ/∂zⱼ, shown for three classes)
+    da_dz: sp.Expr  # ∂a/∂z (for softmax: the Jacobian ∂s_i/∂z_k = s_i(𝟙[i = k] − s_k))
     delta: sp.Expr  # ∂L/∂z, simplified
 
 
 @lru_cache(maxsize=64)
 def neuron_factors(activation: str, loss: str) -> NeuronFactors:
     """Derive the factors of ∂L/∂z for one unit by SymPy differentiation."""
-    act, loss_def = get_activation(activation), get_loss(loss)
+    loss_def = get_loss(loss)
     if loss_def.name == "softmax_ce":
         loss_expr = -T * sp.log(S)  # one class's term of −Σ tᵢ ln sᵢ
-        shown = sp.symbols(f"s0:{SHOWN_CLASSES}", real=True)
-        jacobian = sp.ImmutableMatrix(softmax_jacobian(shown))  # named identity diag(s) − s sᵀ
+        jacobian = S_VEC[_I] * (sp.KroneckerDelta(_I, _K) - S_VEC[_K])  # named identity
         return NeuronFactors(S, loss_expr, sp.diff(loss_expr, S), jacobian,
-                             output_delta(activation, loss_def.name))
+                             output_delta(SOFTMAX, loss_def.name))
+    act = get_activation(activation)
     loss_expr = loss_def.scalar
     return NeuronFactors(act.expr, loss_expr, loss_def.derivative(), act.derivative(),
                          output_delta(activation, loss_def.name))
 
 
-def derive_neuron(activation: str, loss: str, values: dict[str, Value] | None = None) -> NeuronReport:
-    """The neuron's derivation, and its numbers at ``values`` (x, w, b, t) when given."""
-    act, loss_def = get_activation(activation), get_loss(loss)
-    factors = neuron_factors(act.name, loss_def.name)
+def derive_neuron(activation: str | None, loss: str,
+                  values: dict[str, Value] | None = None) -> NeuronReport:
+    """The neuron's derivation, and its numbers at ``values`` (x, w, b, t) when given.
+
+    ``activation`` None means sigmoid, or the softmax for ``softmax_ce`` (which takes no other).
+    """
+    loss_def = get_loss(loss)
+    name = activation_name(activation, loss_def.name)
+    factors = neuron_factors(name, loss_def.name)
     if values is None:
-        return NeuronReport(act.name, loss_def.name, symbolic_steps(act.name, loss_def.name))
+        return NeuronReport(name, loss_def.name, symbolic_steps(name, loss_def.name))
     data = neuron_data(values, loss=loss_def.name)
-    forward, gradients, deltas = evaluate(factors, data, activation=act.name, loss=loss_def.name)
-    steps = symbolic_steps(act.name, loss_def.name, forward=forward, gradients=gradients,
+    forward, gradients, deltas = evaluate(factors, data, activation=name, loss=loss_def.name)
+    steps = symbolic_steps(name, loss_def.name, forward=forward, gradients=gradients,
                            deltas=deltas)
-    return NeuronReport(act.name, loss_def.name, steps, forward, gradients, data)
+    return NeuronReport(name, loss_def.name, steps, forward, gradients, data)
+
+
+def activation_name(activation: str | None, loss: str) -> str:
+    """The registry name of ``activation``; "softmax" for softmax_ce, which allows no other."""
+    if loss == "softmax_ce":
+        if activation not in (None, SOFTMAX):
+            raise ChainruleError(f"softmax_ce puts a softmax on the K outputs: --activation "
+                                 f"{activation} does not apply (leave it out)")
+        return SOFTMAX
+    if activation == SOFTMAX:
+        raise ChainruleError("the softmax activation goes with --loss softmax_ce")
+    return get_activation(activation or "sigmoid").name
 
 
 def symbolic_steps(activation: str, loss: str, *, forward: dict | None = None,
                    gradients: dict | None = None, deltas: np.ndarray | None = None) -> tuple[Step, ...]:
     """∂L/∂a, ∂a/∂z, δ, ∂z/∂w, ∂z/∂b, ∂z/∂x, then the three chain-rule products."""
+    if loss == "softmax_ce":
+        return _softmax_steps(gradients, batch=forward is not None and "L_samples" in forward)
     f = neuron_factors(activation, loss)
-    softmax = loss == "softmax_ce"
-    out = S if softmax else A
+    out = A
     single = forward is not None and "L_samples" not in forward
     steps = [
         Step(LOSS_RULES[loss], sp.Derivative(f.loss, out), f.dl_da,
@@ -140,9 +167,11 @@ def symbolic_steps(activation: str, loss: str, *, forward: dict | None = None,
 
 def _chain_key(step: Step) -> str | None:
     """"w", "b" or "x" for the three final chain-rule steps (∂L/∂w, ∂L/∂b, ∂L/∂x), else None."""
-    if step.rule != "chain" or not isinstance(step.before, sp.Mul):
+    before = step.before.function if isinstance(step.before, sp.Sum) else step.before
+    if step.rule != "chain" or not isinstance(before, sp.Mul):
         return None
-    inner = [arg for arg in step.before.args if arg.expr == Z]  # the ∂z/∂(·) factor
+    inner = [arg for arg in before.args  # the ∂z/∂(·) factor
+             if isinstance(arg, sp.Derivative) and arg.expr in (Z, Z_VEC[_K])]
     if not inner:
         return None
     wrt = inner[0].variables[0]
@@ -150,17 +179,12 @@ def _chain_key(step: Step) -> str | None:
 
 
 def _activation_step(activation: str, f: NeuronFactors, *, value: float | None) -> Step:
-    if isinstance(f.da_dz, sp.MatrixBase):
-        return Step("softmax_jacobian", sp.Derivative(S, Z), f.da_dz,
-                    f"the softmax Jacobian diag(s) − s sᵀ (shown for {SHOWN_CLASSES} classes)")
     act = get_activation(activation)
     return Step(act.rule, sp.Derivative(f.g, Z), f.da_dz,
                 f"the derivative of {activation} (named identity)", value=value)
 
 
 def _delta_rule(activation: str, loss: str) -> str:
-    if loss == "softmax_ce":
-        return "softmax_ce"
     if activation == "sigmoid" and loss == "bce":
         return "sigmoid_bce"
     return "chain"
@@ -191,6 +215,53 @@ def _chain_steps(gradients: dict | None, *, batch: bool) -> list[Step]:
     return steps
 
 
+def _softmax_steps(gradients: dict | None, *, batch: bool) -> tuple[Step, ...]:
+    """The softmax layer's steps in index form: class k, input j, the sums over i and k shown."""
+    dl_ds = _in_range(sp.diff(CROSS_ENTROPY, S_VEC[_K]).doit())  # −t_k / s_k
+    jacobian = neuron_factors(SOFTMAX, "softmax_ce").da_dz  # s_i (𝟙[i = k] − s_k)
+    chained = sp.Sum(dl_ds.xreplace({_K: _I}) * jacobian, (_I, 1, _CLASSES))
+    expanded = sp.expand(chained.function)
+    contracted = _in_range(sp.Add(*[sp.Sum(term, (_I, 1, _CLASSES)).doit()
+                                    for term in sp.Add.make_args(expanded)]))
+    contracted = sp.collect(sp.factor_terms(contracted), S_VEC[_K])  # s_k Σ_i t_i − t_k
+    delta = contracted.subs(sp.Sum(T_VEC[_I], (_I, 1, _CLASSES)), 1)
+    dl_dz = sp.Derivative(L_SYM, Z_VEC[_K])
+    steps = [
+        Step("log", sp.Derivative(CROSS_ENTROPY, S_VEC[_K]), dl_ds,
+             "differentiate L = −Σ_i t_i ln s_i with respect to the output s_k (log rule)"),
+        Step("softmax_jacobian", sp.Derivative(S_VEC[_I], Z_VEC[_K]), jacobian,
+             "the softmax Jacobian ∂s_i/∂z_k = s_i(𝟙[i = k] − s_k), i.e. diag(s) − s sᵀ "
+             "(𝟙[i = k] is the Kronecker delta)"),
+        Step("chain", dl_dz, chained,
+             "chain rule through every output s_i: ∂L/∂z_k = Σ_i ∂L/∂s_i · ∂s_i/∂z_k"),
+        Step("simplify", chained, contracted, "contract the Kronecker delta 𝟙[i = k]"),
+        Step("target_sum", contracted, delta,
+             "assume Σ_i t_i = 1 (a one-hot target, or a probability vector): δ_k = s_k − t_k"),
+    ]
+    for wrt, what in ((W_VEC[_K, _J], "weight"), (B_VEC[_K], "bias"), (X_VEC[_J], "input")):
+        steps.append(Step("sum", sp.Derivative(CLASS_SUM, wrt),
+                          _in_range(sp.diff(CLASS_SUM, wrt).doit()),
+                          f"z_k = Σ_j w_kj x_j + b_k is linear in each {what}"))
+    mean = " averaged over the batch" if batch else ""
+    pairs = ((W_VEC[_K, _J], DELTA_VEC[_K] * X_VEC[_J], "w", "∂L/∂w_kj = δ_k x_j"),
+             (B_VEC[_K], DELTA_VEC[_K], "b", "∂L/∂b_k = δ_k"),
+             (X_VEC[_J], sp.Sum(DELTA_VEC[_K] * W_VEC[_K, _J], (_K, 1, _CLASSES)), "x",
+              "∂L/∂x_j = Σ_k δ_k w_kj: x_j feeds every class k"))
+    for wrt, after, key, sentence in pairs:
+        value = gradients.get(key) if gradients else None
+        before = sp.Mul(dl_dz, sp.Derivative(Z_VEC[_K], wrt), evaluate=False)
+        if key == "x":
+            before = sp.Sum(before, (_K, 1, _CLASSES))
+        steps.append(Step("chain", before, after, f"chain rule: {sentence}{mean}",
+                          numeric=None if value is None else f"∂L/∂{key} = {_show(value)}"))
+    return tuple(steps)
+
+
+def _in_range(expr: sp.Expr) -> sp.Expr:
+    """The branch of each ``Piecewise`` that SymPy adds for an index inside its range."""
+    return expr.replace(lambda e: isinstance(e, sp.Piecewise), lambda e: e.args[0].expr)
+
+
 def evaluate(factors: NeuronFactors, data: NeuronData, *, activation: str,
              loss: str) -> tuple[dict, dict, np.ndarray]:
     """Forward and backward with the derived factors, as NumPy arrays over the batch."""
@@ -211,10 +282,11 @@ def evaluate(factors: NeuronFactors, data: NeuronData, *, activation: str,
     grad_b = delta.mean(axis=0)  # (outputs,)
     grad_x = delta @ data.w  # (samples, inputs): per sample, not averaged over the batch
     _check_finite(per_sample, grad_w)
-    forward = {"z": _shape(z, data), "a": _shape(a, data), "L": float(per_sample.mean())}
+    output = "s" if loss == "softmax_ce" else "a"  # the same name as in the steps
+    forward = {"z": _shape(z, data), output: _shape(a, data), "L": float(per_sample.mean())}
     if data.batch:
         forward["L_samples"] = per_sample.tolist()
-    else:
+    elif loss != "softmax_ce":
         forward.update({"dL_da": _shape(dl_da, data), "da_dz": _shape(da_dz, data)})
     gradients = {"w": _weights(grad_w), "b": _scalar_or_list(grad_b),
                  "x": (grad_x / samples).tolist() if data.batch else grad_x[0].tolist()}
@@ -223,9 +295,10 @@ def evaluate(factors: NeuronFactors, data: NeuronData, *, activation: str,
 
 def neuron_loss(activation: str, loss: str, values: dict[str, Value]) -> float:
     """The loss alone at ``values`` (for finite-difference checks)."""
-    data = neuron_data(values, loss=get_loss(loss).name)
-    factors = neuron_factors(get_activation(activation).name, get_loss(loss).name)
-    forward, _, _ = evaluate(factors, data, activation=activation, loss=get_loss(loss).name)
+    loss_name = get_loss(loss).name
+    name = activation_name(activation, loss_name)
+    data = neuron_data(values, loss=loss_name)
+    forward, _, _ = evaluate(neuron_factors(name, loss_name), data, activation=name, loss=loss_name)
     return float(forward["L"])
 
 

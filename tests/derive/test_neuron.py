@@ -11,7 +11,6 @@ from chainrule.derive.activations import ACTIVATIONS, Z, get_activation
 from chainrule.derive.encoding import one_hot
 from chainrule.derive.losses import A, T, get_loss
 from chainrule.derive.neuron import derive_neuron, neuron_factors, neuron_loss
-from chainrule.derive.output_delta import S
 from chainrule.derive.printing.latex import latex
 from chainrule.derive.rules import RULES
 from chainrule.errors import ChainruleError
@@ -55,11 +54,11 @@ def test_steps_cite_their_rules() -> None:
     assert report.steps[2].after == A - T  # σ with BCE: δ = a − t
     assert derive_neuron("tanh", "mse").steps[1].rule == "tanh"
     assert derive_neuron("linear", "half_mse").steps[1].rule == "identity"
-    softmax = derive_neuron("sigmoid", "softmax_ce").steps
-    assert [step.rule for step in softmax[:3]] == ["log", "softmax_jacobian", "softmax_ce"]
-    assert softmax[2].after == S - T
-    s0 = sp.Symbol("s0", real=True)
-    assert sp.expand(softmax[1].after[0, 0] - s0 * (1 - s0)) == 0  # diag(s) − s sᵀ, entry (0, 0)
+    softmax = derive_neuron(None, "softmax_ce").steps
+    assert [step.rule for step in softmax] == ["log", "softmax_jacobian", "chain", "simplify",
+                                               "target_sum", "sum", "sum", "sum", "chain",
+                                               "chain", "chain"]
+    assert all(step.rule in RULES for step in softmax)
     assert not derive_neuron("relu", "mse").forward
 
 
@@ -119,12 +118,12 @@ def test_batch_gradients_match_central_differences(activation: str, loss: str) -
 def test_softmax_ce_layer_gradients_match_central_differences() -> None:
     values = {"x": [0.5, -1.0], "w": [[0.2, -0.4], [0.7, 0.1], [-0.3, 0.5]],
               "b": [0.1, 0.0, -0.2], "t": one_hot(1, 3)}
-    report = derive_neuron("linear", "softmax_ce", values)
+    report = derive_neuron(None, "softmax_ce", values)
     z = np.asarray(values["w"]) @ np.asarray(values["x"]) + np.asarray(values["b"])
     s = np.exp(z) / np.exp(z).sum()
     assert report.forward["L"] == pytest.approx(-np.log(s[1]))
     assert report.gradients["b"] == pytest.approx((s - np.asarray(values["t"])).tolist())
-    numeric = _fd_gradients("linear", "softmax_ce", values)
+    numeric = _fd_gradients("softmax", "softmax_ce", values)
     for key in ("w", "b", "x"):
         assert rel_err(report.gradients[key], numeric[key]) < 1e-7, key
 
@@ -138,7 +137,9 @@ def test_softmax_ce_layer_gradients_match_central_differences() -> None:
     ("sigmoid", "mse", {"x": [1, 2], "w": [1, 2], "b": 0, "t": [1, 0]}, "t has 2 values"),
     ("sigmoid", "mse", {"x": [1, 2], "w": [1, 2], "b": 0, "t": 1, "y": 2}, "unknown values y"),
     ("linear", "bce", {"x": [1], "w": [2], "b": 0, "t": 1}, "not finite"),
-    ("sigmoid", "softmax_ce", {"x": [1], "w": [2], "b": 0, "t": 1}, "K×n matrix"),
+    (None, "softmax_ce", {"x": [1], "w": [2], "b": 0, "t": 1}, "K×n matrix"),
+    ("sigmoid", "softmax_ce", None, "--activation sigmoid does not apply"),
+    ("softmax", "mse", None, "goes with --loss softmax_ce"),
 ])
 def test_bad_input_is_a_chainrule_error(activation: str, loss: str, values: dict | None,
                                         message: str) -> None:
@@ -174,3 +175,33 @@ def test_neuron_latex_exact() -> None:
         "\\delta {w}_{j} && \\text{chain}\n"
         "\\end{align*}"
     )
+
+
+SOFTMAX_AT = "x=[1,2],w=[[0.1,0.2],[0.3,-0.1],[0.2,0.2]],b=[0,0,0],t=[0,1,0]"
+
+
+def test_softmax_layer_is_labelled_softmax_and_names_its_output_s(cli) -> None:
+    """Issue 8: it said "activation sigmoid" (also in JSON) and called the output a and s."""
+    payload = cli.json(["derive", "neuron", "--loss", "softmax_ce", "--at", SOFTMAX_AT])
+    assert payload["activation"] == "softmax"
+    assert set(payload["forward"]) == {"z", "s", "L"}
+    text = cli.run(["derive", "neuron", "--loss", "softmax_ce", "--at", SOFTMAX_AT]).stdout
+    assert "activation softmax" in text and "sigmoid" not in text
+    assert "Matrix(" not in text  # the Jacobian is printed in index form, not as a raw Matrix
+    assert "│ a " not in text and "│ s " in text
+    latex_doc = cli.run(["derive", "neuron", "--loss", "softmax_ce", "--at", SOFTMAX_AT,
+                         "--format", "latex"]).stdout
+    assert "s &= " in latex_doc and "Matrix" not in latex_doc
+    assert "not apply" in cli.fails(["derive", "neuron", "-a", "relu", "--loss", "softmax_ce"])
+
+
+def test_softmax_layer_index_forms_for_a_k_by_n_weight_matrix() -> None:
+    """∂L/∂w[k,j] = δ_k·x_j, ∂L/∂b_k = δ_k, ∂L/∂x_j = Σ_k δ_k w_kj (it printed δ·x[j], δ·w[j])."""
+    from chainrule.derive.neuron import _CLASSES, _J, _K, B_VEC, DELTA_VEC, W_VEC, X_VEC
+    steps = derive_neuron(None, "softmax_ce").steps
+    chain = [step for step in steps if step.rule == "chain"][1:]
+    assert [step.after for step in chain] == [
+        DELTA_VEC[_K] * X_VEC[_J], DELTA_VEC[_K],
+        sp.Sum(DELTA_VEC[_K] * W_VEC[_K, _J], (_K, 1, _CLASSES))]
+    assert [step.after for step in steps if step.rule == "sum"] == [X_VEC[_J], 1, W_VEC[_K, _J]]
+    assert B_VEC[_K] in chain[1].before.atoms(sp.Indexed)

@@ -18,9 +18,11 @@ from chainrule.derive.values import parse_assignments
 
 @derive_app.command("neuron")
 def derive_neuron_command(
-    activation: str = typer.Option("sigmoid", "--activation", "-a",
-                                   help="sigmoid, tanh, relu, leaky_relu, elu, softplus, linear, "
-                                   "hardlim."),
+    activation: str = typer.Option(None, "--activation", "-a",
+                                   help="sigmoid (the default), tanh, relu, leaky_relu, elu, "
+                                   "softplus, linear, hardlim (leaky_relu:0.1 sets the slope α, "
+                                   "default 0.01; elu:0.5 ELU's α); with --loss softmax_ce the "
+                                   "activation is the softmax, and no other is accepted."),
     loss: str = typer.Option("half_mse", "--loss", "-l",
                              help="mse, half_mse, bce, softmax_ce (w is then a K×n matrix), none."),
     at: str = typer.Option(None, "--at", help="x=[..],w=[..],b=..,t=..; x=[[..],[..]] (or x as "

@@ -1,7 +1,7 @@
 """Softmax with cross-entropy: the Jacobian diag(s) − s sᵀ and the output error s − t, derived.
 
 s_i = e^{z_i} / Σ_k e^{z_k} and L = −Σ_i t_i ln s_i. ``sympy.diff`` of s_i with respect to z_j,
-with the exponentials written back as s, gives ∂s_i/∂z_j = s_i (δ_ij − s_j); the chain rule over
+with the exponentials written back as s, gives ∂s_i/∂z_j = s_i (𝟙[i = j] − s_j); the chain rule over
 i, with ∂L/∂s_i = −t_i/s_i, gives ∂L/∂z_j = s_j Σ_i t_i − t_j, and a separate step that states
 its assumption, Σ_i t_i = 1 (a one-hot or probability target), gives ∂L/∂z_j = s_j − t_j. Bishop, *PRML* (2006), §4.3.4; CS231n notes, "Linear classification".
 """
@@ -65,14 +65,14 @@ def softmax_jacobian() -> Equation:
     result = rename(_as_softmax(contracted), {q: j})
     steps = (
         Step("quotient", sp.Derivative(softmax(), z[q]), raw,
-             "quotient rule on e^{z_i} / Σ_k e^{z_k}; ∂e^{z_k}/∂z_j = e^{z_k} δ_kj (exp rule)"),
+             "quotient rule on e^{z_i} / Σ_k e^{z_k}; ∂e^{z_k}/∂z_j = e^{z_k} 𝟙[k = j] (exp rule)"),
         Step("simplify", raw, contracted, "contract the Kronecker delta in the sum"),
         Step("softmax_jacobian", contracted, result, "write e^{z_u}/Σ_k e^{z_k} as s_u"),
     )
     return Equation("ds/dz", tensor("ds_dz")[i, j], result, ((i, N), (j, N)),
                     r"\frac{\partial s}{\partial z} = \operatorname{diag}(s) - s s^{T}",
                     "∂s/∂z = diag(s) − s sᵀ", steps,
-                    note="the δ of i and j here is the identity matrix, not a sum left to contract",
+                    note="𝟙[i = j] here is the identity matrix, not a sum left to contract",
                     matrix_numpy=_jacobian_numpy)
 
 
@@ -87,7 +87,7 @@ def output_error(jacobian: sp.Expr) -> Equation:
              "∂L/∂s_j = −t_j / s_j (log rule, the sum contracted)"),
         Step("chain", tensor("dL_dz")[j], chained,
              "chain rule through every s_i: ∂L/∂z_j = Σ_i ∂L/∂s_i · ∂s_i/∂z_j"),
-        Step("simplify", chained, contracted, "contract the Kronecker delta δ_ij"),
+        Step("simplify", chained, contracted, "contract the Kronecker delta 𝟙[i = j]"),
         Step("target_sum", contracted, result,
              "assume Σ_i t_i = 1 (a one-hot target, or a probability vector): "
              "s_j Σ_i t_i − t_j = s_j − t_j"),

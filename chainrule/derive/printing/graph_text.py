@@ -88,9 +88,12 @@ def expression_text(expr: sp.Expr) -> str:
     """One line of Unicode: ∂L/∂a·∂a/∂z for chained derivatives, ∂/∂a (…) otherwise."""
     if isinstance(expr, sp.Mul) and all(isinstance(a, sp.Derivative) for a in expr.args):
         return "·".join(expression_text(arg) for arg in expr.args)
+    if isinstance(expr, sp.Sum):  # Σ_k ∂L/∂z_k·∂z_k/∂x_j
+        index, first, last = expr.limits[0]
+        return f"Σ_{{{index}={first}..{last}}} {expression_text(expr.function)}"
     if isinstance(expr, sp.Derivative):
         (variable, _), = expr.variable_count
-        if isinstance(expr.expr, sp.Symbol):
+        if isinstance(expr.expr, sp.Symbol | sp.Indexed):
             return f"∂{expr.expr}/∂{variable}"
         return f"∂/∂{variable} ({expression_text(expr.expr)})"
     return text(expr).replace("delta", "δ")

@@ -78,7 +78,8 @@ class GraphLatexMixin:
         return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
 
     def _neuron_forward(self, report: NeuronReport) -> list[str]:
-        shown = [("z", report.forward["z"]), ("a", report.forward["a"]), ("L", report.forward["L"])]
+        shown = [(name, report.forward[name]) for name in ("z", "a", "s", "L")
+                 if name in report.forward]  # s: the softmax_ce layer's output
         return [f"{name} &= {self._values(value)}" for name, value in shown]
 
     def _neuron_step(self, step: Any, value: Any) -> str:
@@ -91,7 +92,11 @@ class GraphLatexMixin:
         """∂L/∂a ∂a/∂z for products of derivatives of symbols; SymPy's form otherwise."""
         if isinstance(expr, sp.Mul) and all(isinstance(a, sp.Derivative) for a in expr.args):
             return " ".join(self.derivative_latex(arg) for arg in expr.args)
-        if isinstance(expr, sp.Derivative) and isinstance(expr.expr, sp.Symbol):
+        if isinstance(expr, sp.Sum):  # Σ_k ∂L/∂z_k ∂z_k/∂x_j
+            index, first, last = expr.limits[0]
+            return (f"\\sum_{{{self._print(index)}={self._print(first)}}}^{{{self._print(last)}}} "
+                    + self.derivative_latex(expr.function))
+        if isinstance(expr, sp.Derivative) and isinstance(expr.expr, sp.Symbol | sp.Indexed):
             (variable, _), = expr.variable_count
             return (f"\\frac{{\\partial {self._print(expr.expr)}}}"
                     f"{{\\partial {self._print(variable)}}}")
