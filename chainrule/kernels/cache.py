@@ -1,17 +1,28 @@
 """The cache of generated kernel modules: one file per source, named by the hash of that source.
 
 Numba's ``cache=True`` needs a real file to locate its cache (it does not work for source run
-through ``exec``), so each generated module is written once to ``$CHAINRULE_CACHE`` (default
-``~/.cache/chainrule/kernels``) as ``<prefix>_<sha256>.py``, never rewritten, registered in
+through ``exec``), so each generated module is written to ``$CHAINRULE_CACHE`` (default
+``~/.cache/chainrule/kernels``) as ``<prefix>_<sha256>.py``, written once, registered in
 ``sys.modules`` before it executes, and then imported. A second process finds both the file and
 Numba's compiled cache beside it, and starts warm (DESIGN.md, "Kernels: what we measured").
+
+A cached file is trusted only if its content still hashes to its name: one that was edited,
+truncated or corrupted is rewritten (atomically) from the source before it is imported, and Numba,
+which keys its compiled cache on the file's time stamp and size, recompiles it. Numba's own
+cache files (``__pycache__/<module>.*.nbi``, ``.nbc``: pickles that Numba loads) are parsed
+opcode by opcode without being loaded; a truncated or garbled one is deleted with its siblings, so
+that Numba recompiles instead of failing. Numba loads them with ``pickle``: keep the cache folder
+writable by you alone (README, "Security and failure behaviour").
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import io
 import os
+import pickletools
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -34,8 +45,23 @@ def cache_dir() -> Path:
 
 def module_name(prefix: str, source: str) -> str:
     """``chainrule_k_<prefix>_<first 16 hex digits of sha256(source)>``."""
-    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
-    return f"chainrule_k_{prefix}_{digest}"
+    return f"chainrule_k_{prefix}_{_digest(source.encode('utf-8'))}"
+
+
+def _digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()[:16]
+
+
+def verified(path: Path, name: str) -> bool:
+    """Whether the file at ``path`` exists and its content hashes to the digest in ``name``."""
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise ChainruleError(f"cannot read the kernel cache file {str(path)!r}: "
+                             f"{exc.strerror}; set CHAINRULE_CACHE to a writable folder") from None
+    return name.endswith(f"_{_digest(content)}")
 
 
 def load_source(prefix: str, source: str) -> ModuleType:
@@ -44,8 +70,9 @@ def load_source(prefix: str, source: str) -> ModuleType:
     if name in sys.modules:
         return sys.modules[name]
     path = cache_dir() / f"{name}.py"
-    if not path.exists():
-        atomic_write_text(path, source)  # named by its hash, so never rewritten
+    if not verified(path, name):  # missing, or no longer the source its name is the hash of
+        atomic_write_text(path, source, what="kernel cache file")
+    drop_unreadable_numba_cache(path.parent, name)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ChainruleError(f"cannot import generated kernel module {str(path)!r}")
@@ -57,3 +84,28 @@ def load_source(prefix: str, source: str) -> ModuleType:
         del sys.modules[name]
         raise
     return module
+
+
+def drop_unreadable_numba_cache(folder: Path, name: str) -> list[Path]:
+    """Delete Numba's cache files of module ``name`` if any of them is not a well-formed pickle
+    stream (checked with :func:`pickletools.genops`, which parses and never loads)."""
+    files = sorted((folder / "__pycache__").glob(f"{name}.*.nb[ic]"))
+    if all(_well_formed(f) for f in files):
+        return []
+    for file in files:
+        with contextlib.suppress(OSError):
+            file.unlink()
+    return files
+
+
+def _well_formed(path: Path) -> bool:
+    """An index (``.nbi``) holds two pickles, a data file (``.nbc``) one."""
+    try:
+        stream = io.BytesIO(path.read_bytes())
+        for _ in range(2 if path.suffix == ".nbi" else 1):
+            for _op in pickletools.genops(stream):
+                pass
+    except (OSError, ValueError, EOFError, KeyError, IndexError, TypeError,
+            UnicodeDecodeError):
+        return False
+    return True

@@ -48,3 +48,44 @@ def test_numba_cache_is_written_beside_the_module(tmp_path: Path) -> None:
         assert done.stdout.strip() == "3.0"
     index_files = list(tmp_path.rglob("*.nbi"))
     assert index_files, "numba wrote no cache index beside the generated module"
+
+
+@pytest.mark.parametrize("damage", [
+    lambda source: source.replace("2.0 * x", "3.0 * x"),  # edited: other code under the same name
+    lambda source: source[:len(source) // 2],  # truncated mid-definition: a SyntaxError if run
+    lambda source: "\x00\xff garbage \x89PNG",  # not Python at all
+])
+def test_a_module_that_no_longer_matches_its_hash_is_regenerated(tmp_path, monkeypatch, damage):
+    monkeypatch.setenv("CHAINRULE_CACHE", str(tmp_path))
+    source = SOURCE + f"# test_regenerated {id(damage)}\n"
+    path = tmp_path / f"{module_name('t', source)}.py"
+    path.write_text(damage(source), encoding="utf-8", errors="surrogateescape")
+    module = load_source("t", source)
+    assert module.twice(2.5) == 5.0
+    assert path.read_text() == source
+
+
+def test_a_folder_at_the_cache_path_is_one_clear_error(tmp_path, monkeypatch):
+    from chainrule.errors import ChainruleError
+    monkeypatch.setenv("CHAINRULE_CACHE", str(tmp_path))
+    source = SOURCE + "# test_folder\n"
+    (tmp_path / f"{module_name('t', source)}.py").mkdir()
+    with pytest.raises(ChainruleError, match="kernel cache file"):
+        load_source("t", source)
+
+
+@pytest.mark.parametrize("damage", [lambda data: b"\x80\x04garbage", lambda data: data[:len(data) // 2]])
+def test_a_corrupted_numba_cache_file_is_dropped_and_recompiled(tmp_path, damage):
+    script = ("from chainrule.kernels.cache import load_source\n"
+              f"m = load_source('warm', {SOURCE!r})\nprint(m.twice(1.5))\n")
+    env = {**os.environ, "CHAINRULE_CACHE": str(tmp_path)}
+    env.pop("NUMBA_CACHE_DIR", None)
+    subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, check=True)
+    files = sorted(tmp_path.rglob("*.nb[ic]"))
+    assert {f.suffix for f in files} == {".nbi", ".nbc"}
+    for file in files:
+        file.write_bytes(damage(file.read_bytes()))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                          check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "3.0"), done.stderr[-2000:]
+    assert "Error" not in done.stderr
