@@ -43,7 +43,7 @@ def test_markdown_lists_steps_with_rules() -> None:
 def test_prose_becomes_ascii_latex() -> None:
     assert text_to_latex("∂C/∂w = λ·w_j (§7.1) 100%") == \
         r"$\partial $C/$\partial $w = $\lambda \cdot $w\_j (\S{}7.1) 100\%"
-    assert text_to_latex("ü") == "?"
+    assert text_to_latex("ü") == r'\"u'  # kept, never "?"
 
 
 def test_net_payload_shapes_and_sizes() -> None:

@@ -56,6 +56,7 @@ def derive_net_command(
 
 
 def _latex(net: NetDerivation, standalone: bool) -> str:
-    body = latex(net)
-    title = f"Layer equations of {net.model}".replace("_", " ")
-    return document(body, title=title) if standalone else body + "\n"
+    if not standalone:
+        return latex(net) + "\n"
+    body = latex(net, environment="longtable")  # breaks across lines and pages
+    return document(body, title=f"Layer equations of {net.model}")

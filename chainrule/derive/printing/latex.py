@@ -51,6 +51,23 @@ class ChainruleLatexPrinter(DerivationLatexMixin, GraphLatexMixin, LayersLatexMi
         head = rf"\mathbf{{1}}[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
         return rf"\left({head}\right)^{{{exp}}}" if exp else head
 
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        """SymPy's cases, with a long conjunction of conditions stacked one to a line."""
+        pairs = []
+        for value, cond in expr.args:
+            if cond == sp.true and (value, cond) == expr.args[-1]:
+                pairs.append(rf"{self._print(value)} & \text{{otherwise}}")
+            else:
+                pairs.append(rf"{self._print(value)} & \text{{for}}\: {self._condition(cond)}")
+        return r"\begin{cases} " + r" \\".join(pairs) + r" \end{cases}"
+
+    def _condition(self, cond: sp.Basic) -> str:
+        printed = self._print(cond)
+        if not isinstance(cond, sp.And) or len(printed) <= 80:
+            return printed
+        terms = [self._print(arg) for arg in cond.args]
+        return r"\begin{array}[t]{@{}l@{}}" + r" \wedge \\ ".join(terms) + r"\end{array}"
+
     def _named(self, name: str, expr: sp.Expr, exp: str | None) -> str:
         args = ", ".join(self._print(arg) for arg in expr.args)
         head = rf"{name}^{{{exp}}}" if exp else name

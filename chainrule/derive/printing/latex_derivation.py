@@ -4,13 +4,18 @@
 A :class:`~chainrule.derive.derivation.Derivation` prints as one ``align*`` environment (the
 ``environment`` setting): a row per step, ``before &= after`` with the rule's name on the right,
 and beneath it the step's numbers, as worked examples in Nielsen's *NNDL* and the CS231n notes
-show them.
+show them. With ``environment="longtable"`` (what standalone documents use) it prints as a
+step/rule table instead: :func:`step_table` sets each equation in a paragraph column where it
+breaks across lines at ``=``, ``+`` and ``−`` (:func:`breakable`) and the table breaks across pages,
+so a long derivation never runs off the page and every rule's name stays visible.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+import re
 
 import sympy as sp
 
@@ -49,6 +54,8 @@ class DerivationLatexMixin:
     def _print_Derivation(self, derivation: Any) -> str:
         """An ``align*`` with every step, the result and, with values, the numbers."""
         environment = self._settings["environment"]
+        if environment == "longtable":
+            return self._derivation_table(derivation)
         rows = [self._print_Step(step) for step in derivation.steps]
         expression = self._print(derivation.expression)
         derivative = self._print(sp.Derivative(derivation.expression, derivation.wrt))
@@ -63,6 +70,27 @@ class DerivationLatexMixin:
                             rf"{self.number(derivation.derivative_value)}")
         body = " \\\\\n".join(rows)
         return f"\\begin{{{environment}}}\n{body}\n\\end{{{environment}}}"
+
+    def _derivation_table(self, derivation: Any) -> str:
+        """The derivation as a :func:`step_table`: one numbered row per step, its numbers beneath."""
+        rows: list[tuple[str, str, str]] = []
+        for number, step in enumerate(derivation.steps, start=1):
+            rows.append((f"{number}.", math_cell(f"{self._print(step.before)} = "
+                                                 f"{self._print(step.after)}"), _escape(step.rule)))
+            rows += [("", math_cell(self.latex_chain(chain), indent=True), "")
+                     for chain in step.chains]
+        derivative = self._print(sp.Derivative(derivation.expression, derivation.wrt))
+        rows.append(("", math_cell(f"{derivative} = {self._print(derivation.result)}"), "result"))
+        if derivation.value is not None:
+            at = r",\; ".join(rf"{self._print(sp.Symbol(name))} = {self.number(v)}"
+                              for name, v in derivation.values.items())
+            rows.append(("", math_cell(at), "at"))
+            rows.append(("", math_cell(rf"{self._print(derivation.expression)} = "
+                                       rf"{self.number(derivation.value)}"), "value"))
+            if derivation.derivative_value is not None:
+                rows.append(("", math_cell(f"{derivative} = "
+                                           f"{self.number(derivation.derivative_value)}"), "value"))
+        return step_table(rows, head=("step", "rule"))
 
     def latex_chain(self, chain: Sequence[sp.Expr]) -> str:
         """``a = b = c``; a lone number prints without parentheses."""
@@ -79,6 +107,82 @@ class DerivationLatexMixin:
         printed = self._print(expr)
         return printed if expr.is_Atom or isinstance(expr, sp.Function) \
             else rf"\left({printed}\right)"
+
+
+def step_table(rows: Sequence[tuple[str, str, str]], *, head: tuple[str, str] | None = None) -> str:
+    """A ``longtable`` of (label, cell, tag) rows: the cell is a ragged paragraph that wraps with a
+    hanging indent, the tag sits in its own column on the right, and the table breaks across pages
+    between rows. Cells are LaTeX text (use :func:`math_cell` for an equation)."""
+    spec = (r"@{}>{\raggedleft\arraybackslash}p{1.6em}@{\hspace{0.6em}}"
+            r">{\raggedright\arraybackslash\hangindent=2em\hangafter=1}"
+            r"p{\dimexpr 0.8\linewidth-2.8em\relax}@{\hspace{0.6em}}"
+            r">{\raggedright\arraybackslash\small\itshape}p{0.2\linewidth}@{}")
+    lines = [rf"\begin{{longtable}}{{{spec}}}"]
+    if head:
+        lines += [rf"& \textbf{{{head[0]}}} & \textbf{{\upshape {head[1]}}} \\", r"\hline",
+                  r"\endhead"]
+    lines += [f"{label} & {cell} & {tag} \\\\" for label, cell, tag in rows]
+    lines.append(r"\end{longtable}")
+    return "\n".join(lines)
+
+
+def math_cell(math: str, *, indent: bool = False) -> str:
+    """An equation as paragraph text that may break at its top-level relations and operators."""
+    return (r"\hspace*{1.5em}" if indent else "") + rf"$\displaystyle {breakable(math)}$"
+
+
+_LEFT = re.compile(r"\\left(\(|\[|\\\{|\.)|\\right(\)|\]|\\\}|\.)")
+
+
+def breakable(math: str) -> str:
+    """``math`` with ``\\left(…\\right)`` pairs turned into sized ``\\bigl(…\\bigr)`` ones (and
+    the braces SymPy puts around a function's argument dropped), so that TeX may break a line at
+    any ``=``, ``+`` or ``−`` inside them, as it can only at the outer level of a formula."""
+    math = _unwrap_arguments(math)
+    out: list[str] = []
+    stack: list[int] = []  # index in ``out`` of each open \left
+    pos = 0
+    for match in _LEFT.finditer(math):
+        out.append(math[pos:match.start()])
+        pos = match.end()
+        if match.group(1) is not None:
+            stack.append(len(out))
+            out.append(match.group(1))
+            continue
+        close = match.group(2)
+        if not stack:
+            out.append(r"\right" + close)
+            continue
+        opened = stack.pop()
+        inner = "".join(out[opened + 1:])
+        size = r"\Big" if r"\frac" in inner or r"\sum" in inner else r"\big"
+        out[opened] = "" if out[opened] == "." else f"{size}l{out[opened]}"
+        out.append("" if close == "." else f"{size}r{close}")
+    out.append(math[pos:])
+    return "".join(out)
+
+
+def _unwrap_arguments(math: str) -> str:
+    """``\\log{\\left(x \\right)}`` → ``\\log\\left(x \\right)``: a brace group is unbreakable."""
+    drop: set[int] = set()
+    for match in _FUNCTION_ARGUMENT.finditer(math):
+        close = _matching_brace(math, match.start(1))
+        if close is not None and math[:close].rstrip().endswith(r"\right)"):
+            drop.update((match.start(1), close))
+    return "".join(char for i, char in enumerate(math) if i not in drop)
+
+
+_FUNCTION_ARGUMENT = re.compile(r"\\(?:log|ln|exp|a?r?c?(?:sin|cos|tan)h?|max|min|sgn)(\{)\\left\(")
+
+
+def _matching_brace(text: str, start: int) -> int | None:
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] in "{}" and (i == 0 or text[i - 1] != "\\"):
+            depth += 1 if text[i] == "{" else -1
+            if depth == 0:
+                return i
+    return None
 
 
 def _escape(text: str) -> str:

@@ -9,38 +9,92 @@ ASCII and compiles with pdflatex and texlive-latex-base only.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
 from chainrule.derive.layers.notation import LATEX_NAMES, latex_symbol_names
+from chainrule.derive.printing.latex_derivation import math_cell, step_table
 
 _UNICODE = {
-    "∂": r"\partial ", "Σ": r"\Sigma ", "δ": r"\delta ", "σ": r"\sigma ", "⊙": r"\odot ",
-    "→": r"\to ", "…": r"\ldots ", "·": r"\cdot ", "≤": r"\le ", "≥": r"\ge ", "−": "-",
-    "λ": r"\lambda ", "η": r"\eta ", "μ": r"\mu ", "θ": r"\theta ", "×": r"\times ",
-    "⋆": r"\star ", "∇": r"\nabla ", "∈": r"\in ", "²": "^2", "ᵀ": "^T", "′": "'", "₀": "_0",
-    "ₐ": "_a", "ˡ": "^l", "⁺": "+", "¹": "1", "⁻": "-", "ᴸ": "^L", "₁": "_1", "₂": "_2",
-    "√": r"\surd ", "≈": r"\approx ",
+    "∂": r"\partial ", "Σ": r"\Sigma ", "∑": r"\sum ", "⊙": r"\odot ", "→": r"\to ",
+    "←": r"\leftarrow ", "…": r"\ldots ", "⋯": r"\cdots ", "·": r"\cdot ", "∙": r"\cdot ",
+    "≤": r"\le ", "≥": r"\ge ", "≠": r"\ne ", "−": "-", "×": r"\times ", "⋆": r"\star ",
+    "∗": "*", "∇": r"\nabla ", "∈": r"\in ", "√": r"\surd ", "≈": r"\approx ",
+    "±": r"\pm ", "∞": r"\infty ", "⊛": r"\circledast ", "⊗": r"\otimes ", "∘": r"\circ ",
+    "′": "'", "″": "''",
+    "½": r"\tfrac12 ", "⅓": r"\tfrac13 ", "¼": r"\tfrac14 ", "¾": r"\tfrac34 ",
+    "𝟙": r"\mathbf{1}", "ℝ": r"\mathbb{R}", "⌊": r"\lfloor ", "⌋": r"\rfloor ",
+    "⌈": r"\lceil ", "⌉": r"\rceil ", "⟨": r"\langle ", "⟩": r"\rangle ", "∀": r"\forall ",
 }
+_TEXT_UNICODE = {"§": r"\S{}", "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''",
+                 "é": r"\'e", "è": r"\`e", "ü": r'\"u', "ö": r'\"o', "ä": r'\"a', "ç": r"\c{c}", "ß": r"\ss{}",
+                 "\u00a0": "~", "✓": r"$\checkmark$", "✗": r"$\times$", "°": r"$^\circ$"}
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ˡᴸᵀᴷˣⁿⁱ", "0123456789+-=()lLTKxni", strict=True))
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ᵢⱼₖₐₓₙₘₒₗ", "0123456789+-=()ijkaxnmol", strict=True))
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
             "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-            "^": r"\textasciicircum{}"}
+            "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
+            "|": r"\textbar{}"}
 
 
 def text_to_latex(text: str) -> str:
-    """Prose with Unicode math signs → LaTeX text (math signs in ``$…$``), ASCII only."""
-    out = []
-    for char in text:
-        if char == "§":
-            out.append(r"\S{}")
-        elif char in _UNICODE:
-            out.append(f"${_UNICODE[char]}$")
-        elif char in _SPECIAL:
-            out.append(_SPECIAL[char])
-        elif ord(char) < 128:
-            out.append(char)
+    """Prose with Unicode math signs → LaTeX text (math signs in ``$…$``), ASCII only.
+
+    Every character is kept: LaTeX's specials are escaped (so a user's string can never run a
+    command), Unicode math signs, Greek letters, superscripts and subscripts become math, and any
+    other character is spelt out as its Unicode name rather than dropped.
+    """
+    out: list[str] = []
+    chars = list(text)
+    i = 0
+    while i < len(chars):
+        char = chars[i]
+        for table, mark in ((_SUPERSCRIPTS, "^"), (_SUBSCRIPTS, "_")):
+            if char in table:  # a run of ⁽ˡ⁺¹⁾ becomes one ^{(l+1)}
+                run = []
+                while i < len(chars) and chars[i] in table:
+                    run.append(table[chars[i]])
+                    i += 1
+                out.append(f"${mark}{{{''.join(run)}}}$")
+                break
         else:
-            out.append("?")
-    return "".join(out).replace("$$", "")
+            out.append(_char_to_latex(char))
+            i += 1
+    return re.sub(r"(?<!\\)\$\$", "", "".join(out))
+
+
+def _char_to_latex(char: str) -> str:
+    if char in _SPECIAL:
+        return _SPECIAL[char]
+    if ord(char) < 128:
+        return char
+    if char in _TEXT_UNICODE:
+        return _TEXT_UNICODE[char]
+    if char in _UNICODE:
+        return f"${_UNICODE[char]}$"
+    name = unicodedata.name(char, "")
+    if name.startswith(("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER ")):
+        return f"${_greek(name)}$"
+    plain = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+    if plain:
+        return "".join(_char_to_latex(c) for c in plain)
+    return rf"\texttt{{[{text_to_latex(name.lower()) or hex(ord(char))}]}}"
+
+
+def _greek(name: str) -> str:
+    letter = name.split()[-1].lower()
+    letter = {"lamda": "lambda"}.get(letter, letter)
+    if name.startswith("GREEK CAPITAL"):
+        capital = letter.capitalize()
+        return f"\\{capital} " if capital in _CAPITAL_GREEK else f"\\mathrm{{{capital[0]}}}"
+    if letter in ("omicron",):
+        return "o"
+    return f"\\{letter} "
+
+
+_CAPITAL_GREEK = {"Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi",
+                  "Psi", "Omega"}
 
 
 class LayersLatexMixin:
@@ -56,6 +110,8 @@ class LayersLatexMixin:
         return printer.doprint(expr)  # type: ignore[attr-defined]
 
     def _print_Equation(self, eq: Any) -> str:
+        if self._settings.get("environment") == "longtable":
+            return self._equation_table(eq)
         lines = [rf"\text{{{text_to_latex(eq.name)}:}} \quad & {eq.matrix_latex} \\",
                  rf"{self._layer_expr(eq.lhs)} &= {self._layer_expr(eq.rhs)}"]
         previous = None
@@ -68,6 +124,23 @@ class LayersLatexMixin:
         body = "\n".join(lines)
         note = f"\n\n\\noindent\\emph{{{text_to_latex(eq.note)}}}" if eq.note else ""
         return f"\\begin{{align*}}\n{body}\n\\end{{align*}}{note}"
+
+    def _equation_table(self, eq: Any) -> str:
+        """The equation as a :func:`step_table`: matrix form, index form, then each step with its
+        rule in the right-hand column; long lines wrap, and the table breaks across pages."""
+        rows = [("", rf"\textbf{{{text_to_latex(eq.name)}}}", ""),
+                ("", math_cell(eq.matrix_latex), "matrix form"),
+                ("", math_cell(f"{self._layer_expr(eq.lhs)} = {self._layer_expr(eq.rhs)}"),
+                 "index form")]
+        previous = None
+        for step in eq.steps:
+            start = "" if step.before == previous else self._layer_expr(step.before)
+            rows.append(("", math_cell(f"{start} = {self._layer_expr(step.after)}",
+                                       indent=not start), text_to_latex(step.rule)))
+            previous = step.after
+        if eq.note:
+            rows.append(("", rf"\small\emph{{{text_to_latex(eq.note)}}}", ""))
+        return step_table(rows)
 
     def _print_LayerDerivation(self, layer: Any) -> str:
         parts = [rf"\subsection*{{{text_to_latex(layer.title)}}}",
