@@ -27,7 +27,10 @@ T_VEC = sp.IndexedBase("t", real=True)  # targets t_i
 
 @dataclass(frozen=True)
 class Loss:
-    """One loss: its name, its scalar form L(a, t), and its vector form over N outputs."""
+    """One loss: its name, its scalar form L(a, t), and its vector form over N outputs.
+
+    ``description`` writes the vector form as ``derive net`` prints it, over the J outputs j.
+    """
 
     name: str
     scalar: sp.Expr | None  # L(a, t) for one output; None where the loss needs a vector
@@ -45,15 +48,15 @@ LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
         Loss("mse", (T - A) ** 2, sp.Sum((T_VEC[I] - S_VEC[I]) ** 2, (I, 0, N - 1)) / N,
-             "mean squared error 1/N Σ (t − s)²"),
+             "mean squared error (1/J) Σ_j (t_j − a_j)² over the J outputs"),
         Loss("half_mse", (T - A) ** 2 / 2, sp.Sum((T_VEC[I] - S_VEC[I]) ** 2, (I, 0, N - 1)) / 2,
-             "half squared error ½ Σ (t − a)²"),
+             "half squared error ½ Σ_j (t_j − a_j)²"),
         Loss("bce", -(T * sp.log(A) + (1 - T) * sp.log(1 - A)),
              -sp.Sum(T_VEC[I] * sp.log(S_VEC[I]) + (1 - T_VEC[I]) * sp.log(1 - S_VEC[I]),
                      (I, 0, N - 1)) / N,
-             "binary cross-entropy −(t ln a + (1 − t) ln(1 − a))"),
+             "binary cross-entropy −(1/J) Σ_j (t_j ln a_j + (1 − t_j) ln(1 − a_j))"),
         Loss("softmax_ce", None, -sp.Sum(T_VEC[I] * sp.log(S_VEC[I]), (I, 0, N - 1)),
-             "cross-entropy of a softmax −Σ t ln s"),
+             "cross-entropy of a softmax −Σ_j t_j ln s_j"),
         Loss("none", A, S_VEC[I], "no loss: the derivative of the output itself"),
     )
 }

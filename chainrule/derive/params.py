@@ -17,9 +17,15 @@ from chainrule.derive.spec import Conv2d, Dense, Flatten, ModelSpec, Pool2d, Sha
 from chainrule.errors import ChainruleError
 
 CONVENTIONS: dict[str, str] = {
-    "keras": "as Keras counts: C3 fully connected to S2's maps, pooling layers have 0 parameters",
-    "paper": "as LeCun et al. (1998): C3 uses the partial connection table (1,516 parameters), "
-             "each average-pooling map has a trainable coefficient and a bias",
+    "keras": "as Keras counts: a dense layer n_out·(n_in+1), a convolution F·(K·K·C+1), "
+             "pooling layers have 0 parameters",
+    "paper": "as LeCun et al. (1998): each average-pooling map has a trainable coefficient and "
+             "a bias",
+}
+# What each convention adds for LeNet-5 alone (its C3 and the paper's Table I).
+LENET5_NOTES: dict[str, str] = {
+    "keras": "; C3 fully connected to S2's maps",
+    "paper": "; C3 uses the partial connection table (1,516 parameters)",
 }
 LENET5_NAMES = ("C1", "S2", "C3", "S4", "C5", "F6", "OUTPUT")
 # LeCun et al. (1998), Table I: how many of S2's 6 maps each group of C3's 16 maps reads.
@@ -44,6 +50,7 @@ class ParamSummary:
     convention: str
     input_shape: Shape
     layers: tuple[LayerCount, ...]
+    family: str = ""  # the spec's family: the LeNet-5 note is for "lenet5" only
 
     @property
     def total(self) -> int:
@@ -51,7 +58,8 @@ class ParamSummary:
 
     @property
     def convention_note(self) -> str:
-        return CONVENTIONS[self.convention]
+        lenet = LENET5_NOTES[self.convention] if self.family == "lenet5" else ""
+        return CONVENTIONS[self.convention] + lenet
 
 
 def count_params(spec: ModelSpec, *, convention: str = "keras") -> ParamSummary:
@@ -62,7 +70,7 @@ def count_params(spec: ModelSpec, *, convention: str = "keras") -> ParamSummary:
     lenet = spec.family == "lenet5"
     rows = [_count(layer, name, convention, lenet=lenet)
             for layer, name in zip(spec.layers, layer_names(spec), strict=True)]
-    return ParamSummary(spec.text, convention, spec.input_shape, tuple(rows))
+    return ParamSummary(spec.text, convention, spec.input_shape, tuple(rows), spec.family)
 
 
 def layer_names(spec: ModelSpec) -> list[str]:

@@ -98,3 +98,37 @@ def test_bp1_with_bce_and_sigmoid_is_a_minus_t_over_j() -> None:
     simplified = sp.simplify(rhs.subs(a[dn.j], sigmoid(z[dn.j])))
     t = sp.IndexedBase(sp.Symbol("t", real=True), real=True)
     assert sp.simplify(simplified - (sigmoid(z[dn.j]) - t[dn.j]) / dn.J) == 0
+
+
+def test_lenet5_c1_input_gradient_matrix_form_is_cropped_by_p() -> None:
+    """Issue 8: with P = 2 the printed full convolution gave 32×32 for a 28×28 input; with s = 2
+    δ must be dilated, and ∂L/∂w uses the padded x. The printed form, run with NumPy, must give
+    the index form's shape and numbers (here C1's P = 2 with a stride 2 added, on 7×6 maps)."""
+    layer = conv_layer()
+    x, w = RNG.normal(size=(1, 7, 6)), RNG.normal(size=(2, 1, 5, 5))
+    values = {"x": x, "w": w, "b": RNG.normal(size=2), "C": 1, "F": 2, "K": 5, "H": 7, "W": 6,
+              "H_out": 3, "W_out": 2, "s": 2, "P": 2, "delta": RNG.normal(size=(2, 3, 2))}
+    extents = {"dL/dx": [(cv.c, 1), (cv.u, 7), (cv.v, 6)],
+               "dL/dw": [(cv.o, 2), (cv.c, 1), (cv.m, 5), (cv.n, 5)]}
+    for name, extent in extents.items():
+        eq = layer.equation(name)
+        assert eq.matrix_numpy is not None
+        printed = eq.matrix_numpy(values)
+        assert printed.shape == tuple(n for _, n in extent)
+        assert rel_err(printed, evaluate(eq.rhs, extent, values)) < 1e-12
+    assert "crop_P" in layer.equation("dL/dx").matrix_text
+    assert "dilₛ" in layer.equation("dL/dx").matrix_text
+    assert "x_pad" in layer.equation("dL/dw").matrix_text
+    assert "dilₛ(δ[o])" in layer.equation("dL/dw").matrix_text
+    assert r"\operatorname{crop}_{P}" in layer.equation("dL/dx").matrix_latex
+
+
+def test_cost_prints_one_over_m_in_front() -> None:
+    """Issue 8: the cost printed as C = Σ_x Cₓ[x]/m."""
+    from chainrule.derive.printing.latex import latex
+    from chainrule.derive.printing.layers_text import expr_text
+    cost = minibatch_update().equation("cost")
+    assert expr_text(cost.rhs).startswith("1/m·Σ") and "Cₓ" not in expr_text(cost.rhs)
+    assert r"\frac{1}{m} \sum_{x=0}^{m - 1} {C}_{x}" in latex(cost)
+    per_sample = np.array([0.5, 1.5, 4.0])
+    assert evaluate(cost.rhs, [], {"C": per_sample, "m": 3}) == pytest.approx(2.0)

@@ -63,3 +63,15 @@ def test_penalty_gradients() -> None:
 def test_unknown_loss() -> None:
     with pytest.raises(ChainruleError, match="unknown loss 'hinge'"):
         get_loss("hinge")
+
+
+@pytest.mark.parametrize("loss", ["mse", "half_mse", "bce"])
+def test_the_printed_loss_note_divides_by_what_bp1_divides_by(loss: str) -> None:
+    """Issue 8: the MSE note said 1/N where BP1 divides by J (derive net prints both)."""
+    from chainrule.derive.layers import output_error_for_loss
+    from chainrule.derive.layers.dense import J
+    bp1 = output_error_for_loss("sigmoid", loss)
+    divides = bp1.rhs.has(1 / J)
+    assert divides == (loss != "half_mse")
+    assert ("(1/J)" in bp1.note) == divides
+    assert "1/N" not in bp1.note and "Σ_j" in bp1.note

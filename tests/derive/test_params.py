@@ -50,3 +50,16 @@ def test_names_are_numbered_per_kind() -> None:
 def test_unknown_convention() -> None:
     with pytest.raises(ChainruleError, match="keras or paper"):
         count_params(parse_spec("lenet5"), convention="caffe")
+
+
+@pytest.mark.parametrize("convention", ["keras", "paper"])
+def test_lenet5_note_is_for_lenet5_only(convention: str) -> None:
+    """Issue 8: every summary ended with "C3 fully connected to S2's maps", even mlp:784-30."""
+    for model in ("mlp:784-30", "cnn:1x12x12-conv3x3x2-avgpool2-dense5"):
+        assert "C3" not in count_params(parse_spec(model), convention=convention).convention_note
+    assert "C3" in count_params(parse_spec("lenet5"), convention=convention).convention_note
+
+
+def test_summary_command_prints_the_lenet5_note_for_lenet5_only(cli) -> None:
+    assert "C3" not in cli.run(["summary", "mlp:784-30"]).stdout
+    assert "C3 fully connected" in cli.run(["summary", "lenet5"]).stdout
