@@ -66,3 +66,28 @@ def test_not_a_checkpoint(cli, tmp_path):
     path.write_text("hello")
     assert "is not a chainrule checkpoint" in cli.fails(["evaluate", str(path), "--data", "xor"])
     assert "does not exist" in cli.fails(["evaluate", str(tmp_path / "none.npz"), "--data", "xor"])
+
+
+def _refuse_constant(name):
+    raise ValueError(f"non-strict JSON constant {name}")
+
+
+def test_a_diverged_model_gives_strict_json(cli, blobs_checkpoint, tmp_path):
+    import json
+
+    import numpy as np
+
+    out, _ = blobs_checkpoint
+    with np.load(out) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    for key in arrays:
+        if key.startswith("param/"):
+            arrays[key] = arrays[key] * np.float32(1e30)  # finite weights, overflowing outputs
+    diverged = tmp_path / "diverged.npz"
+    np.savez(diverged, **arrays)
+    text = cli.run(["evaluate", str(diverged), "--data", "blobs", "--format", "json"]).stdout
+    payload = json.loads(text, parse_constant=_refuse_constant)
+    assert payload["loss"] is None and payload["non_finite"] == ["loss"]
+    healthy = json.loads(cli.run(["evaluate", str(out), "--data", "blobs", "--format",
+                                  "json"]).stdout, parse_constant=_refuse_constant)
+    assert "non_finite" not in healthy and healthy["loss"] > 0

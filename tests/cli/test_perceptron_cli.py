@@ -78,3 +78,59 @@ def test_bad_input_is_one_line(cli, args: list[str], message: str) -> None:
 def test_nested_weights_are_refused(cli) -> None:
     line = cli.fails(["perceptron", "--data", "or", "--w", "[1],[2]"])
     assert line == "error: --w must be a list of numbers such as \"0.5,-0.3\", got '[1],[2]'"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("p1,p2,t\n0,0,0\nnan,1,1\n", "nan is not finite"),
+    ("p1,p2,t\n0,0,0\n1,inf,1\n", "inf is not finite"),
+    ("p1,p2,t\n0,0,0\n1e38,1,1\n", "magnitude 1e+38, over the limit of 1e+06"),
+])
+def test_non_finite_or_huge_csv_values_are_refused(cli, tmp_path: Path, text: str,
+                                                   message: str) -> None:
+    data = tmp_path / "nan.csv"
+    data.write_text(text)
+    assert message in cli.fails(["perceptron", "--data", str(data), "--w", "0,0"])
+    assert message in cli.fails(["train", "perceptron:2", "--data", str(data), "--epochs", "1"])
+
+
+def test_epochs_times_patterns_is_capped_before_the_run(cli) -> None:
+    line = cli.fails(["perceptron", "--data", "xor", "--w", "0,0", "--epochs", "100000000"])
+    assert line == ("error: the trace of --epochs 100000000 × 4 patterns is 400,000,000 steps "
+                    "(epochs × patterns), over the limit of 200,000 (raise it with "
+                    "CHAINRULE_MAX_PERCEPTRON_STEPS=N)")
+    assert "CHAINRULE_MAX_PERCEPTRON_STEPS" in cli.fails(
+        ["train", "perceptron:2", "--data", "xor", "--epochs", "100000000"])
+
+
+def test_the_steps_cap_is_raisable(cli, monkeypatch) -> None:
+    monkeypatch.setenv("CHAINRULE_MAX_PERCEPTRON_STEPS", "8")
+    assert "over the limit of 8" in cli.fails(["perceptron", "--data", "xor", "--w", "0,0",
+                                                "--epochs", "3"])
+    assert len(cli.json(["perceptron", "--data", "xor", "--w", "0,0", "--epochs", "2"])["steps"]) \
+        == 8
+
+
+def test_trace_values_cap(cli, monkeypatch) -> None:
+    monkeypatch.setenv("CHAINRULE_MAX_TRACE_VALUES", "10")
+    assert "× 2 inputs is 16 values" in cli.fails(["perceptron", "--data", "xor", "--w", "0,0",
+                                                   "--epochs", "2"])
+
+
+@pytest.mark.parametrize("args", [["--lr", "nan"], ["--lr", "inf"], ["--b", "-inf"],
+                                  ["--w", "1e300,0"]])
+def test_non_finite_or_huge_numbers_are_refused(cli, args: list[str]) -> None:
+    base = {"--lr": "1", "--b": "0", "--w": "0,0"}
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    line = cli.fails(["perceptron", "--data", "or", *[x for kv in base.items() for x in kv]])
+    assert "--w, --b and --lr holds" in line
+
+
+def test_strict_json_trace(cli) -> None:
+    import json
+
+    def refuse(name: str) -> None:
+        raise ValueError(name)
+
+    text = cli.run(["perceptron", "--data", "xor", "--w", "0,0", "--epochs", "3", "--lr", "1e6",
+                    "--format", "json"]).stdout
+    assert json.loads(text, parse_constant=refuse)["converged"] is False

@@ -1,5 +1,7 @@
 """``chainrule predict``: CSV rows, IDX images and a PNG image, fitted to the model's input."""
 
+import json
+
 import numpy as np
 import pytest
 from matplotlib import image
@@ -82,3 +84,85 @@ def test_bad_input(cli, xor_checkpoint, tmp_path):
     broken.write_bytes(b"\x00\x00\x08\x03\x00")
     assert "truncated or corrupt" in cli.fails(["predict", str(xor_checkpoint), "--input",
                                                 str(broken)])
+
+
+def _refuse_constant(name):
+    raise ValueError(f"non-strict JSON constant {name}")
+
+
+def test_a_nan_idx_input_is_refused(cli, xor_checkpoint, tmp_path):
+    path = write_idx(tmp_path / "nan-idx", np.array([[0.0, np.nan]], np.float32))
+    line = cli.fails(["predict", str(xor_checkpoint), "--input", str(path), "--format", "json"])
+    assert "non-finite value (nan) at index [0, 1]" in line
+
+
+def test_huge_idx_values_are_refused(cli, xor_checkpoint, tmp_path):
+    path = write_idx(tmp_path / "big-idx", np.array([[0.0, 3e38]], np.float32))
+    assert "over the limit of 1e+06" in cli.fails(["predict", str(xor_checkpoint), "--input",
+                                                   str(path)])
+
+
+def test_overflowing_outputs_are_null_in_json(cli, tmp_path):
+    out = tmp_path / "line.npz"
+    cli.run(["train", "linear:1", "--data", "line", "--epochs", "1", "--out", str(out)])
+    with np.load(out) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    arrays["param/layer0.weight"] = np.full_like(arrays["param/layer0.weight"], 3e38)
+    np.savez(out, **arrays)
+    rows = write_idx(tmp_path / "x-idx", np.array([[1.0], [1000.0]], np.float32))
+    # 3e38 stays finite in float32; 3e41 overflows
+    payload = json.loads(cli.run(["predict", str(out), "--input", str(rows), "--format",
+                                  "json"]).stdout, parse_constant=_refuse_constant)
+    assert payload["predictions"][0]["output"][0] == pytest.approx(3e38, rel=1e-6)
+    assert payload["predictions"][1]["output"] == [None]
+    assert payload["non_finite"] == ["predictions[1].output[0]"]
+
+
+def png_header(width, height):
+    """A PNG signature and IHDR chunk declaring width × height 8-bit gray, and no pixel data."""
+    import struct
+    import zlib
+
+    body = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + body
+            + struct.pack(">I", zlib.crc32(body)))
+
+
+def test_a_20000_square_png_is_refused_from_its_header(cli, image_checkpoint, tmp_path):
+    out, _ = image_checkpoint
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_header(20000, 20000) + bytes(400_000))
+    line = cli.fails(["predict", str(out), "--input", str(path)])
+    assert "PNG" in line and "(20000×20000) is 400,000,000 pixels, over the limit of 16,777,216" \
+        in line and "CHAINRULE_MAX_IMAGE_PIXELS" in line
+
+
+def test_the_pixel_cap_is_raisable(cli, image_checkpoint, tmp_path, monkeypatch):
+    out, _ = image_checkpoint
+    path = tmp_path / "small.png"
+    image.imsave(path, np.zeros((12, 12)), cmap="gray")
+    monkeypatch.setenv("CHAINRULE_MAX_IMAGE_PIXELS", "100")
+    assert "144 pixels, over the limit of 100" in cli.fails(["predict", str(out), "--input",
+                                                              str(path)])
+    monkeypatch.setenv("CHAINRULE_MAX_IMAGE_PIXELS", "144")
+    assert len(cli.json(["predict", str(out), "--input", str(path)])["predictions"]) == 1
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/zero"), reason="no /dev/zero")
+def test_a_device_as_input_is_refused(cli, xor_checkpoint):
+    assert "not a regular file" in cli.fails(["predict", str(xor_checkpoint), "--input",
+                                              "/dev/zero"])
+
+
+def test_stdin_is_read_for_dash(cli, xor_checkpoint):
+    result = cli.runner.invoke(app_for_stdin(), ["predict", str(xor_checkpoint), "--input", "-",
+                                                 "--format", "json"], input="0,0\n1,0\n")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["input"] == "stdin" and [p["class"] for p in payload["predictions"]] == [0, 1]
+
+
+def app_for_stdin():
+    from conftest import app
+
+    return app

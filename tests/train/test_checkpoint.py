@@ -121,3 +121,184 @@ def test_unwritable_out_fails_before_training(tmp_path):
         start("mlp:2-5-3", "blobs", options(), out=tmp_path / "missing" / "ck.npz")
     with pytest.raises(ChainruleError, match="it is a folder"):
         start("mlp:2-5-3", "blobs", options(), out=tmp_path)
+
+
+# --- tampered checkpoints (issue 9, item 3): every one is one line and exit 2 ------------------
+
+@pytest.fixture(scope="module")
+def valid_checkpoint(tmp_path_factory):
+    out = tmp_path_factory.mktemp("valid") / "ck.npz"
+    start("mlp:2-3-2", "xor", options(epochs=1, batch=4, optimizer="adam"), out=out).run()
+    return out
+
+
+def _arrays(path):
+    with np.load(path, allow_pickle=False) as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def _with_meta(change):
+    def tamper(arrays):
+        meta = json.loads(str(arrays["meta"]))
+        change(meta)
+        arrays["meta"] = np.array(json.dumps(meta))
+        return arrays
+    return tamper
+
+
+def _set_array(key, value):
+    def tamper(arrays):
+        arrays[key] = value(arrays[key]) if callable(value) else value
+        return arrays
+    return tamper
+
+
+def _drop(key):
+    def tamper(arrays):
+        del arrays[key]
+        return arrays
+    return tamper
+
+
+def _hyper(meta):
+    meta["optimizer"]["hyperparameters"]["gamma"] = 0.5
+
+
+def _nan_weight(weight):
+    weight = weight.copy()
+    weight[0, 0] = np.nan
+    return weight
+
+
+TAMPERINGS = {
+    "extra optimiser hyperparameter": (_with_meta(_hyper), "unknown field.*'gamma'"),
+    "extra training option": (_with_meta(lambda m: m["options"].update(momentum=1)),
+                              "options has unknown field.*'momentum'"),
+    "extra top-level key": (_with_meta(lambda m: m.update(evil=1)), "unknown field.*'evil'"),
+    "missing rng": (_with_meta(lambda m: m.pop("rng")), "metadata lacks rng"),
+    "missing model spec": (_with_meta(lambda m: m["model"].pop("spec")), "model lacks spec"),
+    "epoch as text": (_with_meta(lambda m: m.update(epoch="1")), "epoch must be a whole number"),
+    "epoch as true": (_with_meta(lambda m: m.update(epoch=True)), "epoch must be a whole number"),
+    "negative position": (_with_meta(lambda m: m.update(position=-1)), "position must be ≥ 0"),
+    "negative batch": (_with_meta(lambda m: m["options"].update(batch=-4)),
+                       "options.batch must be ≥ 1"),
+    "zero lr": (_with_meta(lambda m: m["optimizer"]["hyperparameters"].update(lr=0)),
+                "lr must be ≥ 0 and > 0"),
+    "beta of 1": (_with_meta(lambda m: m["optimizer"]["hyperparameters"].update(beta1=1.0)),
+                  "beta1 must be ≥ 0 and < 1"),
+    "NaN lr in the JSON": (_with_meta(lambda m: m["optimizer"]["hyperparameters"].update(
+        lr=float("nan"))), "NaN is not a JSON number"),
+    "unknown activation": (_with_meta(lambda m: m["model"].update(activation="swish")),
+                           "unknown activation 'swish'"),
+    "unknown loss": (_with_meta(lambda m: m["model"].update(loss="hinge")), "model:.*hinge"),
+    "unknown optimiser": (_with_meta(lambda m: m["optimizer"].update(name="rmsprop")),
+                          "optimizer.name must be one of"),
+    "bad spec": (_with_meta(lambda m: m["model"].update(spec="mlp:2--2")), "model.spec"),
+    "spec of another size": (_with_meta(lambda m: m["model"].update(spec="mlp:2-4-2")),
+                             r"layer0.weight is float32 \(3, 2\), but its model needs"),
+    "float16 dtype": (_with_meta(lambda m: m["model"].update(dtype="float16")),
+                      "model.dtype must be float32 or float64"),
+    "zero std": (_with_meta(lambda m: m["data"].update(input_norm=[0.5, 0.0])),
+                 "input_norm std must be > 0"),
+    "regression with classes": (_with_meta(lambda m: m["data"].update(task="regression")),
+                                "n_classes must be null"),
+    "bad rng state": (_with_meta(lambda m: m["rng"].update(state="x")), "rng is not a PCG64"),
+    "history entry with an extra key": (
+        _with_meta(lambda m: m["history"][0].update(extra=1)), r"history\[0\] has unknown"),
+    "accuracy above 1": (_with_meta(lambda m: m["history"][0].update(test_acc=2)),
+                         r"history\[0\].test_acc must be ≥ 0 and ≤ 1"),
+    "correct above seen": (_with_meta(lambda m: m["partial"].update(correct=5)),
+                           "exceeds partial.seen"),
+    "metadata a list": (_set_array("meta", np.array("[1, 2]")), "expected format"),
+    "wrong format": (_with_meta(lambda m: m.update(format="other/2")), "expected format"),
+    "non-JSON metadata": (_set_array("meta", np.array("{not json")), "metadata is not JSON"),
+    "deeply nested metadata": (_set_array("meta", np.array("[" * 100_000)), "not JSON"),
+    "metadata not text": (_set_array("meta", np.zeros(3)), "expected one JSON string"),
+    "wrong weight shape": (_set_array("param/layer0.weight", np.zeros((2, 3), np.float32)),
+                           r"layer0.weight is float32 \(2, 3\), but its model needs"),
+    "float64 weights": (_set_array("param/layer0.weight", lambda w: w.astype(np.float64)),
+                        "float64"),
+    "NaN weights": (_set_array("param/layer0.weight", _nan_weight), "NaN or infinite"),
+    "infinite optimiser state": (_set_array("optim/m/layer1.bias", np.full(2, np.inf, np.float32)),
+                                 "optim/m/layer1.bias holds NaN or infinite"),
+    "missing weight": (_drop("param/layer1.bias"), "missing param/layer1.bias"),
+    "missing optimiser slot": (_drop("optim/v/layer0.weight"), "missing optim/v/layer0.weight"),
+    "extra array": (_set_array("param/layer9.weight", np.zeros(1, np.float32)),
+                    "unexpected param/layer9.weight"),
+    "order not a permutation": (_set_array("order", np.array([0, 0, 1])), "not a permutation"),
+    "order of floats": (_set_array("order", np.array([0.0, 1.0])), "1-D integer permutation"),
+}
+
+
+@pytest.mark.parametrize("name", list(TAMPERINGS))
+def test_tampered_checkpoint_is_one_error(cli, valid_checkpoint, tmp_path, name):
+    tamper, message = TAMPERINGS[name]
+    path = tmp_path / "tampered.npz"
+    np.savez(path, **tamper(_arrays(valid_checkpoint)))
+    with pytest.raises(ChainruleError, match=message):
+        load_checkpoint(path)
+    line = cli.fails(["evaluate", str(path), "--data", "xor"])
+    assert line.startswith("error: ") and str(path) in line
+
+
+def test_the_untampered_checkpoint_loads(valid_checkpoint, tmp_path):
+    path = tmp_path / "same.npz"
+    np.savez(path, **_arrays(valid_checkpoint))
+    assert set(load_checkpoint(path).params) == {"layer0.weight", "layer0.bias", "layer1.weight",
+                                                 "layer1.bias"}
+
+
+def test_an_object_array_is_refused_without_unpickling(valid_checkpoint, tmp_path):
+    path = tmp_path / "pickle.npz"
+    arrays = _arrays(valid_checkpoint)
+    arrays["param/layer0.weight"] = np.array([object()] * 6, dtype=object).reshape(3, 2)
+    np.savez(path, **arrays)  # numpy pickles the object array into the member
+    with pytest.raises(ChainruleError, match="dtype object, which is not a plain number"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 2], lambda b: b[:-30],
+                                    lambda b: bytes(np.random.default_rng(0).integers(
+                                        0, 256, len(b), dtype=np.uint8))])
+def test_truncated_or_random_bytes(cli, valid_checkpoint, tmp_path, damage):
+    path = tmp_path / "damaged.npz"
+    path.write_bytes(damage(valid_checkpoint.read_bytes()))
+    with pytest.raises(ChainruleError, match="not a chainrule checkpoint"):
+        load_checkpoint(path)
+    assert cli.fails(["predict", str(path), "--input", str(path)]).startswith("error: ")
+
+
+def huge_array_member(shape=(1024, 1024, 768)) -> bytes:
+    """A .npy member whose header declares ``shape`` float32 (3 GiB) followed by 1 MB of data."""
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f4", "fortran_order": False,
+                                                  "shape": shape})
+    return buffer.getvalue() + bytes(2**20)
+
+
+def test_a_declared_3_gib_array_is_refused_from_its_header(valid_checkpoint, tmp_path):
+    path = tmp_path / "huge.npz"
+    arrays = _arrays(valid_checkpoint)
+    del arrays["optim/m/layer0.weight"]
+    np.savez(path, **arrays)
+    with zipfile.ZipFile(path, "a") as archive:  # that slot again, its header declaring 3 GiB
+        archive.writestr("optim/m/layer0.weight.npy", huge_array_member())
+    assert path.stat().st_size < 3 * 2**20
+    with pytest.raises(ChainruleError, match=r"declares shape \(1024, 1024, 768\) "
+                                             r"\(3,221,225,472 bytes\) but holds"):
+        load_checkpoint(path)
+
+
+def test_the_checkpoint_size_cap(valid_checkpoint, monkeypatch):
+    monkeypatch.setenv("CHAINRULE_MAX_CHECKPOINT_BYTES", "1000")
+    with pytest.raises(ChainruleError, match="over the limit of 1,000 .*"
+                                             "CHAINRULE_MAX_CHECKPOINT_BYTES"):
+        load_checkpoint(valid_checkpoint)
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/zero"), reason="no /dev/zero")
+def test_a_device_is_not_a_checkpoint():
+    with pytest.raises(ChainruleError, match="not a regular file"):
+        load_checkpoint("/dev/zero")
