@@ -7,6 +7,11 @@ epoch's order and position, so a run resumed from a checkpoint (even one written
 Ctrl-C) ends with the same weights, bit for bit, as a run never interrupted. The loop does no
 calculus: each step is the network's fused backward pass, which updates the parameters
 as their gradients are reduced.
+
+SIGINT (Ctrl-C), SIGTERM and SIGHUP are deferred to the end of the step in progress: the loop
+saves, then raises :class:`Interrupted` (a ``KeyboardInterrupt`` carrying the signal number; the
+CLI exits 128 + signal: 130, 143, 129). A signal that arrives during a save (the last one
+included) takes effect as soon as that save is complete.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import math
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,12 +29,21 @@ import numpy as np
 
 from chainrule.errors import ChainruleError, TrainingDiverged
 from chainrule.train.metrics import accuracy, correct_count
-from chainrule.train.schedule import lr_factor
+from chainrule.train.schedule import scheduled_factor
 
 if TYPE_CHECKING:
     from chainrule.train.optim import Optimizer
 
 EVAL_CHUNK = 1000  # test samples per forward pass
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # deferred, then checkpoint + exit
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal after its checkpoint was written; ``signum`` says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 @dataclass(frozen=True)
@@ -98,19 +112,22 @@ def new_state(seed: int) -> TrainState:
 def train(network: Network, data: Batches, optimizer: Optimizer, *, epochs: int, batch: int,
           state: TrainState, callbacks: Callbacks | None = None,
           save: Callable[[TrainState], object] | None = None,
-          schedule: str = "constant", schedule_epochs: int | None = None) -> TrainState:
-    """Train until ``state.epoch == epochs``; ``save`` runs after each epoch and on Ctrl-C.
+          schedule: str = "constant", schedule_epochs: int | None = None,
+          restarts: Sequence[int] = ()) -> TrainState:
+    """Train until ``state.epoch == epochs``; ``save`` runs after each epoch and on a stop signal.
 
     ``schedule`` scales the optimiser's learning rate per step (see :mod:`.schedule`) over
     ``schedule_epochs`` epochs (default ``epochs``): the run's planned length, so that a run stopped
-    early and resumed follows the same schedule as one that never stopped."""
+    early and resumed follows the same schedule as one that never stopped. ``restarts`` are the
+    epochs where a new cosine cycle begins (what a resume past the planned length adds)."""
     if batch < 1 or epochs < 0:
         raise ChainruleError(f"--batch must be ≥ 1 and --epochs ≥ 0, got {batch} and {epochs}")
     n_batches = math.ceil(data.x_train.shape[0] / batch)
+    planned = epochs if schedule_epochs is None else schedule_epochs
 
     def set_lr(step: int) -> None:
-        planned = epochs if schedule_epochs is None else schedule_epochs
-        optimizer.lr_scale = lr_factor(schedule, step, planned * n_batches)
+        optimizer.lr_scale = scheduled_factor(schedule, step, steps_per_epoch=n_batches,
+                                              epochs=planned, restarts=restarts)
 
     with _deferred_interrupt() as interrupted:
         while state.epoch < epochs:
@@ -118,11 +135,19 @@ def train(network: Network, data: Batches, optimizer: Optimizer, *, epochs: int,
                        set_lr)
             if save is not None:
                 save(state)
+            _stop_if_signalled(interrupted)
     return state
 
 
+def _stop_if_signalled(interrupted: Callable[[], int]) -> None:
+    """After a save: a signal that came during the epoch's test pass or the save stops here."""
+    signum = interrupted()
+    if signum:
+        raise Interrupted(signum)
+
+
 def _run_epoch(network: Network, data: Batches, optimizer: Optimizer, batch: int,
-               state: TrainState, callbacks: Callbacks | None, interrupted: Callable[[], bool],
+               state: TrainState, callbacks: Callbacks | None, interrupted: Callable[[], int],
                save: Callable[[TrainState], object] | None,
                set_lr: Callable[[int], None]) -> None:
     n = data.x_train.shape[0]
@@ -143,7 +168,7 @@ def _run_epoch(network: Network, data: Batches, optimizer: Optimizer, batch: int
         if interrupted():
             if save is not None:
                 save(state)
-            raise KeyboardInterrupt
+            _stop_if_signalled(interrupted)
     _finish_epoch(network, data, state, callbacks)
 
 
@@ -194,18 +219,24 @@ def predict(network: Network, x: np.ndarray) -> np.ndarray:
 
 
 @contextmanager
-def _deferred_interrupt() -> Iterator[Callable[[], bool]]:
-    """Turn Ctrl-C into a flag checked between batches, so a step is never cut in half."""
-    flag = {"set": False}
+def _deferred_interrupt() -> Iterator[Callable[[], int]]:
+    """Turn SIGINT, SIGTERM and SIGHUP into a flag checked between batches and after each save,
+    so that a step or a save is never cut in half. The flag holds the first signal's number. A
+    signal that the parent set to be ignored (``nohup`` ignores SIGHUP) stays ignored."""
+    flag = {"signum": 0}
     if threading.current_thread() is not threading.main_thread():
-        yield lambda: flag["set"]
+        yield lambda: flag["signum"]
         return
 
     def handler(signum: int, frame: object) -> None:
-        flag["set"] = True
+        flag["signum"] = flag["signum"] or signum
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {}
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup, `cmd &`: stay ignored
+            previous[signum] = signal.signal(signum, handler)
     try:
-        yield lambda: flag["set"]
+        yield lambda: flag["signum"]
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, old in previous.items():
+            signal.signal(signum, old)

@@ -13,8 +13,7 @@ Defaults by data (documented in ``chainrule train --help``):
 
 from __future__ import annotations
 
-import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,6 +22,7 @@ import numpy as np
 from chainrule.derive.losses import get_loss
 from chainrule.derive.spec import ModelSpec, parse_spec
 from chainrule.errors import ChainruleError
+from chainrule.fsutil import check_output
 from chainrule.train.checkpoint import (
     Checkpoint,
     load_checkpoint,
@@ -34,7 +34,7 @@ from chainrule.train.data import Dataset, fit_inputs, fit_targets, load_dataset
 from chainrule.train.loop import Batches, Callbacks, TrainState, new_state, train
 from chainrule.train.network import Network, build_network
 from chainrule.train.optim import Optimizer, make_optimizer
-from chainrule.train.schedule import check_schedule
+from chainrule.train.schedule import check_schedule, extend_restarts
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class TrainOptions:
     limit: int | None = None
     device: str = "cpu"
     dtype: str = "float32"
+    restarts: tuple[int, ...] = ()  # epochs where a new cosine cycle starts (resume past the plan)
 
 
 @dataclass
@@ -76,7 +77,7 @@ class Session:
                      epochs=self.options.epochs if epochs is None else epochs,
                      batch=self.options.batch, state=self.state, callbacks=callbacks,
                      schedule=check_schedule(self.options.schedule),
-                     schedule_epochs=self.options.epochs,
+                     schedule_epochs=self.options.epochs, restarts=self.options.restarts,
                      save=self.save if self.out is not None else None)
 
     def save(self, state: TrainState | None = None, path: Path | None = None) -> Path:
@@ -127,13 +128,34 @@ def resume(path: Path, model: str, data: str, *, epochs: int, out: Path | None =
         raise ChainruleError(f"checkpoint {str(path)!r} was trained on data "
                              f"{saved['data']['name']!r}, not {data!r}")
     check_writable(out)
-    options = TrainOptions(**{**saved["options"], "epochs": epochs})
+    options = resumed_options(saved["options"], epochs, source=str(path))
     network = network_from_checkpoint(checkpoint, source=str(path), device=options.device)
     hyper = saved["optimizer"]["hyperparameters"]
     optimizer = make_optimizer(saved["optimizer"]["name"], network.params, **hyper)
     optimizer.load_state(checkpoint.optimizer, saved["optimizer"]["state"])
     dataset = load_dataset(data).limited(options.limit)
     return _session(spec, dataset, network, optimizer, restore_state(checkpoint), options, out, data)
+
+
+def resumed_options(saved: dict[str, Any], epochs: int, *, source: str) -> TrainOptions:
+    """The options of a run resumed to ``epochs``: the saved ones, with the plan extended (and a
+    warm restart added) when ``epochs`` goes past it, and kept when it stops short of it
+    (:mod:`chainrule.train.schedule`, "Resume semantics")."""
+    unknown = sorted(set(saved) - {f.name for f in fields(TrainOptions)})
+    if unknown:
+        raise ChainruleError(f"checkpoint {source!r} has unknown training options {unknown}: "
+                             "it was not written by this version of chainrule, or was altered")
+    planned, restarts = saved.get("epochs"), saved.get("restarts", [])
+    if (not isinstance(planned, int) or isinstance(planned, bool) or planned < 0
+            or not isinstance(restarts, list)
+            or not all(isinstance(r, int) and not isinstance(r, bool) for r in restarts)):
+        raise ChainruleError(f"checkpoint {source!r} has a corrupt schedule record "
+                             "(options.epochs, options.restarts)")
+    if saved.get("schedule", "cosine") == "constant":
+        extended: tuple[int, ...] = tuple(restarts)
+    else:
+        extended = extend_restarts(restarts, planned, epochs)
+    return TrainOptions(**{**saved, "epochs": max(epochs, planned), "restarts": extended})
 
 
 def network_from_checkpoint(checkpoint: Checkpoint, *, source: str, device: str = "cpu") -> Network:
@@ -183,17 +205,10 @@ def model_meta(network: DescribedModel) -> dict[str, Any]:
 
 
 def check_writable(out: Path | None) -> None:
-    """Fail before training, not after the first epoch, when ``--out`` cannot be written."""
-    if out is None:
-        return
-    folder = out.parent if str(out.parent) else Path(".")
-    if out.is_dir():
-        raise ChainruleError(f"cannot write checkpoint {str(out)!r}: it is a folder, expected a file")
-    if not folder.is_dir():
-        raise ChainruleError(f"cannot write checkpoint {str(out)!r}: folder {str(folder)!r} "
-                             "does not exist")
-    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
-        raise ChainruleError(f"cannot write checkpoint {str(out)!r}: permission denied")
+    """Fail before training, not after the first epoch, when ``--out`` cannot be written (a
+    missing folder, no permission, a read-only mount, a folder, a symlink or stdout at the path)."""
+    if out is not None:
+        check_output(out, what="checkpoint", binary=True)
 
 
 def _session(spec: ModelSpec, dataset: Dataset, network: Network, optimizer: Optimizer,

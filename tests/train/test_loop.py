@@ -1,5 +1,8 @@
 """The training loop: every sample once per epoch in seeded shuffled batches, determinism, the
-NaN stop naming epoch and batch, and a deferred Ctrl-C that checkpoints between batches."""
+NaN stop naming epoch and batch, and deferred stop signals (Ctrl-C, SIGTERM, SIGHUP) that
+checkpoint between batches, and after a save that they arrived during."""
+
+import os
 
 import signal
 
@@ -8,7 +11,7 @@ import pytest
 from conftest import InterruptAt
 
 from chainrule.errors import TrainingDiverged
-from chainrule.train.loop import Batches, new_state, train
+from chainrule.train.loop import Batches, Interrupted, new_state, train
 from chainrule.train.optim import make_optimizer
 from chainrule.train.session import TrainOptions, start
 
@@ -80,6 +83,59 @@ def test_ctrl_c_checkpoints_between_batches():
               save=lambda s: saved.append((s.epoch, s.position)))
     assert saved == [(1, 0), (1, 2)]  # after epoch 1, then mid-epoch 2 after its 2nd batch
     assert signal.getsignal(signal.SIGINT) is before  # the handler is put back
+
+
+class SignalAt(InterruptAt):
+    """Send ``signum`` to this process after a given epoch and batch."""
+
+    def __init__(self, epoch, batch, signum):
+        super().__init__(epoch, batch)
+        self.signum = signum
+
+    def on_batch_end(self, epoch, batch, loss, acc, samples_per_s):
+        if (epoch, batch) == self.at:
+            os.kill(os.getpid(), self.signum)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_stop_signals_checkpoint_between_batches(signum):
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    net = Recorder()
+    saved = []
+    with pytest.raises(Interrupted) as info:
+        train(net, batches(10), make_optimizer("sgd", net.params, lr=0.1), epochs=5, batch=4,
+              state=new_state(0), callbacks=SignalAt(2, 2, signum),
+              save=lambda s: saved.append((s.epoch, s.position)))
+    assert info.value.signum == signum and isinstance(info.value, KeyboardInterrupt)
+    assert saved == [(1, 0), (1, 2)]
+    assert {s: signal.getsignal(s) for s in before} == before
+
+
+@pytest.mark.parametrize("epoch", [2, 3])  # during a save in the middle, and during the last one
+def test_a_signal_during_a_save_stops_once_the_save_is_complete(epoch):
+    net = Recorder()
+    saved = []
+
+    def save(state):
+        if state.epoch == epoch:
+            os.kill(os.getpid(), signal.SIGINT)
+        saved.append(state.epoch)
+
+    with pytest.raises(Interrupted):
+        train(net, batches(10), make_optimizer("sgd", net.params, lr=0.1), epochs=3, batch=4,
+              state=new_state(0), save=save)
+    assert saved == list(range(1, epoch + 1))
+
+
+def test_an_ignored_sighup_stays_ignored():
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
+    try:
+        net = Recorder()
+        state = train(net, batches(10), make_optimizer("sgd", net.params, lr=0.1), epochs=2,
+                      batch=4, state=new_state(0), callbacks=SignalAt(1, 1, signal.SIGHUP))
+        assert state.epoch == 2 and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
 
 
 OPTIONS = TrainOptions(epochs=3, batch=16, lr=0.05, activation="tanh", seed=5)
