@@ -3,7 +3,9 @@
 Every command module in :mod:`chainrule.cli.commands` imports the app it belongs to from here and
 registers itself with a decorator; :mod:`chainrule.cli.main` imports the ones a command line needs.
 A :class:`~chainrule.errors.ChainruleError` raised anywhere below becomes one line on stderr and
-exit status 2; Ctrl-C becomes exit status 130.
+exit status 2; so does every usage error of click/typer (a bad option value, an unknown option, a
+missing argument), written by :func:`usage_error_line` instead of click's boxed panel. Ctrl-C
+becomes exit status 130.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import typer
 from typer import _click as click  # typer vendors click; its Context and exceptions live here
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
 from chainrule import __version__
@@ -24,6 +27,26 @@ from chainrule.errors import ChainruleError
 
 class ChainruleGroup(TyperGroup):
     """A command group that turns bad input into one line on stderr and exit status 2."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
+        """Run the app; in standalone mode a usage error is one line on stderr, exit 2."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False,
+                                windows_expand_args=windows_expand_args, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False,
+                                windows_expand_args=windows_expand_args, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # the help was already printed
+            sys.exit(exc.exit_code)
+        except click.exceptions.ClickException as exc:
+            typer.echo(usage_error_line(exc), err=True)
+            sys.exit(exc.exit_code)
+        except Abort:
+            typer.echo("aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -45,6 +68,100 @@ class ChainruleGroup(TyperGroup):
             typer.echo(f"internal error: {type(exc).__name__}: {exc} "
                        "(set CHAINRULE_DEBUG=1 for a traceback)", err=True)
             ctx.exit(1)
+
+
+class ExpressionCommand(TyperCommand):
+    """A command whose expression may start with a minus: ``derive expr "-(t*log(s))" --wrt s``
+    (used by ``derive expr`` and ``derive graph``).
+
+    Click would read ``-(t*log(s))`` as a cluster of short options; any argument that starts with
+    '-' and is not one of the command's options (or an option's value) is moved behind ``--``.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        valued: set[str] = set()
+        flags: set[str] = set(ctx.help_option_names)
+        for param in self.get_params(ctx):
+            if param.param_type_name == "option":
+                names = [*param.opts, *param.secondary_opts]
+                (flags if getattr(param, "is_flag", False) else valued).update(names)
+        return super().parse_args(ctx, expression_last(args, valued=valued, flags=flags))
+
+
+def expression_last(args: list[str], *, valued: set[str], flags: set[str]) -> list[str]:
+    """``args`` with a leading-minus expression moved behind ``--`` (see ExpressionCommand)."""
+    kept: list[str] = []
+    moved: list[str] = []
+    expect_value = False
+    for index, arg in enumerate(args):
+        name = arg.split("=", 1)[0]
+        if expect_value or arg == "--":
+            if arg == "--":
+                kept.extend(args[index:])
+                break
+            kept.append(arg)
+            expect_value = False
+        elif name in valued:
+            kept.append(arg)
+            expect_value = "=" not in arg
+        elif name in flags or arg.startswith("--") or not arg.startswith("-") or arg == "-":
+            kept.append(arg)
+        else:
+            moved.append(arg)
+    return [*kept, "--", *moved] if moved else kept
+
+
+def usage_error_line(exc: click.exceptions.ClickException) -> str:
+    """One line for a click/typer usage error: ``error: --batch: expected an integer ≥ 1, got 0``."""
+    if isinstance(exc, click.exceptions.NoSuchOption):
+        hint = f" (did you mean {', '.join(sorted(exc.possibilities)[:3])}?)" \
+            if exc.possibilities else ""
+        text = f"no such option {exc.option_name}{hint}"
+    elif isinstance(exc, click.exceptions.MissingParameter):
+        kind = "argument" if exc.param is not None and exc.param.param_type_name == "argument" \
+            else "option"
+        text = f"missing {kind} {_param_name(exc.param) if exc.param else ''}".rstrip()
+    elif isinstance(exc, click.exceptions.BadParameter):
+        name = _param_name(exc.param) if exc.param is not None else exc.param_hint or "value"
+        text = f"{name}: {_bad_value(exc)}"
+    else:
+        text = exc.format_message().rstrip(".").replace("?.", "?")
+        text = text[:1].lower() + text[1:]
+    command = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "chainrule"
+    if not isinstance(exc, click.exceptions.BadParameter) \
+            or isinstance(exc, click.exceptions.MissingParameter):
+        text += f"; see '{command} --help'"
+    return "error: " + " ".join(text.split())
+
+
+def _param_name(param: click.Parameter) -> str:
+    """``--batch`` for an option (its longest name), ``MODEL`` for an argument."""
+    if param.param_type_name == "argument":
+        return (param.name or "argument").upper()
+    names = [*param.opts, *param.secondary_opts]
+    return max(names, key=len) if names else (param.name or "value")
+
+
+_BOUNDS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
+
+
+def _bad_value(exc: click.exceptions.BadParameter) -> str:
+    """What was expected and what was got, from the validation error behind ``exc``."""
+    errors = getattr(exc.__cause__, "errors", None)
+    details = errors()[0] if callable(errors) and errors() else None
+    if details is None:
+        return exc.format_message()
+    got = details.get("input")
+    bound = [f"{_BOUNDS[key]} {value}" for key, value in details.get("ctx", {}).items()
+             if key in _BOUNDS]
+    annotation = getattr(getattr(exc.param, "type_descriptor", None), "annotation", None)
+    kind = "an integer" if annotation is int or details["type"].startswith("int") else "a number"
+    if bound:
+        return f"expected {kind} {bound[0]}, got {got}"
+    if details["type"] in ("int_parsing", "float_parsing", "int_from_float"):
+        return f"expected {kind}, got {got!r}"
+    message = str(details.get("msg", exc.format_message()))
+    return message.removeprefix("Value error, ").rstrip(".")
 
 
 def _silence_stdout() -> None:

@@ -2,26 +2,39 @@
 
 User text is never passed to ``eval``, ``sympify`` or ``parse_expr``. Only numbers, names,
 ``+ - * / **``, unary minus and calls to the functions in :data:`FUNCTIONS` are accepted; anything
-else raises :class:`ParseError` naming the offending token. Input length, nesting depth, literal
-size and exponent size are bounded, so ``9**9**9**9`` is refused before anything is computed.
+else raises :class:`ParseError` naming the offending token. Input length, nesting depth (of the
+syntax tree, not of the brackets), node count, literal size, constant size and exponent size are
+bounded (:mod:`chainrule.limits`), so ``9**9**9**9`` and ``(x+1)**999`` are refused before
+anything is computed. Identifiers are ASCII (plus the Greek letters that no Latin one resembles):
+a Cyrillic ``х`` is refused with the ASCII letter to write instead. A constant that is not a
+finite real number (``1e309``, ``x/0``, ``log(0)``, ``sqrt(-1)``) is refused.
 """
 
 from __future__ import annotations
 
 import ast
+import math
+import unicodedata
 from collections.abc import Callable, Mapping
 
 import sympy as sp
 
+from chainrule import limits
 from chainrule.derive.functions import elu, hardlim, leaky_relu, relu, sigmoid, softplus
 from chainrule.errors import ChainruleError
 
 MAX_LENGTH = 1000
 MAX_DEPTH = 60
-MAX_EXPONENT = 1000
+MAX_EXPONENT = limits.MAX_EXPONENT
 MAX_DIGITS = 40
 MAX_NAME = 32
-
+MAX_NODES = limits.MAX_NODES
+MAX_CONSTANT_BITS = math.ceil(limits.MAX_CONSTANT_DIGITS * math.log2(10))
+# Greek letters that no Latin letter resembles may name variables (σ and π are also names).
+GREEK = frozenset("αβγδεζηθλμξπρςστφχψω")
+# Letters that look like ASCII ones; the error names the ASCII letter to type instead.
+_LOOKALIKES = dict(zip("аеорсухіјѕԁԛԝкмнтвАВЕКМНОРСТХЅІЈοννιΑΒΕΖΗΙΚΜΝΟΡΤΥΧ×÷",
+                       "aeopcyxijsdqwkmhtbABEKMHOPCTXSIJovvlABEZHIKMNOPTYX*/", strict=True))
 
 class ParseError(ChainruleError):
     """The text is not an expression that chainrule accepts."""
@@ -68,7 +81,38 @@ def symbol(name: str) -> sp.Symbol:
 def parse_expression(text: str) -> sp.Expr:
     """Parse ``text`` into a SymPy expression, or raise :class:`ParseError`."""
     tree = _parse_tree(text)
-    return _Converter().convert(tree.body, depth=0)
+    nodes = sum(1 for _ in ast.walk(tree)) - 1
+    if nodes > MAX_NODES:
+        raise ParseError(f"expression has {nodes} syntax nodes; the limit is {MAX_NODES}")
+    try:
+        result = _Converter().convert(tree.body, depth=0)
+    except (OverflowError, MemoryError, RecursionError):
+        raise ParseError(f"expression {text[:40]!r} is too large to build") from None
+    return _finite_real(result, text)
+
+
+def _finite_real(expr: sp.Expr, text: str) -> sp.Expr:
+    """``expr`` when every constant in it is a finite real number; else a ParseError."""
+    if expr.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+        raise ParseError(f"expression {text[:60]!r} has a constant that is not a finite number "
+                         "(such as 1e309, x/0 or log(0)): expected finite constants")
+    if expr.has(sp.I):
+        raise ParseError(f"expression {text[:60]!r} has a complex constant (such as sqrt(-1) or "
+                         "log(-1)): chainrule works with real numbers")
+    return expr
+
+
+def _check_characters(text: str) -> None:
+    """Refuse a character outside ASCII, σ, π and the unconfusable Greek letters."""
+    for column, char in enumerate(text, start=1):
+        if char.isascii() or char in GREEK:
+            continue
+        ascii_char = _LOOKALIKES.get(char) or unicodedata.normalize("NFKC", char)
+        name = unicodedata.name(char, "unnamed")
+        hint = (f": write {ascii_char!r} instead" if ascii_char.isascii() and ascii_char.strip()
+                else ": names and operators are ASCII")
+        raise ParseError(f"character {char!r} (U+{ord(char):04X} {name}) at column {column} "
+                         f"is not accepted{hint}")
 
 
 def _parse_tree(text: str) -> ast.Expression:
@@ -79,10 +123,9 @@ def _parse_tree(text: str) -> ast.Expression:
     stripped = text.strip().replace("^", "**").replace("·", "*").replace("−", "-")
     if not stripped:
         raise ParseError("expected an expression, got empty text")
-    if stripped.count("(") > MAX_DEPTH or stripped.count("[") > 0:
-        if stripped.count("[") > 0:
-            raise ParseError("unexpected '[': expressions are scalar; give vector values with --at")
-        raise ParseError(f"expression nests more than {MAX_DEPTH} levels deep")
+    if "[" in stripped:
+        raise ParseError("unexpected '[': expressions are scalar; give vector values with --at")
+    _check_characters(stripped)
     try:
         return ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
@@ -102,16 +145,19 @@ class _Converter:
         if handler is None:
             raise ParseError(f"unsupported syntax {_describe(node)}: expected numbers, names, "
                              "+ - * / **, and calls to " + ", ".join(sorted(FUNCTIONS)))
-        return handler(node, depth + 1)
+        return _bounded(handler(node, depth + 1), node)
 
     def _Constant(self, node: ast.Constant, depth: int) -> sp.Expr:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ParseError(f"unsupported literal {value!r}: expected a number")
         if isinstance(value, int):
-            if len(str(abs(value))) > MAX_DIGITS:
+            if value.bit_length() > MAX_CONSTANT_BITS or len(str(abs(value))) > MAX_DIGITS:
                 raise ParseError(f"integer literal has more than {MAX_DIGITS} digits")
             return sp.Integer(value)
+        if not math.isfinite(value):
+            raise ParseError(f"number {_describe(node)} is not finite in double precision "
+                             "(the largest is about 1.8e308)")
         return sp.Float(repr(value))
 
     def _Name(self, node: ast.Name, depth: int) -> sp.Expr:
@@ -172,10 +218,46 @@ def _binary(node: ast.BinOp) -> Callable[[sp.Expr, sp.Expr], sp.Expr]:
 
 def _power(base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
     if exponent.is_number:
-        magnitude = abs(complex(sp.N(exponent, 15)))
-        if magnitude > MAX_EXPONENT:
+        magnitude = _magnitude(exponent)
+        if base.is_number:  # a constant: bound its size before computing it
+            size = _magnitude(base)
+            digits = magnitude * abs(math.log10(size)) if size not in (0.0, 1.0) else 0.0
+            if digits > limits.MAX_CONSTANT_DIGITS:
+                raise ParseError(f"constant {str(base)[:20]}**{str(exponent)[:20]} is too large: "
+                                 f"about {digits:.3g} digits, the limit is "
+                                 f"{limits.MAX_CONSTANT_DIGITS}")
+        elif magnitude > MAX_EXPONENT:
             raise ParseError(f"exponent {magnitude:.6g} is too large: the limit is {MAX_EXPONENT}")
     return sp.Pow(base, exponent)
+
+
+def _magnitude(number: sp.Expr) -> float:
+    """|number| as a float, or a ParseError when it cannot be one."""
+    try:
+        value = abs(complex(sp.N(number, 15)))
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        value = math.inf
+    if not math.isfinite(value):
+        raise ParseError(f"constant {str(number)[:40]!r} is not a finite number")
+    return value
+
+
+def _bounded(expr: sp.Expr, node: ast.AST) -> sp.Expr:
+    """``expr`` when its constants and integer powers are within :mod:`chainrule.limits`."""
+    for number in expr.atoms(sp.Rational):
+        if max(abs(number.p).bit_length(), number.q.bit_length()) > MAX_CONSTANT_BITS:
+            raise ParseError(f"a constant in {_describe(node)} has more than "
+                             f"{limits.MAX_CONSTANT_DIGITS} digits")
+    for number in expr.atoms(sp.Float):
+        if not math.isfinite(float(number)) or abs(float(number)) > 10.0**limits.MAX_CONSTANT_DIGITS:
+            raise ParseError(f"a constant in {_describe(node)} is larger than "
+                             f"1e{limits.MAX_CONSTANT_DIGITS}")
+    for power in expr.atoms(sp.Pow):
+        if power.exp.is_Number and not power.base.is_number \
+                and abs(float(power.exp)) > MAX_EXPONENT:
+            raise ParseError(f"{_describe(node)} raises to the power {power.exp}: the limit is "
+                             f"{MAX_EXPONENT} in magnitude")
+    return expr
 
 
 def _describe(node: ast.AST) -> str:

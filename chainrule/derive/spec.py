@@ -12,6 +12,11 @@ Grammar (case-insensitive, no spaces)::
              | "flatten"
              | "dense" N
 
+Numbers are ASCII digits. Sizes are capped before anything is built (:mod:`chainrule.limits`):
+units, filters and input dimensions by ``CHAINRULE_MAX_UNITS``, a padding by its kernel size, the
+values one sample holds after any layer by ``CHAINRULE_MAX_LAYER_VALUES``, and the parameter count
+by ``CHAINRULE_MAX_PARAMS``; :func:`check_activations` adds batch × largest layer.
+
 A dense layer after a conv or pool layer flattens implicitly. Activations, loss and dropout are
 options (flags), not part of the spec. LeNet-5 here reads a 28×28 image padded by 2 (so C1 sees
 32×32), uses tanh and average pooling, and C5 is a 5×5 convolution to 120 maps (= a dense layer
@@ -24,11 +29,13 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
+from chainrule import limits
 from chainrule.errors import ChainruleError
 
 Shape = tuple[int, ...]
 MAX_SPEC_LENGTH = 500
-MAX_UNITS = 100_000
+MAX_UNITS = limits.UNITS.default
+MAX_DIGITS = 12  # a size written with more digits is refused before int() reads it
 
 
 class SpecError(ChainruleError):
@@ -121,9 +128,10 @@ def output_shape(layer: Layer) -> Shape:
 
 
 LENET5 = "cnn:1x28x28-conv5x5x6p2-avgpool2-conv5x5x16-avgpool2-conv5x5x120-dense84-dense10"
-_CONV = re.compile(r"^conv(\d+)x(\d+)x(\d+)(?:s(\d+))?(?:p(\d+))?$")
-_POOL = re.compile(r"^(max|avg)pool(\d+)(?:s(\d+))?$")
-_DENSE = re.compile(r"^dense(\d+)$")
+_CONV = re.compile(r"^conv(\d{1,12})x(\d{1,12})x(\d{1,12})(?:s(\d{1,12}))?(?:p(\d{1,12}))?$",
+                   re.ASCII)
+_POOL = re.compile(r"^(max|avg)pool(\d{1,12})(?:s(\d{1,12}))?$", re.ASCII)
+_DENSE = re.compile(r"^dense(\d{1,12})$", re.ASCII)
 
 
 def parse_spec(text: str) -> ModelSpec:
@@ -141,7 +149,36 @@ def parse_spec(text: str) -> ModelSpec:
         raise SpecError(f"unknown model spec {text!r}: expected perceptron:N, linear:N, "
                         "mlp:N-N-..., lenet5 or cnn:CxHxW-LAYER-... (see chainrule summary --help)")
     input_shape, layers = parsers[family](body, text)
-    return ModelSpec(text.strip(), family, input_shape, tuple(layers))
+    model = ModelSpec(text.strip(), family, input_shape, tuple(layers))
+    _check_size(model)
+    return model
+
+
+def n_params(model: ModelSpec) -> int:
+    """Trainable parameters of ``model`` (Keras convention: weights and biases)."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, Dense):
+            total += layer.n_out * (layer.n_in + 1)
+        elif isinstance(layer, Conv2d):
+            total += layer.filters * (layer.kernel * layer.kernel * layer.in_shape[0] + 1)
+    return total
+
+
+def largest_layer(model: ModelSpec) -> int:
+    """The most values one sample holds at any point of ``model``: its input or a layer output."""
+    return max([_size(model.input_shape), *(_size(output_shape(layer)) for layer in model.layers)])
+
+
+def check_activations(model: ModelSpec, batch: int, *, what: str = "batch") -> None:
+    """Refuse a ``batch`` whose activations (batch × largest layer) pass CHAINRULE_MAX_ACTIVATIONS."""
+    limits.ACTIVATIONS.check(batch * largest_layer(model),
+                             f"{model.text} with {what} {batch}")
+
+
+def _check_size(model: ModelSpec) -> None:
+    limits.LAYER_VALUES.check(largest_layer(model), f"model spec {model.text!r}")
+    limits.PARAMS.check(n_params(model), f"model spec {model.text!r}")
 
 
 def _parse_perceptron(body: str, text: str) -> tuple[Shape, list[Layer]]:
@@ -197,6 +234,10 @@ def _checked_conv(token: str, shape: Shape, k: int, filters: int, stride: int, p
         raise SpecError(f"{token!r} needs an image input CxHxW, got shape {shape}")
     if stride == 0 or k == 0 or filters == 0:
         raise SpecError(f"{token!r}: kernel size, filters and stride must be at least 1")
+    limits.UNITS.check(filters, repr(token), what="filters")
+    if pad > k:
+        raise SpecError(f"{token!r}: padding {pad} is larger than the kernel size {k}; "
+                        f"the limit is the kernel size")
     if k > min(shape[1], shape[2]) + 2 * pad:
         raise SpecError(f"{token!r}: kernel {k}x{k} is larger than its padded input "
                         f"{shape[1] + 2 * pad}x{shape[2] + 2 * pad}")
@@ -215,9 +256,11 @@ def _checked_pool(token: str, shape: Shape, size: int, stride: int, mode: str) -
 
 
 def _positive(part: str, text: str, what: str) -> int:
-    if not part.isdigit() or int(part) < 1 or int(part) > MAX_UNITS:
-        raise SpecError(f"bad {what} {part!r} in model spec {text!r}: "
-                        f"expected a whole number from 1 to {MAX_UNITS}")
+    limit = limits.UNITS.value
+    if not (part.isascii() and part.isdigit()) or len(part) > MAX_DIGITS \
+            or not 1 <= int(part) <= limit:
+        raise SpecError(f"bad {what} {part!r} in model spec {text!r}: expected a whole number "
+                        f"from 1 to {limit:,} (raise it with {limits.UNITS.env}=N)")
     return int(part)
 
 

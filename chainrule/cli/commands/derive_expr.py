@@ -9,10 +9,8 @@ from pathlib import Path
 
 import sympy as sp
 import typer
-from typer import _click as click
-from typer.core import TyperCommand
 
-from chainrule.cli.apps import derive_app
+from chainrule.cli.apps import ExpressionCommand, derive_app, expression_last  # noqa: F401
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, STANDALONE_OPTION, Format, emit
 from chainrule.derive.derivation import Derivation
 from chainrule.derive.parser import parse_expression
@@ -23,46 +21,6 @@ from chainrule.derive.printing.text import derivation_table
 from chainrule.derive.steps import derive_expression
 from chainrule.derive.values import parse_assignments
 from chainrule.errors import ChainruleError
-
-
-class ExpressionCommand(TyperCommand):
-    """A command whose expression may start with a minus: ``derive expr "-(t*log(s))" --wrt s``.
-
-    Click would read ``-(t*log(s))`` as a cluster of short options; any argument that starts with
-    '-' and is not one of the command's options (or an option's value) is moved behind ``--``.
-    """
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        valued: set[str] = set()
-        flags: set[str] = set(ctx.help_option_names)
-        for param in self.get_params(ctx):
-            if param.param_type_name == "option":
-                names = [*param.opts, *param.secondary_opts]
-                (flags if getattr(param, "is_flag", False) else valued).update(names)
-        return super().parse_args(ctx, expression_last(args, valued=valued, flags=flags))
-
-
-def expression_last(args: list[str], *, valued: set[str], flags: set[str]) -> list[str]:
-    """``args`` with a leading-minus expression moved behind ``--`` (see ExpressionCommand)."""
-    kept: list[str] = []
-    moved: list[str] = []
-    expect_value = False
-    for index, arg in enumerate(args):
-        name = arg.split("=", 1)[0]
-        if expect_value or arg == "--":
-            if arg == "--":
-                kept.extend(args[index:])
-                break
-            kept.append(arg)
-            expect_value = False
-        elif name in valued:
-            kept.append(arg)
-            expect_value = "=" not in arg
-        elif name in flags or arg.startswith("--") or not arg.startswith("-") or arg == "-":
-            kept.append(arg)
-        else:
-            moved.append(arg)
-    return [*kept, "--", *moved] if moved else kept
 
 
 @derive_app.command("expr", cls=ExpressionCommand)
@@ -105,5 +63,6 @@ def _variable(name: str) -> sp.Symbol:
 
 
 def _latex(derivation: Derivation, *, standalone: bool) -> str:
-    body = latex(derivation)
-    return document(body) if standalone else body + "\n"
+    if standalone:  # a step/rule table that breaks across lines and pages
+        return document(latex(derivation, environment="longtable"))
+    return latex(derivation) + "\n"
