@@ -1,7 +1,10 @@
 """Output formats and the one place that writes a command's result to stdout or ``--out``.
 
 A command builds its result in every format it supports and hands it to :func:`emit`. Files are
-written atomically; JSON is one object on stdout with plain floats.
+written atomically; JSON is one object on stdout with plain floats. Every output option checks its
+path when the command line is parsed, before any work (:func:`output_option`): a folder that does
+not exist, a read-only mount, a folder or a symlink at the path, or two outputs that are the same
+file end the command with one line before it starts (policy: :mod:`chainrule.fsutil`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import typer
 from rich.console import Console, RenderableType
 
 from chainrule.errors import ChainruleError
-from chainrule.fsutil import atomic_write_text
+from chainrule.fsutil import Kind, OutputTarget, atomic_write_text, check_distinct, check_output
 
 
 class Format(str, Enum):
@@ -28,8 +31,31 @@ class Format(str, Enum):
 
 FORMAT_OPTION = typer.Option(Format.text, "--format", "-f", help="Output format.",
                              case_sensitive=False)
-OUT_OPTION = typer.Option(None, "--out", "-o", help="Write the output to this file (atomically).",
-                          dir_okay=False)
+OUTPUTS_KEY = "chainrule.outputs"  # ctx.meta: the outputs checked so far on this command line
+
+
+def check_output_option(ctx: typer.Context, option: str, value: Path | None, *, binary: bool,
+                        what: str) -> Path | None:
+    """Check an output path before the command runs, and that no other output is the same file."""
+    if value is None:
+        return None
+    target = check_output(value, what=what, binary=binary)
+    outputs: list[tuple[str, OutputTarget]] = ctx.meta.setdefault(OUTPUTS_KEY, [])
+    outputs.append((option, target))
+    check_distinct(outputs)
+    return value
+
+
+def output_option(*names: str, help: str, binary: bool = False, what: str = "") -> Any:
+    """A typer option for an output file, checked at parse time (:func:`check_output_option`)."""
+    def callback(ctx: typer.Context, value: Path | None) -> Path | None:
+        return check_output_option(ctx, names[0], value, binary=binary, what=what or names[0])
+
+    return typer.Option(None, *names, help=help, callback=callback)
+
+
+OUT_OPTION = output_option("--out", "-o", help="Write the output to this file (atomically; `-`, "
+                           "/dev/stdout or a device is written to, never replaced).")
 STANDALONE_OPTION = typer.Option(False, "--standalone",
                                  help="With --format latex: a whole document that pdflatex compiles.")
 
@@ -83,8 +109,9 @@ def emit(
         result = to_json_text(result)
     if out is not None:
         body = render_text(result) if fmt is Format.text else result
-        atomic_write_text(out, body)
-        typer.echo(f"wrote {out}", err=True)
+        atomic_write_text(out, body, what="--out")
+        if check_output(out, probe=False).kind is not Kind.STREAM:
+            typer.echo(f"wrote {out}", err=True)
     elif fmt is Format.text:
         Console().print(result)
     else:

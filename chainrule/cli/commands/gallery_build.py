@@ -11,9 +11,11 @@ from rich.table import Table
 from chainrule.cli.apps import gallery_app
 from chainrule.cli.gallery import GalleryEntry, find_gallery, run_entry
 from chainrule.errors import ChainruleError
+from chainrule.fsutil import check_folder_writable
 
-GALLERY_OUT_OPTION = typer.Option(Path("gallery/out"), "--out", "-o", file_okay=False,
-                                  help="Folder for the outputs.")
+GALLERY_OUT_OPTION = typer.Option(Path("gallery/out"), "--out", "-o",
+                                  help="Folder for the outputs (created if needed; checked to be "
+                                  "writable before any entry runs).")
 ONLY_OPTION = typer.Option([], "--only", help="Build only these entries, e.g. e07.")
 
 
@@ -29,9 +31,14 @@ def build(out: Path = GALLERY_OUT_OPTION, only: list[str] = ONLY_OPTION) -> None
       chainrule gallery build --out /tmp/handouts --only e07 --only e15
     """
     entries = _select(find_gallery(), only)
+    check_folder_writable(out, what="gallery folder")
     table = Table("entry", "title", "files")
     for entry in entries:
-        files = run_entry(entry, out / entry.key)
+        try:
+            files = run_entry(entry, out / entry.key)
+        except OSError as exc:  # the disk filled up, or the folder changed under us
+            raise ChainruleError(f"gallery entry {entry.key}: cannot write to {str(out)!r}: "
+                                 f"{exc.strerror or exc}") from None
         table.add_row(entry.key, entry.title, ", ".join(f.name for f in files))
     Console().print(table)
 

@@ -3,8 +3,9 @@ one line per epoch, a summary, checkpoints (``--out``, ``--resume``) and curves 
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import typer
@@ -12,16 +13,19 @@ from rich.console import Console
 from rich.table import Table
 
 from chainrule.cli.apps import app
-from chainrule.cli.output import FORMAT_OPTION, Format, emit
+from chainrule.cli.output import FORMAT_OPTION, Format, emit, output_option
 from chainrule.errors import ChainruleError
 
 MAX_PRINTED_PARAMS = 100
-CHECKPOINT_OPTION = typer.Option(None, "--out", "-o", dir_okay=False,
-                                 help="Checkpoint (.npz), written after every epoch and on Ctrl-C.")
+CHECKPOINT_OPTION = output_option("--out", "-o", binary=True, what="checkpoint",
+                                  help="Checkpoint (.npz), written atomically after every epoch "
+                                  "and on Ctrl-C, SIGTERM or SIGHUP.")
 RESUME_OPTION = typer.Option(None, "--resume", dir_okay=False,
-                             help="Continue from this checkpoint (its options are kept).")
-PLOT_OPTION = typer.Option(None, "--plot", dir_okay=False,
-                           help="PNG of the loss/accuracy curves (+ decision boundary for 2-D data).")
+                             help="Continue from this checkpoint (its options are kept; see "
+                             "'Resuming' above for the schedule).")
+PLOT_OPTION = output_option("--plot", binary=True,
+                            help="PNG of the loss/accuracy curves (+ decision boundary for 2-D "
+                            "data).")
 
 
 @app.command("train")
@@ -61,10 +65,19 @@ def train_command(
     Defaults by data: regression (line, CSV with float targets) uses mse with a linear output;
     one output unit on two classes uses bce with a sigmoid output; one output per class uses
     softmax_ce; mse on a classification set uses a sigmoid output. perceptron:N models train with
-    the Rosenblatt rule (--lr, --epochs apply; no batches). Ctrl-C writes the checkpoint and exits
-    130; a NaN/inf loss, or weights that a step makes NaN/inf, stop the run (exit 2; the last
-    good checkpoint is kept). Synthetic sets use a fixed data seed (0), so evaluate sees the same
-    test split.
+    the Rosenblatt rule (--lr, --epochs apply; no batches). Ctrl-C, SIGTERM and SIGHUP finish the
+    step in progress, write the checkpoint and exit 130, 143 and 129 (a signal during a save
+    takes effect once the save is complete); a NaN/inf loss, or weights that a step makes
+    NaN/inf, stop the run (exit 2; the last good checkpoint is kept). Synthetic sets use a fixed
+    data seed (0), so evaluate sees the same test split. Every output path is checked before
+    training starts.
+
+    Resuming: --resume with the --epochs of the original run equals the uninterrupted run, bit for
+    bit. Fewer --epochs stop early on the same schedule. More --epochs finish the original
+    cosine cycle, then start a new one over the added epochs (a warm restart): "--epochs 3, then
+    --resume to 6" equals one 6-epoch run with a restart at epoch 3 (TrainOptions(epochs=6,
+    restarts=(3,))), not a plain 6-epoch run; with --schedule constant it equals a plain run of
+    the new length.
 
     [bold]Examples[/bold]
 
@@ -84,6 +97,7 @@ def train_command(
         raise ChainruleError("--format latex is not supported by train: expected text, markdown "
                              "or json")
     _check_device(device)
+    _check_plot_is_not_resume(plot, resume)
     from chainrule.derive.spec import parse_spec
 
     if parse_spec(model).family == "perceptron":
@@ -103,6 +117,19 @@ def train_command(
         _plot(plot, result)
     emit(fmt, None, text=lambda: _summary_table(result), markdown=lambda: _markdown(result),
          json_payload=lambda: _payload(result))
+
+
+def _check_plot_is_not_resume(plot: Path | None, resume: Path | None) -> None:
+    """--plot would overwrite the checkpoint that --resume reads."""
+    if plot is None or resume is None:
+        return
+    try:
+        same = resume.exists() and plot.exists() and plot.samefile(resume)
+    except OSError:
+        same = False
+    if same:
+        raise ChainruleError(f"--plot and --resume are the same file {str(plot)!r}: give the plot "
+                             "its own file")
 
 
 def _check_device(device: str) -> None:
@@ -133,13 +160,22 @@ def _train_network(model: str, data: str, options: Any, out: Path | None, resume
                 session.run(epochs=options.epochs, callbacks=progress)
         else:
             session.run(epochs=options.epochs)
-    except KeyboardInterrupt:
-        if out is not None:
-            typer.echo(f"saved checkpoint {out} at epoch {session.state.epoch + 1}, batch "
-                       f"{session.state.position}", err=True)
-        raise
+    except KeyboardInterrupt as exc:
+        _report_stop(out, session.state, getattr(exc, "signum", signal.SIGINT))
     return _result(session.network, session.dataset, session.state.history, out,
                    optimizer=session.optimizer.name, model=model, data=data)
+
+
+def _report_stop(out: Path | None, state: Any, signum: int) -> NoReturn:
+    """After a stop signal: say where the checkpoint stands and exit 128 + the signal's number."""
+    if out is not None:
+        where = (f"after epoch {state.epoch}" if state.position == 0 else
+                 f"at epoch {state.epoch + 1}, batch {state.position}")
+        typer.echo(f"saved checkpoint {out} {where}", err=True)
+    name = signal.Signals(signum).name
+    typer.echo("interrupted" if signum == signal.SIGINT else f"interrupted ({name})", err=True)
+    raise typer.Exit(128 + signum)
+
 
 
 def _train_perceptron(model: str, data: str, epochs: int, lr: float, limit: int | None,
