@@ -9,7 +9,14 @@ from pathlib import Path
 import typer
 
 from chainrule.cli.apps import ExpressionCommand, derive_app
-from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, STANDALONE_OPTION, Format, emit
+from chainrule.cli.output import (
+    FORMAT_OPTION,
+    OUT_OPTION,
+    STANDALONE_OPTION,
+    Format,
+    emit,
+    output_option,
+)
 from chainrule.derive.graph import ComputationGraph, build_graph
 from chainrule.derive.parser import parse_expression
 from chainrule.derive.printing.graph_json import graph_payload
@@ -20,10 +27,10 @@ from chainrule.derive.values import parse_assignments
 from chainrule.errors import ChainruleError
 from chainrule.fsutil import Kind, check_output
 
-PLOT_OPTION = typer.Option(None, "--plot", dir_okay=False,
-                           help="Draw the graph to this PNG file. A --format latex --standalone "
-                           "document includes the drawing; written to --out with .png when "
-                           "--plot is not given.")
+PLOT_OPTION = output_option("--plot", binary=True,  # checked before the work, and against --out
+                            help="Draw the graph to this PNG file. A --format latex --standalone "
+                            "document includes the drawing; written to --out with .png when "
+                            "--plot is not given.")
 _NODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
 _INCLUDABLE = re.compile(r"[A-Za-z0-9_./-]+")  # a figure path LaTeX reads as it is
 

@@ -51,6 +51,6 @@ def derive_neuron_command(
 
 
 def _latex(report: NeuronReport, standalone: bool) -> str:
-    body = latex(report)
+    body = latex(report, environment="longtable") if standalone else latex(report)
     title = f"One neuron: {report.activation}, {report.loss}".replace("_", " ")
     return document(body, title=title) if standalone else body + "\n"

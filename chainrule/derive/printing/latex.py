@@ -8,6 +8,7 @@ a standalone document that pdflatex compiles.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 import sympy as sp
@@ -16,6 +17,8 @@ from sympy.printing.latex import LatexPrinter
 from chainrule.derive.printing.latex_derivation import DerivationLatexMixin
 from chainrule.derive.printing.latex_graph import GraphLatexMixin
 from chainrule.derive.printing.latex_layers import LayersLatexMixin
+
+_UNSAFE_NAME = re.compile(r"[\\{}$%#&~^\s]|[^\x00-\x7f]")
 
 
 class ChainruleLatexPrinter(DerivationLatexMixin, GraphLatexMixin, LayersLatexMixin, LatexPrinter):
@@ -50,6 +53,15 @@ class ChainruleLatexPrinter(DerivationLatexMixin, GraphLatexMixin, LayersLatexMi
         """The Kronecker delta as the indicator 1[i = j] (text: 𝟙[i = j]); δ is the error."""
         head = rf"\mathbf{{1}}[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
         return rf"\left({head}\right)^{{{exp}}}" if exp else head
+
+    def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
+        """SymPy's symbol, except that a name with a LaTeX special character in it (a user's
+        ``--name '\\input{…}'``) prints as escaped text, never as a command."""
+        if expr not in self._settings["symbol_names"] and _UNSAFE_NAME.search(expr.name):
+            from chainrule.derive.printing.latex_layers import text_to_latex
+
+            return rf"\text{{{text_to_latex(expr.name)}}}"
+        return super()._print_Symbol(expr, style)  # type: ignore[no-any-return]
 
     def _print_Piecewise(self, expr: sp.Piecewise) -> str:
         """SymPy's cases, with a long conjunction of conditions stacked one to a line."""

@@ -12,10 +12,9 @@ so a long derivation never runs off the page and every rule's name stays visible
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-
-import re
 
 import sympy as sp
 
@@ -114,14 +113,15 @@ def step_table(rows: Sequence[tuple[str, str, str]], *, head: tuple[str, str] | 
     hanging indent, the tag sits in its own column on the right, and the table breaks across pages
     between rows. Cells are LaTeX text (use :func:`math_cell` for an equation)."""
     spec = (r"@{}>{\raggedleft\arraybackslash}p{1.6em}@{\hspace{0.6em}}"
-            r">{\raggedright\arraybackslash\hangindent=2em\hangafter=1}"
+            r">{\raggedright\arraybackslash\hangindent=2em\hangafter=1"
+            r"\lineskiplimit=3pt\lineskip=5pt}"
             r"p{\dimexpr 0.8\linewidth-2.8em\relax}@{\hspace{0.6em}}"
             r">{\raggedright\arraybackslash\small\itshape}p{0.2\linewidth}@{}")
     lines = [rf"\begin{{longtable}}{{{spec}}}"]
     if head:
         lines += [rf"& \textbf{{{head[0]}}} & \textbf{{\upshape {head[1]}}} \\", r"\hline",
                   r"\endhead"]
-    lines += [f"{label} & {cell} & {tag} \\\\" for label, cell, tag in rows]
+    lines += [f"{label} & {cell} & {tag} \\\\ \\noalign{{\\vskip 3pt}}" for label, cell, tag in rows]
     lines.append(r"\end{longtable}")
     return "\n".join(lines)
 
@@ -155,11 +155,22 @@ def breakable(math: str) -> str:
             continue
         opened = stack.pop()
         inner = "".join(out[opened + 1:])
-        size = r"\Big" if r"\frac" in inner or r"\sum" in inner else r"\big"
-        out[opened] = "" if out[opened] == "." else f"{size}l{out[opened]}"
-        out.append("" if close == "." else f"{size}r{close}")
+        size = _delimiter_size(inner)
+        out[opened] = "" if out[opened] == "." else _sized(size, "l", out[opened])
+        out.append("" if close == "." else _sized(size, "r", close))
     out.append(math[pos:])
     return "".join(out)
+
+
+def _delimiter_size(inner: str) -> str:
+    """``\\Big`` around a fraction or a sum, ``\\big`` around sub- or superscripts, else plain."""
+    if any(tall in inner for tall in (r"\frac", r"\sum", r"\prod", r"\begin")):
+        return r"\Big"
+    return r"\big" if any(mark in inner for mark in ("^", "_", r"\sqrt", r"\big")) else ""
+
+
+def _sized(size: str, side: str, delimiter: str) -> str:
+    return f"{size}{side}{delimiter}" if size else delimiter
 
 
 def _unwrap_arguments(math: str) -> str:

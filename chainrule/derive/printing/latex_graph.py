@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
+from chainrule.derive.printing.latex_derivation import math_cell, step_table
+from chainrule.derive.printing.latex_layers import text_to_latex
+
 if TYPE_CHECKING:
     from chainrule.derive.graph import ChainFactor, ComputationGraph
     from chainrule.derive.neuron import NeuronReport
@@ -28,10 +31,31 @@ class GraphLatexMixin:
 
     # -- computation graph ------------------------------------------------------------------
     def _print_ComputationGraph(self, graph: ComputationGraph) -> str:
+        if self._settings.get("environment") == "longtable":
+            return self._graph_table(graph)
         rows = [self._graph_row(graph, node) for node in graph.nodes]
         chains = [self._graph_chain(graph, node.name) for node in graph.inputs]
         return ("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
                 "\\begin{align*}\n" + " \\\\\n".join(chains) + "\n\\end{align*}")
+
+    def _graph_table(self, graph: ComputationGraph) -> str:
+        """A stage table (stage, definition, forward value, gradient) that breaks across pages,
+        then each input's chain of local derivatives as a :func:`step_table` row that wraps."""
+        out = self._name(graph.output)
+        rows = [f"${self._name(node.name)}$ & "
+                + ("input" if node.is_input else f"${self._print(node.expr)}$")
+                + f" & ${self.number(node.value)}$ & ${self.number(node.grad)}$ \\\\"
+                for node in graph.nodes]
+        stages = "\n".join([
+            r"\begin{longtable}{@{}llrr@{}}",
+            rf"stage & definition & forward value & gradient $\partial {out}/\partial\,\cdot$ \\",
+            r"\hline", r"\endhead", *rows, r"\end{longtable}"])
+        chains: list[tuple[str, str, str]] = []
+        for node in graph.inputs:  # "head &= symbolic \\ &= numbers = total" → two rows
+            lines = self._graph_chain(graph, node.name, factor_gap=r"\,").split(" \\\\\n")
+            chains.append(("", math_cell(lines[0].replace("&", "")), "chain rule"))
+            chains += [("", math_cell(line.replace("&", ""), indent=True), "") for line in lines[1:]]
+        return stages + "\n\n" + step_table(chains)
 
     def _graph_row(self, graph: ComputationGraph, node: Any) -> str:
         defined = "" if node.is_input else f"{self._print(node.expr)} = "
@@ -39,14 +63,14 @@ class GraphLatexMixin:
         return (f"{self._name(node.name)} &= {defined}{self.number(node.value)}"
                 f" & {gradient} &= {self.number(node.grad)}")
 
-    def _graph_chain(self, graph: ComputationGraph, name: str) -> str:
+    def _graph_chain(self, graph: ComputationGraph, name: str, factor_gap: str = " ") -> str:
         paths = graph.chains(name)
         head = self._partial(graph.output, name)
         if not paths:
             return f"{head} &= 0"
         if len(paths) == 1 and len(paths[0]) <= 1:  # a direct edge (or the output itself)
             return f"{head} &= {self.number(graph.node(name).grad)}"
-        symbolic = " + ".join(" ".join(self._partial(f.child, f.parent) for f in path)
+        symbolic = " + ".join(factor_gap.join(self._partial(f.child, f.parent) for f in path)
                               for path in paths)
         numeric = " + ".join(self._factor_numbers(path) for path in paths)
         more = graph.path_count(name) - len(paths)
@@ -71,11 +95,75 @@ class GraphLatexMixin:
 
     # -- neuron -----------------------------------------------------------------------------
     def _print_NeuronReport(self, report: NeuronReport) -> str:
+        if self._settings.get("environment") == "longtable":
+            return self._neuron_document(report)
         lines = [self._neuron_step(step, value)
                  for step, value in zip(report.steps, report.step_values(), strict=True)]
         if report.forward:
             lines = [*self._neuron_forward(report), *lines]
         return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+    def _neuron_document(self, report: NeuronReport) -> str:
+        """A handout: the model, the definitions, the inputs, the forward pass, then the backward
+        pass as a step/rule table."""
+        parts = [r"\subsection*{Model}", self._neuron_model(report),
+                 r"\subsection*{Definitions}", self._neuron_definitions(report)]
+        if report.data is not None:
+            parts += [r"\subsection*{Inputs}", self._neuron_inputs(report)]
+        if report.forward:
+            shown = r",\quad ".join(f"${line.replace('&', '')}$"
+                                    for line in self._neuron_forward(report))
+            parts += [r"\subsection*{Forward pass}", shown]
+        rows = [(f"{number}.", math_cell(self._neuron_step(step, value).split(" && ")[0]
+                                         .replace("&", "")), _rule_text(step.rule))
+                for number, (step, value)
+                in enumerate(zip(report.steps, report.step_values(), strict=True), start=1)]
+        parts += [r"\subsection*{Backward pass}", step_table(rows, head=("step", "rule"))]
+        return "\n\n".join(parts)
+
+    def _neuron_model(self, report: NeuronReport) -> str:
+        from chainrule.derive.neuron import WEIGHTED_SUM, neuron_factors
+
+        batch = report.data is not None and report.data.batch
+        mean = " The loss of a batch is the mean of the samples' losses." if batch else ""
+        if report.loss == "softmax_ce":
+            return (r"A layer of $K$ neurons with a softmax: $z_k = \sum_{j=1}^{n} w_{k,j} x_j + b_k$,"
+                    r" $s_k = e^{z_k} / \sum_{i=1}^{K} e^{z_i}$, and the cross-entropy loss "
+                    r"$L = -\sum_{i=1}^{K} t_i \ln s_i$ against the target $t$." + mean)
+        f = neuron_factors(report.activation, report.loss)
+        loss = (r"no loss: $L = a$" if report.loss == "none"
+                else f"the {text_to_latex(report.loss.replace('_', ' '))} loss "
+                     f"$L = {self._print(f.loss)}$ against the target $t$")
+        return (f"One neuron with $n$ inputs: the weighted sum $z = {self._print(WEIGHTED_SUM)}$, "
+                f"the {text_to_latex(report.activation.replace('_', ' '))} activation "
+                f"$a = {self._print(f.g)}$, and {loss}." + mean)
+
+    def _neuron_definitions(self, report: NeuronReport) -> str:
+        if report.loss == "softmax_ce":
+            return (r"The error of output $k$ is $\delta_k = \partial L/\partial z_k$. By the "
+                    r"chain rule $\partial L/\partial w_{k,j} = \delta_k x_j$, "
+                    r"$\partial L/\partial b_k = \delta_k$ and "
+                    r"$\partial L/\partial x_j = \sum_k \delta_k w_{k,j}$.")
+        return (r"The error of the neuron is $\delta = \partial L/\partial z = "
+                r"\frac{\partial L}{\partial a}\frac{\partial a}{\partial z}$. Since "
+                r"$\partial z/\partial w_j = x_j$, $\partial z/\partial b = 1$ and "
+                r"$\partial z/\partial x_j = w_j$, the chain rule gives "
+                r"$\partial L/\partial w_j = \delta x_j$, $\partial L/\partial b = \delta$ and "
+                r"$\partial L/\partial x_j = \delta w_j$.")
+
+    def _neuron_inputs(self, report: NeuronReport) -> str:
+        data = report.data
+        assert data is not None
+        x = data.x if data.batch else data.x[0]
+        w = data.w if report.loss == "softmax_ce" else data.w[0]
+        b = data.b if report.loss == "softmax_ce" else data.b[0]
+        t = data.t if data.batch else data.t[0]
+        if report.loss != "softmax_ce" and not data.batch:
+            t = t[0]
+        shown = [("x", x), ("w", w), ("b", b), ("t", t)]
+        note = (f" ({len(data.x)} samples, one per row of $x$)" if data.batch else "")
+        return r",\quad ".join(f"${name} = {self._values(_plain(value))}$"
+                               for name, value in shown) + note + "."
 
     def _neuron_forward(self, report: NeuronReport) -> list[str]:
         shown = [(name, report.forward[name]) for name in ("z", "a", "s", "L")
@@ -131,3 +219,11 @@ class GraphLatexMixin:
             cells.append(f"${self.number(step.b)}$")
         return " & ".join(cells)
 
+
+def _plain(value: Any) -> Any:
+    """A NumPy array or number as nested lists of floats, or one float."""
+    return value.tolist() if hasattr(value, "tolist") else float(value)
+
+
+def _rule_text(rule: str) -> str:
+    return text_to_latex(rule.replace("_", " "))
