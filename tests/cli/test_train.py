@@ -247,3 +247,68 @@ def test_help_has_examples(cli):
 
 def test_unknown_schedule_is_one_line(cli):
     assert "unknown --schedule 'step'" in cli.fails([*BLOBS, "--schedule", "step"])
+
+
+def test_ctrl_c_during_the_final_save_exits_130_after_it(cli, tmp_path, monkeypatch):
+    from chainrule.train import session as session_module
+    original = session_module.save_checkpoint
+
+    def save_then_ctrl_c(path, **kwargs):
+        if kwargs["state"].epoch == 3:  # the last epoch's save
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(path, **kwargs)
+
+    monkeypatch.setattr(session_module, "save_checkpoint", save_then_ctrl_c)
+    out = tmp_path / "ck.npz"
+    result = cli.run([*BLOBS, "--out", str(out), "--format", "json"], code=130)
+    assert f"saved checkpoint {out} after epoch 3" in result.stderr
+    assert load_checkpoint(out).meta["epoch"] == 3 and result.stdout == ""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_checkpoint_the_epoch_in_progress(tmp_path, signum):
+    import subprocess
+    import sys
+
+    from chainrule.train.session import TrainOptions, resume, start
+    out = tmp_path / "ck.npz"
+    args = ["mlp:2-3-2", "--data", "moons", "--epochs", "100000", "--batch", "8"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "NUMBA_NUM_THREADS": "1"}
+    with subprocess.Popen([sys.executable, "-m", "chainrule.cli.main", "train", *args, "--out",
+                           str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("epoch "):
+                process.send_signal(signum)
+                break
+        _, stderr = process.communicate(timeout=60)
+    name = signal.Signals(signum).name
+    assert process.returncode == 128 + signum, stderr
+    assert f"saved checkpoint {out}" in stderr and f"interrupted ({name})" in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.npz"]
+    meta = load_checkpoint(out).meta
+    assert meta["epoch"] >= 1 and meta["options"]["epochs"] == 100000
+    # Nothing was lost: finishing the next epoch from the checkpoint gives the weights of a run
+    # never stopped, bit for bit.
+    target = meta["epoch"] + 1
+    resumed = resume(out, "mlp:2-3-2", "moons", epochs=target)
+    resumed.run(epochs=target)
+    straight = start("mlp:2-3-2", "moons", TrainOptions(epochs=100000, batch=8))
+    straight.run(epochs=target)
+    for key, value in straight.network.params.items():
+        np.testing.assert_array_equal(resumed.network.params[key], value)
+
+
+def test_resume_past_the_plan_is_a_warm_restart(cli, tmp_path):
+    from chainrule.train.session import TrainOptions, start
+    out = tmp_path / "ck.npz"
+    cli.json([*BLOBS, "--out", str(out)])  # 3 epochs, cosine
+    cli.json([*BLOBS[:5], "6", *BLOBS[6:], "--resume", str(out), "--out", str(out)])
+    assert load_checkpoint(out).meta["options"]["restarts"] == [3]
+    restarted = start("mlp:2-5-3", "blobs", TrainOptions(epochs=6, batch=16, lr=0.05, seed=2,
+                                                          restarts=(3,)))
+    restarted.run()
+    saved = load_checkpoint(out).params
+    assert all(np.array_equal(saved[k], v) for k, v in restarted.network.params.items())
+    assert "warm restart" in cli.run(["train", "--help"]).stdout
