@@ -83,8 +83,8 @@ def check_output(path: str | os.PathLike[str], *, what: str = "", binary: bool =
         fd = int(match.group(1))
     if fd is not None:
         if binary:
-            raise ChainruleError(f"{label}: binary output cannot go to a stream of text; "
-                                 "give a file name (or /dev/null to discard it)")
+            raise ChainruleError(f"{label}: binary output is not written to stdout or stderr; "
+                                 "give a file name (/dev/null discards it)")
         return OutputTarget(target, Kind.STREAM, fd)
     if not text:
         raise ChainruleError(f"{label}: expected a file name")
@@ -169,7 +169,7 @@ def remove_stale_temps(target: Path) -> list[Path]:
     suffix for that name, a regular file, and last written before this process started."""
     folder = _folder_of(target)
     pattern = re.compile(rf"^\.{re.escape(target.name)}\.{_TEMP_RANDOM}\.tmp$")
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

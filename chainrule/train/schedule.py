@@ -16,6 +16,7 @@ plain 6-epoch run.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -44,11 +45,11 @@ def scheduled_factor(name: str, step: int, *, steps_per_epoch: int, epochs: int,
     at each epoch in ``restarts``: cycle [a, b) anneals over its own (b − a)·steps_per_epoch steps."""
     bounds = [0, *sorted(r for r in restarts if 0 < r < epochs), epochs]
     epoch = step // steps_per_epoch if steps_per_epoch > 0 else 0
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         if epoch < end or end == epochs:
             return lr_factor(name, step - start * steps_per_epoch,
                              (end - start) * steps_per_epoch)
-    return lr_factor(name, step, epochs * steps_per_epoch)
+    return 1.0  # not reached: the last cycle ends at ``epochs``
 
 
 def extend_restarts(restarts: Sequence[int], planned: int, epochs: int) -> tuple[int, ...]:

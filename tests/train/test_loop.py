@@ -3,7 +3,6 @@ NaN stop naming epoch and batch, and deferred stop signals (Ctrl-C, SIGTERM, SIG
 checkpoint between batches, and after a save that they arrived during."""
 
 import os
-
 import signal
 
 import numpy as np
