@@ -31,7 +31,7 @@ def build(out_dir: Path) -> list[Path]:
     summary = (f"output = g(3.2) = σ(3.2) = 1/(1 + e^(−3.2)) = {output} "
                f"(slide: {SLIDE_VALUE})")
     body = (f"The weighted sum is $z = {WEIGHTED_SUM}$ and the activation is "
-            f"$g = \\sigma$. Output $= {output}$ (slide: ${SLIDE_VALUE}$).\n\n" + latex(derivation))
+            f"$g = \\sigma$. Output $= {output}$ (slide: ${SLIDE_VALUE}$).\n\n" + latex(derivation, environment="longtable"))
     tex = atomic_write_text(out_dir / "e01_perceptron_forward.tex",
                             document(body, title="E1: a perceptron's forward pass"))
     md = atomic_write_text(out_dir / "e01_perceptron_forward.md",

@@ -27,7 +27,8 @@ def build(out_dir: Path) -> list[Path]:
     intro = ("Rule: $a = \\operatorname{hardlim}(w^{T} p)$, $e = t - a$, "
              "$w^{new} = w^{old} + e\\,p$.\n\n")
     tex = atomic_write_text(out_dir / "e02_perceptron_rule.tex",
-                            document(intro + latex(trace), title="E2: the perceptron rule"))
+                            document(intro + latex(trace), title="E2: the perceptron rule",
+                                     figure="e02_boundary.png"))
     md = atomic_write_text(out_dir / "e02_perceptron_rule.md",
                            "# E2: the perceptron rule (no bias)\n\n"
                            "a = hardlim(w·p), e = t − a, w ← w + e·p\n\n"

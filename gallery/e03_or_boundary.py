@@ -29,7 +29,8 @@ def build(out_dir: Path) -> list[Path]:
     derivation = ("$w^{T} p + b = 0.5 \\cdot 0 + 0.5 \\cdot 0.5 + b = 0 "
                   f"\\Rightarrow b = {b:g}$.\n\n")
     tex = atomic_write_text(out_dir / "e03_or_boundary.tex",
-                            document(derivation + latex(trace), title="E3: the OR boundary"))
+                            document(derivation + latex(trace), title="E3: the OR boundary",
+                                     figure="e03_or_boundary.png"))
     md = atomic_write_text(out_dir / "e03_or_boundary.md",
                            "# E3: the OR gate's decision boundary\n\n"
                            f"w = {W}, boundary point p = {BOUNDARY_POINT}: w·p + b = 0 gives "

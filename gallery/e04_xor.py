@@ -39,7 +39,8 @@ def build(out_dir: Path) -> list[Path]:
     rows = [(s.epoch, s.loss, s.train_acc) for s in history if s.epoch in SHOWN_EPOCHS]
     tex = atomic_write_text(out_dir / "e04_xor.tex", document(
         _latex(errors, perceptron.trace.converged, rows, data.x_train, outputs),
-        title="E4: XOR, a perceptron against a two-layer network"))
+        title="E4: XOR, a perceptron against a two-layer network",
+        figure="e04_xor.png"))
     md = atomic_write_text(out_dir / "e04_xor.md",
                            _markdown(errors, perceptron.trace.converged, rows, data.x_train,
                                      outputs))

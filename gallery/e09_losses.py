@@ -15,6 +15,7 @@ import sympy as sp
 
 from chainrule.derive.parser import parse_expression, symbol
 from chainrule.derive.printing.latex import document, latex
+from chainrule.derive.printing.latex_derivation import math_cell, step_table
 from chainrule.derive.printing.markdown import derivation_markdown
 from chainrule.derive.rules import RULES, softmax, softmax_ce_gradient
 from chainrule.derive.steps import derive_expression
@@ -46,11 +47,13 @@ def build(out_dir: Path) -> list[Path]:
     mse = derive_expression(parse_expression(MSE), symbol("s1"), values=values)
     ce = derive_expression(parse_expression(CE), symbol("s1"), values=values)
     gradient, residual = softmax_ce_proof()
-    proof = (f"\\begin{{align*}}\n\\frac{{\\partial}}{{\\partial z_0}}\\left(-\\sum_i t_i \\ln "
-             f"s_i\\right) &= {latex(gradient)} \\\\\n&= s_0 - t_0 \\quad (\\textstyle\\sum_i t_i = 1;"
-             f"\\ \\text{{difference}} = {latex(residual)})\n\\end{{align*}}\n")
-    body = ("\\subsection*{Regression: mean squared error}\n" + latex(mse) +
-            "\n\\subsection*{Classification: cross-entropy}\n" + latex(ce) +
+    proof = step_table([
+        ("", math_cell(r"\frac{\partial}{\partial z_0}\left(-\sum_i t_i \ln s_i\right) = "
+                       + latex(gradient)), "differentiate"),
+        ("", math_cell(r"= s_0 - t_0", indent=True),
+         rf"uses $\sum_i t_i = 1$ (the difference is ${latex(residual)}$)")])
+    body = ("\\subsection*{Regression: mean squared error}\n" + latex(mse, environment="longtable") +
+            "\n\\subsection*{Classification: cross-entropy}\n" + latex(ce, environment="longtable") +
             "\n\\subsection*{Softmax with cross-entropy}\n" + proof +
             f"\nThe rule \\texttt{{softmax\\_ce}}: ${RULES['softmax_ce'].formula}$.\n")
     tex = atomic_write_text(out_dir / "e09_losses.tex",

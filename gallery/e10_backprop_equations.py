@@ -73,7 +73,7 @@ def build(out_dir: Path) -> list[Path]:
                  "\\begin{tabular}{lr}\nequation & relative error \\\\\n\\hline\n"
                  f"{tex_rows}\n\\end{{tabular}}\n")
     tex = atomic_write_text(out_dir / "e10_backprop_equations.tex",
-                            document(latex(net) + "\n\n" + check_tex,
+                            document(latex(net, environment="longtable") + "\n\n" + check_tex,
                                      title="E10: the backpropagation equations"))
     md_rows = "\n".join(f"| {name} | {err:.1e} |" for name, err in results)
     md = atomic_write_text(out_dir / "e10_backprop_equations.md",

@@ -39,7 +39,8 @@ def build(out_dir: Path) -> list[Path]:
         "full batch, $\\eta = 1$."), "",
         "\\begin{tabular}{rr}", "epoch & loss \\\\", "\\hline", *tex_rows, "\\end{tabular}",
         "\\qquad", "\\begin{tabular}{ccc}", "$x$ & $t$ & $a$ \\\\", "\\hline", *out_rows,
-        "\\end{tabular}"]), title="E11: a 3-4-1 network from scratch"))
+        "\\end{tabular}"]), title="E11: a 3-4-1 network from scratch",
+        figure="e11_numpy_network.png"))
     md = atomic_write_text(out_dir / "e11_numpy_network.md", "\n".join([
         "# E11: a 3-4-1 network from scratch", "",
         "sigmoid units, MSE, full batch, lr 1, 2000 epochs (seed 0)", "",

@@ -50,7 +50,8 @@ def build(out_dir: Path) -> list[Path]:
         "One linear neuron $a = w x + b$, loss $\\frac{1}{N}\\sum (y - a)^2$, $\\eta = 0.05$.",
         "", "\\begin{tabular}{rrrr}", "epoch & $w$ & $b$ & loss \\\\", "\\hline",
         *[f"{e} & {w:.4f} & {b:.4f} & {loss:.3g} \\\\" for e, w, b, loss in rows],
-        "\\end{tabular}"]), title="E12: hello world, Y = 3X + 1"))
+        "\\end{tabular}"]), title="E12: hello world, Y = 3X + 1",
+        figure="e12_hello_world.png"))
     md = atomic_write_text(out_dir / "e12_hello_world.md", "\n".join([
         "# E12: hello world, Y = 3X + 1", "", "One linear neuron a = w·x + b, MSE, lr 0.05.", "",
         "| epoch | w | b | loss |", "|---:|---:|---:|---:|",

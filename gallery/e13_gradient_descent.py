@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from chainrule.cli.training_plots import save_figure
 from chainrule.derive.printing.latex import document, latex
+from chainrule.derive.printing.latex_derivation import math_cell
 from chainrule.fsutil import atomic_write_text
 from chainrule.train.gradient_descent import gradient_descent
 
@@ -30,13 +31,14 @@ def build(out_dir: Path) -> list[Path]:
     descent = gradient_descent(X, Z, w0=W0, lr=LR, steps=STEPS)
     rows = [(it.step, it.w, it.cost, it.slope) for it in descent.iterates]
     tex = atomic_write_text(out_dir / "e13_gradient_descent.tex", document("\n".join([
-        f"$$J(w) = {latex(descent.cost)}$$", "",
-        f"$$\\frac{{dJ}}{{dw}} = {latex(descent.derivative)}$$", "",
+        math_cell(f"J(w) = {latex(descent.cost)}"), "",
+        math_cell(f"\\frac{{dJ}}{{dw}} = {latex(descent.derivative)}"), "",
         (f"Update $w \\leftarrow w - \\varepsilon \\frac{{dJ}}{{dw}}$ with $\\varepsilon = {LR}$, "
         f"$w_0 = {W0:g}$; least squares $w^* = {descent.least_squares:.6f}$."), "",
         "\\begin{tabular}{rrrr}", "step & $w$ & $J(w)$ & $dJ/dw$ \\\\", "\\hline",
         *[f"{s} & {w:.6f} & {c:.6f} & {g:.6f} \\\\" for s, w, c, g in rows], "\\end{tabular}"]),
-        title="E13: gradient descent on one weight"))
+        title="E13: gradient descent on one weight",
+        figure="e13_gradient_descent.png"))
     md = atomic_write_text(out_dir / "e13_gradient_descent.md", "\n".join([
         "# E13: gradient descent on one weight", "", f"J(w) = {descent.cost}", "",
         f"dJ/dw = {descent.derivative} (sympy.diff)", "",

@@ -78,7 +78,7 @@ def build(out_dir: Path) -> list[Path]:
     for title, derivation in [*found.items(), ("maxout max(z1, z2)", maxout)]:
         rules = ", ".join(sorted({s.rule for s in derivation.steps} - {"simplify"}))
         tex_parts.append(f"\\subsection*{{{title}}}\nRules: \\texttt{{{rules.replace('_', '-')}}}"
-                         f"\n{latex(derivation)}\n")
+                         f"\n{latex(derivation, environment='longtable')}\n")
         md_parts += [f"## {title}", "", derivation_markdown(derivation)]
     softmax_tex = (f"$\\frac{{\\partial s_i}}{{\\partial z_j}} = {latex(jacobian[0, 0])}$ "
                    f"(entry 0,0); ${RULES['softmax_jacobian'].formula}$; the difference on three "
@@ -86,7 +86,8 @@ def build(out_dir: Path) -> list[Path]:
     tex_parts.append("\\subsection*{softmax}\n" + softmax_tex)
     md_parts += ["## softmax", "", softmax_tex]
     tex = atomic_write_text(out_dir / "e14_activations.tex",
-                            document("\n".join(tex_parts), title="E14: activations"))
+                            document("\n".join(tex_parts), title="E14: activations",
+                                     figure="e14_activations.png"))
     md = atomic_write_text(out_dir / "e14_activations.md",
                            "\n".join(md_parts) + "\n![g and g'](e14_activations.png)\n")
     png = plot(found, out_dir / "e14_activations.png")

@@ -32,7 +32,8 @@ def build(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     example = convolve(IMAGE, KERNEL)
     tex = atomic_write_text(out_dir / "e15_convolution.tex",
-                            document(latex(example), title="E15: a worked convolution"))
+                            document(latex(example), title="E15: a worked convolution",
+                                     figure="e15_convolution.png"))
     md = atomic_write_text(out_dir / "e15_convolution.md", conv_markdown(example))
     png = save_figure(_figure(example), out_dir / "e15_convolution.png")
     return [tex, md, png]

@@ -26,7 +26,7 @@ def build(out_dir: Path) -> list[Path]:
     spec = parse_spec("lenet5")
     summaries = [count_params(spec, convention=c) for c in ("keras", "paper")]
     net = derive_net(spec)
-    body = "\n\n\\bigskip\n".join(latex(s) for s in summaries) + "\n\n" + latex(net)
+    body = "\n\n\\bigskip\n".join(latex(s) for s in summaries) + "\n\n" + latex(net, environment="longtable")
     tex = atomic_write_text(out_dir / "e17_lenet5.tex", document(body, title="E17: LeNet-5"))
     md = atomic_write_text(out_dir / "e17_lenet5.md",
                            "\n".join(summary_markdown(s) for s in summaries) + "\n"

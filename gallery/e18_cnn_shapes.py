@@ -56,8 +56,9 @@ def build(out_dir: Path) -> list[Path]:
                f"\\delta = {_bmatrix(DELTA)} \\;\\to\\; \\frac{{\\partial L}}{{\\partial x}} = "
                f"{_bmatrix(grad)} \\]\n")
     tex = atomic_write_text(out_dir / "e18_cnn_shapes.tex",
-                            document(latex(summary) + "\n\n" + example + "\n\n" + latex(net),
-                                     title="E18: CNN shapes and max-pool backprop"))
+                            document(latex(summary) + "\n\n" + example + "\n\n" + latex(net, environment="longtable"),
+                                     title="E18: CNN shapes and max-pool backprop",
+                                     figure="e18_maxpool_backward.png"))
     md = atomic_write_text(out_dir / "e18_cnn_shapes.md",
                            summary_markdown(summary) + "\n## Max pooling backward (4×4 example)"
                            f"\n\nx = {X.tolist()} → z = {pooled.tolist()}\n\n"

@@ -17,6 +17,7 @@ import numpy as np
 
 from chainrule.cli.training_plots import plot_training
 from chainrule.derive.printing.latex import document
+from chainrule.derive.printing.latex_layers import text_to_latex
 from chainrule.errors import ChainruleError
 from chainrule.fsutil import atomic_write_text
 from chainrule.train.evaluation import confusion
@@ -50,7 +51,8 @@ def build(out_dir: Path) -> list[Path]:
         *[f"{e} & {loss:.4f} & {tr:.4f} & {te:.4f} \\\\" for e, loss, tr, te in epochs],
         "\\end{tabular}", "\\qquad",
         "\\begin{tabular}{lr}", "class & test acc. \\\\", "\\hline",
-        *[f"{name} & {acc:.3f} \\\\" for name, acc in classes], "\\end{tabular}"]), title=TITLE))
+        *[f"{name} & {acc:.3f} \\\\" for name, acc in classes], "\\end{tabular}"]), title=TITLE,
+        figure="e20_fashion_mnist.png"))
     md = atomic_write_text(out_dir / "e20_fashion_mnist.md", "\n".join([
         f"# {TITLE}", "", "mlp:784-128-10, SGD lr 0.1, batch 64, first 3000 training images", "",
         "| epoch | loss | train acc | test acc |", "|---:|---:|---:|---:|",
@@ -65,7 +67,7 @@ def build(out_dir: Path) -> list[Path]:
 def _without_data(out_dir: Path, reason: str) -> list[Path]:
     text = reason.replace("`", "")
     tex = atomic_write_text(out_dir / "e20_fashion_mnist.tex", document(
-        "Fashion-MNIST is not installed here: " + text.replace("_", "\\_").replace("…", "..."),
+        "Fashion-MNIST is not installed here: " + text_to_latex(text),
         title=TITLE))
     md = atomic_write_text(out_dir / "e20_fashion_mnist.md", f"# {TITLE}\n\n{reason}\n")
     return [tex, md]

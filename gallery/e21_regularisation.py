@@ -23,7 +23,7 @@ def build(out_dir: Path) -> list[Path]:
     """Write the penalty and dropout derivations as LaTeX and Markdown."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tex = atomic_write_text(out_dir / "e21_regularisation.tex",
-                            document("\n\n".join(latex(layer) for layer in LAYERS),
+                            document("\n\n".join(latex(layer, environment="longtable") for layer in LAYERS),
                                      title="E21: regularisation"))
     sections = [f"## {layer.title}\n\n*{layer.citation}*\n\n"
                 + "\n\n".join(equation_markdown(eq) for eq in layer.equations)

@@ -96,20 +96,27 @@ def latex(obj: Any, **settings: Any) -> str:
     return ChainruleLatexPrinter(settings).doprint(obj)
 
 
+_FIGURE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*\.png")
 PREAMBLE_PACKAGES = ("amsmath", "amssymb", "longtable", "array", "graphicx")
 """The packages every standalone document loads; all ship with Debian's texlive-latex-base."""
 
 
-def document(body: str, *, title: str | None = None) -> str:
+def document(body: str, *, title: str | None = None, figure: str | None = None) -> str:
     """A standalone LaTeX document around ``body`` that pdflatex compiles with texlive-latex-base.
 
     ``title`` is plain text (escaped here, so a user's string cannot run a LaTeX command). Long
     equations may break across pages (``\\allowdisplaybreaks``); derivations set with
-    ``environment="longtable"`` break across lines and pages by themselves.
+    ``environment="longtable"`` break across lines and pages by themselves. ``figure`` names a
+    PNG (relative to the .tex file) drawn under the title.
     """
     from chainrule.derive.printing.latex_layers import text_to_latex
 
     heading = f"\\section*{{{text_to_latex(title)}}}\n" if title else ""
+    if figure is not None:  # a PNG beside the .tex file, drawn under the title
+        if not _FIGURE_NAME.fullmatch(figure):
+            raise ValueError(f"figure {figure!r}: expected a plain relative file name")
+        heading += ("\\begin{center}\n\\includegraphics[width=\\linewidth,height=0.36\\textheight,"
+                    f"keepaspectratio]{{{figure}}}\n\\end{{center}}\n")
     return (
         "\\documentclass[11pt]{article}\n"
         "\\usepackage[utf8]{inputenc}\n"
