@@ -17,7 +17,8 @@ from chainrule.cli.model_options import (
     OUTPUT_ACTIVATION_OPTION,
 )
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, Format, emit
-from chainrule.derive.spec import parse_spec
+from chainrule import limits
+from chainrule.derive.spec import check_activations, n_params, parse_spec
 from chainrule.errors import ChainruleError
 
 if TYPE_CHECKING:  # numba loads only when the command runs
@@ -31,7 +32,8 @@ def gradcheck_command(
     loss: str = LOSS_OPTION,
     output_activation: str = OUTPUT_ACTIVATION_OPTION,
     device: str = typer.Option("cpu", "--device", help="Backend whose kernels are checked."),
-    seed: int = typer.Option(0, "--seed", help="Seed for weights, inputs and targets."),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1,
+                             help="Seed for weights, inputs and targets (0 to 4294967295)."),
     samples: int = typer.Option(2, "--samples", help="Batch size of the random inputs."),
     coords: int = typer.Option(20, "--coords",
                                help="Random coordinates checked per large parameter."),
@@ -40,6 +42,7 @@ def gradcheck_command(
 ) -> None:
     """Compare the compiled kernels' gradients for every parameter with central differences.
 
+    The model may have at most 200,000 parameters (CHAINRULE_MAX_GRADCHECK_PARAMS raises it).
     The network runs in float64; each parameter passes when its relative error
     max|g − g_fd| / max(|g| + |g_fd|) is below 1e-6. Exit status 1 when a check fails.
 
@@ -54,9 +57,12 @@ def gradcheck_command(
         raise ChainruleError(f"--samples must be from 1 to 256, got {samples}")
     if not 1 <= coords <= 10_000:
         raise ChainruleError(f"--coords must be from 1 to 10000, got {coords}")
+    spec = parse_spec(model)
+    limits.GRADCHECK_PARAMS.check(n_params(spec), f"gradcheck of {spec.text}")
+    check_activations(spec, samples, what="--samples")
     from chainrule.train.gradcheck import gradcheck
 
-    result = gradcheck(parse_spec(model), activation=activation, loss=loss,
+    result = gradcheck(spec, activation=activation, loss=loss,
                        output_activation=output_activation, seed=seed, samples=samples,
                        max_coords=coords, device=device)
     emit(fmt, out, text=lambda: _table(result), markdown=lambda: _markdown(result),

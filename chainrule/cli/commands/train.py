@@ -53,7 +53,8 @@ def train_command(
     l1: float = typer.Option(0.0, "--l1", help="L1 penalty λ (gradient λ·sign(w), weights only)."),
     dropout: float = typer.Option(0.0, "--dropout", help="Dropout rate of hidden dense layers."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-    seed: int = typer.Option(0, "--seed", help="Seed for the weights, shuffling and dropout."),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1,
+                             help="Seed for the weights, shuffling and dropout (0 to 4294967295)."),
     limit: int = typer.Option(None, "--limit", min=1, help="Train on the first N samples only."),
     out: Path = CHECKPOINT_OPTION,
     resume: Path = RESUME_OPTION,
@@ -98,9 +99,11 @@ def train_command(
                              "or json")
     _check_device(device)
     _check_plot_is_not_resume(plot, resume)
-    from chainrule.derive.spec import parse_spec
+    from chainrule.derive.spec import check_activations, parse_spec
 
-    if parse_spec(model).family == "perceptron":
+    spec = parse_spec(model)
+    check_activations(spec, batch, what="--batch")
+    if spec.family == "perceptron":
         if resume is not None:
             raise ChainruleError("--resume applies to networks trained by gradient descent; "
                                  "perceptron:N trains with the rule in one run")
