@@ -66,7 +66,7 @@ def _weight_gradient() -> Equation:
                     r"\operatorname{dil}_{s}(\delta_{o})\right)_{[0:K,\,0:K]}",
                     "∂L/∂w[o,c] = (x_pad[c] ⋆ dilₛ(δ[o]))[0:K, 0:K] (valid correlation of the "
                     "padded input with δ dilated by s)", steps,
-                    note="dilₛ puts s − 1 zeros between neighbouring entries of δ",
+                    note="the dilation by s puts s − 1 zeros between neighbouring entries of δ",
                     matrix_numpy=_weight_gradient_numpy)
 
 
@@ -89,9 +89,9 @@ def _input_gradient() -> Equation:
                     r"\operatorname{rot180}(w_{o,c})\Big)",
                     "∂L/∂x[c] = crop_P(Σ_o dilₛ(δ[o]) ⋆_full rot180(w[o,c])) (full correlation "
                     "of the dilated δ with the rotated kernel, i.e. the full convolution with w)",
-                    steps, note="w reads as 0 outside 0…K−1 (the guards); dilₛ puts s − 1 zeros "
-                    "between entries of δ; crop_P keeps rows and columns P … P+H−1 (P … P+W−1), "
-                    "reading 0 past the end", matrix_numpy=_input_gradient_numpy)
+                    steps, note="w reads as 0 outside 0…K−1 (the guards); the dilation by s puts "
+                    "s − 1 zeros between entries of δ; the crop by P keeps rows P … P+H−1 and "
+                    "columns P … P+W−1, reading 0 past the end", matrix_numpy=_input_gradient_numpy)
 
 
 # -- the matrix forms as printed, in NumPy (2-D maps; leading axes are channels) -------------------
