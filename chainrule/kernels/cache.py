@@ -11,8 +11,8 @@ truncated or corrupted is rewritten (atomically) from the source before it is im
 which keys its compiled cache on the file's time stamp and size, recompiles it. Numba's own
 cache files (``__pycache__/<module>.*.nbi``, ``.nbc``: pickles that Numba loads) are parsed
 opcode by opcode without being loaded; a truncated or garbled one is deleted with its siblings, so
-that Numba recompiles instead of failing. Numba loads them with ``pickle``: keep the cache folder
-writable by you alone (README, "Security and failure behaviour").
+that Numba recompiles instead of failing. Numba loads them with ``pickle``, so a cache folder that
+another user can write is refused (README, "Security and failure behaviour").
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import importlib.util
 import io
 import os
 import pickletools
+import stat
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -40,7 +41,25 @@ def cache_dir() -> Path:
     except OSError as exc:
         raise ChainruleError(f"cannot create the kernel cache folder {str(folder)!r}: "
                              f"{exc.strerror}; set CHAINRULE_CACHE to a writable folder") from None
+    for checked in (folder, folder / "__pycache__"):
+        check_private(checked)
     return folder
+
+
+def check_private(folder: Path) -> None:
+    """Refuse a cache folder that another user could write to: Numba unpickles the files in it,
+    so such a folder would let that user run code as us. Root-owned folders are trusted."""
+    try:
+        info = folder.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ChainruleError(f"cannot use the kernel cache folder {str(folder)!r}: "
+                             f"{exc.strerror}") from None
+    if info.st_mode & stat.S_IWOTH or info.st_uid not in (os.geteuid(), 0):
+        raise ChainruleError(f"the kernel cache folder {str(folder)!r} can be written by other "
+                             "users, and Numba loads its files with pickle; set CHAINRULE_CACHE "
+                             "to a folder only you can write")
 
 
 def module_name(prefix: str, source: str) -> str:

@@ -89,3 +89,20 @@ def test_a_corrupted_numba_cache_file_is_dropped_and_recompiled(tmp_path, damage
                           check=False)
     assert (done.returncode, done.stdout.strip()) == (0, "3.0"), done.stderr[-2000:]
     assert "Error" not in done.stderr
+
+
+def test_a_cache_folder_that_others_can_write_is_refused(tmp_path, monkeypatch):
+    from chainrule.errors import ChainruleError
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # like /tmp: anyone could plant a pickle for Numba to load
+    monkeypatch.setenv("CHAINRULE_CACHE", str(shared))
+    with pytest.raises(ChainruleError, match="can be written by other users"):
+        cache_dir()
+    shared.chmod(0o755)
+    assert cache_dir() == shared
+    if os.geteuid() != 0:
+        return
+    os.chown(shared, 65534, 65534)  # another user's folder
+    with pytest.raises(ChainruleError, match="can be written by other users"):
+        cache_dir()
