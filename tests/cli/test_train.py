@@ -101,8 +101,8 @@ def test_same_seed_same_result_and_checkpoint(cli, tmp_path):
 
 
 def test_resume_equals_uninterrupted(cli, tmp_path):
-    # A run that stops after 1 of 2 epochs, then is extended: with a constant rate the result is
-    # that of one 2-epoch run (a cosine schedule spans the planned epochs; see the Ctrl-C tests).
+    # A run of 1 epoch, then extended to 3: with a constant rate the result is that of one 3-epoch
+    # run (a cosine schedule gets a warm restart instead: test_resume_past_the_plan_is_a_warm_restart).
     straight, part = tmp_path / "straight.npz", tmp_path / "part.npz"
     constant = ["--optimizer", "momentum", "--schedule", "constant"]
     cli.json([*BLOBS, *constant, "--out", str(straight)])
