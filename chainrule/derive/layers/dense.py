@@ -73,6 +73,7 @@ def dense_layer(activation: str = "sigmoid", *, output: bool = False, dropout: b
                            (error, bias_gradient(), weight_gradient(dropped_input)), (J, K))
 
 
+@lru_cache(maxsize=64)
 def output_error(activation: str) -> Equation:
     """BP1: δ^L_j = ∂C/∂a_j · σ'(z_j), with C a function of the outputs a_j = σ(z_j)."""
     act = get_activation(activation)
@@ -88,6 +89,7 @@ def output_error(activation: str) -> Equation:
                     matrix_numpy=lambda v: v["nabla_a"] * _numpy(act, _prime(act))(v["z"], v))
 
 
+@lru_cache(maxsize=64)
 def hidden_error(activation: str, *, dropout: bool = False) -> Equation:
     """BP2: δ^l_j = Σ_k w^{l+1}_kj δ^{l+1}_k σ'(z^l_j), through z^{l+1}_k = Σ_r w^{l+1}_kr y_r + b
     with y_r = σ(z^l_r), or y_r = μ_r σ(z^l_r) / p with dropout."""
@@ -118,6 +120,7 @@ def hidden_error(activation: str, *, dropout: bool = False) -> Equation:
                     note="; ".join(n for n in notes if n), matrix_numpy=matrix)
 
 
+@lru_cache(maxsize=64)
 def bias_gradient() -> Equation:
     """BP3: ∂C/∂b_j = δ_j."""
     u = index("u")
@@ -128,6 +131,7 @@ def bias_gradient() -> Equation:
                     "∂C/∂bˡ = δˡ", steps, matrix_numpy=lambda v: np.asarray(v["delta"]))
 
 
+@lru_cache(maxsize=64)
 def weight_gradient(dropped_input: bool = False) -> Equation:
     """BP4: ∂C/∂w_jk = a^{l−1}_k δ_j (y^{l−1}_k when the input was dropped out)."""
     u = index("u")
@@ -145,6 +149,7 @@ def weight_gradient(dropped_input: bool = False) -> Equation:
 _CITATION = "Nielsen, Neural Networks and Deep Learning (2015), ch. 2"
 
 
+@lru_cache(maxsize=64)
 def output_error_for_loss(activation: str, loss: str) -> Equation:
     """BP1 with ∇_a C derived from the loss over the J outputs (its vector form, so that the 1/J
     of the mean squared error and of the binary cross-entropy is kept)."""
@@ -164,7 +169,8 @@ def output_error_for_loss(activation: str, loss: str) -> Equation:
     note = "; ".join(n for n in (f"loss: {loss_def.description}", bp1.note) if n)
 
     def matrix(v: Values) -> Any:  # ∇ₐC is the loss's derived gradient, then BP1 as printed
-        nabla = evaluate(gradient, [(j, len(v["z"]))], v)
+        units = len(v["z"])
+        nabla = evaluate(gradient, [(j, units)], {**v, "J": units})
         assert bp1.matrix_numpy is not None
         return bp1.matrix_numpy({**v, "nabla_a": nabla})
 

@@ -11,6 +11,7 @@ training: the kernels in :mod:`chainrule.kernels` do that.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,21 @@ def _sign(x: float) -> float:
 _FUNCTIONS = {"Heaviside": _heaviside, "sign": _sign, "KroneckerDelta": lambda a, b: int(a == b)}
 
 
+@lru_cache(maxsize=4096)
+def _compiled(expr: sp.Expr, indices: tuple[sp.Symbol, ...]
+              ) -> tuple[tuple[sp.IndexedBase, ...], tuple[sp.Symbol, ...], Any]:
+    """The tensors and scalars that ``expr`` reads, and ``expr`` as a Python function of (indices,
+    tensors, scalars): prepared once per expression, since lambdify is most of an evaluation's
+    time and the tests evaluate one equation many times."""
+    bases = tuple(sorted(expr.atoms(sp.IndexedBase), key=lambda base: base.name))
+    scalars = tuple(sorted((s for s in expr.free_symbols
+                            if isinstance(s, sp.Symbol) and s not in indices
+                            and s not in {base.label for base in bases}), key=lambda s: s.name))
+    function = sp.lambdify([*indices, *bases, *scalars], elementary(expr),
+                           modules=[_FUNCTIONS, "math"])
+    return bases, scalars, function
+
+
 def evaluate(expr: sp.Expr, extents: Sequence[tuple[sp.Symbol, int]],
              values: Mapping[str, np.ndarray | float]) -> np.ndarray:
     """The array of ``expr`` over its free ``extents`` (index, count), given tensors and numbers.
@@ -51,16 +67,10 @@ def evaluate(expr: sp.Expr, extents: Sequence[tuple[sp.Symbol, int]],
     ``values`` maps tensor names (``"w"``, ``"a_prev"``) to arrays and size or scalar names
     (``"K"``, ``"eta"``) to numbers; every other free symbol is an error.
     """
-    indices = [idx for idx, _ in extents]
-    bases = sorted(expr.atoms(sp.IndexedBase), key=lambda base: base.name)
-    scalars = sorted((s for s in expr.free_symbols
-                      if isinstance(s, sp.Symbol) and s not in indices
-                      and s not in {base.label for base in bases}), key=lambda s: s.name)
+    bases, scalars, function = _compiled(expr, tuple(idx for idx, _ in extents))
     missing = [s.name for s in [*bases, *scalars] if s.name not in values]
     if missing:
         raise KeyError(f"no values given for {missing}")
-    function = sp.lambdify([*indices, *bases, *scalars], elementary(expr),
-                           modules=[_FUNCTIONS, "math"])
     arguments: list[Any] = [ZeroPadded(np.asarray(values[base.name])) for base in bases]
     arguments += [values[s.name] for s in scalars]
     shape = tuple(n for _, n in extents)
