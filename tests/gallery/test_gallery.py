@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
-from conftest import assert_compiles, needs_pdflatex
 
 from chainrule.cli.gallery import find_gallery, run_entry
 
@@ -32,8 +32,17 @@ def test_entry_builds_deterministically(entry, tmp_path: Path) -> None:
     assert entry.title and not entry.title.startswith("e"), entry.title
 
 
-@needs_pdflatex
-@pytest.mark.parametrize("entry", ENTRIES, ids=[e.key for e in ENTRIES])
-def test_entry_latex_compiles(entry, tmp_path: Path) -> None:
-    for tex in [p for p in run_entry(entry, tmp_path) if p.suffix == ".tex"]:
-        assert_compiles(tex)
+# Every gallery .tex is compiled and checked (no overfull box, no blank page, no lost character,
+# its figure included) in tests/derive/test_latex_documents.py.
+
+
+def test_e11_reproduces_the_lecture_numbers(tmp_path: Path) -> None:
+    """Seed 001's slide: loss about 0.3 at the start, about 0.001 by iteration 1000 (a NumPy
+    replay of the slide's code over 200 starts: median 0.340 → 0.00105)."""
+    entry = next(e for e in ENTRIES if e.key == "e11")
+    md = next(p for p in run_entry(entry, tmp_path) if p.suffix == ".md").read_text()
+    rows = re.findall(r"^\| (\d+) \| ([\d.]+) \|$", md, re.MULTILINE)
+    losses = {int(epoch): float(loss) for epoch, loss in rows}
+    assert losses[1] > 0.2  # the untrained network
+    assert 0.0005 < losses[1000] < 0.002, losses
+    assert "--lr 4 --schedule constant" in md  # the handout says which settings do it

@@ -23,12 +23,13 @@ _UNICODE = {
     "∗": "*", "∇": r"\nabla ", "∈": r"\in ", "√": r"\surd ", "≈": r"\approx ",
     "±": r"\pm ", "∞": r"\infty ", "⊛": r"\circledast ", "⊗": r"\otimes ", "∘": r"\circ ",
     "′": "'", "″": "''",
-    "½": r"\tfrac12 ", "⅓": r"\tfrac13 ", "¼": r"\tfrac14 ", "¾": r"\tfrac34 ",
+    "⅓": r"\tfrac13 ",
     "𝟙": r"\mathbf{1}", "ℝ": r"\mathbb{R}", "⌊": r"\lfloor ", "⌋": r"\rfloor ",
     "⌈": r"\lceil ", "⌉": r"\rceil ", "⟨": r"\langle ", "⟩": r"\rangle ", "∀": r"\forall ",
 }
 _TEXT_UNICODE = {"§": r"\S{}", "–": "--", "—": "---", "‘": "`", "’": "'", "“": "``", "”": "''",
                  "é": r"\'e", "è": r"\`e", "ü": r'\"u', "ö": r'\"o', "ä": r'\"a', "ç": r"\c{c}", "ß": r"\ss{}",
+                 "½": r"\textonehalf{}", "¼": r"\textonequarter{}", "¾": r"\textthreequarters{}",
                  "\u00a0": "~", "✓": r"$\checkmark$", "✗": r"$\times$", "°": r"$^\circ$"}
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ˡᴸᵀᴷˣⁿⁱ", "0123456789+-=()lLTKxni", strict=True))
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ᵢⱼₖₐₓₙₘₒₗ", "0123456789+-=()ijkaxnmol", strict=True))
