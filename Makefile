@@ -16,10 +16,10 @@ install: $(BIN)/python system-deps
 # Fashion-MNIST and pdflatex come from Debian; skipped (with a note) where apt-get is unavailable.
 system-deps:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  apt-get install -y -q dataset-fashion-mnist texlive-latex-base >/dev/null 2>&1 || \
-	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q dataset-fashion-mnist texlive-latex-base >/dev/null 2>&1) || \
-	  echo "note: could not install dataset-fashion-mnist/texlive-latex-base; continuing without them"; \
-	else echo "note: not root or no apt-get: skipping dataset-fashion-mnist and texlive-latex-base"; fi
+	  apt-get install -y -q dataset-fashion-mnist texlive-latex-base texlive-latex-recommended poppler-utils >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q dataset-fashion-mnist texlive-latex-base texlive-latex-recommended poppler-utils >/dev/null 2>&1) || \
+	  echo "note: could not install dataset-fashion-mnist/texlive/poppler-utils; continuing without them"; \
+	else echo "note: not root or no apt-get: skipping dataset-fashion-mnist, texlive and poppler-utils"; fi
 
 # The main job: derive (terminal), export LaTeX (and a PDF where pdflatex exists), check the kernels,
 # and train on an embedded default: the moons set always, Fashion-MNIST too when it is installed.
