@@ -1,7 +1,8 @@
 """Parse ``--at "x=-2,w=[2,-3,-3],b=0.5"`` and matrix literals such as ``"[[1,0],[0,1]]"``.
 
 Values go through a whitelist walk of Python's ``ast`` (numbers, unary minus, lists); nothing is
-evaluated. Scalars become ``float``, vectors ``list[float]``, matrices ``list[list[float]]``.
+evaluated. Scalars become ``float``, vectors ``list[float]``, matrices ``list[list[float]]``;
+:func:`scalar_assignments` reads a vector ``w=[2,-3]`` as the scalars ``w0``, ``w1``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,27 @@ def parse_assignments(text: str) -> dict[str, Value]:
             raise ChainruleError(f"value for {name!r} given twice")
         values[name] = parse_value(raw, name=name)
     return values
+
+
+def scalar_assignments(values: dict[str, Value]) -> dict[str, float]:
+    """Scalars per name, a vector ``w=[2,-3]`` standing for ``w0=2, w1=-3`` (as in derive graph).
+
+    A matrix, or a name given both ways (``w=[1,2]`` and ``w0=5``), is an error."""
+    scalars: dict[str, float] = {}
+    origin: dict[str, str] = {}
+    for name, value in values.items():
+        if not isinstance(value, list):
+            expanded = {name: value}
+        elif any(isinstance(item, list) for item in value):
+            raise ChainruleError(f"{name} is a matrix: expected a number or a vector for {name}")
+        else:
+            expanded = {f"{name}{i}": item for i, item in enumerate(value)}  # type: ignore[misc]
+        for key, item in expanded.items():
+            if key in scalars:
+                raise ChainruleError(f"value for {key!r} given twice: by {origin[key]} and by "
+                                     f"{name}")
+            scalars[key], origin[key] = float(item), name  # type: ignore[arg-type]
+    return scalars
 
 
 def parse_value(text: str, *, name: str = "value") -> Value:
@@ -79,7 +101,10 @@ def _number(node: ast.AST, *, name: str) -> float:
         node = node.operand
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float) \
             and not isinstance(node.value, bool):
-        value = sign * float(node.value)
+        try:
+            value = sign * float(node.value)
+        except OverflowError:  # an integer literal past float's range
+            value = math.inf
         if math.isfinite(value):
             return value
     try:

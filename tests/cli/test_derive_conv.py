@@ -43,7 +43,7 @@ def test_text_shows_the_map(cli) -> None:
 @pytest.mark.parametrize(("args", "words"), [
     (["--image", "[[1,2,3],[4,5]]", "--kernel", "[[1]]"], "ragged"),
     (["--image", "[[1,2],[3,4]]", "--kernel", KERNEL], "larger than the padded image"),
-    (["--image", IMAGE, "--kernel", KERNEL, "--stride", "0"], "stride must be at least 1"),
+    (["--image", IMAGE, "--kernel", KERNEL, "--stride", "0"], "--stride: expected an integer ≥ 1"),
     (["--image", IMAGE, "--kernel", "[[1,2,3],[4,5,6]]"], "square"),
     (["--image", IMAGE, "--kernel", KERNEL, "--padding", "-1"], "padding"),
     (["--image", "[1,2,3]", "--kernel", KERNEL], "matrix"),

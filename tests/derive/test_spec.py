@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from chainrule.derive.spec import Conv2d, Dense, Flatten, Pool2d, SpecError, parse_spec
+from chainrule.derive.spec import (
+    Conv2d,
+    Dense,
+    Flatten,
+    Pool2d,
+    SpecError,
+    check_activations,
+    largest_layer,
+    n_params,
+    parse_spec,
+)
+from chainrule.errors import ChainruleError
 
 
 def test_perceptron_and_mlp() -> None:
@@ -60,3 +71,41 @@ def test_lenet5_reads_28x28_padded_by_2() -> None:
 def test_errors_name_the_problem(text: str, words: str) -> None:
     with pytest.raises(SpecError, match=words):
         parse_spec(text)
+
+
+@pytest.mark.parametrize("text", ["mlp:2²-4", "mlp:٣-4", "cnn:1x8x8-conv3x3x٢-dense2",
+                                  "perceptron:¹", "mlp:2-" + "9" * 40])
+def test_sizes_are_ascii_digits(text: str) -> None:
+    with pytest.raises(SpecError):
+        parse_spec(text)
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("mlp:100000-100000-100000", "CHAINRULE_MAX_PARAMS"),
+    ("cnn:1x28x28-conv3x3x1000000-dense10", "1,000,000 filters"),
+    ("cnn:1x3x3-conv3x3x2p1000-dense1", "padding 1000 is larger than the kernel size 3"),
+    ("cnn:1x3x3-conv3x3x2p4-dense1", "padding 4 is larger than the kernel size 3"),
+    ("cnn:1x1000x1000-conv3x3x100-dense1", "CHAINRULE_MAX_LAYER_VALUES"),
+    ("cnn:100000x100000x100000-flatten", "CHAINRULE_MAX_LAYER_VALUES"),
+    ("mlp:200000-2", "CHAINRULE_MAX_UNITS"),
+])
+def test_sizes_are_capped_before_anything_is_built(text: str, words: str) -> None:
+    with pytest.raises(SpecError if "padding" in words else ChainruleError, match=words):
+        parse_spec(text)
+
+
+def test_caps_are_raised_by_their_environment_variable(monkeypatch) -> None:
+    monkeypatch.setenv("CHAINRULE_MAX_PARAMS", "30000000000")
+    assert n_params(parse_spec("mlp:100000-100000-100000")) == 20_000_200_000
+    monkeypatch.setenv("CHAINRULE_MAX_PARAMS", "lots")
+    with pytest.raises(ChainruleError, match="CHAINRULE_MAX_PARAMS must be a whole number"):
+        parse_spec("mlp:2-2")
+
+
+def test_parameter_count_and_largest_layer_match_the_shapes() -> None:
+    model = parse_spec("cnn:3x8x8-conv3x3x4p1-maxpool2-dense5")
+    assert n_params(model) == 4 * (3 * 3 * 3 + 1) + 5 * (4 * 4 * 4 + 1)
+    assert largest_layer(model) == 4 * 8 * 8
+    check_activations(model, 10)
+    with pytest.raises(ChainruleError, match="CHAINRULE_MAX_ACTIVATIONS"):
+        check_activations(model, 50_000_000 // 256 + 1, what="--batch")

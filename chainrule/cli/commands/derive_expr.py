@@ -19,7 +19,7 @@ from chainrule.derive.printing.latex import document, latex
 from chainrule.derive.printing.markdown import derivation_markdown
 from chainrule.derive.printing.text import derivation_table
 from chainrule.derive.steps import derive_expression
-from chainrule.derive.values import parse_assignments
+from chainrule.derive.values import parse_assignments, scalar_assignments
 from chainrule.errors import ChainruleError
 
 
@@ -27,7 +27,8 @@ from chainrule.errors import ChainruleError
 def derive_expr(
     expression: str = typer.Argument(..., help="A scalar expression, e.g. 'sigmoid(w*x+b)'."),
     wrt: str = typer.Option(..., "--wrt", help="The variable to differentiate with respect to."),
-    at: str | None = typer.Option(None, "--at", help="Values, e.g. 'x=-2,y=5,z=-4'."),
+    at: str | None = typer.Option(None, "--at", help="Values, e.g. 'x=-2,y=5,z=-4'; a vector "
+                                  "w=[2,-3] stands for w0, w1."),
     fmt: Format = FORMAT_OPTION,
     out: Path | None = OUT_OPTION,
     standalone: bool = STANDALONE_OPTION,
@@ -45,8 +46,12 @@ def derive_expr(
       chainrule derive expr "tanh(w*x+b)" --wrt w --format latex --standalone --out tanh.tex
       chainrule derive expr "-(t0*log(s0)+t1*log(s1)+t2*log(s2))" --wrt s1 --format markdown
     """
-    derivation = derive_expression(parse_expression(expression), _variable(wrt),
-                                   values=parse_assignments(at) if at is not None else None)
+    values = scalar_assignments(parse_assignments(at)) if at is not None else None
+    try:
+        derivation = derive_expression(parse_expression(expression), _variable(wrt), values=values)
+    except OverflowError:  # SymPy's evaluation of, say, exp(exp(exp(1000)))
+        raise ChainruleError(f"{expression[:60]!r} overflows at --at {at!r}: a value is too large "
+                             "to evaluate") from None
     emit(fmt, out,
          text=lambda: derivation_table(derivation),
          latex=lambda: _latex(derivation, standalone=standalone),
