@@ -58,19 +58,26 @@ def _first_cell_steps(padded: np.ndarray, kernel: np.ndarray, value: float) -> t
     k = kernel.shape[0]
     m, n = conv_symbols.m, conv_symbols.n
     w, x = sp.IndexedBase("w"), sp.IndexedBase("x")
-    general = sp.Sum(w[m, n] * x[m, n], (m, 0, k - 1), (n, 0, k - 1))
-    symbolic = sp.Add(*(w[a, b] * x[a, b] for a in range(k) for b in range(k)), evaluate=False)
+    # x·w in the order the numbers are put in (image value, then kernel value)
+    general = sp.Sum(_times(x[m, n], w[m, n]), (m, 0, k - 1), (n, 0, k - 1))
+    symbolic = sp.Add(*(_times(x[a, b], w[a, b]) for a in range(k) for b in range(k)),
+                      evaluate=False)
     terms = [(float(padded[a, b]), float(kernel[a, b])) for a in range(k) for b in range(k)]
     products = sp.Add(*(sp.Mul(_num(xv), _num(wv), evaluate=False) for xv, wv in terms),
                       evaluate=False)
     written = " + ".join(f"{_factor(xv)}·{_factor(wv)}" for xv, wv in terms)
     return (
-        Step("sum", general, symbolic, "z[0,0] = Σ_m Σ_n w[m,n]·x[m,n]: the kernel laid on the "
+        Step("sum", general, symbolic, "z[0,0] = Σ_m Σ_n x[m,n]·w[m,n]: the kernel laid on the "
              "top-left window of the (zero-padded) image"),
         Step("product", symbolic, products, "put in the numbers", numeric=written),
         Step("simplify", products, _num(value), "add the products",
              numeric=f"{written} = {_show(value)}", value=value),
     )
+
+
+def _times(first: sp.Expr, second: sp.Expr) -> sp.Expr:
+    """first·second, printed in this order (SymPy would sort w before x)."""
+    return sp.Mul(sp.UnevaluatedExpr(first), second, evaluate=False)
 
 
 def _check(image: Matrix, kernel: Matrix, stride: int, padding: int) -> None:

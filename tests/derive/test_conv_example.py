@@ -51,3 +51,12 @@ def test_bad_input(image, kernel, stride: int, padding: int, words: str) -> None
 
 def test_a_kernel_that_fits_only_with_padding_is_accepted() -> None:
     assert convolve([[1, 2], [3, 4]], KERNEL, padding=1).output == [[5, 5], [5, 5]]
+
+
+def test_the_symbolic_terms_are_in_the_order_of_the_numbers() -> None:
+    """The numbers are image·kernel ("18·1 + …"): the symbolic line must be x·w, not w·x."""
+    from chainrule.derive.printing.layers_text import expr_text
+    example = convolve([[1, 2], [3, 4]], [[5, 6], [7, 8]])
+    assert expr_text(example.steps[0].after).startswith("x[0,0]·w[0,0] + x[0,1]·w[0,1]")
+    assert example.steps[1].numeric.startswith("1·5 + 2·6")
+    assert "x[m,n]·w[m,n]" in example.steps[0].text
