@@ -146,8 +146,8 @@ def _input_gradient_numpy(values: Mapping[str, Any]) -> np.ndarray:
     w, delta = np.asarray(values["w"], dtype=np.float64), np.asarray(values["delta"])
     dilated, p = dilate(delta, int(values["s"])), int(values["P"])
     height, width = int(values["H"]), int(values["W"])
-    return np.array([crop(sum(correlate_full(dilated[f], w[f, ch, ::-1, ::-1])
-                              for f in range(w.shape[0])), p, height, width)
+    return np.array([crop(np.sum([correlate_full(dilated[f], w[f, ch, ::-1, ::-1])  # Σ_o
+                                  for f in range(w.shape[0])], axis=0), p, height, width)
                      for ch in range(w.shape[1])])
 
 
