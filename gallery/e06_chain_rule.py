@@ -22,7 +22,7 @@ def build(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     graph = build_graph(parse_expression("(x+y)*z"), {"x": -2.0, "y": 5.0, "z": -4.0})
     tex = atomic_write_text(out_dir / "e06_chain_rule.tex",
-                            document(latex(graph), title="E6: the chain rule on (x+y) z",
+                            document(latex(graph, environment="longtable"), title="E6: the chain rule on (x+y) z",
                                      figure="e06_chain_rule.png"))
     md = atomic_write_text(out_dir / "e06_chain_rule.md",
                            "# E6: the chain rule on f = (x + y)·z\n\n" + graph_markdown(graph))

@@ -29,7 +29,8 @@ def build(out_dir: Path) -> list[Path]:
     note = ("With $\\sigma$ kept as one node, its local derivative "
             "$\\sigma(t)\\left(1 - \\sigma(t)\\right)$ replaces the four stages $r, u, v, z$:\n")
     tex = atomic_write_text(out_dir / "e07_sigmoid_graph.tex", document(
-        latex(staged) + "\n\n" + note + latex(one_node), title="E7: a sigmoid neuron, staged",
+        latex(staged, environment="longtable") + "\n\n" + note
+        + latex(one_node, environment="longtable"), title="E7: a sigmoid neuron, staged",
         figure="e07_sigmoid_graph.png"))
     md = atomic_write_text(out_dir / "e07_sigmoid_graph.md",
                            "# E7: a sigmoid neuron, staged (CS231n)\n\n" + graph_markdown(staged)
