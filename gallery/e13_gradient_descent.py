@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from chainrule.cli.training_plots import save_figure
 from chainrule.derive.printing.latex import document, latex
-from chainrule.derive.printing.latex_derivation import math_cell
+from chainrule.derive.printing.latex_derivation import math_cell, step_table
 from chainrule.fsutil import atomic_write_text
 from chainrule.train.gradient_descent import gradient_descent
 
@@ -31,8 +31,9 @@ def build(out_dir: Path) -> list[Path]:
     descent = gradient_descent(X, Z, w0=W0, lr=LR, steps=STEPS)
     rows = [(it.step, it.w, it.cost, it.slope) for it in descent.iterates]
     tex = atomic_write_text(out_dir / "e13_gradient_descent.tex", document("\n".join([
-        math_cell(f"J(w) = {latex(descent.cost)}"), "",
-        math_cell(f"\\frac{{dJ}}{{dw}} = {latex(descent.derivative)}"), "",
+        step_table([("", math_cell(f"J(w) = {latex(descent.cost)}"), "the cost"),
+                    ("", math_cell(f"\\frac{{dJ}}{{dw}} = {latex(descent.derivative)}"),
+                     "sympy.diff")]), "",
         (f"Update $w \\leftarrow w - \\varepsilon \\frac{{dJ}}{{dw}}$ with $\\varepsilon = {LR}$, "
         f"$w_0 = {W0:g}$; least squares $w^* = {descent.least_squares:.6f}$."), "",
         "\\begin{tabular}{rrrr}", "step & $w$ & $J(w)$ & $dJ/dw$ \\\\", "\\hline",

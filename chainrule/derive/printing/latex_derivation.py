@@ -163,10 +163,9 @@ def breakable(math: str) -> str:
 
 
 def _delimiter_size(inner: str) -> str:
-    """``\\Big`` around a fraction or a sum, ``\\big`` around sub- or superscripts, else plain."""
-    if any(tall in inner for tall in (r"\frac", r"\sum", r"\prod", r"\begin")):
-        return r"\Big"
-    return r"\big" if any(mark in inner for mark in ("^", "_", r"\sqrt", r"\big")) else ""
+    """``\\Big`` around a fraction, a sum or a root, else plain parentheses."""
+    tall = (r"\frac", r"\sum", r"\prod", r"\begin", r"\sqrt", r"\Big")
+    return r"\Big" if any(mark in inner for mark in tall) else ""
 
 
 def _sized(size: str, side: str, delimiter: str) -> str:

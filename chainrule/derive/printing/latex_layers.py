@@ -137,7 +137,8 @@ class LayersLatexMixin:
         for step in eq.steps:
             start = "" if step.before == previous else self._layer_expr(step.before)
             rows.append(("", math_cell(f"{start} = {self._layer_expr(step.after)}",
-                                       indent=not start), text_to_latex(step.rule)))
+                                       indent=not start),
+                         text_to_latex(step.rule.replace("_", " "))))
             previous = step.after
         if eq.note:
             rows.append(("", rf"\small\emph{{{text_to_latex(eq.note)}}}", ""))
