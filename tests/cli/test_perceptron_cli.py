@@ -95,8 +95,8 @@ def test_non_finite_or_huge_csv_values_are_refused(cli, tmp_path: Path, text: st
 
 def test_epochs_times_patterns_is_capped_before_the_run(cli) -> None:
     line = cli.fails(["perceptron", "--data", "xor", "--w", "0,0", "--epochs", "100000000"])
-    assert line == ("error: the trace of --epochs 100000000 × 4 patterns is 400,000,000 steps "
-                    "(epochs × patterns), over the limit of 200,000 (raise it with "
+    assert line == ("error: the trace of --epochs 100000000 × 4 patterns: 400,000,000 steps "
+                    "(epochs × patterns) is over the limit of 200,000 (raise it with "
                     "CHAINRULE_MAX_PERCEPTRON_STEPS=N)")
     assert "CHAINRULE_MAX_PERCEPTRON_STEPS" in cli.fails(
         ["train", "perceptron:2", "--data", "xor", "--epochs", "100000000"])
@@ -112,7 +112,7 @@ def test_the_steps_cap_is_raisable(cli, monkeypatch) -> None:
 
 def test_trace_values_cap(cli, monkeypatch) -> None:
     monkeypatch.setenv("CHAINRULE_MAX_TRACE_VALUES", "10")
-    assert "× 2 inputs is 16 values" in cli.fails(["perceptron", "--data", "xor", "--w", "0,0",
+    assert "× 2 inputs: 16 values" in cli.fails(["perceptron", "--data", "xor", "--w", "0,0",
                                                    "--epochs", "2"])
 
 

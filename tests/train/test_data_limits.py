@@ -40,8 +40,8 @@ def test_a_folder_is_refused(tmp_path):
 def test_file_size_cap_names_its_variable(tmp_path, monkeypatch):
     path = write_idx(tmp_path / "a-idx", np.zeros((4, 5, 5), np.uint8))
     monkeypatch.setenv(INPUT_BYTES.env, "50")
-    with pytest.raises(ChainruleError, match=r"is 116 bytes, over the limit of 50 .*"
-                                             r"CHAINRULE_MAX_INPUT_BYTES"):
+    with pytest.raises(ChainruleError, match=r": 116 bytes is over the limit of 50 .*"
+                                             r"CHAINRULE_MAX_INPUT_BYTES=N"):
         read_idx(path)
     monkeypatch.setenv(INPUT_BYTES.env, "116")  # raised: read
     assert read_idx(path).shape == (4, 5, 5)
@@ -52,16 +52,16 @@ def test_gzip_bomb_is_cut_at_the_cap(tmp_path, monkeypatch):
     path.write_bytes(gzip.compress(idx_header([1000, 1000]) + bytes(1_000_000)))
     monkeypatch.setenv(INPUT_BYTES.env, "100000")
     assert path.stat().st_size < 100_000  # the file is small, what it unpacks to is not
-    with pytest.raises(ChainruleError, match="unpacked is 100,001 bytes, over the limit"):
+    with pytest.raises(ChainruleError, match="unpacked: 100,001 bytes is over the limit"):
         read_idx(path)
 
 
-@pytest.mark.parametrize("value", ["0", "-3", "lots", "nan"])
+@pytest.mark.parametrize("value", ["0", "-3", "lots", "nan", "1e3"])
 def test_a_bad_cap_value_is_one_error(tmp_path, monkeypatch, value):
     path = tmp_path / "x.csv"
     path.write_text("1,0\n")
     monkeypatch.setenv(INPUT_BYTES.env, value)
-    with pytest.raises(ChainruleError, match="CHAINRULE_MAX_INPUT_BYTES must be a number > 0"):
+    with pytest.raises(ChainruleError, match="CHAINRULE_MAX_INPUT_BYTES must be a whole number ≥ 1"):
         read_bounded(path, "CSV file")
 
 
@@ -75,6 +75,15 @@ def test_csv_values_out_of_bounds(tmp_path, cell, message):
     path = tmp_path / "big.csv"
     path.write_text(f"x,y\n1,0\n{cell},1\n")
     with pytest.raises(ChainruleError, match=message):
+        load_csv(path)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "x", "inf"])
+def test_a_bad_bound_is_one_error(tmp_path, monkeypatch, value):
+    path = tmp_path / "x.csv"
+    path.write_text("1,0\n")
+    monkeypatch.setenv("CHAINRULE_MAX_ABS_VALUE", value)
+    with pytest.raises(ChainruleError, match="CHAINRULE_MAX_ABS_VALUE must be a number > 0"):
         load_csv(path)
 
 

@@ -85,7 +85,7 @@ def unpack(raw: bytes, *, source: str) -> bytes:
     """``raw`` itself, or what it unpacks to when it is gzip (at most ``CHAINRULE_MAX_INPUT_BYTES``)."""
     if not raw.startswith(_GZIP_MAGIC):
         return raw
-    limit = int(INPUT_BYTES.value)
+    limit = INPUT_BYTES.value
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as handle:
             data = handle.read(limit + 1)

@@ -1,7 +1,8 @@
 """Caps on what one input may make chainrule read or hold, and the one bounded way to read a file.
 
 Each cap is refused *before* the work, with the limit and the environment variable that raises it
-named in the one-line error (README, "Security and failure behaviour"):
+named in the one-line error (README, "Security and failure behaviour"). The whole-number caps are
+:class:`chainrule.limits.Cap` instances, like the caps on specs and expressions:
 
 ====================================  =============  ==============================================
 variable                              default        what it bounds
@@ -35,50 +36,38 @@ from pathlib import Path
 import numpy as np
 
 from chainrule.errors import ChainruleError
+from chainrule.limits import Cap
 
 STDIN = "-"
 
 
 @dataclass(frozen=True)
-class Cap:
-    """A limit with a default, raisable by an environment variable."""
+class BoundCap:
+    """A real-number bound with a default, raisable by an environment variable."""
 
     env: str
     default: float
-    unit: str
 
     @property
     def value(self) -> float:
-        raw = os.environ.get(self.env)
-        if raw is None or not raw.strip():
+        raw = os.environ.get(self.env, "").strip()
+        if not raw:
             return self.default
         try:
             value = float(raw)
         except ValueError:
             value = math.nan
         if not (math.isfinite(value) and value > 0):
-            raise ChainruleError(f"{self.env} must be a number > 0, got {raw!r}")
+            raise ChainruleError(f"{self.env} must be a number > 0, got {raw[:40]!r}")
         return value
-
-    def check(self, amount: float, subject: str) -> None:
-        """Refuse ``amount`` (of ``subject``) when it is over the cap."""
-        limit = self.value
-        if amount > limit:
-            raise ChainruleError(f"{subject} is {_number(amount)} {self.unit}, over the limit of "
-                                 f"{_number(limit)} (raise it with {self.env}=N)")
-
-
-def _number(value: float) -> str:
-    return f"{int(value):,}" if float(value).is_integer() and abs(value) < 1e18 else f"{value:g}"
 
 
 INPUT_BYTES = Cap("CHAINRULE_MAX_INPUT_BYTES", 256 * 2**20, "bytes")
 IMAGE_PIXELS = Cap("CHAINRULE_MAX_IMAGE_PIXELS", 4096 * 4096, "pixels")
 CHECKPOINT_BYTES = Cap("CHAINRULE_MAX_CHECKPOINT_BYTES", 2**30, "bytes")
 PERCEPTRON_STEPS = Cap("CHAINRULE_MAX_PERCEPTRON_STEPS", 200_000, "steps (epochs × patterns)")
-TRACE_VALUES = Cap("CHAINRULE_MAX_TRACE_VALUES", 2_000_000,
-                   "values (epochs × patterns × inputs)")
-ABS_VALUE = Cap("CHAINRULE_MAX_ABS_VALUE", 1e6, "in magnitude")
+TRACE_VALUES = Cap("CHAINRULE_MAX_TRACE_VALUES", 2_000_000, "values (epochs × patterns × inputs)")
+ABS_VALUE = BoundCap("CHAINRULE_MAX_ABS_VALUE", 1e6)
 
 
 def check_regular_file(path: Path, what: str) -> os.stat_result:
@@ -99,7 +88,7 @@ def check_regular_file(path: Path, what: str) -> os.stat_result:
 
 def read_bounded(path: Path, what: str, cap: Cap = INPUT_BYTES, *, stdin_ok: bool = False) -> bytes:
     """The bytes of a regular file (or of stdin, ``-``, when ``stdin_ok``), at most ``cap``."""
-    limit = int(cap.value)
+    limit = cap.value
     if stdin_ok and str(path) == STDIN:
         data = sys.stdin.buffer.read(limit + 1)
         cap.check(len(data), f"{what} on stdin")
