@@ -3,6 +3,7 @@ one line per epoch, a summary, checkpoints (``--out``, ``--resume``) and curves 
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from pathlib import Path
 from typing import Any, NoReturn
@@ -170,15 +171,19 @@ def _train_network(model: str, data: str, options: Any, out: Path | None, resume
 
 
 def _report_stop(out: Path | None, state: Any, signum: int) -> NoReturn:
-    """After a stop signal: say where the checkpoint stands and exit 128 + the signal's number."""
+    """After a stop signal: say where the checkpoint stands and exit 128 + the signal's number.
+    After SIGHUP the terminal may be gone: a failed message does not change the exit status."""
+    lines = []
     if out is not None:
         where = (f"after epoch {state.epoch}" if state.position == 0 else
                  f"at epoch {state.epoch + 1}, batch {state.position}")
-        typer.echo(f"saved checkpoint {out} {where}", err=True)
+        lines.append(f"saved checkpoint {out} {where}")
     name = signal.Signals(signum).name
-    typer.echo("interrupted" if signum == signal.SIGINT else f"interrupted ({name})", err=True)
+    lines.append("interrupted" if signum == signal.SIGINT else f"interrupted ({name})")
+    with contextlib.suppress(OSError):
+        for line in lines:
+            typer.echo(line, err=True)
     raise typer.Exit(128 + signum)
-
 
 
 def _train_perceptron(model: str, data: str, epochs: int, lr: float, limit: int | None,
