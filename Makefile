@@ -46,6 +46,15 @@ test: install
 	NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
 	  $(BIN)/python -m pytest -q -n 2 -m "not slow and not gpu"
 
+# Fuzz the expression parser for 60 s with atheris (libFuzzer), seeded by fuzz/corpus; new inputs
+# go to $(OUT)/fuzz/work (the committed corpus stays as it is), a crash to $(OUT)/fuzz/crash-*.
+.PHONY: fuzz
+fuzz: install
+	$(BIN)/pip install -q atheris
+	@rm -rf $(OUT)/fuzz && mkdir -p $(OUT)/fuzz/work
+	cd $(OUT)/fuzz && $(abspath $(BIN))/python $(CURDIR)/fuzz/expr_parser.py -max_total_time=60 \
+	  -dict=$(CURDIR)/fuzz/expr.dict work $(CURDIR)/fuzz/corpus
+
 # PyTorch lives only in the bench's own environment (the CPU wheel, torch 2.13.0).
 bench: install
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench

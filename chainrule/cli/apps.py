@@ -59,6 +59,10 @@ class ChainruleGroup(TyperGroup):
             ctx.exit(130)
         except (Exit, Abort, TyperException):
             raise
+        except MemoryError:  # a size no cap caught: still one line, not a traceback
+            typer.echo("error: out of memory: the input needs more memory than this machine has "
+                       "(see README, \"Limits\")", err=True)
+            ctx.exit(2)
         except BrokenPipeError:  # the reader left (`| head`): stop quietly, as cat does
             _silence_stdout()
             ctx.exit(141)

@@ -96,3 +96,13 @@ def test_help_and_no_arguments_still_print_help(cli) -> None:
     assert "Usage" in cli.run(["summary", "--help"]).stdout
     result = cli.runner.invoke(app, ["derive"])
     assert result.exit_code == 2 and "expr" in result.output
+
+
+def test_running_out_of_memory_is_one_line(cli, monkeypatch) -> None:
+    from chainrule.cli.commands import summary
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(summary, "count_params", exhausted)
+    assert cli.fails(["summary", "mlp:4-5-3"]).startswith("error: out of memory")
