@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,6 @@ def test_sigmoid_derivation_exact() -> None:
         "\\begin{align*}\n"
         r"\frac{d}{d z} \sigma\left(z\right) &= \left(1 - \sigma\left(z\right)\right) "
         r"\sigma\left(z\right) && \text{sigmoid} \\" "\n"
-        r"\left(1 - \sigma\left(z\right)\right) \sigma\left(z\right) &= \left(1 - "
-        r"\sigma\left(z\right)\right) \sigma\left(z\right) && \text{simplify} \\" "\n"
         r"\frac{d}{d z} \sigma\left(z\right) &= \left(1 - \sigma\left(z\right)\right) "
         r"\sigma\left(z\right) && \text{result}" "\n"
         "\\end{align*}"
@@ -34,8 +33,6 @@ def test_power_rule_with_numbers_exact() -> None:
         "\\begin{align*}\n"
         r"\frac{d}{d x} \left(x^{3}\right) &= 3 x^{2} && \text{power} \\" "\n"
         r"&\quad \frac{d}{d x} \left(x^{3}\right) = 3 \cdot 2^{2} = 12 \\" "\n"
-        r"3 x^{2} &= 3 x^{2} && \text{simplify} \\" "\n"
-        r"&\quad 3 \cdot x^{2} = 3 \cdot 2^{2} = 12 \\" "\n"
         r"\frac{d}{d x} \left(x^{3}\right) &= 3 x^{2} && \text{result} \\" "\n"
         r"x^{3} &= 8 && \text{at } x = 2 \\" "\n"
         r"\frac{d}{d x} \left(x^{3}\right) &= 12" "\n"
@@ -103,3 +100,13 @@ def test_document_wraps_a_derivation() -> None:
 def test_jupyter_renders_a_derivation_as_its_latex() -> None:
     derivation = derive("x**3", "x", x=2)
     assert derivation._repr_latex_() == latex(derivation)
+
+
+def test_longtable_layout_numbers_steps_and_keeps_each_rule_in_its_column() -> None:
+    derivation = derive("sigmoid(w*x+b)", "w", w=0.5, x=2, b=0.1)
+    table = latex(derivation, environment="longtable")
+    assert table.startswith("\\begin{longtable}") and table.endswith("\\end{longtable}")
+    for number, step in enumerate(derivation.steps, start=1):
+        rule = re.escape(step.rule.replace("_", " "))
+        assert re.search(rf"^{number}\. & .* & {rule} \\\\", table, re.MULTILINE), (number, rule)
+    assert "\\left(" not in table  # every equation may break at + and − inside parentheses

@@ -108,10 +108,12 @@ class DerivationLatexMixin:
             else rf"\left({printed}\right)"
 
 
-def step_table(rows: Sequence[tuple[str, str, str]], *, head: tuple[str, str] | None = None) -> str:
+def step_table(rows: Sequence[tuple[str, str, str]], *, head: tuple[str, str] | None = None,
+               heading: str | None = None) -> str:
     """A ``longtable`` of (label, cell, tag) rows: the cell is a ragged paragraph that wraps with a
     hanging indent, the tag sits in its own column on the right, and the table breaks across pages
-    between rows. Cells are LaTeX text (use :func:`math_cell` for an equation)."""
+    between rows (never right after ``heading``, a bold first row). Cells are LaTeX text (use
+    :func:`math_cell` for an equation)."""
     spec = (r"@{}>{\raggedleft\arraybackslash}p{1.6em}@{\hspace{0.6em}}"
             r">{\raggedright\arraybackslash\hangindent=2em\hangafter=1"
             r"\lineskiplimit=3pt\lineskip=5pt}"
@@ -121,6 +123,8 @@ def step_table(rows: Sequence[tuple[str, str, str]], *, head: tuple[str, str] | 
     if head:
         lines += [rf"& \textbf{{{head[0]}}} & \textbf{{\upshape {head[1]}}} \\", r"\hline",
                   r"\endhead"]
+    if heading:
+        lines.append(rf"& \textbf{{{heading}}} & \\*")  # kept on the page of the next row
     lines += [f"{label} & {cell} & {tag} \\\\ \\noalign{{\\vskip 3pt}}" for label, cell, tag in rows]
     lines.append(r"\end{longtable}")
     return "\n".join(lines)
@@ -159,7 +163,10 @@ def breakable(math: str) -> str:
         out[opened] = "" if out[opened] == "." else _sized(size, "l", out[opened])
         out.append("" if close == "." else _sized(size, "r", close))
     out.append(math[pos:])
-    return "".join(out)
+    return _INDICATOR.sub(r"{\g<0>}", "".join(out))  # 𝟙[j = k] stays on one line
+
+
+_INDICATOR = re.compile(r"\\math(?:bf|bb|rm)\{1\}\[[^\[\]]*\]")
 
 
 def _delimiter_size(inner: str) -> str:

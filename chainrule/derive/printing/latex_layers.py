@@ -129,8 +129,7 @@ class LayersLatexMixin:
     def _equation_table(self, eq: Any) -> str:
         """The equation as a :func:`step_table`: matrix form, index form, then each step with its
         rule in the right-hand column; long lines wrap, and the table breaks across pages."""
-        rows = [("", rf"\textbf{{{text_to_latex(eq.name)}}}", ""),
-                ("", math_cell(eq.matrix_latex), "matrix form"),
+        rows = [("", math_cell(eq.matrix_latex), "matrix form"),
                 ("", math_cell(f"{self._layer_expr(eq.lhs)} = {self._layer_expr(eq.rhs)}"),
                  "index form")]
         previous = None
@@ -142,7 +141,7 @@ class LayersLatexMixin:
             previous = step.after
         if eq.note:
             rows.append(("", rf"\small\emph{{{text_to_latex(eq.note)}}}", ""))
-        return step_table(rows)
+        return step_table(rows, heading=text_to_latex(eq.name))
 
     def _print_LayerDerivation(self, layer: Any) -> str:
         parts = [rf"\subsection*{{{text_to_latex(layer.title)}}}",
