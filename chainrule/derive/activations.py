@@ -95,10 +95,10 @@ class Activation:
 
     @property
     def note(self) -> str:
-        """States the parameter's value, e.g. "α = 0.01 (slope for z < 0)"; "" without one."""
+        """States the parameter's value, e.g. "α = 0.01, the slope for z < 0"; "" without one."""
         if self.parameter is None:
             return ""
-        return f"α = {_decimal(self.value)} ({self.parameter.meaning})"
+        return f"α = {_decimal(self.value)}, the {self.parameter.meaning}"
 
     def derivative(self) -> sp.Expr:
         """g'(z) = d g / d z, by SymPy differentiation."""

@@ -191,7 +191,7 @@ def _check_matrix(eq: Equation, index_form: np.ndarray, values: Mapping[str, Any
 def _structure(layer: NetLayer, act: str, faults: Faults) -> None:
     """Free indices, Kronecker deltas and α on every equation of ``layer``."""
     entry = get_activation(act)
-    stated = entry.note.split(" (")[0]  # "α = 0.1"
+    stated = entry.note.split(",")[0]  # "α = 0.1"
     for eq in layer.derivation.equations:
         faults.checks += 1
         lhs = {idx for idx, _ in eq.indices}

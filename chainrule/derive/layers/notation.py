@@ -38,6 +38,7 @@ _NAMES: dict[str, tuple[str, str]] = {
     "w_new": ("w′", "w'"),
     "b_new": ("b′", "b'"),
     "eta": ("η", r"\eta"),
+    "alpha": ("α", r"\alpha"),
     "lambda": ("λ", r"\lambda"),
     "H_out": ("H′", "H'"),
     "W_out": ("W′", "W'"),
