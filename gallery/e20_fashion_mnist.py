@@ -47,10 +47,10 @@ def build(out_dir: Path) -> list[Path]:
     tex = atomic_write_text(out_dir / "e20_fashion_mnist.tex", document("\n".join([
         ("mlp:784-128-10 (ReLU, softmax, cross-entropy), SGD $\\eta = 0.1$, batch 64, "
         "first 3000 training images."), "",
-        "\\begin{tabular}{rrrr}", "epoch & loss & train acc. & test acc. \\\\", "\\hline",
+        "\\begin{tabular}[t]{rrrr}", "epoch & loss & train acc. & test acc. \\\\", "\\hline",
         *[f"{e} & {loss:.4f} & {tr:.4f} & {te:.4f} \\\\" for e, loss, tr, te in epochs],
         "\\end{tabular}", "\\qquad",
-        "\\begin{tabular}{lr}", "class & test acc. \\\\", "\\hline",
+        "\\begin{tabular}[t]{lr}", "class & test acc. \\\\", "\\hline",
         *[f"{name} & {acc:.3f} \\\\" for name, acc in classes], "\\end{tabular}"]), title=TITLE,
         figure="e20_fashion_mnist.png"))
     md = atomic_write_text(out_dir / "e20_fashion_mnist.md", "\n".join([
