@@ -106,3 +106,21 @@ def test_running_out_of_memory_is_one_line(cli, monkeypatch) -> None:
 
     monkeypatch.setattr(summary, "count_params", exhausted)
     assert cli.fails(["summary", "mlp:4-5-3"]).startswith("error: out of memory")
+
+
+def test_simplify_never_expands_a_high_power_of_a_sum(cli, monkeypatch) -> None:
+    import sympy as sp
+
+    from chainrule.derive import steps
+
+    real = sp.simplify
+
+    def guarded(expr, *args, **kwargs):
+        assert steps._largest_sum_power(expr) <= steps.SIMPLIFY_POWER, expr
+        return real(expr, *args, **kwargs)
+
+    monkeypatch.setattr(sp, "simplify", guarded)
+    payload = cli.json(["derive", "expr", "(x+y)**64*(x-y)**64", "--wrt", "x", "--at", "x=0.5,y=0.25"])
+    x, y = 0.5, 0.25  # d/dx = 64(x+y)^63 (x-y)^64 + 64(x+y)^64 (x-y)^63
+    expected = 64 * (x + y)**63 * (x - y)**64 + 64 * (x + y)**64 * (x - y)**63
+    assert payload["derivative_value"] == pytest.approx(expected, rel=1e-12)
