@@ -237,7 +237,7 @@ def _copy_mode(fd: int, path: Path) -> None:
     if (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
         with contextlib.suppress(OSError):
             os.fchown(fd, old.st_uid, old.st_gid)
-    os.fchmod(fd, stat.S_IMODE(old.st_mode))
+    os.fchmod(fd, stat.S_IMODE(old.st_mode) & 0o777)  # never carry set-id bits to new content
 
 
 def _check_still_replaceable(path: Path, label: str) -> None:

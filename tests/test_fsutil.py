@@ -150,12 +150,15 @@ def test_new_files_follow_the_umask(tmp_path: Path, umask: int, mode: int) -> No
     assert stat.S_IMODE(os.stat(path).st_mode) == mode
 
 
-def test_a_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
+def test_a_replaced_file_keeps_its_mode_but_not_set_id_bits(tmp_path: Path) -> None:
     path = tmp_path / "shared.txt"
     path.write_text("old")
     path.chmod(0o640)
     atomic_write_text(path, "new")
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640 and path.read_text() == "new"
+    path.chmod(0o4755)
+    atomic_write_text(path, "newer")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o755
 
 
 def test_dash_streams_text_and_refuses_binary(capsysbinary) -> None:
