@@ -218,3 +218,14 @@ def test_two_outputs_that_are_the_same_file_are_refused(tmp_path: Path, monkeypa
         check_distinct([("--out", check_output("a.npz")), ("--plot", check_output("b.npz"))])
     check_distinct([("--out", check_output("a.npz")), ("--plot", check_output("c.png")),
                     ("--x", check_output("/dev/null")), ("--y", check_output("/dev/null"))])
+
+
+def test_root_replacing_a_user_s_file_keeps_its_owner(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a file to another user")
+    path = tmp_path / "student.npz"
+    path.write_bytes(b"old")
+    os.chown(path, 65534, 65534)
+    atomic_write_bytes(path, b"new")
+    info = os.stat(path)
+    assert (info.st_uid, info.st_gid) == (65534, 65534) and path.read_bytes() == b"new"
