@@ -131,7 +131,8 @@ def usage_error_line(exc: click.exceptions.ClickException) -> str:
     else:
         text = exc.format_message().rstrip(".").replace("?.", "?")
         text = text[:1].lower() + text[1:]
-    path = exc.ctx.command_path.split()[1:] if getattr(exc, "ctx", None) is not None else []
+    ctx: click.Context | None = getattr(exc, "ctx", None)
+    path = ctx.command_path.split()[1:] if ctx is not None else []
     command = " ".join(["chainrule", *path])
     if not isinstance(exc, click.exceptions.BadParameter) \
             or isinstance(exc, click.exceptions.MissingParameter):

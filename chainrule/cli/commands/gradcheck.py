@@ -10,6 +10,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from chainrule import limits
 from chainrule.cli.apps import app
 from chainrule.cli.model_options import (
     ACTIVATION_OPTION,
@@ -17,7 +18,6 @@ from chainrule.cli.model_options import (
     OUTPUT_ACTIVATION_OPTION,
 )
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, Format, emit
-from chainrule import limits
 from chainrule.derive.spec import check_activations, n_params, parse_spec
 from chainrule.errors import ChainruleError
 
