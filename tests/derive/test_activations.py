@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from chainrule.derive.activations import ACTIVATIONS, A, Z, get_activation
+from chainrule.derive.activations import ACTIVATIONS, ALPHA, A, Z, get_activation
 from chainrule.derive.functions import elementary
 from chainrule.errors import ChainruleError
 
@@ -56,3 +56,53 @@ def test_sigmoid_at_3_2_is_the_slide_value() -> None:
     assert value == pytest.approx(1 / (1 + math.exp(-3.2)))
     assert round(value, 4) == 0.9608
     assert np.isfinite(value)
+
+
+@pytest.mark.parametrize(("text", "name", "value"), [
+    ("leaky_relu", "leaky_relu", sp.Rational(1, 100)), ("leaky_relu:0.1", "leaky_relu:0.1",
+                                                         sp.Rational(1, 10)),
+    ("leaky_relu:1/10", "leaky_relu:0.1", sp.Rational(1, 10)), ("leaky_relu:0.01", "leaky_relu",
+                                                                 sp.Rational(1, 100)),
+    ("leaky_relu:1/3", "leaky_relu:1/3", sp.Rational(1, 3)), ("leaky_relu:0", "leaky_relu:0", 0),
+    ("elu", "elu", 1), ("elu:0.5", "elu:0.5", sp.Rational(1, 2)), ("elu:2.25", "elu:2.25",
+                                                                  sp.Rational(9, 4)),
+])
+def test_parameter_is_parsed_exactly_and_named_canonically(text: str, name: str,
+                                                           value: sp.Rational) -> None:
+    act = get_activation(text)
+    assert (act.name, act.value, act.base) == (name, value, name.partition(":")[0])
+    assert get_activation(act.name) == act  # the name round-trips (checkpoints store it)
+    put_in = elementary(act.symbolic.subs(act.parameter.symbol, value))
+    for point in POINTS:
+        assert elementary(act.expr).subs(Z, point) == put_in.subs(Z, point)
+
+
+def test_leaky_relu_slope_is_the_given_value() -> None:
+    act = get_activation("leaky_relu:0.1")
+    g = sp.lambdify(Z, elementary(act.expr), modules="math")
+    assert g(-2.0) == pytest.approx(-0.2) and g(3.0) == 3.0
+    assert float(elementary(act.derivative()).subs(Z, -1)) == pytest.approx(0.1)
+    assert act.note == "α = 0.1, the slope for z < 0"
+    assert act.symbolic.has(ALPHA) and not act.expr.has(ALPHA)
+
+
+def test_default_slope_is_stated() -> None:
+    act = get_activation("leaky_relu")
+    assert act.note.startswith("α = 0.01")
+    assert float(elementary(act.derivative()).subs(Z, -1)) == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("text", ["leaky_relu:1", "leaky_relu:1.5", "leaky_relu:-0.1",
+                                  "leaky_relu:nan", "leaky_relu:inf", "leaky_relu:-inf",
+                                  "leaky_relu:x", "leaky_relu:", "leaky_relu:1/0",
+                                  "leaky_relu:0.1*3", "elu:-1", "elu:inf"])
+def test_bad_parameter_is_one_clear_error(text: str) -> None:
+    base, _, value = text.partition(":")
+    with pytest.raises(ChainruleError, match=r"^" + base + r": α must be a finite number in "):
+        get_activation(text)
+    assert value in str(pytest.raises(ChainruleError, get_activation, text).value)
+
+
+def test_activation_without_a_parameter_refuses_one() -> None:
+    with pytest.raises(ChainruleError, match="activation 'sigmoid' takes no parameter"):
+        get_activation("sigmoid:0.1")

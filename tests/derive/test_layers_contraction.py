@@ -52,3 +52,22 @@ def test_rename_never_captures_a_summation_index() -> None:
     expr = sp.Sum(w[p, k], (k, 0, K - 1)) * a[q]
     assert rename(expr, {q: k}) == expr  # k is bound: nothing renamed
     assert rename(expr, {q: j}) == sp.Sum(w[p, k], (k, 0, K - 1)) * a[j]
+
+
+def test_piecewise_derivative_is_contracted_at_the_free_index() -> None:
+    """sympy.diff folds ELU′'s Piecewise over the sums: the delta hides inside the branches and the
+    condition escapes the sum that binds its index. chain_rule keeps g′ unevaluated until the
+    deltas are contracted, then applies the rule as its own step."""
+    from chainrule.derive.activations import ALPHA
+    from chainrule.derive.functions import elu, leaky_relu
+    from chainrule.derive.layers.chain import chain_rule
+
+    z, up = tensor("z"), tensor("up")
+    for function in (elu, leaky_relu):
+        output = sp.Sum(w[k, p] * function(z[p], ALPHA), (p, 0, K - 1))
+        steps, rhs = chain_rule(upstream=up[k], output=output, limits=[(k, 0, N - 1)], wrt=z[q],
+                                wrt_extents=[(q, K)], names={q: j}, local_rule=function.__name__)
+        expected = function(z[j], ALPHA).fdiff(1) * sp.Sum(up[k] * w[k, j], (k, 0, N - 1))
+        assert rhs == expected
+        assert [s.rule for s in steps] == ["chain", "sum", "simplify", function.__name__]
+        assert steps[2].after.has(sp.Derivative) and not steps[2].after.has(sp.KroneckerDelta)

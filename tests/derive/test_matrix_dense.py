@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -53,7 +53,7 @@ def _loss(name: str, out: np.ndarray, t: np.ndarray, weights: np.ndarray) -> flo
     return float(np.sum(weights * np.sin(out) + out**2 / 2))  # "none": ∇ₐC given, C arbitrary
 
 
-@lru_cache(maxsize=None)
+@cache
 def _extents(indices: tuple, sizes: tuple[tuple[str, int], ...]) -> list[tuple[sp.Symbol, int]]:
     named = dict(sizes)
     return [(idx, int(sp.sympify(n).subs({s: named[s.name] for s in sp.sympify(n).free_symbols})))
@@ -283,9 +283,9 @@ def run_case(act: str, loss: str, penalty: str | None, dropout: bool, seed: int
 
     if case.pen is not None:  # ∂C/∂w = ∂C₀/∂w + penalty term, and the update, for each layer
         pen = case.pen.derivation
+        c0 = case.cost0(*weights)
         for w, dw0, numeric_dw0 in ((case.w1, dw1, numeric_dw1), (case.w2, dw2, numeric_dw2)):
             sizes = {"J": w.shape[0], "K": w.shape[1]}
-            c0 = case.cost0(*weights)
             values = {"w": w, "dC0_dw": dw0, "lambda": case.lam, "eta": case.eta, "C_0": c0}
             # C = C₀ + penalty by the printed cost equation: ∂C/∂w = ∂C₀/∂w + ∂penalty/∂w
             numeric = numeric_dw0 + central_difference(lambda w_: case.penalised(c0, w_), w)

@@ -55,7 +55,7 @@ def chain_rule(
     renamed = "" if shown or not names else \
         "; rename " + ", ".join(f"{old} → {new}" for old, new in names.items())
     contraction = "contract the Kronecker deltas: the sums collapse onto the matching indices"
-    steps = (
+    steps: tuple[Step, ...] = (
         Step("chain", rename(lhs, shown), rename(unevaluated, shown),
              "chain rule over every output that the variable feeds: ∂C/∂θ = Σ_u ∂C/∂f_u · ∂f_u/∂θ"),
         Step("sum" if unmask else local_rule, rename(unevaluated, shown), rename(local, shown),
