@@ -163,7 +163,8 @@ def breakable(math: str) -> str:
         out[opened] = "" if out[opened] == "." else _sized(size, "l", out[opened])
         out.append("" if close == "." else _sized(size, "r", close))
     out.append(math[pos:])
-    return _INDICATOR.sub(r"{\g<0>}", "".join(out))  # 𝟙[j = k] stays on one line
+    # 𝟙[j = k] stays on one line, and a line may break before it (a product of them is long)
+    return _INDICATOR.sub(r"\\allowbreak{\g<0>}", "".join(out))
 
 
 _INDICATOR = re.compile(r"\\math(?:bf|bb|rm)\{1\}\[[^\[\]]*\]")

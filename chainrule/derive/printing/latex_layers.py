@@ -182,19 +182,29 @@ class LayersLatexMixin:
         return f"\\noindent\\texttt{{{text_to_latex(summary.model)}}}\n\n{table}\n\n{note}"
 
     def _print_ConvExample(self, example: Any) -> str:
-        def matrix(rows: list[list[float]]) -> str:
+        def matrix(rows: list[list[float]]) -> str:  # an array: no 10-column cap as in bmatrix
             body = r" \\ ".join(" & ".join(_num(v) for v in row) for row in rows)
-            return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+            columns = "r" * max((len(row) for row in rows), default=1)
+            return rf"\left[\begin{{array}}{{{columns}}} {body} \end{{array}}\right]"
 
         first = example.steps[-1]
         terms = (first.numeric or "").replace("·", r" \cdot ")
+        padded = (f", zero-padded by {example.padding} on every side" if example.padding else "")
         return "\n\n".join([
-            rf"\noindent Stride {example.stride}, padding {example.padding}.",
-            rf"\[ x = {matrix(example.padded)}, \quad w = {matrix(example.kernel)} \]",
+            (rf"\noindent Stride {example.stride}, padding {example.padding}. The image $x${padded},"
+             r" and the kernel $w$:"),
+            _fit(rf"x = {matrix(example.padded)}, \quad w = {matrix(example.kernel)}"),
             r"\noindent First cell, the kernel on the top-left window:",
-            rf"\[ z_{{0,0}} = {terms} \]",
-            rf"\[ z = w \star x = {matrix(example.output)} \]",
+            step_table([("", math_cell(rf"z_{{0,0}} = {terms}"), "")]),
+            r"\noindent The whole map:",
+            _fit(rf"z = w \star x = {matrix(example.output)}"),
         ])
+
+
+def _fit(math: str) -> str:
+    """A centred display, scaled down to the line's width when it is wider."""
+    return (r"\begin{center}\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}"
+            rf"{{$\displaystyle {math}$}}\end{{center}}")
 
 
 def _shape(shape: tuple[int, ...]) -> str:
