@@ -1,76 +1,236 @@
-"""Draw a staged computation graph the way the CS231n notes do: nodes left to right, forward values
-in green above each wire, gradients in red below it (Karpathy, CS231n "Backpropagation,
-Intuitions", the circuit diagrams)."""
+"""Draw a staged computation graph as micrograd's ``draw_dot`` does (Karpathy, micrograd): one
+record-shaped box per node, ``name = definition | value | grad``, laid out left to right, with
+plain arrows and no label on an edge.
+
+With graphviz's ``dot`` on the PATH the figure is laid out by dot (``rankdir=LR``, record shapes);
+otherwise matplotlib draws the same boxes itself. Either way the canvas is sized to its content:
+each box is as wide as its text, measured with the renderer, so no label leaves its box.
+"""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
-from chainrule.cli.plots import plt, save_figure
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, Rectangle
+
+from chainrule.cli.plots import figure_png, save_figure
 from chainrule.derive.graph import ComputationGraph, GraphNode
-from chainrule.derive.printing.graph_text import fmt
+from chainrule.derive.printing.graph_text import expression_text, fmt
 from chainrule.errors import ChainruleError
+from chainrule.fsutil import atomic_write_bytes
 
-FORWARD_COLOUR = "tab:green"
-GRADIENT_COLOUR = "tab:red"
+VALUE_COLOUR = "#1b7a1b"  # forward value: green
+GRAD_COLOUR = "#b22222"  # gradient d output / d node: red
+INPUT_FILL = "#eef3fb"
+STAGE_FILL = "#f7f7f7"
+OUTPUT_FILL = "#fff4e0"
 MAX_DRAWN_NODES = 60
+FONT_SIZE = 10.0
+DPI = 120
+PAD_X = 0.08  # inches of padding left and right of each cell's text
+BOX_HEIGHT = 0.56  # inches: two rows
+COLUMN_GAP = 0.55  # inches between the columns of boxes
+ROW_GAP = 0.28  # inches between the boxes of one column
+MARGIN = 0.2  # inches around the drawing
+HEADER = 0.55  # inches at the top for the title
 
 
-def graph_layout(graph: ComputationGraph) -> dict[str, tuple[float, float]]:
-    """(column, row) per node: the column is the longest path from an input."""
+@dataclass(frozen=True)
+class Box:
+    """One node's box: its three cells' texts, their widths (inches) and its place (inches)."""
+
+    name: str
+    cells: tuple[str, str, str]
+    widths: tuple[float, float, float]
+    x: float  # left edge
+    y: float  # vertical centre
+
+    @property
+    def width(self) -> float:
+        """The wider of the top row (definition) and the bottom row (value | grad)."""
+        return max(self.widths[0], self.widths[1] + self.widths[2])
+
+
+def node_cells(node: GraphNode) -> tuple[str, str, str]:
+    """``q = w0·x0``, ``value 2``, ``grad −0.1966`` (inputs show their name alone)."""
+    head = node.name if node.is_input else f"{node.name} = {expression_text(node.expr)}"
+    return head, f"value {fmt(node.value)}", f"grad {fmt(node.grad)}"
+
+
+def graph_columns(graph: ComputationGraph) -> dict[str, int]:
+    """The column of each node: its longest path from an input, with each input moved right to
+    just before its first consumer (so that ``+ w2`` sits beside its sum, not at the far left)."""
     depth: dict[str, int] = {}
     for node in graph.nodes:  # topological order
         depth[node.name] = 1 + max((depth[p] for p in node.parents), default=-1)
-    columns: dict[int, list[str]] = {}
-    for name, column in depth.items():
-        columns.setdefault(column, []).append(name)
-    positions = {}
-    for column, names in columns.items():
-        for row, name in enumerate(names):
-            positions[name] = (float(column), -(row - (len(names) - 1) / 2))
-    return positions
+    consumers: dict[str, list[int]] = {}
+    for node in graph.nodes:
+        for parent in node.parents:
+            consumers.setdefault(parent, []).append(depth[node.name])
+    for node in graph.inputs:
+        if node.name in consumers:
+            depth[node.name] = min(consumers[node.name]) - 1
+    return depth
 
 
-def plot_graph(graph: ComputationGraph, path: str | Path, *, title: str | None = None) -> Path:
-    """Write the graph as a PNG with values (green, above) and gradients (red, below)."""
+def graph_rows(graph: ComputationGraph, columns: dict[str, int]) -> dict[str, float]:
+    """Each node's row inside its column, ordered by the mean row of its neighbours (the
+    barycentre heuristic of Sugiyama et al., 1981) so that few edges cross."""
+    neighbours: dict[str, list[str]] = {node.name: list(node.parents) for node in graph.nodes}
+    for node in graph.nodes:
+        for parent in node.parents:
+            neighbours[parent].append(node.name)
+    by_column: dict[int, list[str]] = {}
+    for node in graph.nodes:
+        by_column.setdefault(columns[node.name], []).append(node.name)
+    rows = _centred(by_column)
+    for _ in range(4):  # a few sweeps settle small graphs
+        for names in by_column.values():
+            names.sort(key=lambda n: sum(rows[m] for m in neighbours[n]) / max(len(neighbours[n]), 1))
+        rows = _centred(by_column)
+    return rows
+
+
+def _centred(by_column: dict[int, list[str]]) -> dict[str, float]:
+    return {name: row - (len(names) - 1) / 2 for names in by_column.values()
+            for row, name in enumerate(names)}
+
+
+def graph_figure(graph: ComputationGraph, *, title: str | None = None) -> Figure:
+    """The graph as a matplotlib figure sized to its boxes."""
     if len(graph.nodes) > MAX_DRAWN_NODES:
         raise ChainruleError(f"the graph has {len(graph.nodes)} nodes; --plot draws at most "
                              f"{MAX_DRAWN_NODES}")
-    positions = graph_layout(graph)
-    width = max(x for x, _ in positions.values()) + 1
-    height = max(abs(y) for _, y in positions.values()) * 2 + 1
-    fig, ax = plt.subplots(figsize=(1.6 * width + 1, 1.3 * height + 1.2))
-    for node in graph.nodes:
-        for edge in node.edges:
-            _wire(ax, positions[edge.parent], positions[node.name])
-    for node in graph.nodes:
-        _node(ax, positions[node.name], node)
-    ax.set_title(title or f"{graph.output} = {graph.expression}", fontsize=10)
-    ax.text(0.01, 0.01, f"green: forward value   red: gradient ∂{graph.output}/∂node",
-            transform=ax.transAxes, fontsize=8, color="dimgray")
-    ax.set_xlim(-0.7, width - 0.3)
-    ax.set_ylim(-height / 2 - 0.3, height / 2 + 0.3)
+    figure = Figure(figsize=(4, 2), dpi=DPI)
+    measure = _measurer(figure)
+    cells = {node.name: node_cells(node) for node in graph.nodes}
+    widths = {name: tuple(measure(text) + 2 * PAD_X for text in texts)
+              for name, texts in cells.items()}
+    columns = graph_columns(graph)
+    rows = graph_rows(graph, columns)
+    box_width = {n: max(w[0], w[1] + w[2]) for n, w in widths.items()}
+    column_width = {c: max(box_width[n] for n in columns if columns[n] == c)
+                    for c in set(columns.values())}
+    lefts, x = {}, MARGIN
+    for column in sorted(column_width):
+        lefts[column] = x
+        x += column_width[column] + COLUMN_GAP
+    heading = title or f"{graph.output} = {expression_text(graph.expression)}"
+    width = max(x - COLUMN_GAP + MARGIN, measure(heading, 11) + 2 * MARGIN)
+    top, bottom = max(rows.values()), min(rows.values())
+    height = (top - bottom) * (BOX_HEIGHT + ROW_GAP) + BOX_HEIGHT + 2 * MARGIN + HEADER
+    figure.set_size_inches(width, height)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set(xlim=(0, width), ylim=(0, height))
     ax.axis("off")
-    fig.tight_layout()
-    return save_figure(fig, path)
+    boxes = {}
+    for node in graph.nodes:
+        name = node.name
+        left = lefts[columns[name]] + (column_width[columns[name]] - box_width[name]) / 2
+        y = MARGIN + BOX_HEIGHT / 2 + (top - rows[name]) * (BOX_HEIGHT + ROW_GAP)
+        boxes[name] = Box(name, cells[name], widths[name], left, y)  # type: ignore[arg-type]
+    for node in graph.nodes:
+        for parent in node.parents:
+            _arrow(ax, boxes[parent], boxes[node.name])
+    for node in graph.nodes:
+        fill = (OUTPUT_FILL if node.name == graph.output else
+                INPUT_FILL if node.is_input else STAGE_FILL)
+        _box(ax, boxes[node.name], fill)
+    ax.text(MARGIN, height - HEADER / 2, heading, fontsize=11, va="center")
+    ax.text(width - MARGIN, height - HEADER / 2,
+            f"value: forward   grad: ∂{graph.output}/∂node", fontsize=8, va="center",
+            ha="right", color="dimgray")
+    return figure
 
 
-def _wire(ax: plt.Axes, start: tuple[float, float], end: tuple[float, float]) -> None:
-    ax.annotate("", xy=(end[0] - 0.22, end[1]), xytext=(start[0] + 0.22, start[1]),
-                arrowprops={"arrowstyle": "->", "color": "gray", "lw": 1.0})
+def _measurer(figure: Figure):  # type: ignore[no-untyped-def]
+    """A function giving a text's width in inches at a font size (measured, not guessed)."""
+    renderer = FigureCanvasAgg(figure).get_renderer()
+
+    def width(text: str, size: float = FONT_SIZE) -> float:
+        artist = figure.text(0, 0, text, fontsize=size)
+        extent = artist.get_window_extent(renderer)
+        artist.remove()
+        return float(extent.width) / figure.dpi
+
+    return width
 
 
-def _node(ax: plt.Axes, position: tuple[float, float], node: GraphNode) -> None:
-    x, y = position
-    label = node.name if node.is_input else f"{node.name}\n{_op_label(node.op)}"
-    ax.text(x, y, label, ha="center", va="center", fontsize=8,
-            bbox={"boxstyle": "circle", "fc": "white" if node.is_input else "whitesmoke",
-                  "ec": "black"})
-    ax.text(x, y + 0.3, fmt(node.value), ha="center", va="bottom", fontsize=8,
-            color=FORWARD_COLOUR)
-    ax.text(x, y - 0.3, fmt(node.grad), ha="center", va="top", fontsize=8, color=GRADIENT_COLOUR)
+def _box(ax, box: Box, fill: str) -> None:  # type: ignore[no-untyped-def]
+    """Two rows: the definition across the top, value | grad below it."""
+    half = BOX_HEIGHT / 2
+    bottom = box.y - half
+    ax.add_patch(Rectangle((box.x, box.y), box.width, half, facecolor=fill, edgecolor="black",
+                           linewidth=0.9, zorder=2))
+    ax.text(box.x + box.width / 2, box.y + half / 2, box.cells[0], ha="center", va="center",
+            fontsize=FONT_SIZE, zorder=3)
+    value_width = box.width * box.widths[1] / (box.widths[1] + box.widths[2])
+    x = box.x
+    for text, width, colour in ((box.cells[1], value_width, VALUE_COLOUR),
+                                (box.cells[2], box.width - value_width, GRAD_COLOUR)):
+        ax.add_patch(Rectangle((x, bottom), width, half, facecolor="white", edgecolor="black",
+                               linewidth=0.9, zorder=2))
+        ax.text(x + width / 2, bottom + half / 2, text, ha="center", va="center",
+                fontsize=FONT_SIZE, color=colour, zorder=3)
+        x += width
 
 
-def _op_label(op: str) -> str:
-    return {"add": "+", "sub": "−", "mul": "×", "div": "÷", "neg": "·(−1)", "add_const": "+c",
-            "scale": "·c", "reciprocal": "1/x", "pow": "x^n", "exp": "exp"}.get(op, op)
+def _arrow(ax, parent: Box, child: Box) -> None:  # type: ignore[no-untyped-def]
+    start = (parent.x + parent.width, parent.y)
+    end = (child.x, child.y)
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, color="dimgray",
+                                 linewidth=1.0, shrinkA=1, shrinkB=1, zorder=1,
+                                 connectionstyle="arc3,rad=0"))
+
+
+def graph_dot(graph: ComputationGraph) -> str:
+    """graphviz DOT source of the same drawing: record nodes, rankdir=LR, unlabelled edges."""
+    lines = ["digraph G {", "  rankdir=LR;",
+             '  node [shape=record, fontname="DejaVu Sans", fontsize=10, style=filled];',
+             '  edge [color="dimgray"];']
+    for node in graph.nodes:
+        head, value, grad = (_dot_escape(c) for c in node_cells(node))
+        fill = (OUTPUT_FILL if node.name == graph.output else
+                INPUT_FILL if node.is_input else STAGE_FILL)
+        lines.append(f'  "{node.name}" [label="{head} | {{ {value} | {grad} }}", '
+                     f'fillcolor="{fill}"];')
+    for node in graph.nodes:
+        lines += [f'  "{parent}" -> "{node.name}";' for parent in node.parents]
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def _dot_escape(text: str) -> str:
+    for char in '\\{}|<>"':
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def graph_png(graph: ComputationGraph, *, title: str | None = None,
+              use_dot: bool | None = None) -> bytes:
+    """PNG bytes of the graph: dot's layout where graphviz is installed, else matplotlib's."""
+    dot = shutil.which("dot") if use_dot is not False else None
+    if dot is not None and title is None:
+        done = subprocess.run([dot, "-Tpng", f"-Gdpi={DPI}"], input=graph_dot(graph).encode(),
+                              capture_output=True, check=False, timeout=60)
+        if done.returncode == 0 and done.stdout:
+            return done.stdout
+    return figure_png(graph_figure(graph, title=title))
+
+
+def plot_graph(graph: ComputationGraph, path: str | Path, *, title: str | None = None) -> Path:
+    """Write the graph as a PNG (``path`` must end in .png)."""
+    target = Path(path)
+    if target.suffix.lower() != ".png":
+        raise ChainruleError(f"--plot {str(target)!r}: expected a .png file name")
+    if len(graph.nodes) > MAX_DRAWN_NODES:
+        raise ChainruleError(f"the graph has {len(graph.nodes)} nodes; --plot draws at most "
+                             f"{MAX_DRAWN_NODES}")
+    return atomic_write_bytes(target, graph_png(graph, title=title))
+
+
+__all__ = ["graph_dot", "graph_figure", "graph_png", "plot_graph", "save_figure"]

@@ -25,10 +25,15 @@ def save_figure(fig: Figure, path: str | Path) -> Path:
     target = Path(path)
     if target.suffix.lower() != ".png":
         raise ChainruleError(f"--plot {str(target)!r}: expected a .png file name")
+    return atomic_write_bytes(target, figure_png(fig))
+
+
+def figure_png(fig: Figure, *, dpi: int = 120) -> bytes:
+    """The figure as PNG bytes without a timestamp or software tag (the same bytes every run)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120, metadata={"Software": None})
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
     plt.close(fig)
-    return atomic_write_bytes(target, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def plot_decision_boundary(
