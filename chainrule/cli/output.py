@@ -31,6 +31,18 @@ class Format(str, Enum):
 
 FORMAT_OPTION = typer.Option(Format.text, "--format", "-f", help="Output format.",
                              case_sensitive=False)
+
+
+class ReportFormat(str, Enum):
+    """The formats of a command whose result is a report, not mathematics (no LaTeX)."""
+
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+REPORT_FORMAT_OPTION = typer.Option(ReportFormat.text, "--format", "-f", help="Output format.",
+                                    case_sensitive=False)
 OUTPUTS_KEY = "chainrule.outputs"  # ctx.meta: the outputs checked so far on this command line
 
 
@@ -87,7 +99,7 @@ def render_text(renderable: RenderableType, *, width: int = 100) -> str:
 
 
 def emit(
-    fmt: Format,
+    fmt: Format | ReportFormat,
     out: Path | None,
     *,
     text: Callable[[], RenderableType] | None = None,
@@ -95,7 +107,9 @@ def emit(
     markdown: Callable[[], str] | None = None,
     json_payload: Callable[[], dict[str, Any]] | None = None,
 ) -> None:
-    """Produce the result in ``fmt`` and print it, or write it to ``out``."""
+    """Produce the result in ``fmt`` (a Format or a ReportFormat) and print it, or write it to
+    ``out``."""
+    fmt = Format(fmt.value)
     producers: dict[Format, Callable[[], Any] | None] = {
         Format.text: text, Format.latex: latex, Format.markdown: markdown,
         Format.json: json_payload,
