@@ -133,3 +133,16 @@ def test_a_zero_or_non_finite_std_divides_by_one(std):
 def test_training_norm_of_nothing_is_refused():
     with pytest.raises(ChainruleError, match="training split is empty"):
         training_norm(np.zeros((0, 2), np.float32))
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_data_that_is_a_device_or_fifo_is_refused_by_its_kind(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    for path in ("/dev/zero", str(tmp_path / "fifo")):
+        with pytest.raises(ChainruleError, match="is not a regular file"):
+            load_dataset(path)
+
+
+def test_missing_data_file_says_so(tmp_path):
+    with pytest.raises(ChainruleError, match="unknown data '.*none.csv': no such file or folder"):
+        load_dataset(str(tmp_path / "none.csv"))

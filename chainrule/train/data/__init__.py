@@ -33,7 +33,10 @@ def load_dataset(data: str, *, seed: int = 0) -> Dataset:
     path = Path(data)
     if path.is_dir():
         return load_idx_set(files_in(path), name=path.name or str(path))
-    if path.is_file():
-        return load_csv(path, seed=seed)
-    raise ChainruleError(f"unknown data {data!r}: expected one of {', '.join(DATA_NAMES)}, "
-                         "a folder of IDX files, or a CSV file")
+    if path.exists():
+        return load_csv(path, seed=seed)  # refuses a device, FIFO or socket by its kind
+    looks_like_a_path = "/" in data or path.suffix != ""
+    raise ChainruleError(f"unknown data {data!r}: "
+                         + ("no such file or folder; " if looks_like_a_path else "")
+                         + f"expected one of {', '.join(DATA_NAMES)}, a folder of IDX files, "
+                         "or a CSV file")
