@@ -80,9 +80,8 @@ def test_a_diverged_model_gives_strict_json(cli, blobs_checkpoint, tmp_path):
     out, _ = blobs_checkpoint
     with np.load(out) as archive:
         arrays = {key: archive[key] for key in archive.files}
-    for key in arrays:
-        if key.startswith("param/"):
-            arrays[key] = arrays[key] * np.float32(1e30)  # finite weights, overflowing outputs
+    arrays = {key: value * np.float32(1e30) if key.startswith("param/") else value
+              for key, value in arrays.items()}  # finite weights, overflowing outputs
     diverged = tmp_path / "diverged.npz"
     np.savez(diverged, **arrays)
     text = cli.run(["evaluate", str(diverged), "--data", "blobs", "--format", "json"]).stdout
