@@ -263,7 +263,7 @@ def _check_rng(state: Any) -> None:
     if not isinstance(state, dict) or state.get("bit_generator") != "PCG64":
         raise ChainruleError("rng must be a PCG64 state record")
     try:
-        np.random.PCG64().state = state
+        np.random.PCG64().state = state  # type: ignore[assignment]  # checked here, at run time
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise ChainruleError(f"rng is not a PCG64 state ({exc})") from None
 
@@ -280,7 +280,8 @@ def _check_partial(partial: Any) -> None:
 def _check_epoch(record: Any, where: str) -> None:
     from chainrule.train.loop import EpochStats
 
-    _keys(record, {f.name for f in fields(EpochStats)}, set(), where)
+    optional = {"test_loss"}  # absent in checkpoints written before it was recorded
+    _keys(record, {f.name for f in fields(EpochStats)} - optional, optional, where)
     _whole(record["epoch"], f"{where}.epoch", low=1)
     _number(record["loss"], f"{where}.loss")
     for key in ("train_acc", "test_acc"):
@@ -288,6 +289,8 @@ def _check_epoch(record: Any, where: str) -> None:
             _number(record[key], f"{where}.{key}", low=0.0, high=1.0)
     for key in ("seconds", "samples_per_s"):
         _number(record[key], f"{where}.{key}", low=0.0)
+    if record.get("test_loss") is not None:
+        _number(record["test_loss"], f"{where}.test_loss")
 
 
 def _keys(record: Any, required: set[str], optional: set[str], where: str) -> None:
