@@ -125,7 +125,8 @@ class GraphLatexMixin:
         from chainrule.derive.neuron import WEIGHTED_SUM, neuron_factors
 
         batch = report.data is not None and report.data.batch
-        mean = " The loss of a batch is the mean of the samples' losses." if batch else ""
+        mean = (" The loss of a batch is the mean of the samples' losses, and so each gradient"
+                " of the parameters is the mean of the samples' gradients." if batch else "")
         if report.loss == "softmax_ce":
             return (r"A layer of $K$ neurons with a softmax: $z_k = \sum_{j=1}^{n} w_{k,j} x_j + b_k$,"
                     r" $s_k = e^{z_k} / \sum_{i=1}^{K} e^{z_i}$, and the cross-entropy loss "
@@ -155,13 +156,18 @@ class GraphLatexMixin:
         data = report.data
         assert data is not None
         x = data.x if data.batch else data.x[0]
+        if data.batch and data.x.shape[1] == 1:  # one input: one number per sample
+            x = data.x[:, 0]
         w = data.w if report.loss == "softmax_ce" else data.w[0]
         b = data.b if report.loss == "softmax_ce" else data.b[0]
         t = data.t if data.batch else data.t[0]
+        if data.batch and data.t.shape[1] == 1:
+            t = data.t[:, 0]
         if report.loss != "softmax_ce" and not data.batch:
             t = t[0]
         shown = [("x", x), ("w", w), ("b", b), ("t", t)]
-        note = (f" ({len(data.x)} samples, one per row of $x$)" if data.batch else "")
+        rows = "one per entry" if data.x.shape[1] == 1 else "one per row of $x$"
+        note = f" ({len(data.x)} samples, {rows})" if data.batch else ""
         return r",\quad ".join(f"${name} = {self._values(_plain(value))}$"
                                for name, value in shown) + note + "."
 
