@@ -34,6 +34,8 @@ COMMAND_MODULES: dict[tuple[str, ...], str] = {
     ("gradcheck",): "gradcheck",
     ("kernels", "show"): "kernels_show",
     ("gallery", "build"): "gallery_build",
+    ("exercises",): "exercises",
+    ("handout",): "handout",
 }
 
 

@@ -50,14 +50,12 @@ def prompt_markdown(prompt: Prompt) -> str:
     return "".join(f"${p.latex}$" if isinstance(p, Math) else p for p in prompt)
 
 
-_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "%": r"\%",
-                   "#": r"\#", "&": r"\&", "_": r"\_", "~": r"\textasciitilde{}",
-                   "^": r"\textasciicircum{}", "×": r"$\times$", "→": r"$\to$", "…": r"\dots{}"}
-
-
 def escape_latex(text: str) -> str:
-    """Plain prompt text as LaTeX text (no character of it can run a command)."""
-    return "".join(_LATEX_SPECIALS.get(c, c) for c in text)
+    """Plain prompt text as LaTeX text (no character of it can run a command; Unicode math signs
+    become math), by the printers' own :func:`~chainrule.derive.printing.latex_layers.text_to_latex`."""
+    from chainrule.derive.printing.latex_layers import text_to_latex
+
+    return text_to_latex(text)
 
 
 @dataclass(frozen=True)
