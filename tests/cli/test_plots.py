@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.patches import Rectangle
@@ -72,3 +73,90 @@ def test_graph_dot_has_records_and_unlabelled_edges() -> None:
 def test_plot_graph_refuses_other_suffixes(tmp_path: Path) -> None:
     with pytest.raises(ChainruleError, match="expected a .png"):
         plot_graph(api.derive_graph("x*y", at="x=1,y=2"), tmp_path / "g.pdf")
+
+
+# ---- training figures ------------------------------------------------------------------------
+
+def _history(losses: list[float], test_losses: list[float] | None = None) -> list:
+    from chainrule.train.loop import EpochStats
+
+    tests = test_losses or [None] * len(losses)
+    return [EpochStats(epoch=i + 1, loss=loss, train_acc=0.5 + i / (2 * len(losses)),
+                       test_acc=0.5, seconds=0.1, samples_per_s=100.0, test_loss=test)
+            for i, (loss, test) in enumerate(zip(losses, tests, strict=True))]
+
+
+def _xor_like() -> tuple:
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    labels = np.array([0, 1, 1, 0])
+
+    def predict(grid: np.ndarray) -> np.ndarray:  # P(class 1): high where x1 and x2 differ
+        p = 1 / (1 + np.exp(-8 * (np.abs(grid[:, 0] - grid[:, 1]) - 0.5)))
+        return p[:, None]
+
+    return x, labels, predict
+
+
+def _overlaps(labels: list) -> bool:
+    boxes = [label.get_window_extent() for label in labels if label.get_text()]
+    return any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def test_training_figure_legend_markers_and_ticks() -> None:
+    from chainrule.cli.training_plots import training_figure
+
+    x, labels, predict = _xor_like()
+    history = _history([0.7, 0.66, 0.64, 0.63, 0.62], [0.70, 0.69, 0.68, 0.68, 0.67])
+    figure = training_figure(history, predict=predict, x=x, labels=labels, x_test=x[:2] + 0.1,
+                             labels_test=labels[:2], class_names=["off", "on"])
+    figure.canvas.draw()
+    loss_ax, acc_ax, boundary_ax = figure.axes[:3]
+    legend = [t.get_text() for t in boundary_ax.get_legend().get_texts()]
+    assert legend == ["off", "on", "train", "test"]
+    markers = {c.get_paths()[0].vertices.shape[0] for c in boundary_ax.collections[-2:]}
+    assert len(markers) == 2  # circles and triangles: different marker paths
+    assert loss_ax.get_yscale() == "linear"  # 0.62–0.70 is not a decade
+    assert [line.get_label() for line in loss_ax.lines] == ["train", "test"]
+    for ax in (loss_ax, acc_ax):
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks)
+        assert not _overlaps(ax.get_xticklabels())
+    for axis_labels in (boundary_ax.get_xticklabels(), boundary_ax.get_yticklabels(),
+                        loss_ax.get_yticklabels()):
+        assert not _overlaps(axis_labels)
+
+
+def test_loss_axis_is_logarithmic_only_over_a_decade() -> None:
+    from chainrule.cli.training_plots import training_figure
+
+    figure = training_figure(_history([0.7 * 0.5 ** i for i in range(8)]))
+    figure.canvas.draw()
+    loss_ax = figure.axes[0]
+    assert loss_ax.get_yscale() == "log"
+    assert not _overlaps(loss_ax.get_yticklabels())
+    assert all("times" not in t.get_text() for t in loss_ax.get_yticklabels())  # 0.1, not 10⁻¹
+
+
+def test_plot_training_writes_a_png_without_boundary(tmp_path: Path) -> None:
+    from chainrule.cli.training_plots import plot_training
+
+    path = plot_training(tmp_path / "t.png", _history([1.0, 0.5, 0.25]), title="run")
+    width, height = _png_size(path.read_bytes())
+    assert (width, height) == (950, 420)
+
+
+def test_animation_frames_and_gif(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from chainrule.cli.training_plots import boundary_frame, frame_epochs, write_gif
+
+    x, labels, predict = _xor_like()
+    frames = [boundary_frame(predict, x, labels, epoch=e, loss=1.0 / e) for e in (1, 2, 3)]
+    gif = write_gif(tmp_path / "a.gif", frames)
+    with Image.open(gif) as image:
+        assert image.n_frames == 3 and image.size == _png_size(frames[0])
+    assert frame_epochs(5) == {1, 2, 3, 4, 5}
+    marks = frame_epochs(500, frames=20)
+    assert 1 in marks and 500 in marks and len(marks) <= 21
+    with pytest.raises(ChainruleError, match="expected a .gif"):
+        write_gif(tmp_path / "a.png", frames)
