@@ -279,7 +279,8 @@ def matrix_text(rows: Sequence[Sequence[float]]) -> str:
 
 
 def vector_latex(values: Sequence[float]) -> str:
-    return r"\begin{bmatrix} " + r" \\ ".join(number(v) for v in values) + r" \end{bmatrix}"
+    """A vector inline, as a tuple (it breaks across lines as a column vector cannot)."""
+    return "(" + r",\, ".join(number(v) for v in values) + ")"
 
 
 def vector_text(values: Sequence[float]) -> str:

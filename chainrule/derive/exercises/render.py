@@ -29,7 +29,7 @@ def key_body(sheet: Sheet, *, first: int = 1) -> str:
     parts = []
     for n, ex in enumerate(sheet.exercises, start=first):
         answers = r",\quad ".join(f"${a.latex} = {number(a.value)}$" for a in ex.answers)
-        parts.append(f"\\subsection*{{Exercise {n}}}\n\\textbf{{Answers:}} {answers}\n\n"
+        parts.append(f"\\section*{{Exercise {n}}}\n\\textbf{{Answers:}} {answers}\n\n"
                      f"{ex.solution.latex}\n")
     return "\n".join(parts)
 
