@@ -1,0 +1,93 @@
+"""``chainrule exercises``: files per format, Moodle XML structure, determinism, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+
+def test_moodle_xml_has_moodles_numerical_question_structure(cli, tmp_path: Path) -> None:
+    cli.run(["exercises", "--topic", "neuron", "--count", "2", "--seed", "4", "--format",
+             "moodle", "--out", str(tmp_path)])
+    root = ET.parse(tmp_path / "neuron-s4-d2.xml").getroot()
+    assert root.tag == "quiz"
+    questions = root.findall("question[@type='numerical']")
+    assert len(questions) == 2 * 4  # four answers per neuron exercise
+    for q in questions:
+        assert q.findtext("name/text")
+        text = q.find("questiontext")
+        assert text is not None and text.get("format") == "html"
+        assert r"\(" in text.findtext("text") and r"\)" in text.findtext("text")
+        answer = q.find("answer")
+        assert answer is not None and answer.get("fraction") == "100"
+        float(answer.findtext("text"))
+        assert float(answer.findtext("tolerance")) > 0
+        assert "<ol>" in q.findtext("generalfeedback/text")
+
+
+def test_json_lists_each_exercise_with_its_parts(cli) -> None:
+    payload = cli.json(["exercises", "--topic", "graph", "--count", "3", "--seed", "2"])
+    assert payload["count"] == payload["verified"] == 3
+    for ex in payload["exercises"]:
+        assert {"topic", "prompt", "expression", "wrt", "at", "answer", "solution"} <= set(ex)
+        assert set(ex["prompt"]) == {"text", "latex"}
+
+
+def test_same_seed_gives_byte_identical_files(cli, tmp_path: Path) -> None:
+    for run in ("one", "two"):
+        for fmt in ("json", "moodle", "markdown"):
+            cli.run(["exercises", "--topic", "pooling", "--count", "4", "--seed", "9",
+                     "--format", fmt, "--out", str(tmp_path / run)])
+    files = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert len(files) == 4
+    for name in files:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    other = tmp_path / "three"
+    cli.run(["exercises", "--topic", "pooling", "--count", "4", "--seed", "10", "--format",
+             "json", "--out", str(other)])
+    assert (other / "pooling-s10-d2.json").read_bytes() != (tmp_path / "one" / "pooling-s9-d2.json").read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+def test_latex_sheet_and_key_compile_without_overfull_boxes(cli, tmp_path: Path) -> None:
+    cli.run(["exercises", "--topic", "backprop", "--count", "2", "--difficulty", "3",
+             "--out", str(tmp_path)])
+    for kind in ("sheet", "key"):
+        assert (tmp_path / f"backprop-s1-d3-{kind}.pdf").is_file()
+        log = (tmp_path / f"backprop-s1-d3-{kind}.log").read_text(errors="replace")
+        widths = [float(line.split("(")[1].split("pt")[0]) for line in log.splitlines()
+                  if line.startswith("Overfull")]
+        assert all(w <= 2.0 for w in widths), (kind, widths)
+
+
+def test_stdout_latex_has_sheet_then_key(cli) -> None:
+    out = cli.run(["exercises", "--topic", "params", "--count", "1"]).stdout
+    assert out.index(r"\begin{enumerate}") < out.index("answer key") < out.index(r"\end{document}")
+
+
+@pytest.mark.parametrize("args", [
+    ["--topic", "neuron", "--count", "101"],
+    ["--topic", "neuron", "--count", "0"],
+    ["--topic", "neuron", "--difficulty", "4"],
+    ["--topic", "calculus"],
+    ["--topic", "neuron", "--seed", "-1"],
+    ["--topic", "neuron", "--format", "pdf"],
+])
+def test_bad_input_is_one_line_and_exit_2(cli, args: list[str]) -> None:
+    cli.fails(["exercises", *args])
+
+
+def test_out_that_is_a_file_is_refused(cli, tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    target.write_text("x")
+    assert "not a folder" in cli.fails(["exercises", "--topic", "conv", "--format", "json",
+                                        "--out", str(target)])
+
+
+def test_json_is_one_object(cli) -> None:
+    result = cli.run(["exercises", "--topic", "conv", "--count", "1", "--format", "json"])
+    assert json.loads(result.stdout)["topic"] == "conv"
