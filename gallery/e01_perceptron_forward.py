@@ -11,6 +11,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+from matplotlib.figure import Figure
+
+from chainrule.cli.plots import save_figure
 from chainrule.derive.parser import parse_expression, symbol
 from chainrule.derive.printing.latex import document, latex
 from chainrule.derive.printing.markdown import derivation_markdown
@@ -33,11 +37,33 @@ def build(out_dir: Path) -> list[Path]:
     body = (f"The weighted sum is $z = {WEIGHTED_SUM}$ and the activation is "
             f"$g = \\sigma$. Output $= {output}$ (slide: ${SLIDE_VALUE}$).\n\n" + latex(derivation, environment="longtable"))
     tex = atomic_write_text(out_dir / "e01_perceptron_forward.tex",
-                            document(body, title="E1: a perceptron's forward pass"))
+                            document(body, title="E1: a perceptron's forward pass",
+                                     figure="e01_sigmoid.png"))
     md = atomic_write_text(out_dir / "e01_perceptron_forward.md",
                            "# E1: a perceptron's forward pass\n\n" + summary + "\n\n"
                            + derivation_markdown(derivation))
-    return [tex, md]
+    assert derivation.value is not None and derivation.derivative_value is not None
+    png = _figure(out_dir / "e01_sigmoid.png", derivation.value, derivation.derivative_value)
+    return [tex, md, png]
+
+
+def _figure(path: Path, value: float, slope: float) -> Path:
+    """σ(z) with the point (3.2, σ(3.2)) and the tangent of slope σ'(3.2)."""
+    figure = Figure(figsize=(6.5, 3))
+    axis = figure.subplots()
+    grid = np.linspace(-6.0, 6.0, 241)
+    axis.plot(grid, 1 / (1 + np.exp(-grid)), label="g(z) = σ(z)")
+    span = np.array([WEIGHTED_SUM - 2.5, WEIGHTED_SUM + 2.5])
+    axis.plot(span, value + slope * (span - WEIGHTED_SUM), "--",
+              label=f"tangent at z = {WEIGHTED_SUM}: slope σ'(z) = {slope:.4f}")
+    axis.plot([WEIGHTED_SUM], [value], "o", color="tab:red")
+    axis.annotate(f"σ({WEIGHTED_SUM}) = {value:.4f}", (WEIGHTED_SUM, value),
+                  textcoords="offset points", xytext=(-110, -4))
+    axis.set_xlabel("z")
+    axis.grid(alpha=0.3)
+    axis.legend(loc="upper left", fontsize=8)
+    figure.tight_layout()
+    return save_figure(figure, path)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from matplotlib.figure import Figure
+
+from chainrule.cli.plots import save_figure
 from chainrule.derive.neuron import derive_neuron
 from chainrule.derive.printing.latex import document
 from chainrule.fsutil import atomic_write_text
@@ -37,7 +40,8 @@ def build(out_dir: Path) -> list[Path]:
             f"\\[ \\frac{{\\partial C}}{{\\partial w}} = {report.gradients['w'][0]:g}, \\quad "
             f"\\frac{{\\partial C}}{{\\partial b}} = {report.gradients['b']:g} \\]\n")
     tex = atomic_write_text(out_dir / "e05_quadratic_cost.tex",
-                            document(body, title="E5: the quadratic cost"))
+                            document(body, title="E5: the quadratic cost",
+                                     figure="e05_quadratic_cost.png"))
     md_rows = "\n".join(f"| {x:g} | {t:g} | {a:g} | {sq:g} |" for x, t, a, sq in rows)
     md = atomic_write_text(out_dir / "e05_quadratic_cost.md",
                            "# E5: the quadratic cost\n\n| x | t = 2x + 4 | a = 3x + 2 | (t − a)² |\n"
@@ -45,7 +49,24 @@ def build(out_dir: Path) -> list[Path]:
                            f"C(w, b) = 1/(2n)·Σ(t − a)² = {sum(squares):g}/{2 * n} = **{cost:g}**\n\n"
                            f"∂C/∂w = {report.gradients['w'][0]:g}, "
                            f"∂C/∂b = {report.gradients['b']:g}\n")
-    return [tex, md]
+    png = _figure(out_dir / "e05_quadratic_cost.png", outputs)
+    return [tex, md, png]
+
+
+def _figure(path: Path, outputs: list[float]) -> Path:
+    """The data t = 2x + 4, the model's line a = 3x + 2, and each error t − a."""
+    figure = Figure(figsize=(6.5, 3))
+    axis = figure.subplots()
+    axis.plot(X, T, "o", color="black", label="data t = 2x + 4")
+    axis.plot(X, outputs, "-", color="tab:blue", label=f"model a = {W:g}x + {B:g}")
+    for x, t, a in zip(X, T, outputs, strict=True):
+        axis.plot([x, x], [t, a], color="tab:red", linewidth=1)
+    axis.plot([], [], color="tab:red", label="error t − a")
+    axis.set_xlabel("x")
+    axis.grid(alpha=0.3)
+    axis.legend(loc="upper left", fontsize=8)
+    figure.tight_layout()
+    return save_figure(figure, path)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 import sympy as sp
+from matplotlib.figure import Figure
 
+from chainrule.cli.plots import save_figure
 from chainrule.derive.losses import S_VEC, T_VEC, get_loss
 from chainrule.derive.output_delta import output_delta
 from chainrule.derive.printing.latex import document, latex
@@ -44,19 +46,37 @@ def build(out_dir: Path) -> list[Path]:
     grads = [round(s - t, 4) for s, t in zip(S_SOFTMAX, T_ONE_HOT, strict=True)]
     body = ("\\begin{align*}\n"
             f"H(t, s) &= {latex(shown)} \\\\\n&= {latex(explicit)} \\\\\n"
-            f"&= {latex(with_numbers)} = {loss:.4f} \\\\\n"
+            f"&= -\\ln {S_SOFTMAX[T_ONE_HOT.index(1)]} = {loss:.4f} \\\\\n"
             f"\\frac{{\\partial H}}{{\\partial z_k}} &= {latex(delta)} "
             f"= \\left[{', '.join(f'{g:g}' for g in grads)}\\right]\n"
             "\\end{align*}\n")
     tex = atomic_write_text(out_dir / "e08_cross_entropy.tex",
-                            document(body, title="E8: cross-entropy"))
+                            document(body, title="E8: cross-entropy",
+                                     figure="e08_cross_entropy.png"))
     md = atomic_write_text(out_dir / "e08_cross_entropy.md",
                            "# E8: cross-entropy\n\n"
                            f"$H(t, s) = {latex(shown)}$\n\n"
                            f"t = {T_ONE_HOT}, s = {S_SOFTMAX}: H = −ln {S_SOFTMAX[1]} = "
                            f"**{loss:.4f}**\n\n"
                            f"Gradient with respect to the logits: ∂H/∂z = s − t = {grads}\n")
-    return [tex, md]
+    png = _figure(out_dir / "e08_cross_entropy.png", grads)
+    return [tex, md, png]
+
+
+def _figure(path: Path, grads: list[float]) -> Path:
+    """Bars of the target t, the softmax output s and the gradient s − t, class by class."""
+    figure = Figure(figsize=(6.5, 2.8))
+    axis = figure.subplots()
+    classes = range(len(T_ONE_HOT))
+    for offset, (values, label) in zip((-0.27, 0.0, 0.27), ((T_ONE_HOT, "target t"),
+                                       (S_SOFTMAX, "softmax s"), (grads, "gradient s − t")),
+                                       strict=True):
+        axis.bar([k + offset for k in classes], values, width=0.25, label=label)
+    axis.axhline(0, color="grey", linewidth=0.5)
+    axis.set_xticks(list(classes), [f"class {k}" for k in classes])
+    axis.legend(fontsize=8, loc="upper right")
+    figure.tight_layout()
+    return save_figure(figure, path)
 
 
 if __name__ == "__main__":

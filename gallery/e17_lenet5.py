@@ -12,6 +12,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from matplotlib.figure import Figure
+
+from chainrule.cli.plots import save_figure
 from chainrule.derive.net import derive_net
 from chainrule.derive.params import count_params
 from chainrule.derive.printing.latex import document, latex
@@ -27,11 +30,35 @@ def build(out_dir: Path) -> list[Path]:
     summaries = [count_params(spec, convention=c) for c in ("keras", "paper")]
     net = derive_net(spec)
     body = "\n\n\\bigskip\n".join(latex(s) for s in summaries) + "\n\n" + latex(net, environment="longtable")
-    tex = atomic_write_text(out_dir / "e17_lenet5.tex", document(body, title="E17: LeNet-5"))
+    tex = atomic_write_text(out_dir / "e17_lenet5.tex", document(body, title="E17: LeNet-5",
+                                                                 figure="e17_lenet5.png"))
     md = atomic_write_text(out_dir / "e17_lenet5.md",
                            "\n".join(summary_markdown(s) for s in summaries) + "\n"
                            + net_markdown(net))
-    return [tex, md]
+    png = _figure(out_dir / "e17_lenet5.png", summaries,
+                  ["Keras convention", "LeCun et al. (1998)"])
+    return [tex, md, png]
+
+
+def _figure(path: Path, summaries: list, labels: list[str]) -> Path:
+    """Each layer's parameter count as a bar, one group of bars per summary (log scale)."""
+    figure = Figure(figsize=(7, 2.8))
+    axis = figure.subplots()
+    names = [row.name for row in summaries[0].layers]
+    width = 0.8 / len(summaries)
+    for number, (summary, label) in enumerate(zip(summaries, labels, strict=True)):
+        counts = {row.name: row.params for row in summary.layers}
+        places = [i + (number - (len(summaries) - 1) / 2) * width for i in range(len(names))]
+        bars = axis.bar(places, [max(counts.get(n, 0), 1) for n in names], width=width,
+                        label=f"{label}: {summary.total:,} in all")  # 0 sits on the axis
+        axis.bar_label(bars, labels=[f"{counts.get(n, 0):,}" for n in names], fontsize=6)
+    axis.set_yscale("log")
+    axis.set_ylim(1, 20 * max(row.params for summary in summaries for row in summary.layers))
+    axis.set_xticks(range(len(names)), names, fontsize=8)
+    axis.set_ylabel("parameters")
+    axis.legend(fontsize=8, loc="upper left")
+    figure.tight_layout()
+    return save_figure(figure, path)
 
 
 if __name__ == "__main__":
