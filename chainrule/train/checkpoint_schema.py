@@ -6,9 +6,10 @@ Order of the checks (each failure is one :class:`~chainrule.errors.ChainruleErro
 2. every zip member is a ``.npy`` whose header (read with ``numpy.lib.format.read_magic`` and
    ``read_array_header_1_0``/``2_0``, no data) declares a plain dtype, and whose declared size fits
    both the member and, summed, the cap;
-3. the ``meta`` member is a JSON object (no NaN or Infinity) that matches the schema below: only
-   known keys, each of its type and range; the model spec parses, and the activation, output
-   activation and loss are registry names that fit together;
+3. the ``meta`` member is a JSON object that matches the schema below: only known keys, each of
+   its type and range (every number finite, except the recorded losses: a run stopped by the NaN
+   check keeps its last good checkpoint, whose history may hold an infinite loss); the model spec
+   parses, and the activation, output activation and loss are registry names that fit together;
 4. the arrays' names, shapes and dtypes are exactly what the spec and the optimiser imply
    (``param/layerK.weight``/``.bias``, one optimiser slot per parameter, an optional ``order``);
 5. only then are the arrays loaded, and weights and optimiser state must be finite.
@@ -108,7 +109,7 @@ def _meta(archive: zipfile.ZipFile, headers: dict[str, Header], source: str) -> 
         raise Damaged(f"checkpoint {source!r}: the metadata record is {dtype} {shape}, expected "
                       "one JSON string")
     try:
-        meta = json.loads(str(_array(archive, "meta")), parse_constant=_no_constant)
+        meta = json.loads(str(_array(archive, "meta")))
     except (ValueError, RecursionError) as exc:
         raise Damaged(f"checkpoint {source!r}: the metadata is not JSON ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -118,10 +119,6 @@ def _meta(archive: zipfile.ZipFile, headers: dict[str, Header], source: str) -> 
     except ChainruleError as exc:
         raise Damaged(f"checkpoint {source!r} has damaged metadata: {exc}") from None
     return meta
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _array(archive: zipfile.ZipFile, key: str) -> np.ndarray:
@@ -270,7 +267,7 @@ def _check_rng(state: Any) -> None:
 
 def _check_partial(partial: Any) -> None:
     _keys(partial, PARTIAL_KEYS, set(), "partial")
-    _number(partial["loss_sum"], "partial.loss_sum")
+    _number(partial["loss_sum"], "partial.loss_sum", finite=False)
     _number(partial["seconds"], "partial.seconds", low=0.0)
     seen = _whole(partial["seen"], "partial.seen", low=0)
     if _whole(partial["correct"], "partial.correct", low=0) > seen:
@@ -283,7 +280,7 @@ def _check_epoch(record: Any, where: str) -> None:
     optional = {"test_loss"}  # absent in checkpoints written before it was recorded
     _keys(record, {f.name for f in fields(EpochStats)} - optional, optional, where)
     _whole(record["epoch"], f"{where}.epoch", low=1)
-    _number(record["loss"], f"{where}.loss")
+    _number(record["loss"], f"{where}.loss", finite=False)
     for key in ("train_acc", "test_acc"):
         if record[key] is not None:
             _number(record[key], f"{where}.{key}", low=0.0, high=1.0)
@@ -324,10 +321,12 @@ def _whole(value: Any, where: str, *, low: int) -> int:
 
 
 def _number(value: Any, where: str, *, low: float | None = None, high: float | None = None,
-            below: float | None = None, positive: bool = False) -> float:
+            below: float | None = None, positive: bool = False, finite: bool = True) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise ChainruleError(f"{where} must be a number, got {_kind(value)} {value!r}")
     number = float(value)
+    if not finite and not math.isfinite(number):
+        return number
     if (not math.isfinite(number) or (low is not None and number < low)
             or (high is not None and number > high) or (below is not None and number >= below)
             or (positive and number <= 0)):

@@ -187,7 +187,11 @@ TAMPERINGS = {
     "beta of 1": (_with_meta(lambda m: m["optimizer"]["hyperparameters"].update(beta1=1.0)),
                   "beta1 must be ≥ 0 and < 1"),
     "NaN lr in the JSON": (_with_meta(lambda m: m["optimizer"]["hyperparameters"].update(
-        lr=float("nan"))), "NaN is not a JSON number"),
+        lr=float("nan"))), "lr must be ≥ 0 and > 0, got nan"),
+    "infinite beta in the JSON": (_with_meta(lambda m: m["optimizer"]["hyperparameters"].update(
+        beta2=float("inf"))), "beta2 must be ≥ 0 and < 1, got inf"),
+    "NaN seconds": (_with_meta(lambda m: m["partial"].update(seconds=float("nan"))),
+                    "partial.seconds must be ≥ 0"),
     "unknown activation": (_with_meta(lambda m: m["model"].update(activation="swish")),
                            "unknown activation 'swish'"),
     "unknown loss": (_with_meta(lambda m: m["model"].update(loss="hinge")), "model:.*hinge"),
@@ -239,6 +243,15 @@ def test_tampered_checkpoint_is_one_error(cli, valid_checkpoint, tmp_path, name)
         load_checkpoint(path)
     line = cli.fails(["evaluate", str(path), "--data", "xor"])
     assert line.startswith("error: ") and str(path) in line
+
+
+def test_an_infinite_recorded_loss_is_kept(valid_checkpoint, tmp_path):
+    """The NaN stop keeps the last good checkpoint; its history may record an infinite loss."""
+    path = tmp_path / "diverging.npz"
+    change = _with_meta(lambda m: (m["history"][0].update(loss=float("inf")),
+                                   m["partial"].update(loss_sum=float("inf"))))
+    np.savez(path, **change(_arrays(valid_checkpoint)))
+    assert load_checkpoint(path).meta["history"][0]["loss"] == float("inf")
 
 
 def test_the_untampered_checkpoint_loads(valid_checkpoint, tmp_path):
