@@ -11,8 +11,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import sympy as sp
+from matplotlib.figure import Figure
 
+from chainrule.cli.plots import save_figure
 from chainrule.derive.parser import parse_expression, symbol
 from chainrule.derive.printing.latex import document, latex
 from chainrule.derive.printing.latex_derivation import math_cell, step_table
@@ -57,7 +60,8 @@ def build(out_dir: Path) -> list[Path]:
             "\n\\subsection*{Softmax with cross-entropy}\n" + proof +
             f"\nThe rule \\texttt{{softmax\\_ce}}: ${RULES['softmax_ce'].formula}$.\n")
     tex = atomic_write_text(out_dir / "e09_losses.tex",
-                            document(body, title="E9: MSE and cross-entropy"))
+                            document(body, title="E9: MSE and cross-entropy",
+                                     figure="e09_losses.png"))
     softmax_line = (f"$\\frac{{\\partial H}}{{\\partial z_0}} = {latex(gradient)} = s_0 - t_0$ "
                     f"(when Σ tᵢ = 1; the difference simplifies to {residual})")
     md = atomic_write_text(out_dir / "e09_losses.md", "\n".join([
@@ -67,7 +71,30 @@ def build(out_dir: Path) -> list[Path]:
         "## Classification: cross-entropy", "", derivation_markdown(ce),
         "## Softmax with cross-entropy", "",
         softmax_line, ""]))
-    return [tex, md]
+    png = _figure(out_dir / "e09_losses.png")
+    return [tex, md, png]
+
+
+def _figure(path: Path) -> Path:
+    """The true class's term of each loss as its output s₁ goes from 0 to 1 (t₁ = 1, N = 3), and
+    the derivatives derived above: −2(t₁ − s₁)/N and −t₁/s₁, with the example's s₁ marked."""
+    figure = Figure(figsize=(7, 2.8))
+    loss, slope = figure.subplots(1, 2)
+    s = np.linspace(0.02, 1.0, 200)
+    n = len(T)
+    loss.plot(s, (1 - s) ** 2 / n, label="MSE term (t₁ − s₁)²/N")
+    loss.plot(s, -np.log(s), label="CE term −t₁ ln s₁")
+    slope.plot(s, -2 * (1 - s) / n, label="∂MSE/∂s₁ = −2(t₁ − s₁)/N")
+    slope.plot(s, -1 / s, label="∂CE/∂s₁ = −t₁/s₁")
+    slope.set_ylim(-6, 0.5)
+    for axis, title in ((loss, "loss (t₁ = 1)"), (slope, "gradient")):
+        axis.axvline(S[1], color="grey", linestyle=":", linewidth=1)
+        axis.set_title(title, fontsize=10)
+        axis.set_xlabel("s₁")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=7, loc="upper right" if axis is loss else "lower right")
+    figure.tight_layout()
+    return save_figure(figure, path)
 
 
 if __name__ == "__main__":

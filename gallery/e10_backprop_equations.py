@@ -8,11 +8,14 @@ typed), then evaluated on a small 4-3-2 sigmoid network and compared with centra
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
+from chainrule.cli.plots import save_figure
 from chainrule.derive.layers import dense_layer, evaluate, output_error_for_loss
 from chainrule.derive.layers.dense import j, k
 from chainrule.derive.net import derive_net
@@ -74,12 +77,49 @@ def build(out_dir: Path) -> list[Path]:
                  f"{tex_rows}\n\\end{{tabular}}\n")
     tex = atomic_write_text(out_dir / "e10_backprop_equations.tex",
                             document(latex(net, environment="longtable") + "\n\n" + check_tex,
-                                     title="E10: the backpropagation equations"))
+                                     title="E10: the backpropagation equations",
+                                     figure="e10_network.png"))
     md_rows = "\n".join(f"| {name} | {err:.1e} |" for name, err in results)
     md = atomic_write_text(out_dir / "e10_backprop_equations.md",
                            net_markdown(net) + "\n## Check against central differences (seed 0)"
                            f"\n\n| equation | relative error |\n|---|---:|\n{md_rows}\n")
-    return [tex, md]
+    png = _figure(out_dir / "e10_network.png", [int(n) for n in MODEL.split(":")[1].split("-")])
+    return [tex, md, png]
+
+
+def _figure(path: Path, sizes: list[int]) -> Path:
+    """The network's units and weights, and where each equation acts: forward left to right,
+    the errors δ right to left (BP1 at the output, BP2 for the hidden layer)."""
+    figure = Figure(figsize=(6.5, 2.9))
+    axis = figure.subplots()
+    places = [[(column, row - (size - 1) / 2) for row in range(size)]
+              for column, size in enumerate(sizes)]
+    for left, right in itertools.pairwise(places):
+        for x0, y0 in left:
+            for x1, y1 in right:
+                axis.plot([x0, x1], [y0, y1], color="grey", linewidth=0.7, zorder=1)
+    names = ["input x", "hidden: σ, δ by BP2", "output: σ, δ by BP1"]
+    for column, (units, name) in enumerate(zip(places, names, strict=True)):
+        axis.scatter([x for x, _ in units], [y for _, y in units], s=380, color="white",
+                     edgecolors="black", zorder=2)
+        axis.text(column, -max(sizes) / 2 - 0.3, f"{name} ({len(units)})", ha="center",
+                  fontsize=8)
+    for column in range(len(sizes) - 1):
+        axis.text(column + 0.5, max(sizes) / 2 + 0.05, f"w{column + 1}, b{column + 1}: BP3, BP4",
+                  ha="center", fontsize=8)
+    axis.annotate("", xy=(2.2, max(sizes) / 2 + 0.45), xytext=(-0.2, max(sizes) / 2 + 0.45),
+                  arrowprops={"arrowstyle": "->", "color": "tab:green"})
+    axis.text(1, max(sizes) / 2 + 0.55, "forward: z = w a + b, a = σ(z)", ha="center",
+              fontsize=8, color="tab:green")
+    axis.annotate("", xy=(-0.2, -max(sizes) / 2 - 0.65), xytext=(2.2, -max(sizes) / 2 - 0.65),
+                  arrowprops={"arrowstyle": "->", "color": "tab:red"})
+    axis.text(1, -max(sizes) / 2 - 0.95, "backward: δ from the output to the input", ha="center",
+              fontsize=8, color="tab:red")
+    axis.set_xlim(-0.5, len(sizes) - 0.5)
+    axis.set_ylim(-max(sizes) / 2 - 1.1, max(sizes) / 2 + 0.8)
+    axis.axis("off")
+    figure.tight_layout()
+    return save_figure(figure, path)
 
 
 if __name__ == "__main__":
