@@ -9,6 +9,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from matplotlib.figure import Figure
+
+from chainrule.cli.plots import save_figure
 from chainrule.derive.params import count_params
 from chainrule.derive.printing.latex import document, latex
 from chainrule.derive.printing.layers_markdown import summary_markdown
@@ -24,10 +27,28 @@ def build(out_dir: Path) -> list[Path]:
     summaries = [count_params(parse_spec(model)) for model in MODELS]
     tex = atomic_write_text(out_dir / "e16_parameter_counts.tex",
                             document("\n\n\\bigskip\n".join(latex(s) for s in summaries),
-                                     title="E16: parameter counts"))
+                                     title="E16: parameter counts",
+                                     figure="e16_parameter_counts.png"))
     md = atomic_write_text(out_dir / "e16_parameter_counts.md",
                            "\n".join(summary_markdown(s) for s in summaries))
-    return [tex, md]
+    png = _figure(out_dir / "e16_parameter_counts.png", summaries)
+    return [tex, md, png]
+
+
+def _figure(path: Path, summaries: list) -> Path:
+    """Each model's parameter count as a bar, labelled with the formula that gives it."""
+    figure = Figure(figsize=(7, 1.8))
+    axis = figure.subplots()
+    rows = [summary.layers[0] for summary in summaries]
+    bars = axis.barh(range(len(rows)), [summary.total for summary in summaries],
+                     color=["tab:blue", "tab:orange"])
+    axis.bar_label(bars, labels=[row.formula for row in rows], padding=4, fontsize=8)
+    axis.set_yticks(range(len(rows)), list(MODELS), fontsize=8)
+    axis.set_xscale("log")
+    axis.set_xlim(1, 100 * max(summary.total for summary in summaries))
+    axis.set_xlabel("parameters")
+    figure.tight_layout()
+    return save_figure(figure, path)
 
 
 if __name__ == "__main__":
