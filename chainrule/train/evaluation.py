@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.train.checkpoint import load_checkpoint
-from chainrule.train.loop import EVAL_CHUNK, predict
+from chainrule.train.loop import mean_loss, predict
 from chainrule.train.metrics import accuracy, predicted_classes
 from chainrule.train.session import fit_batches, network_from_checkpoint
 
@@ -49,10 +49,4 @@ def confusion(labels: np.ndarray, predicted: np.ndarray, n_classes: int) -> list
 
 
 def _mean_loss(network: Any, x: np.ndarray, t: np.ndarray) -> float | None:
-    if not hasattr(network, "loss_value") or x.shape[0] == 0:
-        return None  # a perceptron has no differentiable loss
-    total = 0.0
-    for start in range(0, x.shape[0], EVAL_CHUNK):
-        loss = network.loss_value(x[start:start + EVAL_CHUNK], t[start:start + EVAL_CHUNK])
-        total += float(loss) * min(EVAL_CHUNK, x.shape[0] - start)
-    return total / x.shape[0]
+    return mean_loss(network, x, t)  # the same number training reports as test_loss

@@ -61,8 +61,11 @@ class Batches:
 @dataclass(frozen=True)
 class EpochStats:
     """One finished epoch. ``train_acc`` is measured on the batches as they were trained (as Keras
-    reports it); ``test_acc`` after the epoch, on the whole test split; ``samples_per_s`` counts
-    training only, ``seconds`` includes the test pass."""
+    reports it); ``test_acc`` and ``test_loss`` after the epoch, on the whole test split (the
+    loss forward-only, without dropout: :func:`mean_loss`); ``samples_per_s`` counts training
+    only, ``seconds`` includes the test pass. ``test_loss`` is None for a network without a
+    differentiable loss (the perceptron) or an empty test split, and in checkpoints written before
+    it was recorded."""
 
     epoch: int  # 1-based
     loss: float  # mean training loss over the epoch's batches (no penalty)
@@ -70,6 +73,7 @@ class EpochStats:
     test_acc: float | None
     seconds: float
     samples_per_s: float
+    test_loss: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -198,10 +202,15 @@ def _finish_epoch(network: Network, data: Batches, state: TrainState,
                   callbacks: Callbacks | None) -> None:
     started = time.perf_counter()
     test_acc = accuracy(predict(network, data.x_test), data.labels_test)
+    test_loss = mean_loss(network, data.x_test, data.t_test)
+    if test_loss is not None and not math.isfinite(test_loss):  # the weights blew up
+        raise TrainingDiverged(f"the test loss became {test_loss} at epoch {state.epoch + 1}, "
+                               "after its last batch: training stopped (the last good "
+                               "checkpoint, if any, is kept); try a smaller --lr")
     seconds = state.seconds + time.perf_counter() - started
     stats = EpochStats(epoch=state.epoch + 1, loss=state.loss_sum / max(1, state.seen),
                        train_acc=_running_acc(data, state), test_acc=test_acc, seconds=seconds,
-                       samples_per_s=state.seen / max(state.seconds, 1e-9))
+                       samples_per_s=state.seen / max(state.seconds, 1e-9), test_loss=test_loss)
     state.history.append(stats)
     state.epoch += 1
     state.position, state.order = 0, None
@@ -216,6 +225,19 @@ def predict(network: Network, x: np.ndarray) -> np.ndarray:
         return np.zeros((0, 0))
     return np.concatenate([network.forward(x[i:i + EVAL_CHUNK])
                            for i in range(0, x.shape[0], EVAL_CHUNK)])
+
+
+def mean_loss(network: Any, x: np.ndarray, t: np.ndarray) -> float | None:
+    """The mean loss over ``x`` (n, *input_shape) against targets ``t`` (n, n_out): the network's
+    own ``loss_value`` (the kernels' forward pass, no dropout, no backward pass) in chunks of
+    EVAL_CHUNK; None for a network without one (the perceptron) or no samples."""
+    if not hasattr(network, "loss_value") or x.shape[0] == 0:
+        return None
+    total = 0.0
+    for start in range(0, x.shape[0], EVAL_CHUNK):
+        loss = network.loss_value(x[start:start + EVAL_CHUNK], t[start:start + EVAL_CHUNK])
+        total += float(loss) * min(EVAL_CHUNK, x.shape[0] - start)
+    return total / x.shape[0]
 
 
 @contextmanager

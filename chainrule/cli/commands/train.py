@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chainrule.cli.apps import app
-from chainrule.cli.output import FORMAT_OPTION, Format, emit, output_option
+from chainrule.cli.output import REPORT_FORMAT_OPTION, ReportFormat, emit, output_option
 from chainrule.errors import ChainruleError
 
 MAX_PRINTED_PARAMS = 100
@@ -60,7 +60,14 @@ def train_command(
     out: Path = CHECKPOINT_OPTION,
     resume: Path = RESUME_OPTION,
     plot: Path = PLOT_OPTION,
-    fmt: Format = FORMAT_OPTION,
+    quiet: bool = typer.Option(False, "--quiet", "-q",
+                               help="No status line, progress display or epoch lines: the "
+                               "summary only."),
+    log_every: int = typer.Option(None, "--log-every", min=1,
+                                  help="Print every N-th epoch's line (and the first and the "
+                                  "last); default: 1, 2, 5, 10, 20, ... so that about 20 lines "
+                                  "print."),
+    fmt: ReportFormat = REPORT_FORMAT_OPTION,
 ) -> None:
     """Train MODEL on DATA with mini-batch gradient descent; print one line per epoch and a summary.
 
@@ -95,9 +102,6 @@ def train_command(
 
       chainrule train lenet5 --data fashion-mnist --epochs 10 --resume fm-cnn.npz --out fm-cnn.npz
     """
-    if fmt is Format.latex:
-        raise ChainruleError("--format latex is not supported by train: expected text, markdown "
-                             "or json")
     _check_device(device)
     _check_plot_is_not_resume(plot, resume)
     from chainrule.derive.spec import check_activations, parse_spec
@@ -108,7 +112,8 @@ def train_command(
         if resume is not None:
             raise ChainruleError("--resume applies to networks trained by gradient descent; "
                                  "perceptron:N trains with the rule in one run")
-        result = _train_perceptron(model, data, epochs, lr, limit, out, fmt)
+        result = _train_perceptron(model, data, epochs, lr, limit, out,
+                                   _Feedback(fmt, quiet, log_every))
     else:
         from chainrule.train.session import TrainOptions
         options = TrainOptions(epochs=epochs, batch=batch, lr=lr, optimizer=optimizer,
@@ -116,7 +121,8 @@ def train_command(
                                activation=activation, output_activation=output_activation,
                                l2=l2, l1=l1, dropout=dropout, seed=seed, limit=limit,
                                device=device)
-        result = _train_network(model, data, options, out, resume, fmt)
+        result = _train_network(model, data, options, out, resume,
+                                _Feedback(fmt, quiet, log_every))
     if plot is not None:
         _plot(plot, result)
     emit(fmt, None, text=lambda: _summary_table(result), markdown=lambda: _markdown(result),
@@ -150,14 +156,30 @@ def _check_device(device: str) -> None:
                                  " use --device cpu")
 
 
-def _train_network(model: str, data: str, options: Any, out: Path | None, resume_from: Path | None,
-                   fmt: Format) -> dict[str, Any]:
-    from chainrule.cli.progress import TrainingProgress
-    from chainrule.train.session import resume, start
+class _Feedback:
+    """What the run shows while it trains: text output draws a status line, a progress display
+    and epoch lines on one console (unless --quiet); markdown and JSON show nothing."""
 
-    session = (resume(resume_from, model, data, epochs=options.epochs, out=out)
-               if resume_from is not None else start(model, data, options, out=out))
-    progress = TrainingProgress(options.epochs) if fmt is Format.text else None
+    def __init__(self, fmt: ReportFormat, quiet: bool, log_every: int | None) -> None:
+        self.live = fmt is ReportFormat.text and not quiet
+        self.log_every = log_every
+        self.console = Console()
+
+    def status(self, text: str) -> contextlib.AbstractContextManager[None]:
+        from chainrule.cli.progress import status
+        return status(self.console, text, quiet=not self.live)
+
+
+def _train_network(model: str, data: str, options: Any, out: Path | None, resume_from: Path | None,
+                   feedback: _Feedback) -> dict[str, Any]:
+    from chainrule.cli.progress import TrainingProgress
+
+    with feedback.status(f"loading {data} and building {model}…"):
+        from chainrule.train.session import resume, start
+        session = (resume(resume_from, model, data, epochs=options.epochs, out=out)
+                   if resume_from is not None else start(model, data, options, out=out))
+    progress = (TrainingProgress(options.epochs, console=feedback.console,
+                                 log_every=feedback.log_every) if feedback.live else None)
     try:
         if progress is not None:
             with progress:
@@ -187,8 +209,8 @@ def _report_stop(out: Path | None, state: Any, signum: int) -> NoReturn:
 
 
 def _train_perceptron(model: str, data: str, epochs: int, lr: float, limit: int | None,
-                      out: Path | None, fmt: Format) -> dict[str, Any]:
-    from chainrule.cli.progress import epoch_line
+                      out: Path | None, feedback: _Feedback) -> dict[str, Any]:
+    from chainrule.cli.progress import default_log_every, epoch_line, logged
     from chainrule.derive.spec import parse_spec
     from chainrule.train.data import load_dataset
     from chainrule.train.loop import new_state
@@ -197,11 +219,15 @@ def _train_perceptron(model: str, data: str, epochs: int, lr: float, limit: int 
     from chainrule.train.session import check_writable, model_meta
 
     check_writable(out)
-    dataset = load_dataset(data).limited(limit)
+    with feedback.status(f"loading {data}…"):
+        dataset = load_dataset(data).limited(limit)
     run = train_perceptron(parse_spec(model), dataset, epochs=max(1, epochs), lr=lr)
-    if fmt is Format.text:
+    if feedback.live:
+        every = feedback.log_every or default_log_every(max(1, epochs))
         for stats in run.history:
-            Console().print(epoch_line(stats, max(1, epochs)), highlight=False, soft_wrap=True)
+            if logged(stats.epoch, max(1, epochs), every):
+                feedback.console.print(epoch_line(stats, max(1, epochs)), highlight=False,
+                                       soft_wrap=True)
     if out is not None:
         from chainrule.train.checkpoint import save_checkpoint
         state = new_state(0)
@@ -224,6 +250,7 @@ def _result(network: Any, dataset: Any, history: list, out: Path | None, *, opti
               "optimizer": optimizer, "epochs": [s.as_dict() for s in history],
               "loss": last.loss if last else None, "train_acc": last.train_acc if last else None,
               "test_acc": last.test_acc if last else None,
+              "test_loss": last.test_loss if last else None,
               "seconds": sum(s.seconds for s in history), "checkpoint": str(out) if out else None,
               "n_train": len(dataset.x_train), "n_test": len(dataset.x_test),
               "network": network, "dataset": dataset}
@@ -242,6 +269,10 @@ def _acc(value: float | None) -> str:
     return "—" if value is None else f"{value:.4f}"
 
 
+def _loss(epoch: dict[str, Any]) -> str:
+    return "—" if epoch.get("test_loss") is None else f"{epoch['test_loss']:.6g}"
+
+
 def _summary_table(result: dict[str, Any]) -> Table:
     table = Table("", "", title="training summary", show_header=False)
     loss = (f"{result['loss_name']} (output {result['output_activation']}, "
@@ -250,6 +281,7 @@ def _summary_table(result: dict[str, Any]) -> Table:
             ("loss", loss),
             ("optimizer", result["optimizer"]), ("epochs", str(len(result["epochs"]))),
             ("final loss", "—" if result["loss"] is None else f"{result['loss']:.6g}"),
+            ("test loss", "—" if result["test_loss"] is None else f"{result['test_loss']:.6g}"),
             ("train accuracy", _acc(result["train_acc"])),
             ("test accuracy", _acc(result["test_acc"])), ("time", f"{result['seconds']:.2f} s")]
     if "converged" in result:
@@ -263,10 +295,11 @@ def _summary_table(result: dict[str, Any]) -> Table:
 
 def _markdown(result: dict[str, Any]) -> str:
     lines = [f"# Training {result['model']} on {result['data']}", "",
-             "| epoch | loss | train_acc | test_acc | seconds | samples/s |",
-             "|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {s['epoch']} | {s['loss']:.6g} | {_acc(s['train_acc'])} | {_acc(s['test_acc'])}"
-              f" | {s['seconds']:.3f} | {s['samples_per_s']:.0f} |" for s in result["epochs"]]
+             "| epoch | loss | train_acc | test_loss | test_acc | seconds | samples/s |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {s['epoch']} | {s['loss']:.6g} | {_acc(s['train_acc'])} | {_loss(s)}"
+              f" | {_acc(s['test_acc'])} | {s['seconds']:.3f} | {s['samples_per_s']:.0f} |"
+              for s in result["epochs"]]
     lines += ["", f"Test accuracy: {_acc(result['test_acc'])}"]
     if "converged" in result:
         lines.append(f"Converged: {'yes' if result['converged'] else 'no'}")
