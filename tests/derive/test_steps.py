@@ -214,3 +214,97 @@ def test_text_of_piecewise_and_step() -> None:
 def test_elementary_rewrites_nested_constant_activations() -> None:
     assert elementary(parse_expression("leaky_relu(leaky_relu(3))")) == 3
     assert elementary(parse_expression("relu(relu(-2)) + x")) == symbol("x")
+
+
+# ---- issue 8: the terminal steps -------------------------------------------------------------
+BCE = "-t*log(sigmoid(w*x+b)) - (1-t)*log(1-sigmoid(w*x+b))"
+BCE_AT = {"t": 1, "w": 0.5, "x": 2, "b": 0.1}
+
+
+def _numbers(derivation: object) -> list[str]:
+    from chainrule.derive.printing.text import step_numbers_text
+
+    return [step_numbers_text(step) for step in derivation.steps]  # type: ignore[attr-defined]
+
+
+def test_a_negative_number_is_never_raised_without_brackets() -> None:
+    numbers = _numbers(derive("-t*log(s)", "s", t=1, s=1))
+    assert numbers[0] == "d/ds (-t·log(s)) = -1·1 = -1"  # was "-1^2 = -1"
+    assert not any("^" in line for line in numbers)
+
+
+def test_numbers_follow_the_printed_term_order() -> None:
+    derivation = derive(BCE, "w", **BCE_AT)
+    sums = [s for s in derivation.steps if s.rule == "sum" and text_of(s.before).startswith("d/dw (1 - σ")]
+    assert text_of(sums[0].after) == "d/dw 1 + d/dw (-σ(b + w·x))"
+    assert _numbers(derivation)[derivation.steps.index(sums[0])].endswith(
+        "= 0 + (-0.3747) = -0.3747")  # was "(-0.3747) + 0"
+    factor = next(s for s in derivation.steps if text_of(s.after).startswith("-t·"))
+    assert "= -1·0.4995 = " in _numbers(derivation)[derivation.steps.index(factor)]  # not "-0.4995·1"
+
+
+def test_a_number_equal_to_its_symbolic_form_is_not_repeated() -> None:
+    assert _numbers(derive("-z", "z", z=0.5))[0] == "d/dz (-z) = -1"  # was "-1 = -1"
+
+
+def test_no_step_says_x_equals_x() -> None:
+    for text_, wrt in (("sigmoid(z)", "z"), ("-t*log(s)", "s"), ("sigmoid(w*x+b)", "w")):
+        steps = derive(text_, wrt).steps
+        assert all(text_of(s.before) != text_of(s.after) for s in steps), text_
+    assert [s.rule for s in derive("sigmoid(z)", "z").steps] == ["sigmoid"]  # no "(1 − σ)σ = (1 − σ)σ"
+
+
+def test_a_derivative_worked_out_before_cites_its_step() -> None:
+    derivation = derive(BCE, "w", **BCE_AT)
+    rules = [s.rule for s in derivation.steps]
+    assert len(rules) == 18  # was 23: d/dw σ(b + wx) in steps 5–10 and again in 17–22
+    sigma = sp.Derivative(parse_expression("sigmoid(w*x+b)"), symbol("w"))
+    first = next(i for i, s in enumerate(derivation.steps) if s.before == sigma)
+    cited = [s for s in derivation.steps if s.rule == "earlier_step"]
+    assert len(cited) == 1 and cited[0].before == sigma
+    assert cited[0].text.startswith(f"by step {first + 1}:")
+    assert cited[0].after == derivation.steps[first].after.xreplace(
+        {sp.Derivative(parse_expression("w*x+b"), symbol("w")): symbol("x")})
+    assert _numbers(derivation)[derivation.steps.index(cited[0])] == "d/dw (σ(b + w·x)) = 0.3747"
+    assert derivation.derivative_value == pytest.approx((sigmoid_value(1.1) - 1) * 2)
+
+
+def test_relu_and_abs_state_the_assumption_z_nonzero_as_their_own_step() -> None:
+    for text_, rule, result in (("relu(z)", "relu", "step(z)"), ("abs(z)", "abs", "sign(z)")):
+        steps = derive(text_, "z", z=0.5).steps
+        assert [s.rule for s in steps] == [rule, "kink"]
+        assert steps[1].text.startswith("assume z ≠ 0")
+        assert text_of(steps[1].after) == result
+        assert steps[1].before == steps[0].after
+    chained = derive("relu(w*x)", "w", w=0.5, x=-2).steps
+    assert [s.rule for s in chained][:3] == ["chain", "relu", "kink"]
+    assert "assume u ≠ 0" in chained[2].text
+
+
+def test_trigonometric_pieces_never_reach_trigsimp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """sympy.simplify ran trigsimp for 66 s on d/dw of this (found by the verification matrix)."""
+    from sympy.functions.elementary.hyperbolic import HyperbolicFunction
+    from sympy.functions.elementary.trigonometric import TrigonometricFunction
+
+    real = sp.simplify
+
+    def guarded(expr: sp.Expr, *args: object, **kwargs: object) -> sp.Expr:
+        assert not expr.has(TrigonometricFunction, HyperbolicFunction), expr
+        return real(expr, *args, **kwargs)
+
+    monkeypatch.setattr(sp, "simplify", guarded)
+    derivation = derive("log((t - tanh(b + w*x))**4/4 + 1) + sin(x/(w**2 + 1))", "w")
+    expected = sp.diff(parse_expression("log((t - tanh(b + w*x))**4/4 + 1) + sin(x/(w**2 + 1))"),
+                       symbol("w"))
+    point = {symbol(n): sp.Float(v) for n, v in (("t", 0.3), ("b", -0.2), ("w", 0.7), ("x", 1.1))}
+    assert float(derivation.result.xreplace(point)) == pytest.approx(float(expected.xreplace(point)))
+
+
+def text_of(expr: sp.Expr) -> str:
+    from chainrule.derive.printing.text import text
+
+    return text(expr)
+
+
+def sigmoid_value(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
