@@ -34,6 +34,7 @@ CK = "{ws}/ck.npz"
 DEVICE = "/dev/zero"
 UNWRITABLE = ("/proc/chainrule-matrix.json", "{ws}/missing/out.txt", "{ws}/existing.txt/out.txt")
 SPEC = "mlp:2-3-2"
+SMALL_CAP = 2**21  # CHAINRULE_MAX_INPUT_BYTES for the gzip case: the same cut, 128 times cheaper
 
 
 def _png_header(width: int, height: int) -> bytes:
@@ -122,7 +123,7 @@ def workspace(tmp_path_factory) -> Path:
     (ws / "nan-idx").write_bytes(_idx([1, 2], 0x0D, struct.pack(">2f", 0.0, float("nan"))))
     (ws / "inf-idx").write_bytes(_idx([1, 2], 0x0D, struct.pack(">2f", 0.0, float("inf"))))
     (ws / "short-idx").write_bytes(_idx([3, 2], 0x08, b"\x01"))
-    (ws / "bomb-idx.gz").write_bytes(_gzip_zeros(_idx([2**14, 2**14]), 2**28 + 1))
+    (ws / "bomb-idx.gz").write_bytes(_gzip_zeros(_idx([2**11, 2**10]), SMALL_CAP + 1))
     _write_idx_set(ws / "idx", 4)
     _write_idx_set(ws / "idx-empty", 0)
     (ws / "idx-wrap").mkdir()
@@ -132,21 +133,24 @@ def workspace(tmp_path_factory) -> Path:
         (ws / "idx-wrap" / name).write_bytes(_idx([2], 0x08, b"\x00\x01"))
     (ws / "folder").mkdir()
     os.mkfifo(ws / "fifo")  # reading it would block: it must be refused by its kind
+    (ws / "link.txt").symlink_to(ws / "existing.txt")  # --out through a link is refused
     return ws
 
 
-def case(command: str, klass: str, *args: str) -> pytest.param:
+def case(command: str, klass: str, *args: str, env: dict[str, str] | None = None) -> pytest.param:
     assert klass in CLASSES, klass
     words = command.split()
     text = " ".join(args)
     short = text if len(text) <= 80 else f"{text[:40]}…{text[-36:]}"
-    return pytest.param(klass, [*words, *args], id=f"{command}|{klass}|{short}")
+    return pytest.param(klass, [*words, *args], env or {}, id=f"{command}|{klass}|{short}")
 
 
 def _outs(command: str, *prefix: str) -> list[pytest.param]:
     """Unwritable --out for a command (prefix: the rest of a valid command line)."""
     cases = [case(command, "unwritable output", *prefix, "--out", target) for target in UNWRITABLE]
     cases.append(case(command, "device or folder", *prefix, "--out", "{ws}/folder"))
+    cases.append(case(command, "unwritable output", *prefix, "--out", "/dev/full"))
+    cases.append(case(command, "wrong kind of file", *prefix, "--out", "{ws}/link.txt"))
     return cases
 
 
@@ -305,6 +309,8 @@ CASES = [
          "{ws}/folder"),
     *[case("train", "unwritable output", SPEC, "--data", "xor", "--epochs", "1", "--out", t)
       for t in UNWRITABLE],
+    case("train", "wrong kind of file", SPEC, "--data", "xor", "--epochs", "1", "--out",
+         "{ws}/link.txt"),
     case("train", "unwritable output", SPEC, "--data", "xor", "--epochs", "1", "--plot",
          "/proc/chainrule-matrix.png"),
     case("train", "unwritable output", SPEC, "--data", "xor", "--epochs", "1", "--out",
@@ -379,7 +385,8 @@ CASES = [
     case("predict", "device or folder", "{ws}/folder", "--input", "{ws}/data.csv"),
     case("predict", "too large", CK, "--input", "{ws}/bomb.png"),
     case("predict", "too large", CK, "--input", "{ws}/wrap-idx"),
-    case("predict", "too large", CK, "--input", "{ws}/bomb-idx.gz"),
+    case("predict", "too large", CK, "--input", "{ws}/bomb-idx.gz",
+         env={"CHAINRULE_MAX_INPUT_BYTES": str(SMALL_CAP)}),
     case("predict", "too large", "{ws}/huge.npz", "--input", "{ws}/data.csv"),
     case("predict", "too large", CK, "--input", "{ws}/big.csv"),
     case("predict", "non-finite", CK, "--input", "{ws}/nan-idx"),
@@ -425,8 +432,11 @@ def _cwd_names() -> set[str]:
     return set(os.listdir("."))
 
 
-@pytest.mark.parametrize(("klass", "args"), CASES)
-def test_bad_input_is_one_line_and_exit_2(workspace: Path, klass: str, args: list[str]) -> None:
+@pytest.mark.parametrize(("klass", "args", "env"), CASES)
+def test_bad_input_is_one_line_and_exit_2(workspace: Path, monkeypatch: pytest.MonkeyPatch,
+                                          klass: str, args: list[str], env: dict[str, str]) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     argv = [arg.replace("{ws}", str(workspace)) for arg in args]
     before, names = _snapshot(workspace), _cwd_names()
     result = CliRunner().invoke(app, argv)
