@@ -67,3 +67,27 @@ def test_jupyter_repr_is_the_latex() -> None:
     layer = dense_layer("relu")
     assert layer.equation("BP3")._repr_latex_() == latex(layer.equation("BP3"))
     assert layer._repr_latex_().count(r"\begin{align*}") == len(layer.equations)
+
+
+def test_the_kronecker_delta_is_one_indicator_in_every_printer_never_delta() -> None:
+    """δ is the error; the Kronecker delta prints as 𝟙[i = j] (LaTeX \\mathbf{1}[i = j])."""
+    import re
+
+    import sympy as sp
+
+    from chainrule.derive.layers.notation import index
+    from chainrule.derive.printing.layers_markdown import net_markdown
+    from chainrule.derive.printing.layers_text import expr_text
+    from chainrule.derive.printing.text import text
+
+    i, j = index("i"), index("j")
+    assert text(sp.KroneckerDelta(i, j)) == expr_text(sp.KroneckerDelta(i, j)) == "𝟙[i = j]"
+    assert latex(sp.KroneckerDelta(i, j)) == r"\mathbf{1}[i = j]"
+    assert latex(sp.KroneckerDelta(i, j) ** 2 * sp.Symbol("s")) == r"s \mathbf{1}[i = j]"
+    softmax = next(layer for layer in derive_net("cnn:1x4x4-flatten-dense3").layers
+                   if layer.derivation.title.startswith("softmax"))
+    jacobian = next(eq for eq in softmax.derivation.equations if "s" in eq.name and "z" in eq.name)
+    assert "𝟙[" in equation_text(jacobian) and "δ(" not in equation_text(jacobian)
+    printed = latex(jacobian)
+    assert r"\mathbf{1}[" in printed and not re.search(r"\\delta_\{[a-z] [a-z]'?\}", printed)
+    assert r"\mathbf{1}[" in net_markdown(derive_net("cnn:1x4x4-flatten-dense3"))
