@@ -15,7 +15,7 @@ BP4_LATEX = r"""\begin{align*}
 \text{BP4:} \quad & \frac{\partial C}{\partial w^{l}} = \delta^{l} (a^{l-1})^{T} \\
 {\frac{\partial C}{\partial w}}_{j,k} &= {a^{l-1}}_{k} {\delta}_{j} \\
 {\frac{\partial C}{\partial w}}_{j,k} &= \sum_{u=0}^{J - 1} \left(\frac{\partial}{\partial {w}_{j,k}} \left({b}_{u} + \sum_{r=0}^{K - 1} {a^{l-1}}_{r} {w}_{u,r}\right)\right) {\delta}_{u} && \text{(chain)} \\
- &= \sum_{u=0}^{J - 1} {\delta}_{u} \sum_{r=0}^{K - 1} \delta_{j u} \delta_{k r} {a^{l-1}}_{r} && \text{(sum)} \\
+ &= \sum_{u=0}^{J - 1} {\delta}_{u} \sum_{r=0}^{K - 1} \mathbf{1}[j = u] \mathbf{1}[k = r] {a^{l-1}}_{r} && \text{(sum)} \\
  &= {a^{l-1}}_{k} {\delta}_{j} && \text{(simplify)}
 \end{align*}"""
 
