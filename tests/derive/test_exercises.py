@@ -8,8 +8,17 @@ import random
 import pytest
 
 from chainrule.derive.exercises import TOPICS, make_sheet
-from chainrule.derive.exercises.common import (Answer, Exercise, Friendly, Rejected, Solution,
-                                               agrees, make_exercise, problems, rounds_cleanly)
+from chainrule.derive.exercises.common import (
+    Answer,
+    Exercise,
+    Friendly,
+    Rejected,
+    Solution,
+    agrees,
+    make_exercise,
+    problems,
+    rounds_cleanly,
+)
 from chainrule.errors import ChainruleError
 
 SEEDS = range(20)

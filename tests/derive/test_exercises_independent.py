@@ -3,6 +3,7 @@ JSON alone (expression or spec, wrt, at), without chainrule's derivation code.""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -56,7 +57,7 @@ def _backprop(ex: dict) -> list[float]:
     n0, n1, n2 = ex["spec"]["sizes"]
     w1, w2 = sp.Matrix(n1, n0, sp.symbols(f"p0:{n1 * n0}")), sp.Matrix(n2, n1, sp.symbols(f"q0:{n2 * n1}"))
     b1, b2 = sp.Matrix(sp.symbols(f"c0:{n1}")), sp.Matrix(sp.symbols(f"d0:{n2}"))
-    sig = lambda m: m.applyfunc(lambda v: 1 / (1 + sp.exp(-v)))  # noqa: E731
+    sig = lambda m: m.applyfunc(lambda v: 1 / (1 + sp.exp(-v)))
     a2 = sig(w2 * sig(w1 * sp.Matrix(at["x"]) + b1) + b2)
     cost = sum((a2[i] - at["y"][i]) ** 2 for i in range(n2)) / 2
     point = {**dict(zip(w1, np.ravel(at["W1"]), strict=True)),
@@ -110,7 +111,7 @@ def _params(ex: dict) -> list[float]:
     tokens = body.split("-")
     if family == "mlp":
         sizes = [int(t) for t in tokens]
-        counts = [n * (m + 1) for m, n in zip(sizes, sizes[1:])]
+        counts = [n * (m + 1) for m, n in itertools.pairwise(sizes)]
         return [sum(counts), counts[0], sizes[1]]
     c, n, _ = (int(v) for v in tokens[0].split("x"))
     counts, widths = [], []

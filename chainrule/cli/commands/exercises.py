@@ -9,8 +9,7 @@ import typer
 
 from chainrule.cli.apps import app
 from chainrule.cli.handout import compile_pdf, pdflatex_available
-from chainrule.derive.exercises import DIFFICULTIES, MAX_COUNT, MAX_SEED, TOPICS, make_sheet
-from chainrule.derive.exercises import render
+from chainrule.derive.exercises import DIFFICULTIES, MAX_COUNT, MAX_SEED, TOPICS, make_sheet, render
 from chainrule.fsutil import atomic_write_text, check_folder_writable
 
 
@@ -21,6 +20,11 @@ class SheetFormat(str, Enum):
     moodle = "moodle"
 
 
+SHEET_FORMAT_OPTION = typer.Option(SheetFormat.latex, "--format", "-f", case_sensitive=False,
+                                   help="latex, markdown, json or moodle (Moodle XML quiz import).")
+SHEET_OUT_OPTION = typer.Option(None, "--out", "-o", help="A folder: the sheet and the key as "
+                                "separate files (TOPIC-sSEED-dD-sheet.tex and -key.tex, with PDFs "
+                                "when pdflatex is installed; .md; one .json; one .xml).")
 _TOPIC_HELP = "; ".join(f"{name}: {topic.summary}" for name, topic in TOPICS.items())
 
 
@@ -33,11 +37,8 @@ def exercises_command(
                              help="The sheet's seed: the same seed gives byte-identical files."),
     difficulty: int = typer.Option(2, "--difficulty", "-d", min=min(DIFFICULTIES),
                                    max=max(DIFFICULTIES), help="1 (one step) to 3 (a longer chain)."),
-    fmt: SheetFormat = typer.Option(SheetFormat.latex, "--format", "-f", case_sensitive=False,
-                                    help="latex, markdown, json or moodle (Moodle XML quiz import)."),
-    out: Path = typer.Option(None, "--out", "-o", help="A folder: the sheet and the key as separate "
-                             "files (TOPIC-sSEED-dD-sheet.tex and -key.tex, with PDFs when pdflatex "
-                             "is installed; .md; one .json; one .xml)."),
+    fmt: SheetFormat = SHEET_FORMAT_OPTION,
+    out: Path = SHEET_OUT_OPTION,
 ) -> None:
     """Write an exercise sheet with friendly numbers and a worked answer key.
 

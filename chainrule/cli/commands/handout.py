@@ -7,24 +7,34 @@ from pathlib import Path
 import typer
 
 from chainrule.cli.apps import app
-from chainrule.cli.handout import (HandoutPlan, build_handout, parse_examples,
-                                   parse_exercise_block, pdflatex_available, read_plan)
+from chainrule.cli.handout import (
+    HandoutPlan,
+    build_handout,
+    parse_examples,
+    parse_exercise_block,
+    pdflatex_available,
+    read_plan,
+)
 from chainrule.errors import ChainruleError
 from chainrule.fsutil import check_folder_writable
+
+PLAN_OPTION = typer.Option(None, "--plan", "-p", help="A TOML file listing the title, the examples "
+                           "and the exercise blocks (schema below).")
+EXERCISES_OPTION = typer.Option([], "--exercises", "-x", help="An exercise block "
+                                "topic:count[:difficulty], e.g. neuron:3; repeatable. The key goes "
+                                "at the end.")
+HANDOUT_OUT_OPTION = typer.Option(Path("handout"), "--out", "-o",
+                                  help="Folder for handout.tex, handout.pdf and the figures.")
 
 
 @app.command("handout")
 def handout_command(
     examples: str = typer.Option(None, "--examples", "-e",
                                  help="Gallery examples, e.g. E1,E7,E10,E15."),
-    plan: Path = typer.Option(None, "--plan", "-p", help="A TOML file listing the title, the "
-                              "examples and the exercise blocks (schema below)."),
-    exercises: list[str] = typer.Option([], "--exercises", "-x",
-                                        help="An exercise block topic:count[:difficulty], e.g. "
-                                        "neuron:3; repeatable. The key goes at the end."),
+    plan: Path = PLAN_OPTION,
+    exercises: list[str] = EXERCISES_OPTION,
     title: str = typer.Option("Lecture handout", "--title", help="The handout's title."),
-    out: Path = typer.Option(Path("handout"), "--out", "-o",
-                             help="Folder for handout.tex, handout.pdf and the figures."),
+    out: Path = HANDOUT_OUT_OPTION,
     no_pdf: bool = typer.Option(False, "--no-pdf", help="Write the LaTeX only."),
 ) -> None:
     """Build one lecture handout: a section per gallery example (its derivation and its figures,

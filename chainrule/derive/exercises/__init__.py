@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chainrule.derive.exercises import (backprop, chain_rule, conv, graph, losses, neuron, params,
-                                        perceptron, pooling)
+from chainrule.derive.exercises import (
+    backprop,
+    chain_rule,
+    conv,
+    graph,
+    losses,
+    neuron,
+    params,
+    perceptron,
+    pooling,
+)
 from chainrule.derive.exercises.common import Exercise, Topic, make_exercise
 from chainrule.errors import ChainruleError
 

@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from typing import Any
 
 import numpy as np
 
-from chainrule.derive.exercises.common import (Answer, Exercise, Friendly, Math, Solution,
-                                               SolutionStep, Topic, matrix_latex, matrix_text,
-                                               steps_latex, vector_latex, vector_text)
+from chainrule.derive.exercises.common import (
+    Answer,
+    Exercise,
+    Friendly,
+    Math,
+    Solution,
+    SolutionStep,
+    Topic,
+    matrix_latex,
+    matrix_text,
+    steps_latex,
+    vector_latex,
+    vector_text,
+)
 
 _SIZES = {1: (2, 2, 1), 2: (2, 2, 2), 3: (2, 3, 2)}
 
@@ -24,7 +36,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _bp(x: np.ndarray, y: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray,
-        b2: np.ndarray) -> dict[str, np.ndarray | float]:
+        b2: np.ndarray) -> dict[str, Any]:
     z1 = w1 @ x + b1
     a1 = _sigmoid(z1)
     z2 = w2 @ a1 + b2
@@ -72,8 +84,8 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
 
 
 def _solve(r: dict) -> Solution:  # type: ignore[type-arg]
-    v = lambda a: vector_latex([float(t) for t in a])  # noqa: E731
-    m = lambda a: matrix_latex([[float(t) for t in row] for row in a])  # noqa: E731
+    v = lambda a: vector_latex([float(t) for t in a])
+    m = lambda a: matrix_latex([[float(t) for t in row] for row in a])
     steps = (
         SolutionStep("forward", "hidden layer:", rf"\mathbf{{z}}^{{1}} = W^{{1}}\mathbf{{x}} + "
                      rf"\mathbf{{b}}^{{1}} = {v(r['z1'])},\; \mathbf{{a}}^{{1}} = "
@@ -108,7 +120,7 @@ def _cost(at: dict) -> float:  # type: ignore[type-arg]
 
 
 def _nudged(at: dict, key: str, index: tuple[int, ...], h: float) -> dict:  # type: ignore[type-arg]
-    copy = {k: [list(r) if isinstance(r, list) else r for r in v] for k, v in at.items()}
+    copy: dict[str, Any] = {k: [list(r) if isinstance(r, list) else r for r in v] for k, v in at.items()}
     if len(index) == 2:
         copy[key][index[0]][index[1]] += h
     else:

@@ -13,8 +13,15 @@ import sympy as sp
 
 from chainrule.derive.derivation import Derivation
 from chainrule.derive.exercises import tree
-from chainrule.derive.exercises.common import (Answer, Exercise, Friendly, Math, Solution,
-                                               SolutionStep, Topic)
+from chainrule.derive.exercises.common import (
+    Answer,
+    Exercise,
+    Friendly,
+    Math,
+    Solution,
+    SolutionStep,
+    Topic,
+)
 from chainrule.derive.exercises.tree import Node, call, const, var
 from chainrule.derive.parser import parse_expression, symbol
 from chainrule.derive.printing.latex import latex
@@ -88,7 +95,7 @@ def _solve(expr: sp.Expr, wrt: str, at: dict[str, float]) -> Solution:
     steps = tuple(SolutionStep(s.rule, s.text, rf"{latex(s.before)} = {latex(s.after)}")
                   for s in derivation.steps)
     return Solution(steps, latex(derivation, environment="longtable"),
-                    (float(derivation.value), float(derivation.derivative_value)))
+                    (float(derivation.value or 0.0), float(derivation.derivative_value or 0.0)))
 
 
 def derive_steps(expr: sp.Expr, wrt: sp.Symbol, at: dict[str, float]) -> Derivation:

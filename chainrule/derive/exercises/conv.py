@@ -9,9 +9,18 @@ from __future__ import annotations
 from functools import partial
 
 from chainrule.derive.conv_example import ConvExample, convolve
-from chainrule.derive.exercises.common import (Answer, Exercise, Friendly, Math, Rejected,
-                                               Solution, SolutionStep, Topic, matrix_latex,
-                                               matrix_text)
+from chainrule.derive.exercises.common import (
+    Answer,
+    Exercise,
+    Friendly,
+    Math,
+    Rejected,
+    Solution,
+    SolutionStep,
+    Topic,
+    matrix_latex,
+    matrix_text,
+)
 from chainrule.derive.printing.latex import latex
 
 _GEOMETRY = {1: ((4, 5), (2, 3), (1,), (0,)), 2: ((5, 6), (2, 3), (1, 2), (0, 1)),
@@ -36,8 +45,8 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
     prompt = ("Cross-correlate (as a CNN's conv layer does) the image ",
               Math(rf"X = {matrix_latex(image)}", f"X = {matrix_text(image)}"),
               " with the kernel ", Math(rf"K = {matrix_latex(kernel)}", f"K = {matrix_text(kernel)}"),
-              f", stride {stride} and zero padding {padding}. Give the output's numbers of rows "
-              "and columns, ", Math("O_{1,1}", "O[1,1]"), " and ", Math(f"O_{{{i},{j}}}", f"O[{i},{j}]"),
+              (f", stride {stride} and zero padding {padding}. Give the output's numbers of "
+               "rows and columns, "), Math("O_{1,1}", "O[1,1]"), " and ", Math(f"O_{{{i},{j}}}", f"O[{i},{j}]"),
               " (rows and columns counted from 1).")
     data = {"spec": {"stride": stride, "padding": padding, "cell": [i, j]},
             "at": {"image": image, "kernel": kernel}}

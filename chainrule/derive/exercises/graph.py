@@ -9,8 +9,16 @@ from __future__ import annotations
 from functools import partial
 
 from chainrule.derive.exercises import tree
-from chainrule.derive.exercises.common import (Answer, Exercise, Friendly, Math, Solution,
-                                               SolutionStep, Topic, number)
+from chainrule.derive.exercises.common import (
+    Answer,
+    Exercise,
+    Friendly,
+    Math,
+    Solution,
+    SolutionStep,
+    Topic,
+    number,
+)
 from chainrule.derive.exercises.tree import Node, call, var
 from chainrule.derive.graph import ComputationGraph, build_graph
 from chainrule.derive.parser import parse_expression
@@ -47,8 +55,8 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
     prompt = ("Draw the computation graph of ", Math(f"f = {latex(expr)}", f"f = {unicode(expr)}"),
               *((" (stage σ as 1/(1 + e^{−u}): negate, exp, add 1, reciprocal)",)
                 if staged_sigmoid else ()),
-              ". With ", Math(at_latex, at_text), ", run the forward pass and the backward pass, "
-              "and give ", Math("f", "f"), ", ",
+              ". With ", Math(at_latex, at_text),
+              ", run the forward pass and the backward pass, and give ", Math("f", "f"), ", ",
               Math(rf"\partial f/\partial {_sub(asked[0])}", f"∂f/∂{asked[0]}"), " and ",
               Math(rf"\partial f/\partial {_sub(asked[1])}", f"∂f/∂{asked[1]}"), ".")
     data = {"expression": source, "wrt": asked, "at": at, "staged_sigmoid": staged_sigmoid}

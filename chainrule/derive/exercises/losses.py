@@ -14,8 +14,16 @@ import sympy as sp
 
 from chainrule.derive.exercises import tree
 from chainrule.derive.exercises.chain_rule import _solve
-from chainrule.derive.exercises.common import (Answer, Exercise, Friendly, Math, Topic, number,
-                                               vector_latex, vector_text)
+from chainrule.derive.exercises.common import (
+    Answer,
+    Exercise,
+    Friendly,
+    Math,
+    Topic,
+    number,
+    vector_latex,
+    vector_text,
+)
 from chainrule.derive.exercises.tree import Node, call, const, var
 from chainrule.derive.losses import get_loss
 from chainrule.derive.parser import parse_expression, symbol
@@ -74,8 +82,8 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
     loss = get_loss(kind)
     w = f"{wrt[0]}_{wrt[1:]}"
     values = _values(at)
-    prompt = (f"The {_NAMES[kind]} loss ", Math(f"L = {latex(expr)}", f"L = {unicode(expr)}"), f" of the {what}. "
-              "At ", Math(values[0], values[1]), ", compute ", Math("L", "L"), " and ",
+    prompt = (f"The {_NAMES[kind]} loss ", Math(f"L = {latex(expr)}", f"L = {unicode(expr)}"),
+              f" of the {what}. At ", Math(values[0], values[1]), ", compute ", Math("L", "L"), " and ",
               Math(rf"\partial L/\partial {w}", f"∂L/∂{wrt}"), ".")
     answers = (Answer("L", "L", value), Answer(f"dL/d{wrt}", rf"\partial L/\partial {w}", slope))
     data = {"expression": source, "wrt": wrt, "at": at, "spec": {"loss": loss.name,

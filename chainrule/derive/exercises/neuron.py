@@ -7,12 +7,24 @@ is a NumPy forward pass of its own and float64 central differences of that loss.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 
-from chainrule.derive.exercises.common import (Answer, Exercise, Friendly, Math, Rejected,
-                                               Solution, Topic, number, vector_latex, vector_text)
+from chainrule.derive.exercises.common import (
+    Answer,
+    Exercise,
+    Friendly,
+    Math,
+    Rejected,
+    Solution,
+    Topic,
+    number,
+    vector_latex,
+    vector_text,
+)
 from chainrule.derive.neuron import derive_neuron
 from chainrule.derive.printing.latex import latex
 
@@ -40,9 +52,10 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
         raise Rejected("z at 0")
     values = {"x": x, "w": w, "b": b, "t": t}
     report = derive_neuron(activation, loss, values)
-    grads = report.gradients
-    answers = (Answer("a", "a", float(report.forward["a"])),
-               Answer("L", "L", float(report.forward["L"])),
+    forward_values: dict[str, Any] = report.forward
+    grads: dict[str, Any] = report.gradients
+    answers = (Answer("a", "a", float(forward_values["a"])),
+               Answer("L", "L", float(forward_values["L"])),
                Answer("dL/dw1", r"\partial L/\partial w_1", float(grads["w"][0])),
                Answer("dL/db", r"\partial L/\partial b", float(grads["b"])))
     g = _ACT_LATEX[activation]
@@ -69,9 +82,9 @@ def _solve(report) -> Solution:  # type: ignore[no-untyped-def]
     return Solution(steps, latex(report, environment="longtable"), tuple(map(float, values)))
 
 
-_NUMPY_ACTIVATIONS = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh,
+_NUMPY_ACTIVATIONS: dict[str, Callable[[Any], Any]] = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh,
                       "relu": lambda z: np.maximum(z, 0.0), "softplus": lambda z: np.log1p(np.exp(z))}
-_NUMPY_LOSSES = {"half_mse": lambda a, t: 0.5 * (a - t) ** 2, "mse": lambda a, t: (a - t) ** 2,
+_NUMPY_LOSSES: dict[str, Callable[[Any, Any], Any]] = {"half_mse": lambda a, t: 0.5 * (a - t) ** 2, "mse": lambda a, t: (a - t) ** 2,
                  "bce": lambda a, t: -(t * np.log(a) + (1 - t) * np.log(1 - a))}
 
 

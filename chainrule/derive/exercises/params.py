@@ -8,8 +8,17 @@ textbook formulas F·(k·k·C + 1), N·(M + 1) and ⌊(n + 2p − k)/s⌋ + 1.
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
-from chainrule.derive.exercises.common import Answer, Exercise, Friendly, Math, Solution, SolutionStep, Topic
+from chainrule.derive.exercises.common import (
+    Answer,
+    Exercise,
+    Friendly,
+    Math,
+    Solution,
+    SolutionStep,
+    Topic,
+)
 from chainrule.derive.params import ParamSummary, count_params
 from chainrule.derive.printing.latex import latex
 from chainrule.derive.spec import parse_spec
@@ -59,11 +68,11 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
                       float(first.output_shape[-1]), integer=True))
     what = ("a dense network" if difficulty == 1 else "a convolutional network")
     prompt = (f"Take {what} given by the spec ", Math(rf"\texttt{{{model}}}", model),
-              " (convKxKxF: F filters of K×K, sS stride S, pP zero padding P; maxpool2: 2×2 max "
-              "pooling; denseN: N units; biases included). Give the total number of trainable "
-              f"parameters, the parameters of the first layer, and the last dimension of the "
-              "first layer's output shape.")
-    data = {"spec": model, "at": {}, "wrt": None}
+              (" (convKxKxF: F filters of K×K, sS stride S, pP zero padding P; maxpool2: 2×2 "
+               "max pooling; denseN: N units; biases included). Give the total number of "
+               "trainable parameters, the parameters of the first layer, and the last dimension "
+               "of the first layer's output shape (its width, or its units)."))
+    data: dict[str, Any] = {"spec": model, "at": {}, "wrt": None}
     return Exercise("params", prompt, data, answers, partial(_solve, summary),
                     source=(input_shape, layers))
 

@@ -8,9 +8,20 @@ from __future__ import annotations
 
 from functools import partial
 
-from chainrule.derive.exercises.common import (Answer, Exercise, Friendly, Math, Rejected,
-                                               Solution, SolutionStep, Topic, number,
-                                               steps_latex, vector_latex, vector_text)
+from chainrule.derive.exercises.common import (
+    Answer,
+    Exercise,
+    Friendly,
+    Math,
+    Rejected,
+    Solution,
+    SolutionStep,
+    Topic,
+    number,
+    steps_latex,
+    vector_latex,
+    vector_text,
+)
 from chainrule.derive.perceptron import PerceptronTrace, gate_data, perceptron_trace
 
 _STEPS = {1: 2, 2: 4, 3: 6}
@@ -32,7 +43,7 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
     last = steps[-1]
     answers = (Answer("w1", "w_1", last.w[0], may_be_zero=True),
                Answer("w2", "w_2", last.w[1], may_be_zero=True),
-               Answer("b", "b", float(last.b), may_be_zero=True))
+               Answer("b", "b", float(last.b or 0.0), may_be_zero=True))
     prompt = ("A perceptron ", Math(r"a = \operatorname{hardlim}(\mathbf{w} \cdot \mathbf{p} + b)",
                                     "a = hardlim(w·p + b)"),
               " (hardlim(n) = 1 for n ≥ 0, else 0) learns the ", gate.upper(), " gate with the rule ",
@@ -41,8 +52,8 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
               ", starting from ", Math(rf"\mathbf{{w}} = {vector_latex(w)},\; b = {number(b)}",
                                        f"w = {vector_text(w)}, b = {number(b)}"),
               " with ", Math(rf"\eta = {number(lr)}", f"η = {number(lr)}"),
-              ". The patterns come in the order (0,0), (0,1), (1,0), (1,1), repeated. "
-              f"Give w and b after {k} presented patterns.")
+              (". The patterns come in the order (0,0), (0,1), (1,0), (1,1), repeated. "
+               f"Give w and b after {k} presented patterns."))
     data = {"spec": {"gate": gate, "lr": lr, "steps": k}, "at": {"w": w, "b": b},
             "patterns": patterns, "targets": targets}
     return Exercise("perceptron", prompt, data, answers, partial(_solve, trace, k),
@@ -57,9 +68,9 @@ def _solve(trace: PerceptronTrace, k: int) -> Solution:
             "perceptron rule", f"pattern {i}:",
             rf"n = \mathbf{{w}} \cdot {p} + b = {number(s.n)},\; a = {number(s.a)},\; "
             rf"e = {number(s.t)} - {number(s.a)} = {number(s.e)}"
-            rf"\;\Rightarrow\; \mathbf{{w}} = {vector_latex(s.w)},\; b = {number(float(s.b))}"))
+            rf"\;\Rightarrow\; \mathbf{{w}} = {vector_latex(s.w)},\; b = {number(float(s.b or 0.0))}"))
     last = trace.steps[k - 1]
-    return Solution(tuple(steps), steps_latex(steps), (last.w[0], last.w[1], float(last.b)))
+    return Solution(tuple(steps), steps_latex(steps), (last.w[0], last.w[1], float(last.b or 0.0)))
 
 
 def verify(exercise: Exercise) -> list[float]:

@@ -12,9 +12,20 @@ from functools import partial
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from chainrule.derive.exercises.common import (Answer, Exercise, Friendly, Math, Rejected,
-                                               Solution, SolutionStep, Topic, matrix_latex,
-                                               matrix_text, number, steps_latex)
+from chainrule.derive.exercises.common import (
+    Answer,
+    Exercise,
+    Friendly,
+    Math,
+    Rejected,
+    Solution,
+    SolutionStep,
+    Topic,
+    matrix_latex,
+    matrix_text,
+    number,
+    steps_latex,
+)
 
 _GEOMETRY = {1: (4, 2, 2), 2: (6, 2, 2), 3: (5, 3, 2)}  # input n, window k, stride s
 
