@@ -12,8 +12,13 @@ import sys
 from pathlib import Path
 
 from chainrule.derive.exercises import make_sheet
-from chainrule.derive.exercises.render import (key_latex, key_markdown, moodle_xml, sheet_latex,
-                                               sheet_markdown)
+from chainrule.derive.exercises.render import (
+    key_latex,
+    key_markdown,
+    moodle_xml,
+    sheet_latex,
+    sheet_markdown,
+)
 from chainrule.fsutil import atomic_write_text
 
 TOPIC, COUNT, SEED, DIFFICULTY = "neuron", 3, 22, 1
