@@ -34,6 +34,7 @@ COMMAND_MODULES: dict[tuple[str, ...], str] = {
     ("gradcheck",): "gradcheck",
     ("kernels", "show"): "kernels_show",
     ("gallery", "build"): "gallery_build",
+    ("show",): "show",
     ("exercises",): "exercises",
     ("handout",): "handout",
 }

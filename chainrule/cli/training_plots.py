@@ -112,9 +112,9 @@ def draw_curves(loss_ax: Axes, acc_ax: Axes, history: Sequence[EpochStats]) -> N
     if len(losses) > 1:
         loss_ax.legend(loc="upper right")
     for name, colour, style in (("train", "tab:blue", "-"), ("test", "tab:orange", "--")):
-        values = _series(history, f"{name}_acc")
-        if values is not None:
-            acc_ax.plot(epochs, values, style, label=name, color=colour, marker=marker,
+        accuracy = _series(history, f"{name}_acc")
+        if accuracy is not None:
+            acc_ax.plot(epochs, accuracy, style, label=name, color=colour, marker=marker,
                         linewidth=2 if name == "train" else 1.5)
     acc_ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy", ylim=(-0.02, 1.02))
     if acc_ax.lines:

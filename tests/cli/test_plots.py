@@ -160,3 +160,64 @@ def test_animation_frames_and_gif(tmp_path: Path) -> None:
     assert 1 in marks and 500 in marks and len(marks) <= 21
     with pytest.raises(ChainruleError, match="expected a .gif"):
         write_gif(tmp_path / "a.png", frames)
+
+
+# ---- image-model figures ---------------------------------------------------------------------
+
+def _inside_figure(figure, artists) -> bool:
+    figure.canvas.draw()
+    box = figure.bbox
+    return all(box.x0 - 1 <= a.get_window_extent().x0 and a.get_window_extent().x1 <= box.x1 + 1
+               for a in artists if a.get_text())
+
+
+def test_confusion_figure_counts_and_recall() -> None:
+    from chainrule.cli.plots import confusion_figure
+
+    matrix = np.array([[5, 1, 0], [2, 2, 0], [0, 0, 3]])
+    figure = confusion_figure(matrix, ["cat", "dog", "bird"])
+    ax = figure.axes[0]
+    cells = [t.get_text() for t in ax.texts]
+    assert cells == [str(v) for v in matrix.ravel()]
+    recall = np.diag(matrix) / matrix.sum(axis=1)  # 5/6, 2/4, 3/3
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        f"{name}  {r:.0%}" for name, r in zip(["cat", "dog", "bird"], recall, strict=True)]
+    assert f"{np.trace(matrix) / matrix.sum():.2%}" in ax.get_title()
+    assert _inside_figure(figure, [ax.yaxis.label, ax.xaxis.label, *ax.get_yticklabels()])
+
+
+def test_misclassified_grid_titles() -> None:
+    from chainrule.cli.plots import misclassified_figure
+
+    images = np.random.default_rng(0).random((20, 6, 6))
+    figure = misclassified_figure(images, [0] * 20, [1] * 20, ["Sandal", "Sneaker"],
+                                  confidence=[0.61] * 20)
+    shown = [ax for ax in figure.axes if ax.images]
+    assert len(shown) == 16  # at most 16 in a 4 × 4 grid
+    assert shown[0].get_title() == "true: Sandal\npred: Sneaker (61%)"
+    with pytest.raises(ChainruleError, match="no misclassified"):
+        misclassified_figure(images[:0], [], [])
+
+
+def test_filters_figure_one_tile_per_filter_on_one_scale() -> None:
+    from chainrule.cli.plots import filters_figure
+
+    weight = np.random.default_rng(1).normal(size=(6, 1, 5, 5))
+    figure = filters_figure(weight)
+    images = [ax.images[0] for ax in figure.axes if ax.images]
+    assert len(images) == 6
+    limit = np.abs(weight).max()
+    assert all(im.get_clim() == (-limit, limit) for im in images)
+    np.testing.assert_array_equal(images[2].get_array(), weight[2, 0])
+    with pytest.raises(ChainruleError, match="conv weight"):
+        filters_figure(weight[0])
+
+
+def test_feature_maps_figure_has_input_and_each_map() -> None:
+    from chainrule.cli.plots import feature_maps_figure
+
+    maps = np.random.default_rng(2).random((6, 4, 4))
+    figure = feature_maps_figure(np.zeros((1, 6, 6)), maps, title="t")
+    titles = [ax.get_title() for ax in figure.axes]
+    assert titles == ["input"] + [f"map {i}" for i in range(6)]
+    np.testing.assert_array_equal(figure.axes[4].images[0].get_array(), maps[3])
