@@ -74,6 +74,7 @@ _RULES: tuple[Rule, ...] = (
     Rule("l1_penalty", r"\frac{\partial}{\partial w} \lambda |w| = \lambda \operatorname{sign}(w)", "∂(λ·|w|)/∂w = λ·sign(w)", LAMBDA * sp.Abs(W), LAMBDA * sp.sign(W), W),
     Rule("kink", r"x \neq 0", "the function has a kink at 0, where it has no derivative: assume x ≠ 0 (at 0 frameworks take the value this formula gives)"),
     Rule("earlier_step", r"\text{as in step } n", "the same derivative was worked out in an earlier step: cite it, do not repeat it"),
+    Rule("rename", r"i' \to i", "rename the free indices back to the textbook's names (o′ → o), once no sum binds those names"),
     Rule("rewrite", r"f^{g} = e^{g \ln f}", "f^g = e^(g·ln f) when both depend on x"),
     Rule("differentiate", r"\frac{d}{dx} f", "no named rule applies: SymPy differentiates it"),
     Rule("simplify", r"= \ldots", "put the pieces together and simplify"),

@@ -47,7 +47,8 @@ def chain_rule(
     masked, unmask = _mask_piecewise_derivatives(output)
     local = _sum(upstream * sp.diff(masked, wrt), limits).replace(*unmask) if unmask else \
         _sum(upstream * sp.diff(output, wrt), limits)
-    contracted = rename(contract(_sum(upstream * sp.diff(masked, wrt), limits), wrt_extents), names)
+    fresh = contract(_sum(upstream * sp.diff(masked, wrt), limits), wrt_extents)
+    contracted = rename(fresh, names)
     result = contracted.replace(*unmask) if unmask else contracted
     ruled = lift_constants(_apply_rules(result)) if unmask else result
     used = unevaluated.atoms(sp.Symbol) | local.atoms(sp.Symbol)
@@ -61,8 +62,11 @@ def chain_rule(
         Step("sum" if unmask else local_rule, rename(unevaluated, shown), rename(local, shown),
              local_text + ("; the activation's derivative stays g′ until the deltas are contracted"
                            if unmask else "")),
-        Step("simplify", rename(local, shown), result, contraction + renamed),
+        Step("simplify", rename(local, shown), (fresh.replace(*unmask) if unmask else fresh)
+             if renamed else result, contraction),
     )
+    if renamed:  # the steps kept the fresh names (o′ …); the result goes back to the textbook's
+        steps += (Step("rename", lhs.xreplace(names), result, renamed.removeprefix("; ")),)
     if unmask:
         steps += (Step(local_rule, result, ruled, "apply the activation's derivative rule"),)
     return steps, ruled
