@@ -11,7 +11,7 @@ from functools import partial
 
 import sympy as sp
 
-from chainrule.derive.derivation import Derivation
+from chainrule.derive.derivation import Derivation, Step
 from chainrule.derive.exercises import tree
 from chainrule.derive.exercises.common import (
     Answer,
@@ -24,7 +24,7 @@ from chainrule.derive.exercises.common import (
 )
 from chainrule.derive.exercises.tree import Node, call, const, var
 from chainrule.derive.parser import parse_expression, symbol
-from chainrule.derive.printing.latex import latex
+from chainrule.derive.printing.latex import ChainruleLatexPrinter, latex
 from chainrule.derive.printing.text import text as unicode
 from chainrule.derive.steps import _check_values, _Walker, evaluate
 
@@ -92,10 +92,18 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
 
 def _solve(expr: sp.Expr, wrt: str, at: dict[str, float]) -> Solution:
     derivation = derive_steps(expr, symbol(wrt), at)
-    steps = tuple(SolutionStep(s.rule, s.text, rf"{latex(s.before)} = {latex(s.after)}")
-                  for s in derivation.steps)
+    steps = tuple(solution_step(s) for s in derivation.steps)
     return Solution(steps, latex(derivation, environment="longtable"),
                     (float(derivation.value or 0.0), float(derivation.derivative_value or 0.0)))
+
+
+def solution_step(step: Step) -> SolutionStep:
+    """A derivation step for JSON, Markdown and Moodle: the rule, its sentence, and the symbolic
+    equation followed by the same step with numbers (the printers' own equality chains)."""
+    printer = ChainruleLatexPrinter()
+    numbers = [printer.latex_chain(chain) for chain in step.chains]
+    math = rf"{latex(step.before)} = {latex(step.after)}"
+    return SolutionStep(step.rule, step.text, r",\quad ".join([math, *numbers]))
 
 
 def derive_steps(expr: sp.Expr, wrt: sp.Symbol, at: dict[str, float]) -> Derivation:

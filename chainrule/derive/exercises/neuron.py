@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.derive.exercises.chain_rule import solution_step
 from chainrule.derive.exercises.common import (
     Answer,
     Exercise,
@@ -20,6 +21,7 @@ from chainrule.derive.exercises.common import (
     Math,
     Rejected,
     Solution,
+    SolutionStep,
     Topic,
     number,
     vector_latex,
@@ -73,13 +75,23 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
 
 
 def _solve(report) -> Solution:  # type: ignore[no-untyped-def]
-    from chainrule.derive.exercises.common import SolutionStep
-
-    steps = tuple(SolutionStep(s.rule, s.text, rf"{latex(s.before)} = {latex(s.after)}")
-                  for s in report.steps)
+    f: dict[str, Any] = report.forward
+    forward = SolutionStep("forward", "the forward pass",
+                           rf"z = {number(float(f['z']))},\; a = {number(float(f['a']))},\; "
+                           rf"L = {number(float(f['L']))}")
+    steps = (forward, *(_with_value(solution_step(s), v)
+                        for s, v in zip(report.steps, report.step_values(), strict=True)))
     values = (report.forward["a"], report.forward["L"], report.gradients["w"][0],
               report.gradients["b"])
     return Solution(steps, latex(report, environment="longtable"), tuple(map(float, values)))
+
+
+def _with_value(step: SolutionStep, value: float | list | None) -> SolutionStep:  # type: ignore[type-arg]
+    """The step with the number it comes to at the exercise's values."""
+    if value is None:
+        return step
+    shown = vector_latex(value) if isinstance(value, list) else number(float(value))
+    return SolutionStep(step.rule, step.text, f"{step.latex} = {shown}")
 
 
 _NUMPY_ACTIVATIONS: dict[str, Callable[[Any], Any]] = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh,
