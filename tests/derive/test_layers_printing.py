@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sympy as sp
+
 from chainrule.derive.conv_example import convolve
 from chainrule.derive.layers import dense_layer
 from chainrule.derive.net import derive_net
@@ -73,8 +75,6 @@ def test_the_kronecker_delta_is_one_indicator_in_every_printer_never_delta() -> 
     """δ is the error; the Kronecker delta prints as 𝟙[i = j] (LaTeX \\mathbf{1}[i = j])."""
     import re
 
-    import sympy as sp
-
     from chainrule.derive.layers.notation import index
     from chainrule.derive.printing.layers_markdown import net_markdown
     from chainrule.derive.printing.layers_text import expr_text
@@ -91,3 +91,30 @@ def test_the_kronecker_delta_is_one_indicator_in_every_printer_never_delta() -> 
     printed = latex(jacobian)
     assert r"\mathbf{1}[" in printed and not re.search(r"\\delta_\{[a-z] [a-z]'?\}", printed)
     assert r"\mathbf{1}[" in net_markdown(derive_net("cnn:1x4x4-flatten-dense3"))
+
+
+def _free_indices(expr: object) -> set:
+    """The free index symbols of ``expr``, those of a derivative's variable x[q] included."""
+    variables = {v for d in expr.atoms(sp.Derivative) for v in d.variables}  # type: ignore[attr-defined]
+    symbols = expr.free_symbols.union(*(v.free_symbols for v in variables))  # type: ignore[attr-defined]
+    return {s for s in symbols if s.is_integer and s.is_nonnegative is None}  # sizes are ≥ 0
+
+
+def test_each_printed_chain_of_steps_keeps_the_index_names_of_its_left_side() -> None:
+    """A chain that starts from ∂L/∂w[o′,c′,m′,n′] must not end in o, c, m, n (issue 8): every
+    right-hand side uses only the free indices of the left side it continues."""
+    net = derive_net("cnn:1x6x6-conv3x3x2p1-maxpool2-flatten-dense3")
+    chains = 0
+    for layer in net.layers:
+        for eq in layer.derivation.equations:
+            assert _free_indices(eq.rhs) <= _free_indices(eq.lhs), (eq.name, eq.rhs)
+            lhs, previous = None, None
+            for step in eq.steps:
+                if step.before != previous:  # the printers start a new line with its left side
+                    lhs, chains = step.before, chains + 1
+                assert _free_indices(step.after) <= _free_indices(lhs), \
+                    (layer.name, eq.name, step.rule, step.after)
+                previous = step.after
+    assert chains > 10
+    printed = latex(net.layers[0].derivation.equation("dL/dw"))
+    assert "(rename)" in printed and r"{\frac{\partial L}{\partial w}}_{o,c,m,n} &=" in printed

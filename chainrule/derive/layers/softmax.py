@@ -64,10 +64,12 @@ def softmax_jacobian() -> Equation:
     contracted = contract(raw, [(q, N), (i, N)])
     result = rename(_as_softmax(contracted), {q: j})
     steps = (
-        Step("quotient", sp.Derivative(softmax(), z[q]), raw,
+        Step("quotient", sp.Derivative(softmax(), z[j]), rename(raw, {q: j}),
              "quotient rule on e^{z_i} / Σ_k e^{z_k}; ∂e^{z_k}/∂z_j = e^{z_k} 𝟙[k = j] (exp rule)"),
-        Step("simplify", raw, contracted, "contract the Kronecker delta in the sum"),
-        Step("softmax_jacobian", contracted, result, "write e^{z_u}/Σ_k e^{z_k} as s_u"),
+        Step("simplify", rename(raw, {q: j}), rename(contracted, {q: j}),
+             "contract the Kronecker delta in the sum"),
+        Step("softmax_jacobian", rename(contracted, {q: j}), result,
+             "write e^{z_u}/Σ_k e^{z_k} as s_u"),
     )
     return Equation("ds/dz", tensor("ds_dz")[i, j], result, ((i, N), (j, N)),
                     r"\frac{\partial s}{\partial z} = \operatorname{diag}(s) - s s^{T}",
@@ -83,7 +85,7 @@ def output_error(jacobian: sp.Expr) -> Equation:
     contracted = sp.expand(contract(sp.expand(chained), [(j, N)]))
     result = contracted.subs(sp.Sum(t[i], (i, 0, N - 1)), 1)
     steps = (
-        Step("log", sp.Derivative(cross_entropy(), s[q]), dl_ds.xreplace({q: j}),
+        Step("log", sp.Derivative(cross_entropy(), s[j]), dl_ds.xreplace({q: j}),
              "∂L/∂s_j = −t_j / s_j (log rule, the sum contracted)"),
         Step("chain", tensor("dL_dz")[j], chained,
              "chain rule through every s_i: ∂L/∂z_j = Σ_i ∂L/∂s_i · ∂s_i/∂z_j"),
