@@ -6,21 +6,19 @@ A thin shell over :func:`chainrule.derive.steps.derive_expression` and the deriv
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sympy as sp
 import typer
 
 from chainrule.cli.apps import ExpressionCommand, derive_app, expression_last  # noqa: F401
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, STANDALONE_OPTION, Format, emit
-from chainrule.derive.derivation import Derivation
-from chainrule.derive.parser import parse_expression
-from chainrule.derive.printing.jsonout import derivation_to_json
-from chainrule.derive.printing.latex import document, latex
-from chainrule.derive.printing.markdown import derivation_markdown
-from chainrule.derive.printing.text import derivation_table
-from chainrule.derive.steps import derive_expression
 from chainrule.derive.values import parse_assignments, scalar_assignments
 from chainrule.errors import ChainruleError
+
+if TYPE_CHECKING:  # heavy (SymPy): imported where used, so --help stays fast
+    import sympy as sp
+
+    from chainrule.derive.derivation import Derivation
 
 
 @derive_app.command("expr", cls=ExpressionCommand)
@@ -46,6 +44,12 @@ def derive_expr(
       chainrule derive expr "tanh(w*x+b)" --wrt w --format latex --standalone --out tanh.tex
       chainrule derive expr "-(t0*log(s0)+t1*log(s1)+t2*log(s2))" --wrt s1 --format markdown
     """
+    from chainrule.derive.parser import parse_expression
+    from chainrule.derive.printing.jsonout import derivation_to_json
+    from chainrule.derive.printing.markdown import derivation_markdown
+    from chainrule.derive.printing.text import derivation_table
+    from chainrule.derive.steps import derive_expression
+
     values = scalar_assignments(parse_assignments(at)) if at is not None else None
     try:
         derivation = derive_expression(parse_expression(expression), _variable(wrt), values=values)
@@ -61,6 +65,10 @@ def derive_expr(
 
 def _variable(name: str) -> sp.Symbol:
     """The --wrt variable: a single name, parsed by the same safe parser."""
+    import sympy as sp
+
+    from chainrule.derive.parser import parse_expression
+
     parsed = parse_expression(name)
     if not isinstance(parsed, sp.Symbol):
         raise ChainruleError(f"--wrt expects one variable name such as x, got {name!r}")
@@ -68,6 +76,8 @@ def _variable(name: str) -> sp.Symbol:
 
 
 def _latex(derivation: Derivation, *, standalone: bool) -> str:
+    from chainrule.derive.printing.latex import document, latex
+
     if standalone:  # a step/rule table that breaks across lines and pages
         return document(latex(derivation, environment="longtable"))
     return latex(derivation) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -17,15 +18,12 @@ from chainrule.cli.output import (
     emit,
     output_option,
 )
-from chainrule.derive.graph import ComputationGraph, build_graph
-from chainrule.derive.parser import parse_expression
-from chainrule.derive.printing.graph_json import graph_payload
-from chainrule.derive.printing.graph_markdown import graph_markdown
-from chainrule.derive.printing.graph_text import graph_text
-from chainrule.derive.printing.latex import document, latex
 from chainrule.derive.values import parse_assignments
 from chainrule.errors import ChainruleError
 from chainrule.fsutil import Kind, check_output
+
+if TYPE_CHECKING:  # heavy (SymPy): imported where used, so --help stays fast
+    from chainrule.derive.graph import ComputationGraph
 
 PLOT_OPTION = output_option("--plot", binary=True,  # checked before the work, and against --out
                             help="Draw the graph to this PNG file. A --format latex --standalone "
@@ -62,6 +60,12 @@ def derive_graph(
       chainrule derive graph "sigmoid(w0*x0+w1*x1+w2)" --at "w=[2,-3,-3],x=[-1,-2]" --expand-sigmoid
       chainrule derive graph "(x+y)*z" --at "x=-2,y=5,z=-4" --format latex --standalone --out e06.tex
     """
+    from chainrule.derive.graph import build_graph
+    from chainrule.derive.parser import parse_expression
+    from chainrule.derive.printing.graph_json import graph_payload
+    from chainrule.derive.printing.graph_markdown import graph_markdown
+    from chainrule.derive.printing.graph_text import graph_text
+
     if name is not None and not _NODE_NAME.fullmatch(name):
         raise ChainruleError(f"--name: expected an identifier such as z or out (a letter, then "
                              f"letters, digits or _; at most 32), got {name!r}")
@@ -81,6 +85,8 @@ def derive_graph(
 
 
 def _latex(graph: ComputationGraph, standalone: bool, figure: str | None) -> str:
+    from chainrule.derive.printing.latex import document, latex
+
     if not standalone:
         return latex(graph) + "\n"
     body = latex(graph, environment="longtable")

@@ -4,16 +4,15 @@ derived in index notation by SymPy and shown with the textbook's matrix form."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from chainrule.cli.apps import derive_app
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, Format, emit
-from chainrule.derive.net import NetDerivation, derive_net
-from chainrule.derive.printing.latex import document, latex
-from chainrule.derive.printing.layers_json import net_payload
-from chainrule.derive.printing.layers_markdown import net_markdown
-from chainrule.derive.printing.layers_text import net_renderable
+
+if TYPE_CHECKING:  # heavy (SymPy): imported where used, so --help stays fast
+    from chainrule.derive.net import NetDerivation
 
 
 @derive_app.command("net")
@@ -50,12 +49,19 @@ def derive_net_command(
       chainrule derive net "cnn:1x28x28-conv5x5x3-maxpool2-dense10" --format markdown
       chainrule derive net lenet5 --format latex --out lenet5.tex
     """
+    from chainrule.derive.net import derive_net
+    from chainrule.derive.printing.layers_json import net_payload
+    from chainrule.derive.printing.layers_markdown import net_markdown
+    from chainrule.derive.printing.layers_text import net_renderable
+
     net = derive_net(model, activation=activation, loss=loss, penalty=penalty, dropout=dropout)
     emit(fmt, out, text=lambda: net_renderable(net), latex=lambda: _latex(net, standalone),
          markdown=lambda: net_markdown(net), json_payload=lambda: net_payload(net))
 
 
 def _latex(net: NetDerivation, standalone: bool) -> str:
+    from chainrule.derive.printing.latex import document, latex
+
     if not standalone:
         return latex(net) + "\n"
     body = latex(net, environment="longtable")  # breaks across lines and pages

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from chainrule.cli.apps import derive_app
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, STANDALONE_OPTION, Format, emit
-from chainrule.derive.neuron import NeuronReport, derive_neuron
-from chainrule.derive.printing.graph_json import neuron_payload
-from chainrule.derive.printing.graph_markdown import neuron_markdown
-from chainrule.derive.printing.graph_text import neuron_text
-from chainrule.derive.printing.latex import document, latex
 from chainrule.derive.values import parse_assignments
+
+if TYPE_CHECKING:  # heavy (SymPy): imported where used, so --help stays fast
+    from chainrule.derive.neuron import NeuronReport
 
 
 @derive_app.command("neuron")
@@ -44,6 +43,11 @@ def derive_neuron_command(
       chainrule derive neuron -a linear -l half_mse --at "x=[1,2,3,4,5,6,7,8],w=3,b=2,t=[6,8,10,12,14,16,18,20]"
       chainrule derive neuron -l softmax_ce --at "x=[1,2],w=[[1,0],[0,1],[1,1]],b=[0,0,0],t=[0,1,0]" --format json
     """
+    from chainrule.derive.neuron import derive_neuron
+    from chainrule.derive.printing.graph_json import neuron_payload
+    from chainrule.derive.printing.graph_markdown import neuron_markdown
+    from chainrule.derive.printing.graph_text import neuron_text
+
     values = parse_assignments(at) if at is not None else None
     report = derive_neuron(activation, loss, values)
     emit(fmt, out, text=lambda: neuron_text(report), latex=lambda: _latex(report, standalone),
@@ -51,6 +55,8 @@ def derive_neuron_command(
 
 
 def _latex(report: NeuronReport, standalone: bool) -> str:
+    from chainrule.derive.printing.latex import document, latex
+
     body = latex(report, environment="longtable") if standalone else latex(report)
     title = f"One neuron: {report.activation}, {report.loss}".replace("_", " ")
     return document(body, title=title) if standalone else body + "\n"

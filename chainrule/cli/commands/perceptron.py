@@ -9,10 +9,6 @@ import typer
 from chainrule.cli.apps import app
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, STANDALONE_OPTION, Format, emit
 from chainrule.derive.perceptron import GATE_TARGETS, PerceptronTrace, gate_data, perceptron_trace
-from chainrule.derive.printing.graph_json import perceptron_payload
-from chainrule.derive.printing.graph_markdown import perceptron_markdown
-from chainrule.derive.printing.graph_text import perceptron_text
-from chainrule.derive.printing.latex import document, latex
 from chainrule.derive.values import parse_matrix, parse_value
 from chainrule.errors import ChainruleError
 
@@ -48,6 +44,10 @@ def perceptron_command(
       chainrule perceptron --data xor --w "0,0" --epochs 20 --format json
       chainrule perceptron --data points.csv --w "0,0" --format latex --standalone --out trace.tex
     """
+    from chainrule.derive.printing.graph_json import perceptron_payload
+    from chainrule.derive.printing.graph_markdown import perceptron_markdown
+    from chainrule.derive.printing.graph_text import perceptron_text
+
     if no_bias and b is not None:
         raise ChainruleError(f"--b {b:g} and --no-bias contradict each other: give one of them")
     rows, goals = _patterns(data, patterns, targets)
@@ -132,5 +132,7 @@ def check_finite_trace(trace: PerceptronTrace) -> None:
 
 
 def _latex(trace: PerceptronTrace, standalone: bool) -> str:
+    from chainrule.derive.printing.latex import document, latex
+
     body = latex(trace)
     return document(body, title="Perceptron learning rule") if standalone else body + "\n"

@@ -10,10 +10,6 @@ import typer
 from chainrule.cli.apps import app
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, STANDALONE_OPTION, Format, emit
 from chainrule.derive.params import ParamSummary, count_params
-from chainrule.derive.printing.latex import document, latex
-from chainrule.derive.printing.layers_json import summary_payload
-from chainrule.derive.printing.layers_markdown import summary_markdown
-from chainrule.derive.printing.layers_text import summary_renderable
 from chainrule.derive.spec import parse_spec
 
 
@@ -54,6 +50,10 @@ def summary_command(
       chainrule summary mlp:784-30 --format json
       chainrule summary "cnn:1x28x28-conv5x5x3-maxpool2-dense10" --format markdown
     """
+    from chainrule.derive.printing.layers_json import summary_payload
+    from chainrule.derive.printing.layers_markdown import summary_markdown
+    from chainrule.derive.printing.layers_text import summary_renderable
+
     summary = count_params(parse_spec(model), convention=convention)
     emit(fmt, out, text=lambda: summary_renderable(summary),
          latex=lambda: _latex(summary, standalone), markdown=lambda: summary_markdown(summary),
@@ -61,5 +61,7 @@ def summary_command(
 
 
 def _latex(summary: ParamSummary, standalone: bool) -> str:
+    from chainrule.derive.printing.latex import document, latex
+
     body = latex(summary)
     return document(body, title="Parameter counts") if standalone else body + "\n"
