@@ -31,6 +31,7 @@ from chainrule.errors import ChainruleError
 MAX_EXPONENT = 64
 MAX_CONSTANT_DIGITS = 100
 MAX_NODES = 600
+MAX_IMAGE = 64  # rows or columns of derive conv's worked image and kernel
 
 
 @dataclass(frozen=True)

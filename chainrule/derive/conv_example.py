@@ -17,9 +17,9 @@ from chainrule.derive.derivation import Step
 from chainrule.derive.layers import conv as conv_symbols
 from chainrule.derive.layers import conv_layer, evaluate
 from chainrule.errors import ChainruleError
+from chainrule.limits import MAX_IMAGE  # rows or columns of the image
 
 Matrix = list[list[float]]
-MAX_IMAGE = 64  # rows or columns of the image
 
 
 @dataclass(frozen=True)

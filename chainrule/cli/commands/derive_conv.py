@@ -4,18 +4,18 @@ whole map, computed from the same forward equation that ``derive net`` different
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from chainrule.cli.apps import derive_app
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, STANDALONE_OPTION, Format, emit
-from chainrule.derive.conv_example import MAX_IMAGE, ConvExample, convolve
-from chainrule.derive.printing.latex import document, latex
-from chainrule.derive.printing.layers_json import conv_payload
-from chainrule.derive.printing.layers_markdown import conv_markdown
-from chainrule.derive.printing.layers_text import conv_renderable
 from chainrule.derive.values import parse_matrix
 from chainrule.errors import ChainruleError
+from chainrule.limits import MAX_IMAGE
+
+if TYPE_CHECKING:  # heavy (SymPy): imported where used, so --help stays fast
+    from chainrule.derive.conv_example import ConvExample
 
 
 @derive_app.command("conv")
@@ -40,6 +40,11 @@ def derive_conv_command(
       chainrule derive conv --image "[[18,54,51,239,244,188],[55,121,75,78,95,88],[35,24,204,113,109,221],[3,154,104,235,25,130],[15,253,225,159,78,233],[68,85,180,214,245,0]]" --kernel "[[1,0,1],[0,1,0],[1,0,1]]"
       chainrule derive conv --image "[[1,2,3],[4,5,6],[7,8,9]]" --kernel "[[1,0],[0,-1]]" --padding 1 --stride 2 --format json
     """
+    from chainrule.derive.conv_example import convolve
+    from chainrule.derive.printing.layers_json import conv_payload
+    from chainrule.derive.printing.layers_markdown import conv_markdown
+    from chainrule.derive.printing.layers_text import conv_renderable
+
     weights = parse_matrix(kernel, name="kernel")
     if len(weights) > MAX_IMAGE or len(weights[0]) > MAX_IMAGE:
         raise ChainruleError(f"--kernel is {len(weights)}×{len(weights[0])}; the limit is "
@@ -54,5 +59,7 @@ def derive_conv_command(
 
 
 def _latex(example: ConvExample, standalone: bool) -> str:
+    from chainrule.derive.printing.latex import document, latex
+
     body = latex(example)
     return document(body, title="A worked convolution") if standalone else body + "\n"
