@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from chainrule.derive.derivation import Step
-from chainrule.derive.layers.contraction import contract, rename
+from chainrule.derive.layers.contraction import contract
 from chainrule.derive.layers.equations import Equation, LayerDerivation
 from chainrule.derive.layers.notation import index, size, tensor
 from chainrule.derive.penalties import LAMBDA, PENALTIES, W
@@ -45,13 +45,14 @@ def regularised_layer(penalty: str = "l2") -> LayerDerivation:
     if penalty not in PENALTIES:
         raise ChainruleError(f"unknown penalty {penalty!r}: expected one of {', '.join(PENALTIES)}")
     total = penalised_cost(penalty)
-    raw = sp.diff(total, w[p, q])
-    term = rename(contract(raw, [(p, J), (q, K)]), {p: j, q: k})
+    summed = total.xreplace({j: p, k: q})  # the same sum over p, q: the steps keep j, k free
+    raw = sp.diff(summed, w[j, k])
+    term = contract(raw, [(j, J), (k, K)])
     gradient = grad0[j, k] + term
     steps = (
-        Step("sum", sp.Derivative(total, w[p, q]), raw,
-             "differentiate the penalty sum term by term; ∂w_jk/∂w_pq = δ_jp δ_kq"),
-        Step(_RULES[penalty], raw, term, "contract the deltas: only w_pq's own term remains"),
+        Step("sum", sp.Derivative(summed, w[j, k]), raw,
+             "differentiate the penalty sum term by term; ∂w_pq/∂w_jk = 𝟙[p = j]·𝟙[q = k]"),
+        Step(_RULES[penalty], raw, term, "contract the deltas: only w_jk's own term remains"),
     )
     update_raw = w[j, k] - ETA * gradient
     update = sp.collect(sp.expand(update_raw), w[j, k])
