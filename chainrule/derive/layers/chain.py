@@ -37,7 +37,7 @@ def chain_rule(
     wrt_extents: Sequence[Extent],
     names: dict[sp.Symbol, sp.Symbol] | None = None,
     local_rule: str = "sum",
-    local_text: str = "differentiate the index sum term by term; ∂x_u/∂x_v = δ_uv",
+    local_text: str = "differentiate the index sum term by term; ∂x_u/∂x_v = 𝟙[u = v]",
     cost: str = "C",
 ) -> tuple[tuple[Step, ...], sp.Expr]:
     """Steps and result of ``Σ_limits upstream · ∂output/∂wrt``, deltas contracted."""
