@@ -7,14 +7,6 @@ from pathlib import Path
 import typer
 
 from chainrule.cli.apps import app
-from chainrule.cli.handout import (
-    HandoutPlan,
-    build_handout,
-    parse_examples,
-    parse_exercise_block,
-    pdflatex_available,
-    read_plan,
-)
 from chainrule.errors import ChainruleError
 from chainrule.fsutil import check_folder_writable
 
@@ -57,6 +49,15 @@ def handout_command(
       chainrule handout --examples E7 --exercises graph:2 --exercises neuron:3:1 --out lecture/
       chainrule handout --plan lecture4.toml --out lecture4/
     """
+    from chainrule.cli.handout import (
+        HandoutPlan,
+        build_handout,
+        parse_examples,
+        parse_exercise_block,
+        pdflatex_available,
+        read_plan,
+    )
+
     if plan is not None:
         if examples is not None or exercises:
             raise ChainruleError("--plan lists everything: give it without --examples/--exercises")
