@@ -33,6 +33,7 @@ class Math:
 
     latex: str
     text: str
+    display: bool = False  # set on a line of its own (a matrix, a long list of values)
 
 
 Prompt = tuple[str | Math, ...]
@@ -43,11 +44,13 @@ def prompt_text(prompt: Prompt) -> str:
 
 
 def prompt_latex(prompt: Prompt) -> str:
-    return "".join(f"${p.latex}$" if isinstance(p, Math) else escape_latex(p) for p in prompt)
+    return "".join((f"\n\\[{p.latex}\\]\n" if p.display else f"${p.latex}$")
+                   if isinstance(p, Math) else escape_latex(p) for p in prompt)
 
 
 def prompt_markdown(prompt: Prompt) -> str:
-    return "".join(f"${p.latex}$" if isinstance(p, Math) else p for p in prompt)
+    return "".join((f" $${p.latex}$$ " if p.display else f"${p.latex}$")
+                   if isinstance(p, Math) else p for p in prompt)
 
 
 def escape_latex(text: str) -> str:

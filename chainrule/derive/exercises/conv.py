@@ -42,10 +42,10 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
                Answer("output columns", r"\text{columns}", float(cols), integer=True),
                Answer("O[1,1]", "O_{1,1}", example.output[0][0], integer=True),
                Answer(f"O[{i},{j}]", f"O_{{{i},{j}}}", example.output[i - 1][j - 1], integer=True))
-    prompt = ("Cross-correlate (as a CNN's conv layer does) the image ",
-              Math(rf"X = {matrix_latex(image)}", f"X = {matrix_text(image)}"),
-              " with the kernel ", Math(rf"K = {matrix_latex(kernel)}", f"K = {matrix_text(kernel)}"),
-              (f", stride {stride} and zero padding {padding}. Give the output's numbers of "
+    prompt = ("Cross-correlate (as a CNN's conv layer does) the image X with the kernel K,",
+              Math(rf"X = {matrix_latex(image)},\qquad K = {matrix_latex(kernel)},",
+                   f" X = {matrix_text(image)}, K = {matrix_text(kernel)}, ", display=True),
+              (f"with stride {stride} and zero padding {padding}. Give the output's numbers of "
                "rows and columns, "), Math("O_{1,1}", "O[1,1]"), " and ", Math(f"O_{{{i},{j}}}", f"O[{i},{j}]"),
               " (rows and columns counted from 1).")
     data = {"spec": {"stride": stride, "padding": padding, "cell": [i, j]},

@@ -78,11 +78,12 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
                Answer(f"dL/dX[{cell[0] + 1},{cell[1] + 1}]",
                       rf"\partial L/\partial X_{{{cell[0] + 1},{cell[1] + 1}}}", grad))
     name = "max" if mode == "max" else "average"
-    prompt = (f"A {k}×{k} {name} pooling layer with stride {s} takes ",
-              Math(rf"X = {matrix_latex(x)}", f"X = {matrix_text(x)}"), ". Compute ",
-              Math(f"Y_{{{i},{j}}}", f"Y[{i},{j}]"), ". The gradient arriving from above is ",
-              Math(rf"\partial L/\partial Y = {matrix_latex(g)}", f"∂L/∂Y = {matrix_text(g)}"),
-              "; compute ", Math(rf"\partial L/\partial X_{{{cell[0] + 1},{cell[1] + 1}}}",
+    prompt = (f"A {k}×{k} {name} pooling layer with stride {s} takes the input X and receives "
+              "the gradient ∂L/∂Y from above:",
+              Math(rf"X = {matrix_latex(x)},\qquad \frac{{\partial L}}{{\partial Y}} = "
+                   rf"{matrix_latex(g)}.", f" X = {matrix_text(x)}, ∂L/∂Y = {matrix_text(g)}. ",
+                   display=True),
+              "Compute ", Math(f"Y_{{{i},{j}}}", f"Y[{i},{j}]"), " and ", Math(rf"\partial L/\partial X_{{{cell[0] + 1},{cell[1] + 1}}}",
                                  f"∂L/∂X[{cell[0] + 1},{cell[1] + 1}]"),
               " (rows and columns counted from 1).")
     data = {"spec": {"mode": mode, "window": k, "stride": s, "cell": [i, j],
@@ -100,6 +101,7 @@ def _solve(x: list[list[float]], g: list[list[float]], k: int, s: int, mode: str
     forward = (rf"Y_{{{i},{j}}} = \max({shown}) = {number(out[i - 1][j - 1])}" if mode == "max"
                else rf"Y_{{{i},{j}}} = \tfrac{{1}}{{{k * k}}}({' + '.join(number(v) for v in window)})"
                rf" = {number(out[i - 1][j - 1])}")
+    forward = forward.replace("+ -", "- ")
     rule = ("the gradient goes to the maximum of each window, 0 elsewhere" if mode == "max"
             else f"each cell of a window gets 1/{k * k} of the window's gradient")
     terms = []
@@ -109,16 +111,21 @@ def _solve(x: list[list[float]], g: list[list[float]], k: int, s: int, mode: str
                 terms.append((r, c, upstream))
     grad = _backward(x, g, k, s, mode, cell)
     a, b = cell[0] + 1, cell[1] + 1
-    sums = " + ".join(
+    sums = " + ".join(  # a negative upstream gradient in parentheses: 2 + (-3)/4
         (rf"{number(u)} \cdot \mathbf{{1}}[X_{{{a},{b}}} = \max]" if mode == "max"
-         else rf"{number(u)}/{k * k}") for _, _, u in terms)
+         else rf"{_signed(u)}/{k * k}") for _, _, u in terms)
     steps = (SolutionStep("forward", f"the {k}×{k} window at output ({i},{j}) (rows "
                           f"{(i - 1) * s + 1}–{(i - 1) * s + k}, columns {(j - 1) * s + 1}–"
                           f"{(j - 1) * s + k} of X):", forward),
              SolutionStep("forward", "the whole output:", rf"Y = {matrix_latex(out)}"),
-             SolutionStep("backward", f"{rule}; X[{a},{b}] lies in {len(terms)} window(s):",
+             SolutionStep("backward", f"{rule}; X[{a},{b}] lies in {len(terms)} "
+                          f"window{'s' if len(terms) > 1 else ''}:",
                           rf"\partial L/\partial X_{{{a},{b}}} = {sums or '0'} = {number(grad)}"))
     return Solution(steps, steps_latex(steps), (out[i - 1][j - 1], grad))
+
+
+def _signed(value: float) -> str:
+    return f"({number(value)})" if value < 0 else number(value)
 
 
 def verify(exercise: Exercise) -> list[float]:

@@ -93,8 +93,8 @@ def sheet_payload(sheet: Sheet) -> dict[str, Any]:
 
 
 def _html(ex: Exercise) -> str:
-    return "".join(f"\\({p.latex}\\)" if isinstance(p, Math) else html.escape(p)
-                   for p in ex.prompt)
+    return "".join((f"\\[{p.latex}\\]" if p.display else f"\\({p.latex}\\)")
+                   if isinstance(p, Math) else html.escape(p) for p in ex.prompt)
 
 
 def _feedback(ex: Exercise) -> str:
