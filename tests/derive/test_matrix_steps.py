@@ -26,11 +26,10 @@ import random
 import re
 from collections.abc import Callable, Mapping
 
-import numpy as np
 import pytest
 import sympy as sp
 
-from chainrule.derive.activations import ACTIVATIONS, Z, get_activation
+from chainrule.derive.activations import ACTIVATIONS, get_activation
 from chainrule.derive.derivation import Derivation, Step
 from chainrule.derive.functions import elementary
 from chainrule.derive.graph import ComputationGraph, build_graph

@@ -308,3 +308,9 @@ def text_of(expr: sp.Expr) -> str:
 
 def sigmoid_value(z: float) -> float:
     return 1 / (1 + math.exp(-z))
+
+
+def test_a_negative_argument_is_not_bracketed_twice() -> None:
+    numbers = "; ".join(_numbers(derive("relu(w*x)", "w", w=0.5, x=-2)))
+    assert "ReLU(-1) = " in numbers and "step(-1) = 0" in numbers
+    assert "((" not in numbers  # was "ReLU((-1))", "step((-1))"

@@ -27,12 +27,19 @@ class TextPrinter(StrPrinter):
 
     def _print_Function(self, expr: sp.Expr) -> str:
         name = _NAMES.get(type(expr).__name__)
-        if name is None:
+        if name is None and not any(_is_shown(a) for a in expr.args):
             return super()._print_Function(expr)
-        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+        name = name or type(expr).__name__
+        return f"{name}({', '.join(self._argument(a) for a in expr.args)})"
 
     def _print_Heaviside(self, expr: sp.Expr) -> str:
-        return f"step({self._print(expr.args[0])})"
+        return f"step({self._argument(expr.args[0])})"
+
+    def _argument(self, arg: sp.Expr) -> str:
+        """A function's argument; a shown number without brackets: σ(-1), never σ((-1))."""
+        if _is_shown(arg):
+            return number_text(float(arg.name), decimals=self._settings["decimals"])
+        return self._print(arg)
 
     def _print_exp(self, expr: sp.Expr) -> str:
         power = self._print(expr.args[0])
@@ -85,6 +92,10 @@ KRONECKER = "𝟙"  # the Kronecker delta is the indicator 𝟙[i = j] (LaTeX \m
 def kronecker_text(i: str, j: str) -> str:
     """The Kronecker delta δᵢⱼ as the indicator ``𝟙[i = j]``, as LaTeX and Markdown print it too."""
     return f"{KRONECKER}[{i} = {j}]"
+
+
+def _is_shown(expr: sp.Basic) -> bool:
+    return type(expr).__name__ == "Shown"  # chainrule.derive.steps.Shown (imported late: no cycle)
 
 
 def number_text(value: float, *, decimals: int = 4) -> str:
