@@ -131,3 +131,25 @@ def test_leading_minus_expression_moves_behind_double_dash() -> None:
     assert moved == ["--wrt", "x", "-f", "json", "--at", "x=-1", "--", "-x"]
     assert expression_last(["--wrt=x", "--", "-y"], valued={"--wrt"}, flags=set()) \
         == ["--wrt=x", "--", "-y"]
+
+
+BCE = ["derive", "expr", "-t*log(sigmoid(w*x+b)) - (1-t)*log(1-sigmoid(w*x+b))", "--wrt", "w",
+       "--at", "t=1,w=0.5,x=2,b=0.1"]
+
+
+def test_issue_8_commands_print_true_and_short_steps(cli) -> None:
+    """The issue's two commands: no -1^2, no "= -1 = -1", no x = x, σ′ worked out once."""
+    payload = cli.json(["derive", "expr", "-t*log(s)", "--wrt", "s", "--at", "t=1,s=1"])
+    assert [s["rule"] for s in payload["steps"]] == ["constant_multiple", "log"]
+    assert payload["steps"][0]["numeric"] == "d/ds (-t·log(s)) = -1·1 = -1"  # was "-1^2 = -1"
+    payload = cli.json(BCE)
+    rules = [s["rule"] for s in payload["steps"]]
+    assert rules.count("earlier_step") == 1 and len(rules) == 18
+    cited = payload["steps"][rules.index("earlier_step")]
+    assert cited["text"].startswith("by step 5:") and payload["steps"][4]["before"] == cited["before"]
+    numbers = [s.get("numeric", "") for s in payload["steps"]]
+    assert "d/dw (1 - σ(b + w·x)) = 0 + (-0.3747) = -0.3747" in numbers  # was "(-0.3747) + 0"
+    assert "d/dw (-σ(b + w·x)) = -0.3747" in numbers  # was "-0.3747 = -0.3747"
+    assert all(s["before"] != s["after"] for s in payload["steps"])
+    markdown = cli.run([*BCE, "--format", "markdown"]).stdout
+    assert "17. **earlier_step**" in markdown and "by step 5" in markdown

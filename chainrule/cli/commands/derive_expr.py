@@ -35,7 +35,9 @@ def derive_expr(
 
     Functions: exp, log (ln), sqrt, abs, sin, cos, tanh, sigmoid (σ), relu, leaky_relu, elu, softplus, hardlim, max, min; operators + - * / ** (or ^).
 
-    With --at every step shows its numbers, and the result gives the value and the derivative's value.
+    With --at every step shows its numbers, in the order the step prints its terms, and the result gives the value and the derivative's value.
+
+    A derivative already worked out is cited by its step number (rule earlier_step), a step that changes nothing is left out, and an assumption is its own step (rule kink: ReLU' and |x|' assume their argument is not 0).
 
     [bold]Examples[/bold]
 
