@@ -180,7 +180,8 @@ class Picture:
     def _repr_png_(self) -> bytes:
         return self.png
 
-    def _repr_html_(self) -> str:
+    def html(self) -> str:
+        """An ``<img>`` tag holding the PNG."""
         return f'<img src="data:image/png;base64,{base64.b64encode(self.png).decode()}"/>'
 
     def save(self, path: str | Path) -> Path:
@@ -200,10 +201,8 @@ class Graph(ComputationGraph):
         return self.picture().png
 
     def _repr_html_(self) -> str:
-        from chainrule.derive.printing.graph_markdown import graph_markdown
-
-        table = html.escape(graph_markdown(self))
-        return self.picture()._repr_html_() + f"<pre>{table}</pre>"
+        """The picture, then the derivation's LaTeX (Jupyter typesets math in HTML output)."""
+        return self.picture().html() + f"<div>{html.escape(self._repr_latex_())}</div>"
 
     def picture(self) -> Picture:
         from chainrule.cli.graph_plot import graph_png
@@ -464,9 +463,6 @@ class Model:
                 f"{len(self.history)} epochs"
                 + ("" if last is None else f", test accuracy {_fmt(last.test_acc)}"))
         return f"<div>{head}</div>" + self.history._repr_html_()
-
-    def _repr_png_(self) -> bytes:
-        return self.plot().png
 
 
 @checked_keywords
