@@ -8,7 +8,9 @@ malformed · wrong type · out of range · unknown name · missing file · wrong
 device or folder as a file · unwritable output · too large · non-finite
 
 Cases run in-process through typer's CliRunner, on tiny inputs; no case trains or compiles
-anything, because each one must be refused before the work starts.
+anything, because each one must be refused before the work starts. A case that could hang or eat
+memory if it failed (reading a device or a FIFO) runs in a child process instead, with a timeout
+and 2 GiB of address space.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import io
 import json
 import os
 import struct
+import subprocess
+import sys
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -34,6 +38,8 @@ CK = "{ws}/ck.npz"
 DEVICE = "/dev/zero"
 UNWRITABLE = ("/proc/chainrule-matrix.json", "{ws}/missing/out.txt", "{ws}/existing.txt/out.txt")
 SPEC = "mlp:2-3-2"
+SUBPROCESS = "MATRIX_SUBPROCESS"  # run this case in a child with a timeout and RLIMIT_AS
+SUBPROCESS_TIMEOUT_S = 10
 SMALL_CAP = 2**21  # CHAINRULE_MAX_INPUT_BYTES for the gzip case: the same cut, 128 times cheaper
 
 
@@ -418,6 +424,44 @@ CASES = [
     case("gallery build", "unwritable output", "--only", "e07", "--out",
          "{ws}/existing.txt/gallery"),
     case("gallery build", "too large", "--only", "e" * 100_000, "--out", "{ws}/gallery"),
+    # show filters / show features
+    case("show filters", "missing file", "{ws}/none.npz", "--out", "{ws}/f.png"),
+    case("show filters", "wrong kind of file", "{ws}/text.txt", "--out", "{ws}/f.png"),
+    case("show filters", "wrong kind of file", CK, "--out", "{ws}/f.png"),
+    case("show filters", "wrong kind of file", "{ws}/tampered.npz", "--out", "{ws}/f.png"),
+    case("show filters", "device or folder", DEVICE, "--out", "{ws}/f.png"),
+    case("show filters", "device or folder", "{ws}/fifo", "--out", "{ws}/f.png"),
+    case("show filters", "unwritable output", CK, "--out", "/proc/chainrule-matrix.png"),
+    case("show filters", "unwritable output", CK, "--out", "{ws}/missing/f.png"),
+    case("show filters", "too large", "{ws}/huge.npz", "--out", "{ws}/f.png"),
+    case("show filters", "non-finite", "{ws}/nan-weights.npz", "--out", "{ws}/f.png"),
+    case("show features", "missing file", "{ws}/none.npz", "--out", "{ws}/f.png"),
+    case("show features", "wrong type", CK, "--out", "{ws}/f.png", "--index", "first"),
+    case("show features", "device or folder", CK, "--out", "{ws}/folder"),
+    case("show features", "non-finite", "{ws}/nan-weights.npz", "--out", "{ws}/f.png"),
+    # exercises
+    case("exercises", "malformed", "--topic", ""),
+    case("exercises", "wrong type", "--topic", "chain-rule", "--count", "many"),
+    case("exercises", "out of range", "--topic", "chain-rule", "--difficulty", "4"),
+    case("exercises", "out of range", "--topic", "chain-rule", "--seed", "-1"),
+    case("exercises", "unknown name", "--topic", "nosuch"),
+    case("exercises", "too large", "--topic", "chain-rule", "--count", "1000000"),
+    case("exercises", "unwritable output", "--topic", "chain-rule", "--out", "/proc/chainrule-ex"),
+    case("exercises", "wrong kind of file", "--topic", "chain-rule", "--out", "{ws}/existing.txt"),
+    # handout
+    case("handout", "unknown name", "--examples", "E99", "--no-pdf", "--out", "{ws}/h"),
+    case("handout", "malformed", "--exercises", "nosuch", "--no-pdf", "--out", "{ws}/h"),
+    case("handout", "missing file", "--plan", "{ws}/none.toml", "--no-pdf", "--out", "{ws}/h"),
+    case("handout", "wrong kind of file", "--plan", "{ws}/text.txt", "--no-pdf", "--out",
+         "{ws}/h"),
+    case("handout", "unwritable output", "--examples", "E1", "--no-pdf", "--out",
+         "/proc/chainrule-handout"),
+    case("handout", "wrong kind of file", "--examples", "E1", "--no-pdf", "--out",
+         "{ws}/existing.txt"),
+    case("handout", "device or folder", "--plan", "{ws}/fifo", "--no-pdf", "--out", "{ws}/h",
+         env={SUBPROCESS: "1"}),
+    case("handout", "device or folder", "--plan", DEVICE, "--no-pdf", "--out", "{ws}/h",
+         env={SUBPROCESS: "1"}),
 ]
 
 
@@ -432,6 +476,27 @@ def _snapshot(*folders: Path) -> dict[str, tuple[int, int, int]]:
     return state
 
 
+def _in_process(argv: list[str]) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, argv)
+    return result.exit_code, result.stderr, result.output
+
+
+def _child(argv: list[str]) -> tuple[int | str, str, str]:
+    """A real process, for a case that could hang or eat memory: 2 GiB of address space and a
+    timeout, so that a failure is a failed case and not a stuck suite."""
+    def limit() -> None:
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
+
+    try:
+        run = subprocess.run([sys.executable, "-m", "chainrule.cli.main", *argv], check=False,
+                             capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S,
+                             preexec_fn=limit, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return "timeout", "", ""
+    return run.returncode, run.stderr, run.stdout + run.stderr
+
+
 def _cwd_names() -> set[str]:
     return set(os.listdir("."))
 
@@ -443,20 +508,25 @@ def test_bad_input_is_one_line_and_exit_2(workspace: Path, monkeypatch: pytest.M
         monkeypatch.setenv(name, value)
     argv = [arg.replace("{ws}", str(workspace)) for arg in args]
     before, names = _snapshot(workspace), _cwd_names()
-    result = CliRunner().invoke(app, argv)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert result.exit_code == 2, (result.exit_code, result.stderr, result.exception)
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output and "internal error" not in result.stderr
+    code, stderr, output = _child(argv) if SUBPROCESS in env else _in_process(argv)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert code == 2, (code, stderr)
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in output and "internal error" not in stderr
+    assert "out of memory" not in stderr, "refused only when memory ran out, not by a check"
     assert _snapshot(workspace) == before, "a file was left behind or changed"
     assert _cwd_names() == names, "a file was left in the current folder"
 
 
 def test_every_command_meets_every_class_it_can() -> None:
-    """The matrix covers all 13 commands and all 10 classes, with at least 150 cases."""
+    """The matrix covers every registered command and all 10 classes, with at least 150 cases."""
+    from chainrule.cli.main import COMMAND_MODULES
+
     by_command = Counter(p.id.split("|")[0] for p in CASES)
     by_class = Counter(p.values[0] for p in CASES)
-    assert len(by_command) == 13 and set(by_class) == set(CLASSES)
+    assert set(by_command) >= {" ".join(words) for words in COMMAND_MODULES if words != ("show",)}
+    assert {"show filters", "show features"} <= set(by_command)
+    assert set(by_class) == set(CLASSES)
     assert len(CASES) >= 150
     ids = [p.id for p in CASES]
     assert len(ids) == len(set(ids)), "two cases with one id"
