@@ -65,9 +65,10 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
               Math(r"\mathbf{a}^{l} = \sigma(W^{l}\mathbf{a}^{l-1} + \mathbf{b}^{l})",
                    "aˡ = σ(Wˡaˡ⁻¹ + bˡ)"), " with cost ",
               Math(r"C = \tfrac12 \lVert \mathbf{a}^{2} - \mathbf{y} \rVert^2", "C = ½‖a² − y‖²"),
-              ". With", Math(rf"W^{{1}} = {matrix_latex(w1)},\quad \mathbf{{b}}^{{1}} = "
-                             rf"{vector_latex(b1)},\quad W^{{2}} = {matrix_latex(w2)},\quad "
-                             rf"\mathbf{{b}}^{{2}} = {vector_latex(b2)},",
+              ". With", Math(rf"\begin{{aligned}} W^{{1}} &= {matrix_latex(w1)}, & "
+                             rf"\mathbf{{b}}^{{1}} &= {vector_latex(b1)}, \\ "
+                             rf"W^{{2}} &= {matrix_latex(w2)}, & "
+                             rf"\mathbf{{b}}^{{2}} &= {vector_latex(b2)}, \end{{aligned}}",
                              f" W¹ = {matrix_text(w1)}, b¹ = {vector_text(b1)}, "
                              f"W² = {matrix_text(w2)}, b² = {vector_text(b2)}, ", display=True),
               "input ", Math(rf"\mathbf{{x}} = {vector_latex(x)}", f"x = {vector_text(x)}"),

@@ -78,8 +78,8 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
                Answer(f"dL/dX[{cell[0] + 1},{cell[1] + 1}]",
                       rf"\partial L/\partial X_{{{cell[0] + 1},{cell[1] + 1}}}", grad))
     name = "max" if mode == "max" else "average"
-    prompt = (f"A {k}×{k} {name} pooling layer with stride {s} takes the input X and receives "
-              "the gradient ∂L/∂Y from above:",
+    prompt = ((f"A {k}×{k} {name} pooling layer with stride {s} takes the input X and "
+               "receives the gradient ∂L/∂Y from above:"),
               Math(rf"X = {matrix_latex(x)},\qquad \frac{{\partial L}}{{\partial Y}} = "
                    rf"{matrix_latex(g)}.", f" X = {matrix_text(x)}, ∂L/∂Y = {matrix_text(g)}. ",
                    display=True),
