@@ -47,7 +47,9 @@ def test_e18_backprop_through_max_pooling(cli) -> None:
 def test_regularisation_and_dropout_sections(cli) -> None:
     payload = cli.json(["derive", "net", "mlp:4-3-2", "--penalty", "l2", "--dropout"])
     assert equations(payload, "l2 penalty")["dC/dw"]["rhs"] == "λ·w[j,k] + ∂C₀/∂w[j,k]"
-    assert equations(payload, "dense_1 dropout")["dC/da"]["rhs"] == "δ[j]·μ[j]/p"
+    assert equations(payload, "dense_1 dropout")["dC/da"]["rhs"] == "∂C/∂y[j]·μ[j]/p"
+    assert "μ[j]" in equations(payload, "dense_1")["BP2"]["rhs"]  # dropout reaches BP2
+    assert "y⁽ˡ⁻¹⁾[k]" in equations(payload, "dense_2")["forward z"]["rhs"]
 
 
 def test_lenet5_is_instantiated_not_expanded(cli) -> None:
