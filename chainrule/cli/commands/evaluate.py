@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import typer
 from rich.table import Table
 
@@ -66,6 +65,8 @@ def _table(result: dict[str, Any]) -> Table:
 
 
 def _markdown(result: dict[str, Any]) -> str:
+    import numpy as np
+
     lines = [f"# {result['model']} on {result['data']} ({result['split']} split)", "",
              f"- samples: {result['n']}", f"- accuracy: {_acc(result['accuracy'])}",
              f"- loss: {result['loss']}"]

@@ -9,14 +9,16 @@ Networks", 2014).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import typer
 
 from chainrule.cli.apps import ChainruleGroup, app
 from chainrule.cli.output import output_option
 from chainrule.errors import ChainruleError
+
+if TYPE_CHECKING:  # NumPy loads where used, so --help stays fast
+    import numpy as np
 
 show_app = typer.Typer(cls=ChainruleGroup, no_args_is_help=True,
                        help="Figures of a trained conv checkpoint: its filters and feature maps.")
@@ -38,6 +40,8 @@ def filters_command(checkpoint: Path = CHECKPOINT_ARGUMENT, out: Path = FIGURE_O
 
       chainrule show filters fm.npz --out filters.png
     """
+    import numpy as np
+
     from chainrule.cli.plots import filters_figure, save_figure
 
     target = _png(out)
@@ -63,6 +67,8 @@ def features_command(
 
       chainrule show features fm.npz --index 3 --out features.png
     """
+    import numpy as np
+
     from chainrule.cli.plots import feature_maps_figure, save_figure
     from chainrule.train.data import load_dataset
     from chainrule.train.session import fit_batches
@@ -114,6 +120,8 @@ def first_conv(network: Any, checkpoint: Path) -> Any:
 
 def feature_maps(network: Any, x: np.ndarray, conv: Any) -> np.ndarray:
     """The activations (batch, filters, h, w) of ``conv`` for inputs ``x`` (inference mode)."""
+    import numpy as np
+
     h = x
     for layer in network.layers:
         h = layer.forward(network.params, h, train=False)

@@ -8,7 +8,6 @@ import signal
 from pathlib import Path
 from typing import Any, NoReturn
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -255,6 +254,7 @@ def _result(network: Any, dataset: Any, history: list, out: Path | None, *, opti
               "n_train": len(dataset.x_train), "n_test": len(dataset.x_test),
               "network": network, "dataset": dataset}
     if sum(p.size for p in network.params.values()) <= MAX_PRINTED_PARAMS:
+        import numpy as np
         result["params"] = {k: np.asarray(v, np.float64).tolist() for k, v in network.params.items()}
     return result
 
@@ -307,6 +307,8 @@ def _markdown(result: dict[str, Any]) -> str:
 
 
 def _plot(path: Path, result: dict[str, Any]) -> None:
+    import numpy as np
+
     from chainrule.cli.training_plots import plot_training
     from chainrule.train.loop import EpochStats, predict
 
