@@ -161,7 +161,7 @@ def build_handout(plan: HandoutPlan, out: Path, *, pdf: bool) -> list[Path]:
         first += block.count
     body = "\n".join(sections)
     if exercises:
-        body += "\n\\clearpage\n\\section{Exercises}\nGive answers to 4 significant digits.\n\n" \
+        body += "\n\\clearpage\n\\section{Exercises}\nGive answers to 4 significant digits (counts and shapes exactly).\n\n" \
             + "\n".join(exercises)
         body += "\n\\clearpage\n\\section{Answer key}\n" + "\n".join(
             key_body(sheet, first=start) for sheet, start in sheets)

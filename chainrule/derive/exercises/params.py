@@ -61,14 +61,16 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
     model = _spec(input_shape, layers)
     summary = count_params(parse_spec(model))
     first = summary.layers[0]
+    label = first.name.replace("_", " ")
     answers = (Answer("total parameters", r"\text{total}", float(summary.total), integer=True),
-               Answer(f"parameters of {first.name}", rf"\text{{{first.name.replace('_', ' ')}}}",
+               Answer(f"parameters of {first.name}", rf"\text{{params of {label}}}",
                       float(first.params), integer=True),
-               Answer(f"output size of {first.name}", r"\text{size}",
+               Answer(f"output size of {first.name}", rf"\text{{output width of {label}}}",
                       float(first.output_shape[-1]), integer=True))
     what = ("a dense network" if difficulty == 1 else "a convolutional network")
-    prompt = (f"Take {what} given by the spec ", Math(rf"\texttt{{{model}}}", model),
-              (" (convKxKxF: F filters of K×K, sS stride S, pP zero padding P; maxpool2: 2×2 "
+    prompt = (f"Take {what} given by the spec", Math(rf"\texttt{{{model}}}", f" {model} ",
+                                                       display=True),
+              ("(convKxKxF: F filters of K×K, sS stride S, pP zero padding P; maxpool2: 2×2 "
                "max pooling; denseN: N units; biases included). Give the total number of "
                "trainable parameters, the parameters of the first layer, and the last dimension "
                "of the first layer's output shape (its width, or its units)."))

@@ -35,7 +35,7 @@ def key_body(sheet: Sheet, *, first: int = 1) -> str:
 
 
 def sheet_latex(sheet: Sheet) -> str:
-    note = ("Give answers to 4 significant digits. "
+    note = ("Give answers to 4 significant digits (counts and shapes exactly). "
             f"{escape_latex(sheet.topic.summary[0].upper() + sheet.topic.summary[1:])}.\n\n")
     return document(note + sheet_body(sheet), title=sheet.title)
 
@@ -52,7 +52,7 @@ def both_latex(sheet: Sheet) -> str:
 
 
 def sheet_markdown(sheet: Sheet) -> str:
-    lines = [f"# {sheet.title}", "", "Give answers to 4 significant digits.", ""]
+    lines = [f"# {sheet.title}", "", "Give answers to 4 significant digits (counts and shapes exactly).", ""]
     lines += [f"{n}. {ex.markdown}" for n, ex in enumerate(sheet.exercises, start=1)]
     return "\n".join(lines) + "\n"
 
