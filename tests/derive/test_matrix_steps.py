@@ -309,3 +309,23 @@ def test_derive_graph_values_and_gradients_match_central_differences(index: int)
         down = _forward(graph, {node.name: node.value - H})
         assert _close(node.grad, (up - down) / (2 * H), 1e-5), (node.name, node.grad)
         STATS["graph_nodes"] += 1
+
+
+# ---- every printed step, of every command, cites a rule of the table -----------------------
+def test_every_printed_step_of_every_derivation_cites_a_rule_of_the_table() -> None:
+    from chainrule.derive.net import derive_net
+    from chainrule.derive.neuron import derive_neuron
+
+    cited: list[str] = []
+    for activation, loss in itertools.product(
+            [*ACTIVATIONS, "leaky_relu:0.1", "elu:0.5"], ("mse", "half_mse", "bce")):
+        cited += [step.rule for step in derive_neuron(activation, loss).steps]
+    cited += [step.rule for step in derive_neuron(None, "softmax_ce").steps]
+    for model, options in (("mlp:2-3-1", {"activation": "elu", "penalty": "l1", "dropout": True}),
+                           ("mlp:2-2", {"activation": "leaky_relu", "penalty": "l2", "loss": "bce"}),
+                           ("cnn:2x5x4-conv3x3x2s2p1-maxpool2s1-flatten-dense3", {})):
+        net = derive_net(model, **options)  # type: ignore[arg-type]
+        cited += [step.rule for layer in net.layers for eq in layer.derivation.equations
+                  for step in eq.steps]
+    assert len(cited) > 200
+    assert set(cited) <= set(RULES), sorted(set(cited) - set(RULES))
