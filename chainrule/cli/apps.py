@@ -38,8 +38,8 @@ class ChainruleGroup(TyperGroup):
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False,
                                 windows_expand_args=windows_expand_args, **extra)
-        except click.exceptions.NoArgsIsHelpError as exc:  # the help was already printed
-            sys.exit(exc.exit_code)
+        except click.exceptions.NoArgsIsHelpError:  # a bare group: its help, printed, is the answer
+            sys.exit(0)
         except click.exceptions.ClickException as exc:
             typer.echo(usage_error_line(exc), err=True)
             sys.exit(exc.exit_code)
@@ -207,7 +207,7 @@ def _version(value: bool) -> None:
 app = typer.Typer(
     cls=ChainruleGroup,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, PowerShell)
     rich_markup_mode="rich",
     help="Derive neural-network mathematics symbolically, print the chain rule step by step, "
     "and train with kernels generated from the same expressions.\n\n"

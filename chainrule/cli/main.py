@@ -42,6 +42,8 @@ COMMAND_MODULES: dict[tuple[str, ...], str] = {
 
 def modules_for(argv: Sequence[str]) -> list[str]:
     """The command modules a command line needs: its command's, or all of them."""
+    if list(argv[:1]) == ["--version"]:
+        return []  # the version needs no command
     words = [word for word in argv[:2] if not word.startswith("-")]
     for length in (1, 2):
         if "--help" not in argv[:length] and tuple(words[:length]) in COMMAND_MODULES:
