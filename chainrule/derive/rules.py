@@ -24,6 +24,7 @@ X = sp.Symbol("x", real=True)  # the variable of every function rule
 T = sp.Symbol("t", real=True)  # a target
 W = sp.Symbol("w", real=True)  # a weight
 LAMBDA = sp.Symbol("lambda", positive=True)  # penalty strength λ
+ALPHA = sp.Symbol("alpha", positive=True)  # an activation's slope α (read from the function)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ _RULES: tuple[Rule, ...] = (
     Rule("sigmoid", r"\sigma'(x) = \sigma(x)\left(1 - \sigma(x)\right)", "σ'(x) = σ(x)·(1 − σ(x))", 1 / (1 + _e(-X)), sigmoid(X) * (1 - sigmoid(X))),
     Rule("tanh", r"\tanh'(x) = 1 - \tanh^{2}(x)", "tanh'(x) = 1 − tanh²(x)", (_e(X) - _e(-X)) / (_e(X) + _e(-X)), 1 - sp.tanh(X) ** 2),
     Rule("relu", r"\operatorname{ReLU}'(x) = \theta(x)", "ReLU'(x) = step(x), taking 0 at x = 0", sp.Max(0, X), sp.Heaviside(X, 0), off_kink=sp.Piecewise((0, X < 0), (1, X > 0))),
-    Rule("leaky_relu", r"\operatorname{LeakyReLU}'(x) = 1 \text{ if } x > 0 \text{ else } \alpha", "LeakyReLU'(x) = 1 for x > 0, else the slope α", sp.Piecewise((X, X >= 0), (X / 100, True)), leaky_relu(X).fdiff()),
+    Rule("leaky_relu", r"\operatorname{LeakyReLU}'(x) = 1 \text{ if } x > 0 \text{ else } \alpha", "LeakyReLU'(x) = 1 for x > 0, else the slope α", sp.Piecewise((X, X >= 0), (X / 100, True)), leaky_relu(X).fdiff(), off_kink=sp.Piecewise((1, X > 0), (ALPHA, X < 0))),
     Rule("elu", r"\operatorname{ELU}'(x) = 1 \text{ if } x > 0 \text{ else } \operatorname{ELU}(x) + \alpha", "ELU'(x) = 1 for x > 0, else ELU(x) + α", sp.Piecewise((X, X > 0), (_e(X) - 1, True)), elu(X).fdiff()),
     Rule("softplus", r"\operatorname{softplus}'(x) = \sigma(x)", "softplus'(x) = σ(x)", sp.log(1 + _e(X)), sigmoid(X)),
     Rule("hardlim", r"\operatorname{hardlim}'(x) = 0", "hardlim'(x) = 0 almost everywhere (undefined at 0)", sp.Heaviside(X, 1), sp.S.Zero),

@@ -22,7 +22,7 @@ from chainrule.derive.derivation import Derivation, Step
 from chainrule.derive.functions import NAMED_FUNCTIONS, elementary
 from chainrule.derive.printing.text import chain_text, number_text
 from chainrule.derive.printing.text import text as unicode
-from chainrule.derive.rules import FUNCTION_RULES, RULES
+from chainrule.derive.rules import ALPHA, FUNCTION_RULES, RULES
 from chainrule.errors import ChainruleError
 
 _PLACEHOLDERS = ("u", "v", "q", "p", "r")
@@ -258,7 +258,7 @@ class _Walker:
         dependent = [node.args[i] for i in positions]
         if dependent == [self.wrt]:
             text = f"{rule.replace('_', ' ')} rule: {RULES[rule].description}"
-            off_kink = _off_kink(rule, self.wrt)
+            off_kink = _off_kink(rule, self.wrt, node)
             if off_kink is None:
                 return self._atomic(rule, node, sp.diff(node, self.wrt), text, forward=True)
             self._atomic(rule, node, off_kink, text, forward=True)
@@ -288,7 +288,7 @@ class _Walker:
     def _outer_step(self, outer: sp.Expr, u: sp.Symbol, u_expr: sp.Expr, rule: str) -> None:
         """The outer rule on the placeholder u, with numbers at u's value."""
         derivative = sp.diff(outer, u)
-        off_kink = _off_kink(rule, u)
+        off_kink = _off_kink(rule, u, outer)
         after = derivative if off_kink is None else off_kink
         chains: tuple[tuple[sp.Expr, ...], ...] = ()
         value = None
@@ -314,7 +314,8 @@ class _Walker:
         if at is not None:
             value = _try_evaluate(derivative, at)
             shown = _substituted(derivative, {s: Shown(v) for s, v in at.items()})
-            chains = ((shown, Shown(value)),) if value is not None else ()
+            chains = ((shown, Shown(value)),) if value is not None and \
+                not derivative.has(sp.Piecewise) else ()
         text = (f"assume {unicode(variable)} ≠ 0: there the derivative exists and equals this; "
                 f"at {unicode(variable)} = 0 frameworks take this value too")
         self.steps.append(Step("kink", off_kink, derivative, text, _numeric_text(chains),
@@ -378,7 +379,10 @@ class _Walker:
         if arg_value is None or value is None:
             return ()
         shown = node.func(Shown(arg_value))
-        return ((shown, elementary(shown), Shown(value)),)
+        definition = elementary(shown)
+        if definition.has(sp.Piecewise):  # "{(-1) if (-1) >= 0; …}" reads worse than nothing
+            return ((shown, Shown(value)),)
+        return ((shown, definition, Shown(value)),)
 
     @staticmethod
     def _derivative_chain(before: sp.Expr, shown: sp.Expr, value: float | None) -> tuple[sp.Expr, ...]:
@@ -412,10 +416,13 @@ def _substituted(expr: sp.Expr, numbers: Mapping[sp.Expr, sp.Expr]) -> sp.Expr:
         return InOrder(ordered.xreplace(dict(numbers)))
 
 
-def _off_kink(rule: str, variable: sp.Symbol) -> sp.Expr | None:
-    """The rule's derivative where it exists, in ``variable``, for a function with a kink."""
+def _off_kink(rule: str, variable: sp.Symbol, node: sp.Expr) -> sp.Expr | None:
+    """The rule's derivative where it exists, in ``variable``, for a function with a kink (its
+    slope α, for leaky ReLU, read from ``node``)."""
     off_kink = RULES[rule].off_kink
-    return None if off_kink is None else off_kink.xreplace({RULES[rule].variable: variable})
+    if off_kink is None:
+        return None
+    return off_kink.xreplace({RULES[rule].variable: variable, ALPHA: getattr(node, "slope", ALPHA)})
 
 
 def _with_arg(node: sp.Expr, position: int, replacement: sp.Expr) -> sp.Expr:

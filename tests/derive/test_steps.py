@@ -276,6 +276,9 @@ def test_relu_and_abs_state_the_assumption_z_nonzero_as_their_own_step() -> None
         assert steps[1].text.startswith("assume z ≠ 0")
         assert text_of(steps[1].after) == result
         assert steps[1].before == steps[0].after
+    leaky = derive("leaky_relu(z, 0.1)", "z", z=0.5).steps
+    assert [s.rule for s in leaky] == ["leaky_relu", "kink"]
+    assert text_of(leaky[0].after) == "{1 if z > 0; 0.1 if z < 0}"  # the slope α = 0.1 shown
     chained = derive("relu(w*x)", "w", w=0.5, x=-2).steps
     assert [s.rule for s in chained][:3] == ["chain", "relu", "kink"]
     assert "assume u ≠ 0" in chained[2].text
