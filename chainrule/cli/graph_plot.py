@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Rectangle
+from matplotlib.path import Path as MplPath
 
 from chainrule.cli.plots import figure_png, save_figure
 from chainrule.derive.graph import ComputationGraph, GraphNode
@@ -38,6 +40,10 @@ COLUMN_GAP = 0.55  # inches between the columns of boxes
 ROW_GAP = 0.28  # inches between the boxes of one column
 MARGIN = 0.2  # inches around the drawing
 HEADER = 0.55  # inches at the top for the title
+MAX_WIDTH = 11.0  # inches: a wider graph wraps onto another band below (fits a page or screen)
+BAND_GAP = 0.45  # inches between bands
+ELBOW = 0.12  # inches: how far a wrapping edge runs out of its box before it turns
+LANE_GAP = 0.07  # inches between the lanes of edges routed over a band
 
 
 @dataclass(frozen=True)
@@ -116,27 +122,53 @@ def graph_figure(graph: ComputationGraph, *, title: str | None = None) -> Figure
     box_width = {n: max(w[0], w[1] + w[2]) for n, w in widths.items()}
     column_width = {c: max(box_width[n] for n in columns if columns[n] == c)
                     for c in set(columns.values())}
-    lefts, x = {}, MARGIN
-    for column in sorted(column_width):
-        lefts[column] = x
-        x += column_width[column] + COLUMN_GAP
+    bands = column_bands(column_width)
     heading = title or f"{graph.output} = {expression_text(graph.expression)}"
-    width = max(x - COLUMN_GAP + MARGIN, measure(heading, 11) + 2 * MARGIN)
-    top, bottom = max(rows.values()), min(rows.values())
-    height = (top - bottom) * (BOX_HEIGHT + ROW_GAP) + BOX_HEIGHT + 2 * MARGIN + HEADER
+    lefts: dict[int, float] = {}
+    band_of: dict[int, int] = {}
+    widest = 0.0
+    for number, band in enumerate(bands):
+        x = MARGIN
+        for column in band:
+            lefts[column], band_of[column] = x, number
+            x += column_width[column] + COLUMN_GAP
+        widest = max(widest, x - COLUMN_GAP + MARGIN)
+    width = max(widest, measure(heading, 11) + 2 * MARGIN)
+    pitch = BOX_HEIGHT + ROW_GAP
+    spans = []  # per band: (highest row, lowest row) of its nodes
+    for band in bands:
+        band_rows = [rows[n] for n in columns if columns[n] in band]
+        spans.append((max(band_rows), min(band_rows)))
+    band_heights = [(top - bottom) * pitch + BOX_HEIGHT for top, bottom in spans]
+    height = sum(band_heights) + BAND_GAP * (len(bands) - 1) + 2 * MARGIN + HEADER
     figure.set_size_inches(width, height)
     ax = figure.add_axes((0, 0, 1, 1))
     ax.set(xlim=(0, width), ylim=(0, height))
     ax.axis("off")
+    band_bottom: list[float] = []
+    y0 = MARGIN  # bands stacked from the bottom up, the first one on top
+    for band_height in reversed(band_heights):
+        band_bottom.insert(0, y0)
+        y0 += band_height + BAND_GAP
     boxes = {}
     for node in graph.nodes:
         name = node.name
-        left = lefts[columns[name]] + (column_width[columns[name]] - box_width[name]) / 2
-        y = MARGIN + BOX_HEIGHT / 2 + (top - rows[name]) * (BOX_HEIGHT + ROW_GAP)
+        column = columns[name]
+        at = band_of[column]
+        left = lefts[column] + (column_width[column] - box_width[name]) / 2
+        y = band_bottom[at] + BOX_HEIGHT / 2 + (spans[at][0] - rows[name]) * pitch
         boxes[name] = Box(name, cells[name], widths[name], left, y)  # type: ignore[arg-type]
+    tops = [bottom + h for bottom, h in zip(band_bottom, band_heights, strict=True)]
+    lanes = [0] * len(bands)  # skip edges routed over each band so far
     for node in graph.nodes:
         for parent in node.parents:
-            _arrow(ax, boxes[parent], boxes[node.name])
+            at = band_of[columns[node.name]]
+            lane = None
+            if band_of[columns[parent]] == at and _crosses(boxes[parent], boxes[node.name],
+                                                              boxes.values()):
+                lane = tops[at] + LANE_GAP * (1 + lanes[at])
+                lanes[at] += 1
+            _arrow(ax, boxes[parent], boxes[node.name], gap=tops[at] + BAND_GAP / 2, lane=lane)
     for node in graph.nodes:
         fill = (OUTPUT_FILL if node.name == graph.output else
                 INPUT_FILL if node.is_input else STAGE_FILL)
@@ -146,6 +178,21 @@ def graph_figure(graph: ComputationGraph, *, title: str | None = None) -> Figure
             f"value: forward   grad: ∂{graph.output}/∂node", fontsize=8, va="center",
             ha="right", color="dimgray")
     return figure
+
+
+def column_bands(column_width: dict[int, float], max_width: float = MAX_WIDTH) -> list[list[int]]:
+    """The columns in bands no wider than ``max_width`` inches (a long chain wraps onto the next
+    band, as text wraps onto the next line), each band holding at least one column."""
+    bands: list[list[int]] = [[]]
+    used = 0.0
+    for column in sorted(column_width):
+        needed = column_width[column] + (COLUMN_GAP if bands[-1] else 0.0)
+        if bands[-1] and used + needed > max_width - 2 * MARGIN:
+            bands.append([])
+            used, needed = 0.0, column_width[column]
+        bands[-1].append(column)
+        used += needed
+    return bands
 
 
 def _measurer(figure: Figure):  # type: ignore[no-untyped-def]
@@ -180,12 +227,30 @@ def _box(ax, box: Box, fill: str) -> None:  # type: ignore[no-untyped-def]
         x += width
 
 
-def _arrow(ax, parent: Box, child: Box) -> None:  # type: ignore[no-untyped-def]
+def _crosses(parent: Box, child: Box, boxes: Iterable[Box]) -> bool:
+    """Whether the straight edge parent → child passes through a third box."""
+    (x0, y0), (x1, y1) = (parent.x + parent.width, parent.y), (child.x, child.y)
+    points = [(x0 + (x1 - x0) * t / 40, y0 + (y1 - y0) * t / 40) for t in range(1, 40)]
+    return any(box.x < x < box.x + box.width and abs(y - box.y) < BOX_HEIGHT / 2
+               for box in boxes if box not in (parent, child) for x, y in points)
+
+
+def _arrow(ax, parent: Box, child: Box, *, gap: float,  # type: ignore[no-untyped-def]
+           lane: float | None = None) -> None:
+    """Straight from the parent's right edge to the child's left edge. An edge that wraps to a
+    later band runs left along the gap above the child's band (``gap``), and an edge that would
+    cross a box runs along a lane over its band (``lane``); both enter the child from the left."""
     start = (parent.x + parent.width, parent.y)
     end = (child.x, child.y)
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, color="dimgray",
-                                 linewidth=1.0, shrinkA=1, shrinkB=1, zorder=1,
-                                 connectionstyle="arc3,rad=0"))
+    out, back = start[0] + ELBOW, end[0] - ELBOW
+    if end[0] < start[0]:
+        path = MplPath([start, (out, start[1]), (out, gap), (back, gap), (back, end[1]), end])
+    elif lane is not None:
+        path = MplPath([start, (out, start[1]), (out, lane), (back, lane), (back, end[1]), end])
+    else:
+        path = MplPath([start, end])
+    ax.add_patch(FancyArrowPatch(path=path, arrowstyle="-|>", mutation_scale=10,
+                                 color="dimgray", linewidth=1.0, zorder=1))
 
 
 def graph_dot(graph: ComputationGraph) -> str:

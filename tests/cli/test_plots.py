@@ -3,6 +3,7 @@ training plots have a class legend, integer epoch ticks and told-apart train/tes
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,42 @@ def test_graph_canvas_is_sized_to_its_content() -> None:
     assert span_x / width > 0.85 and span_y / height > 0.5
     w, h = _png_size(graph_png(graph, use_dot=False))
     assert (w, h) == (round(width), round(height))
+
+
+def test_a_long_graph_wraps_into_bands_with_no_overlap() -> None:
+    """E7's 8 columns are 19 inches in one row: they wrap onto a second band under 11 inches."""
+    from chainrule.cli.graph_plot import MAX_WIDTH
+
+    figure = graph_figure(api.derive_graph(E7, at=E7_AT))
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    width, height = figure.get_size_inches()
+    assert width <= MAX_WIDTH and height < width
+    boxes = [p.get_window_extent(renderer) for p in figure.axes[0].patches
+             if isinstance(p, Rectangle)]
+    canvas = figure.bbox
+    assert all(canvas.x0 <= b.x0 and b.x1 <= canvas.x1 + 0.5 and canvas.y0 <= b.y0
+               and b.y1 <= canvas.y1 for b in boxes)
+    shrunk = [b.expanded(0.98, 0.9) for b in boxes]  # cells share edges: compare interiors
+    assert not any(a.overlaps(b) for i, a in enumerate(shrunk) for b in shrunk[i + 1:])
+
+
+def test_no_edge_passes_through_a_box() -> None:
+    """y feeds both q = x·y and f = t·y: the long edge y → f runs over the boxes, not under."""
+    from matplotlib.patches import FancyArrowPatch
+
+    figure = graph_figure(api.derive_graph("(x*y + exp(x*z))*y", at={"x": 1, "y": 2, "z": 0.5}))
+    ax = figure.axes[0]
+    boxes = [p for p in ax.patches if isinstance(p, Rectangle)]
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert len(arrows) == 9  # x→q y→q x→p z→p p→s q→t s→t t→f y→f
+    for arrow in arrows:
+        vertices = arrow._path_original.vertices  # data coordinates (inches)
+        for (x0, y0), (x1, y1) in itertools.pairwise(vertices):
+            for t in np.linspace(0.02, 0.98, 60):
+                x, y = x0 + (x1 - x0) * t, y0 + (y1 - y0) * t
+                inside = [b for b in boxes if b.get_x() + 0.01 < x < b.get_x() + b.get_width()
+                          - 0.01 and b.get_y() + 0.01 < y < b.get_y() + b.get_height() - 0.01]
+                assert not inside, (vertices, x, y)
 
 
 def test_graph_inputs_sit_beside_their_consumer() -> None:
