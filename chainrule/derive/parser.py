@@ -33,8 +33,8 @@ MAX_CONSTANT_BITS = math.ceil(limits.MAX_CONSTANT_DIGITS * math.log2(10))
 # Greek letters that no Latin letter resembles may name variables (σ and π are also names).
 GREEK = frozenset("αβγδεζηθλμξπρςστφχψω")
 # Letters that look like ASCII ones; the error names the ASCII letter to type instead.
-_LOOKALIKES = dict(zip("аеорсухіјѕԁԛԝкмнтвАВЕКМНОРСТХЅІЈοννιΑΒΕΖΗΙΚΜΝΟΡΤΥΧ×÷",
-                       "aeopcyxijsdqwkmhtbABEKMHOPCTXSIJovvlABEZHIKMNOPTYX*/", strict=True))
+_LOOKALIKES = dict(zip("аеорсухіјѕԁԛԝкмнтвАВЕКМНОРСТХЅІЈονικυΑΒΕΖΗΙΚΜΝΟΡΤΥΧ×÷",
+                       "aeopcyxijsdqwkmhtbABEKMHOPCTXSIJovikuABEZHIKMNOPTYX*/", strict=True))
 
 class ParseError(ChainruleError):
     """The text is not an expression that chainrule accepts."""
