@@ -95,4 +95,4 @@ def test_a_derivation_does_not_import_the_training_code() -> None:
              "numba", "rich.syntax"]
     assert modules_loaded_after(script, heavy) == []
     everything = modules_loaded_after(script + "\nload_commands()", heavy)  # the probe sees them
-    assert "chainrule.derive.net" in everything and "rich.syntax" in everything
+    assert "rich.syntax" in everything  # kernels show's module; SymPy loads when a command runs
