@@ -34,7 +34,8 @@ COMMAND_MODULES: dict[tuple[str, ...], str] = {
     ("gradcheck",): "gradcheck",
     ("kernels", "show"): "kernels_show",
     ("gallery", "build"): "gallery_build",
-    ("show",): "show",
+    ("show", "filters"): "show",
+    ("show", "features"): "show",
     ("exercises",): "exercises",
     ("handout",): "handout",
 }
