@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from chainrule.derive.exercises import make_sheet
 from chainrule.derive.exercises.render import (
     key_latex,
     key_markdown,
@@ -19,6 +18,7 @@ from chainrule.derive.exercises.render import (
     sheet_latex,
     sheet_markdown,
 )
+from chainrule.derive.exercises.sheet import make_sheet
 from chainrule.fsutil import atomic_write_text
 
 TOPIC, COUNT, SEED, DIFFICULTY = "neuron", 3, 22, 1

@@ -17,10 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chainrule.cli.gallery import find_gallery, run_entry
-from chainrule.derive.exercises import make_sheet
-from chainrule.derive.exercises.common import escape_latex
-from chainrule.derive.exercises.render import key_body, sheet_body
-from chainrule.derive.printing.latex import document
+from chainrule.derive.exercises import DIFFICULTIES, TOPIC_NAMES
 from chainrule.errors import ChainruleError
 from chainrule.fsutil import atomic_write_text
 
@@ -99,12 +96,11 @@ def parse_exercise_block(text: str) -> ExerciseBlock:
 
 
 def _block(topic: str, count: int, seed: int, difficulty: int) -> ExerciseBlock:
-    from chainrule.derive.exercises import get_topic
-
-    get_topic(topic)
+    if topic.strip().lower().replace("_", "-") not in TOPIC_NAMES:
+        raise ChainruleError(f"unknown topic {topic!r}: expected one of {', '.join(TOPIC_NAMES)}")
     if not 1 <= count <= 20:
         raise ChainruleError(f"exercise block {topic}: count {count} is out of range (1 to 20)")
-    if difficulty not in (1, 2, 3):
+    if difficulty not in DIFFICULTIES:
         raise ChainruleError(f"exercise block {topic}: difficulty {difficulty} is not 1, 2 or 3")
     return ExerciseBlock(topic, count, seed, difficulty)
 
@@ -144,6 +140,10 @@ def read_plan(path: Path) -> HandoutPlan:
 def build_handout(plan: HandoutPlan, out: Path, *, pdf: bool) -> list[Path]:
     """Write ``out``/handout.tex (and handout.pdf): the examples with their figures, then the
     exercises and the key."""
+    from chainrule.derive.exercises.render import key_body, sheet_body
+    from chainrule.derive.exercises.sheet import make_sheet
+    from chainrule.derive.printing.latex import document
+
     out.mkdir(parents=True, exist_ok=True)
     entries = {entry.key: entry for entry in find_gallery()}
     sections = []
@@ -167,6 +167,12 @@ def build_handout(plan: HandoutPlan, out: Path, *, pdf: bool) -> list[Path]:
             key_body(sheet, first=start) for sheet, start in sheets)
     tex = atomic_write_text(out / "handout.tex", document(body, title=plan.title))
     return [tex, compile_pdf(tex)] if pdf else [tex]
+
+
+def escape_latex(text: str) -> str:
+    from chainrule.derive.printing.latex_layers import text_to_latex
+
+    return text_to_latex(text)
 
 
 def _example_section(title: str, key: str, files: list[Path]) -> str:

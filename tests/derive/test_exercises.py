@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from chainrule.derive.exercises import TOPICS, make_sheet
+from chainrule.derive.exercises import TOPIC_NAMES
 from chainrule.derive.exercises.common import (
     Answer,
     Exercise,
@@ -19,6 +19,7 @@ from chainrule.derive.exercises.common import (
     problems,
     rounds_cleanly,
 )
+from chainrule.derive.exercises.sheet import TOPICS, make_sheet
 from chainrule.errors import ChainruleError
 
 SEEDS = range(20)
@@ -104,3 +105,7 @@ def test_bounds() -> None:
         make_sheet("neuron", count=1, seed=1, difficulty=4)
     with pytest.raises(ChainruleError, match="unknown topic"):
         make_sheet("calculus", count=1, seed=1, difficulty=1)
+
+
+def test_the_light_topic_names_are_the_registrys() -> None:
+    assert TOPIC_NAMES == tuple(TOPICS)

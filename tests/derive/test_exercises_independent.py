@@ -12,8 +12,8 @@ import pytest
 import sympy as sp
 
 from chainrule.cli.output import to_json_text
-from chainrule.derive.exercises import TOPICS, make_sheet
 from chainrule.derive.exercises.render import sheet_payload
+from chainrule.derive.exercises.sheet import TOPICS, make_sheet
 
 X = sp.Symbol("X")
 LOCALS = {"sigmoid": sp.Lambda(X, 1 / (1 + sp.exp(-X))), "relu": sp.Lambda(X, sp.Max(0, X)),

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from chainrule.cli.apps import app
 from chainrule.cli.handout import compile_pdf, pdflatex_available
-from chainrule.derive.exercises import DIFFICULTIES, MAX_COUNT, MAX_SEED, TOPICS, make_sheet, render
+from chainrule.derive.exercises import DIFFICULTIES, MAX_COUNT, MAX_SEED, TOPIC_NAMES
 from chainrule.fsutil import atomic_write_text, check_folder_writable
+
+if TYPE_CHECKING:
+    from chainrule.derive.exercises.sheet import Sheet
 
 
 class SheetFormat(str, Enum):
@@ -25,7 +29,8 @@ SHEET_FORMAT_OPTION = typer.Option(SheetFormat.latex, "--format", "-f", case_sen
 SHEET_OUT_OPTION = typer.Option(None, "--out", "-o", help="A folder: the sheet and the key as "
                                 "separate files (TOPIC-sSEED-dD-sheet.tex and -key.tex, with PDFs "
                                 "when pdflatex is installed; .md; one .json; one .xml).")
-_TOPIC_HELP = "; ".join(f"{name}: {topic.summary}" for name, topic in TOPICS.items())
+_TOPIC_HELP = ("One of " + ", ".join(TOPIC_NAMES) + " (README, \"For teachers\", says what each "
+               "asks)")
 
 
 @app.command("exercises")
@@ -55,6 +60,9 @@ def exercises_command(
       chainrule exercises --topic conv --count 10 --format moodle --out quiz/
       chainrule exercises --topic backprop --count 2 --format json
     """
+    from chainrule.derive.exercises import render  # SymPy and the engine: only when it runs
+    from chainrule.derive.exercises.sheet import make_sheet
+
     sheet = make_sheet(topic, count=count, seed=seed, difficulty=difficulty)
     if out is None:
         producers = {SheetFormat.latex: render.both_latex, SheetFormat.markdown: render.both_markdown,
@@ -81,7 +89,8 @@ def exercises_command(
                f"({sheet.rejected} draws rejected)", err=True)
 
 
-def _json(sheet: render.Sheet) -> str:
+def _json(sheet: Sheet) -> str:
     from chainrule.cli.output import to_json_text
+    from chainrule.derive.exercises import render
 
     return to_json_text(render.sheet_payload(sheet))

@@ -1,4 +1,4 @@
-"""Render a :class:`~chainrule.derive.exercises.Sheet`: the sheet and the key as LaTeX or Markdown,
+"""Render a :class:`~chainrule.derive.exercises.sheet.Sheet`: the sheet and the key as LaTeX or Markdown,
 the whole as JSON, or the questions as Moodle XML (the quiz import format).
 
 Every renderer is a pure function of the sheet, so the same seed gives byte-identical files.
@@ -12,8 +12,8 @@ import html
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from chainrule.derive.exercises import Sheet
 from chainrule.derive.exercises.common import Exercise, Math, escape_latex, number
+from chainrule.derive.exercises.sheet import Sheet
 from chainrule.derive.printing.latex import document
 
 
