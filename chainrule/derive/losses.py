@@ -36,6 +36,26 @@ class Loss:
     scalar: sp.Expr | None  # L(a, t) for one output; None where the loss needs a vector
     vector: sp.Expr  # L(s, t) as a Sum over i
     description: str
+    rule: str  # the rule that ∂L/∂a cites in ``derive neuron`` (derive/rules.py)
+    default_output: str | None = None  # the output activation it trains with; None: not trainable
+
+    @property
+    def trainable(self) -> bool:
+        """Whether a network can be trained with this loss (it has a default output activation)."""
+        return self.default_output is not None
+
+    def unit_factor(self, n_out: int) -> float:
+        """The factor c with L_vector = c · Σ_units L_scalar over ``n_out`` units, read off the
+        vector form (1/N for mse and bce, 1 for half_mse); 1 for a loss without a scalar form."""
+        if self.scalar is None:
+            return 1.0
+        unit = sp.Symbol("i", integer=True)  # a plain index: Idx bounds do not survive subs(N, n)
+        vector = self.vector.xreplace({I: unit}).subs(N, n_out).doit()
+        units = sum(self.scalar.subs({A: S_VEC[k], T: T_VEC[k]}) for k in range(n_out))
+        factor = sp.simplify(vector / units)
+        if not factor.is_number:
+            raise AssertionError(f"loss {self.name!r}: vector form is not a multiple of the unit sum")
+        return float(factor)
 
     def derivative(self) -> sp.Expr:
         """∂L/∂a of the scalar form, by SymPy differentiation."""
@@ -48,20 +68,31 @@ LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
         Loss("mse", (T - A) ** 2, sp.Sum((T_VEC[I] - S_VEC[I]) ** 2, (I, 0, N - 1)) / N,
-             "mean squared error (1/J) Σ_j (t_j − a_j)² over the J outputs"),
+             "mean squared error (1/J) Σ_j (t_j − a_j)² over the J outputs", "power", "linear"),
         Loss("half_mse", (T - A) ** 2 / 2, sp.Sum((T_VEC[I] - S_VEC[I]) ** 2, (I, 0, N - 1)) / 2,
-             "half squared error ½ Σ_j (t_j − a_j)²"),
+             "half squared error ½ Σ_j (t_j − a_j)²", "power", "linear"),
         Loss("bce", -(T * sp.log(A) + (1 - T) * sp.log(1 - A)),
              -sp.Sum(T_VEC[I] * sp.log(S_VEC[I]) + (1 - T_VEC[I]) * sp.log(1 - S_VEC[I]),
                      (I, 0, N - 1)) / N,
-             "binary cross-entropy −(1/J) Σ_j (t_j ln a_j + (1 − t_j) ln(1 − a_j))"),
+             "binary cross-entropy −(1/J) Σ_j (t_j ln a_j + (1 − t_j) ln(1 − a_j))", "log",
+             "sigmoid"),
         Loss("softmax_ce", None, -sp.Sum(T_VEC[I] * sp.log(S_VEC[I]), (I, 0, N - 1)),
-             "cross-entropy of a softmax −Σ_j t_j ln s_j"),
-        Loss("none", A, S_VEC[I], "no loss: the derivative of the output itself"),
+             "cross-entropy of a softmax −Σ_j t_j ln s_j", "log", "softmax"),
+        Loss("none", A, S_VEC[I], "no loss: the derivative of the output itself", "identity"),
     )
 }
 LOSS_ALIASES = {"ce": "softmax_ce", "cross_entropy": "softmax_ce", "softmax-ce": "softmax_ce",
                 "half-mse": "half_mse"}
+
+
+def trainable_losses() -> list[str]:
+    """The losses a network trains with, in registry order."""
+    return [name for name, loss in LOSSES.items() if loss.trainable]
+
+
+def unit_losses() -> list[str]:
+    """The trainable losses with a per-unit scalar form (an output layer of any activation)."""
+    return [name for name, loss in LOSSES.items() if loss.trainable and loss.scalar is not None]
 
 
 def get_loss(name: str) -> Loss:
@@ -70,4 +101,4 @@ def get_loss(name: str) -> Loss:
     try:
         return LOSSES[key]
     except KeyError:
-        raise ChainruleError(f"unknown loss {name!r}: expected one of {', '.join(LOSSES)}") from None
+        raise ChainruleError(f"unknown loss {name!r}: expected one of: {', '.join(LOSSES)}") from None

@@ -30,8 +30,6 @@ from chainrule.derive.output_delta import S, output_delta
 from chainrule.derive.values import Value
 from chainrule.errors import ChainruleError
 
-LOSS_RULES = {"mse": "power", "half_mse": "power", "bce": "log", "none": "identity",
-              "softmax_ce": "log"}
 SOFTMAX = "softmax"  # the activation of the softmax_ce layer
 _I, _J = sp.Idx("i"), sp.Idx("j")
 _N = sp.Symbol("n", integer=True, positive=True)
@@ -150,7 +148,7 @@ def symbolic_steps(activation: str, loss: str, *, forward: dict | None = None,
     out = A
     single = forward is not None and "L_samples" not in forward
     steps = [
-        Step(LOSS_RULES[loss], sp.Derivative(f.loss, out), f.dl_da,
+        Step(get_loss(loss).rule, sp.Derivative(f.loss, out), f.dl_da,
              f"differentiate the {loss} loss with respect to the output {out}",
              value=_single(forward, "dL_da") if single else None),
         _activation_step(activation, f, value=_single(forward, "da_dz") if single else None),

@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from chainrule.derive.activations import get_activation
-from chainrule.derive.losses import get_loss
+from chainrule.derive.losses import get_loss, trainable_losses
 from chainrule.derive.spec import Conv2d, Dense, Flatten, ModelSpec, Pool2d
 from chainrule.errors import ChainruleError
-from chainrule.kernels.cpu.output import loss_factor
 from chainrule.kernels.fused_step import ParamUpdates, store_updates
 from chainrule.kernels.registry import get_backend
 from chainrule.train.init import init_weight
@@ -30,10 +29,6 @@ from chainrule.train.layers import FlattenLayer, HiddenLayer, OutputLayer, PoolL
 
 if TYPE_CHECKING:
     from chainrule.train.optim import Optimizer
-
-TRAINABLE_LOSSES = ("softmax_ce", "bce", "mse", "half_mse")
-DEFAULT_OUTPUT = {"softmax_ce": "softmax", "bce": "sigmoid", "mse": "linear", "half_mse": "linear"}
-
 
 @dataclass
 class Network:
@@ -151,7 +146,7 @@ def resolve_choices(spec: ModelSpec, activation: str | None, loss: str,
     tanh for lenet5 and ReLU otherwise; the output activation that fits the loss."""
     activation = get_activation(activation or ("tanh" if spec.family == "lenet5" else "relu")).name
     loss = _checked_loss(loss)
-    return activation, _checked_output(output_activation or DEFAULT_OUTPUT[loss], loss), loss
+    return activation, _checked_output(output_activation or _default_output(loss), loss), loss
 
 
 def build_network(spec: ModelSpec, *, activation: str | None = None, loss: str = "softmax_ce",
@@ -203,11 +198,17 @@ def _add_params(params: dict[str, np.ndarray], prefix: str, layer: Dense | Conv2
 
 
 def _checked_loss(loss: str) -> str:
-    name = get_loss(loss).name
-    if name not in TRAINABLE_LOSSES:
-        raise ChainruleError(f"loss {loss!r} cannot train a network: expected one of "
-                             f"{', '.join(TRAINABLE_LOSSES)}")
-    return name
+    loss_def = get_loss(loss)
+    if not loss_def.trainable:
+        raise ChainruleError(f"loss {loss!r} cannot train a network: expected one of: "
+                             f"{', '.join(trainable_losses())}")
+    return loss_def.name
+
+
+def _default_output(loss: str) -> str:
+    output = get_loss(loss).default_output
+    assert output is not None  # _checked_loss let only trainable losses through
+    return output
 
 
 def _checked_output(output_activation: str, loss: str) -> str:
@@ -219,4 +220,4 @@ def _checked_output(output_activation: str, loss: str) -> str:
 
 
 def _loss_scale(loss: str, n_out: int) -> float:
-    return 1.0 if loss == "softmax_ce" else loss_factor(loss, n_out)
+    return get_loss(loss).unit_factor(n_out)

@@ -249,3 +249,22 @@ def test_train_step_counts_weights_that_overflow() -> None:
     net = build_network(parse_spec("mlp:2-3-1"), loss="mse", activation="relu")
     x, t = np.array([[1e18, 1e18]]), np.array([[0.0]])
     assert net.train_step(x, t, make_optimizer("sgd", net.params, lr=1e30))[2] > 0
+
+
+def test_a_new_loss_is_one_registry_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    # trainable, default output and the listed names all come from the entry: no side table
+    import sympy as sp
+
+    from chainrule.derive import losses
+    from chainrule.train.network import resolve_choices
+
+    quarter = losses.Loss("quarter_se", (losses.T - losses.A) ** 2 / 4,
+                          sp.Sum((losses.T_VEC[losses.I] - losses.S_VEC[losses.I]) ** 2,
+                                 (losses.I, 0, losses.N - 1)) / 4, "quarter squared error",
+                          "power", "tanh")
+    monkeypatch.setitem(losses.LOSSES, "quarter_se", quarter)
+    spec = parse_spec("mlp:4-5-3")
+    assert resolve_choices(spec, None, "quarter_se", None) == ("relu", "tanh", "quarter_se")
+    assert quarter.unit_factor(3) == 1.0  # Σ over the units, each ¼(t − a)²
+    with pytest.raises(ChainruleError, match="expected one of: .*half_mse.*quarter_se$"):
+        build_network(spec, loss="none")

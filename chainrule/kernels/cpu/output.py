@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-import sympy as sp
-
 from chainrule.derive.activations import A, Z, get_activation
-from chainrule.derive.losses import S_VEC, T_VEC, I, N, T, get_loss
+from chainrule.derive.losses import T, get_loss, unit_losses
 from chainrule.derive.output_delta import S, output_delta
 from chainrule.errors import ChainruleError
 from chainrule.kernels.cache import load_source
@@ -78,25 +76,19 @@ def softmax_ce_layer(z, b, t, s, delta, scale):
 
 
 def loss_factor(loss: str, n_out: int) -> float:
-    """The factor c with L_vector = c · Σ_units L_scalar, read off the loss's vector form."""
+    """The factor c with L_vector = c · Σ_units L_scalar (:meth:`Loss.unit_factor`)."""
     loss_def = get_loss(loss)
     if loss_def.scalar is None:
         raise ChainruleError(f"loss {loss!r} has no per-unit form")
-    unit = sp.Symbol("i", integer=True)  # a plain index: Idx bounds do not survive subs(N, n)
-    vector = loss_def.vector.xreplace({I: unit}).subs(N, n_out).doit()
-    units = sum(loss_def.scalar.subs({A: S_VEC[i], T: T_VEC[i]}) for i in range(n_out))
-    factor = sp.simplify(vector / units)
-    if not factor.is_number:
-        raise AssertionError(f"loss {loss!r}: vector form is not a multiple of the unit sum")
-    return float(factor)
+    return loss_def.unit_factor(n_out)
 
 
 def output_source(activation: str, loss: str) -> str:
     """The generated output-layer module for an activation and a per-unit loss."""
     act, loss_def = get_activation(activation), get_loss(loss)
-    if loss_def.scalar is None or loss_def.name == "none":
-        raise ChainruleError(f"loss {loss!r} cannot train an output layer: expected mse, "
-                             "half_mse or bce (or softmax_ce with a softmax output)")
+    if loss_def.name not in unit_losses():
+        raise ChainruleError(f"loss {loss!r} cannot train an output layer: expected one of: "
+                             f"{', '.join(unit_losses())} (or softmax_ce with a softmax output)")
     delta = output_delta(act.name, loss_def.name)
     return (module_header(f"Output layer: {act.name} activation with {loss_def.name} loss.")
             + print_function("g", [Z], act.expr, comment=f"g(z) = {act.expr}") + "\n\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from chainrule.derive.activations import A, Z, get_activation
-from chainrule.derive.losses import T, get_loss
+from chainrule.derive.losses import T, get_loss, unit_losses
 from chainrule.derive.output_delta import S, output_delta
 from chainrule.errors import ChainruleError
 from chainrule.kernels.cache import load_source
@@ -138,9 +138,9 @@ def activation_source(name: str) -> str:
 
 def output_source(activation: str, loss: str) -> str:
     act, loss_def = get_activation(activation), get_loss(loss)
-    if loss_def.scalar is None or loss_def.name == "none":
-        raise ChainruleError(f"loss {loss!r} cannot train an output layer: expected mse, "
-                             "half_mse or bce (or softmax_ce with a softmax output)")
+    if loss_def.name not in unit_losses():
+        raise ChainruleError(f"loss {loss!r} cannot train an output layer: expected one of: "
+                             f"{', '.join(unit_losses())} (or softmax_ce with a softmax output)")
     delta = output_delta(act.name, loss_def.name)
     return (_HEADER.format(title=f"CUDA output layer: {act.name} with {loss_def.name}.")
             + print_function("g", [Z], act.expr, decorator=DEVICE, comment=f"g(z) = {act.expr}")
