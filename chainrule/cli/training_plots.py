@@ -219,9 +219,7 @@ def write_gif(path: str | Path, frames: Sequence[bytes], *, ms_per_frame: int = 
     """Join PNG frames into a looping GIF (the last frame held for a second), atomically."""
     from PIL import Image
 
-    target = Path(path)
-    if target.suffix.lower() != ".gif":
-        raise ChainruleError(f"--animate {str(target)!r}: expected a .gif file name")
+    target = check_animation_path(path)
     if not frames:
         raise ChainruleError("--animate: no frames to write (train at least one epoch)")
     images = [Image.open(io.BytesIO(frame)).convert("RGB") for frame in frames]
@@ -238,3 +236,40 @@ def frame_epochs(epochs: int, frames: int = 40) -> set[int]:
         return set(range(1, epochs + 1))
     marks = np.unique(np.round(np.geomspace(1, epochs, frames)).astype(int))
     return {int(m) for m in marks} | {epochs}
+
+
+class BoundaryAnimation:
+    """``train --animate FILE.gif``: a decision-boundary frame after each chosen epoch, written as
+    a GIF at the end. ``train`` calls ``on_epoch_end(stats)`` from its callbacks, then ``write()``."""
+
+    def __init__(self, path: str | Path, predict: Predict, x: np.ndarray,
+                 labels: np.ndarray | None, *, epochs: int, x_test: np.ndarray | None = None,
+                 labels_test: np.ndarray | None = None,
+                 class_names: Sequence[str] | None = None) -> None:
+        self.path = check_animation_path(path, x)
+        self.predict, self.x, self.labels = predict, x, labels
+        self.x_test, self.labels_test, self.class_names = x_test, labels_test, class_names
+        self.marks = frame_epochs(epochs)
+        self.frames: list[bytes] = []
+
+    def on_epoch_end(self, stats: EpochStats) -> None:
+        if stats.epoch in self.marks:
+            self.frames.append(boundary_frame(self.predict, self.x, self.labels,
+                                              epoch=stats.epoch, loss=stats.loss,
+                                              x_test=self.x_test, labels_test=self.labels_test,
+                                              class_names=self.class_names))
+
+    def write(self) -> Path:
+        return write_gif(self.path, self.frames)
+
+
+def check_animation_path(path: str | Path, x: np.ndarray | None = None) -> Path:
+    """A .gif name, for data with 2 inputs (the plane the frames draw), or a one-line error."""
+    target = Path(path)
+    if target.suffix.lower() != ".gif":
+        raise ChainruleError(f"--animate {str(target)!r}: expected a .gif file name")
+    if x is not None and (x.ndim != 2 or x.shape[1] != 2):
+        shape = "×".join(map(str, x.shape[1:]))
+        raise ChainruleError(f"--animate draws the decision boundary of 2-D data; this data has "
+                             f"inputs of shape {shape}")
+    return target

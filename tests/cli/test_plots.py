@@ -199,6 +199,21 @@ def test_animation_frames_and_gif(tmp_path: Path) -> None:
         write_gif(tmp_path / "a.png", frames)
 
 
+def test_boundary_animation_takes_a_frame_per_marked_epoch(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from chainrule.cli.training_plots import BoundaryAnimation
+
+    x, labels, predict = _xor_like()
+    animation = BoundaryAnimation(tmp_path / "run.gif", predict, x, labels, epochs=3)
+    for stats in _history([0.7, 0.6, 0.5]):
+        animation.on_epoch_end(stats)
+    with Image.open(animation.write()) as image:
+        assert image.n_frames == 3
+    with pytest.raises(ChainruleError, match="2-D data; this data has inputs of shape 1×6×6"):
+        BoundaryAnimation(tmp_path / "run.gif", predict, np.zeros((4, 1, 6, 6)), None, epochs=3)
+
+
 # ---- image-model figures ---------------------------------------------------------------------
 
 def _inside_figure(figure, artists) -> bool:
