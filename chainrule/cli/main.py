@@ -28,6 +28,7 @@ COMMAND_MODULES: dict[tuple[str, ...], str] = {
     ("derive", "conv"): "derive_conv",
     ("perceptron",): "perceptron",
     ("summary",): "summary",
+    ("rules",): "rules",
     ("train",): "train",
     ("evaluate",): "evaluate",
     ("predict",): "predict",
