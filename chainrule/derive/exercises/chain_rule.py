@@ -11,7 +11,7 @@ from functools import partial
 
 import sympy as sp
 
-from chainrule.derive.derivation import Derivation, Step
+from chainrule.derive.derivation import Step
 from chainrule.derive.exercises import tree
 from chainrule.derive.exercises.common import (
     Answer,
@@ -26,7 +26,7 @@ from chainrule.derive.exercises.tree import Node, call, const, var
 from chainrule.derive.parser import parse_expression, symbol
 from chainrule.derive.printing.latex import ChainruleLatexPrinter, latex
 from chainrule.derive.printing.text import text as unicode
-from chainrule.derive.steps import _check_values, _Walker, evaluate
+from chainrule.derive.steps import derive_expression, evaluate
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus", "exp")
 SMOOTH = ("sigmoid", "tanh", "softplus")
@@ -91,7 +91,7 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
 
 
 def _solve(expr: sp.Expr, wrt: str, at: dict[str, float]) -> Solution:
-    derivation = derive_steps(expr, symbol(wrt), at)
+    derivation = derive_expression(expr, symbol(wrt), values=at)
     steps = tuple(solution_step(s) for s in derivation.steps)
     return Solution(steps, latex(derivation, environment="longtable"),
                     (float(derivation.value or 0.0), float(derivation.derivative_value or 0.0)))
@@ -104,20 +104,6 @@ def solution_step(step: Step) -> SolutionStep:
     numbers = [printer.latex_chain(chain) for chain in step.chains]
     math = rf"{latex(step.before)} = {latex(step.after)}"
     return SolutionStep(step.rule, step.text, r",\quad ".join([math, *numbers]))
-
-
-def derive_steps(expr: sp.Expr, wrt: sp.Symbol, at: dict[str, float]) -> Derivation:
-    """:func:`chainrule.derive.steps.derive_expression` with a light final simplification
-    (``factor_terms``): its ``simplify`` step takes up to 20 s on a difficulty-3 expression,
-    the walk itself a fifth of a second."""
-    numbers = _check_values(expr, at)
-    walker = _Walker(expr, wrt, numbers)
-    raw = walker.derive(expr)
-    result = sp.factor_terms(raw)
-    if result != raw:
-        walker.steps.append(walker.simplify_step(raw, result))
-    return Derivation(expr, wrt, tuple(walker.steps), result, dict(at),
-                      evaluate(expr, numbers, what="f"), evaluate(result, numbers, what="f'"))
 
 
 def verify(exercise: Exercise) -> list[float]:
