@@ -68,6 +68,7 @@ class NeuronReport:
     forward: dict[str, float | list] = field(default_factory=dict)
     gradients: dict[str, float | list] = field(default_factory=dict)
     data: NeuronData | None = None
+    note: str = ""  # the activation's parameter, e.g. "α = 0.1, the slope for z < 0"
 
     def _repr_latex_(self) -> str:
         from chainrule.derive.printing.latex import latex  # the printer imports this module's types
@@ -85,18 +86,24 @@ class NeuronReport:
 
 @dataclass(frozen=True)
 class NeuronFactors:
-    """The derived per-unit expressions, in z, a (= g(z)) and t (s for softmax)."""
+    """The derived per-unit expressions, in z, a (= g(z)) and t (s for softmax), with an
+    activation's parameter kept as its symbol α (its value in ``values``)."""
 
     g: sp.Expr  # a = g(z)
     loss: sp.Expr  # L(a, t)
     dl_da: sp.Expr  # ∂L/∂a
     da_dz: sp.Expr  # ∂a/∂z (for softmax: the Jacobian ∂s_i/∂z_k = s_i(𝟙[i = k] − s_k))
     delta: sp.Expr  # ∂L/∂z, simplified
+    values: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)  # {α: 1/10}; {} without one
+
+    def numeric(self, expr: sp.Expr) -> sp.Expr:
+        """``expr`` with the parameter's value put in for α (what is evaluated)."""
+        return expr.subs(self.values) if self.values else expr
 
 
 @lru_cache(maxsize=64)
 def neuron_factors(activation: str, loss: str) -> NeuronFactors:
-    """Derive the factors of ∂L/∂z for one unit by SymPy differentiation."""
+    """Derive the factors of ∂L/∂z for one unit by SymPy differentiation, α kept symbolic."""
     loss_def = get_loss(loss)
     if loss_def.name == "softmax_ce":
         loss_expr = -T * sp.log(S)  # one class's term of −Σ tᵢ ln sᵢ
@@ -105,8 +112,9 @@ def neuron_factors(activation: str, loss: str) -> NeuronFactors:
                              output_delta(SOFTMAX, loss_def.name))
     act = get_activation(activation)
     loss_expr = loss_def.scalar
-    return NeuronFactors(act.expr, loss_expr, loss_def.derivative(), act.derivative(),
-                         output_delta(activation, loss_def.name))
+    return NeuronFactors(act.symbolic, loss_expr, loss_def.derivative(),
+                         sp.diff(act.symbolic, Z),
+                         output_delta(activation, loss_def.name, symbolic=True), act.values)
 
 
 def derive_neuron(activation: str | None, loss: str,
@@ -118,13 +126,14 @@ def derive_neuron(activation: str | None, loss: str,
     loss_def = get_loss(loss)
     name = activation_name(activation, loss_def.name)
     factors = neuron_factors(name, loss_def.name)
+    note = "" if name == SOFTMAX else get_activation(name).note
     if values is None:
-        return NeuronReport(name, loss_def.name, symbolic_steps(name, loss_def.name))
+        return NeuronReport(name, loss_def.name, symbolic_steps(name, loss_def.name), note=note)
     data = neuron_data(values, loss=loss_def.name)
     forward, gradients, deltas = evaluate(factors, data, activation=name, loss=loss_def.name)
     steps = symbolic_steps(name, loss_def.name, forward=forward, gradients=gradients,
                            deltas=deltas)
-    return NeuronReport(name, loss_def.name, steps, forward, gradients, data)
+    return NeuronReport(name, loss_def.name, steps, forward, gradients, data, note)
 
 
 def activation_name(activation: str | None, loss: str) -> str:
@@ -146,6 +155,8 @@ def symbolic_steps(activation: str, loss: str, *, forward: dict | None = None,
         return _softmax_steps(gradients, batch=forward is not None and "L_samples" in forward)
     f = neuron_factors(activation, loss)
     out = A
+    note = get_activation(activation).note
+    stated = f" ({note})" if note else ""
     single = forward is not None and "L_samples" not in forward
     steps = [
         Step(get_loss(loss).rule, sp.Derivative(f.loss, out), f.dl_da,
@@ -154,7 +165,7 @@ def symbolic_steps(activation: str, loss: str, *, forward: dict | None = None,
         _activation_step(activation, f, value=_single(forward, "da_dz") if single else None),
         Step(_delta_rule(activation, loss), sp.Mul(sp.Derivative(L_SYM, out),
                                                    sp.Derivative(out, Z), evaluate=False),
-             f.delta, "δ = ∂L/∂z: chain rule through the activation, simplified",
+             f.delta, f"δ = ∂L/∂z: chain rule through the activation, simplified{stated}",
              value=float(deltas[0, 0]) if single and deltas is not None and deltas.size == 1
              else None),
     ]
@@ -178,8 +189,9 @@ def _chain_key(step: Step) -> str | None:
 
 def _activation_step(activation: str, f: NeuronFactors, *, value: float | None) -> Step:
     act = get_activation(activation)
+    stated = f"; {act.note}" if act.note else ""
     return Step(act.rule, sp.Derivative(f.g, Z), f.da_dz,
-                f"the derivative of {activation} (named identity)", value=value)
+                f"the derivative of {activation} (named identity){stated}", value=value)
 
 
 def _delta_rule(activation: str, loss: str) -> str:
@@ -270,11 +282,12 @@ def evaluate(factors: NeuronFactors, data: NeuronData, *, activation: str,
         dl_da = da_dz = None
         delta = _numeric(factors.delta, {S: a, T: data.t})
     else:
-        a = _numeric(factors.g, {Z: z})
+        put = factors.numeric  # α's value in: the numbers are those of the activation as named
+        a = _numeric(put(factors.g), {Z: z})
         per_sample = _numeric(factors.loss, {A: a, T: data.t}).sum(axis=1)
         dl_da = _numeric(factors.dl_da, {A: a, T: data.t})
-        da_dz = _numeric(factors.da_dz, {Z: z, A: a})
-        delta = _numeric(factors.delta, {Z: z, A: a, T: data.t})  # (samples, outputs)
+        da_dz = _numeric(put(factors.da_dz), {Z: z, A: a})
+        delta = _numeric(put(factors.delta), {Z: z, A: a, T: data.t})  # (samples, outputs)
     samples = data.x.shape[0]
     grad_w = delta.T @ data.x / samples  # (outputs, inputs): mean over the batch
     grad_b = delta.mean(axis=0)  # (outputs,)

@@ -17,8 +17,9 @@ from chainrule.errors import ChainruleError
 S = sp.Symbol("s", real=True)  # softmax output s_k of the class in question
 
 
-def output_delta(activation: str, loss: str) -> sp.Expr:
-    """δ = ∂L/∂z for one output unit, in the symbols z, a (= g(z)) and t.
+def output_delta(activation: str, loss: str, *, symbolic: bool = False) -> sp.Expr:
+    """δ = ∂L/∂z for one output unit, in the symbols z, a (= g(z)) and t (and α if ``symbolic``:
+    the activation's parameter kept as its symbol, as derivations print it).
 
     For ``softmax_ce`` the activation is ignored (softmax is part of the loss) and the result is in
     s and t.
@@ -29,8 +30,9 @@ def output_delta(activation: str, loss: str) -> sp.Expr:
     act = get_activation(activation)
     if loss_def.scalar is None:
         raise ChainruleError(f"loss {loss!r} has no per-unit form")
-    raw = sp.diff(loss_def.scalar.subs(A, act.expr), Z)  # chain rule through g
-    return sp.factor(sp.cancel(raw.subs(act.expr, A)))
+    g = act.symbolic if symbolic else act.expr
+    raw = sp.diff(loss_def.scalar.subs(A, g), Z)  # chain rule through g
+    return sp.factor(sp.cancel(raw.subs(g, A)))
 
 
 def softmax_ce_delta(classes: int = 3) -> sp.Expr:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -78,3 +79,41 @@ def test_standalone_latex_compiles(cli, tmp_path: Path) -> None:
 def test_bad_input_is_one_line(cli, args: list[str], message: str) -> None:
     line = cli.fails(["derive", "neuron", *args])
     assert line.startswith("error: ") and message in line
+
+
+LEAKY_AT = "x=[0.5,-1],w=[0.4,0.3],b=-0.2,t=0.7"  # z = −0.3: the slope α is used
+
+
+@pytest.mark.parametrize(("activation", "stated"), [
+    ("leaky_relu:0.1", "α = 0.1, the slope for z < 0"), ("leaky_relu", "α = 0.01, the slope"),
+    ("elu", "α = 1, the scale for z < 0"), ("elu:0.5", "α = 0.5, the scale")])
+def test_alpha_is_shown_and_stated_in_every_format(cli, activation: str, stated: str) -> None:
+    args = ["derive", "neuron", "-a", activation, "--at", LEAKY_AT]
+    text = cli.run(args).stdout
+    assert "α" in text and stated in text and "1/10" not in text and "1/100" not in text
+    markdown = cli.run([*args, "--format", "markdown"]).stdout
+    assert "\\alpha" in markdown and stated in markdown
+    latex = cli.run([*args, "--format", "latex"]).stdout
+    assert "\\alpha" in latex and stated.split(",")[0].replace("α", "$\\alpha $") in latex
+    payload = cli.json([*args, "--format", "json"])
+    assert payload["note"].startswith(stated)
+    assert "alpha" in payload["steps"][1]["after"] and stated in payload["steps"][1]["text"]
+    alpha = float(stated.split()[2].rstrip(","))
+    z = -0.3
+    slope = alpha if activation.startswith("leaky") else alpha * np.exp(z)  # g'(z), z < 0
+    a = alpha * z if activation.startswith("leaky") else alpha * np.expm1(z)
+    assert payload["forward"]["a"] == pytest.approx(a, rel=1e-12)
+    assert payload["forward"]["da_dz"] == pytest.approx(slope, rel=1e-12)
+    assert payload["gradients"]["b"] == pytest.approx((a - 0.7) * slope, rel=1e-12)
+
+
+@needs_pdflatex
+def test_standalone_latex_with_alpha_fits_the_page(cli, tmp_path: Path) -> None:
+    target = tmp_path / "leaky.tex"
+    cli.run(["derive", "neuron", "-a", "leaky_relu:0.1", "--at", LEAKY_AT, "--format", "latex",
+             "--standalone", "--out", str(target)])
+    assert "\\alpha" in target.read_text()
+    assert_compiles(target)
+    log = target.with_suffix(".log").read_text(errors="replace")
+    overfull = [float(m) for m in re.findall(r"Overfull \\[hv]box \((\d+(?:\.\d+)?)pt", log)]
+    assert all(width <= 2 for width in overfull), overfull

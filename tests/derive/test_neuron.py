@@ -9,6 +9,7 @@ from conftest import central_difference, rel_err
 
 from chainrule.derive.activations import ACTIVATIONS, Z, get_activation
 from chainrule.derive.encoding import one_hot
+from chainrule.derive.functions import elementary
 from chainrule.derive.losses import A, T, get_loss
 from chainrule.derive.neuron import derive_neuron, neuron_factors, neuron_loss
 from chainrule.derive.printing.latex import latex
@@ -41,7 +42,10 @@ def test_factors_are_sympy_diff_of_the_registry_definitions() -> None:
     for name, act in ACTIVATIONS.items():
         for loss in ("mse", "half_mse", "bce", "none"):
             f = neuron_factors(name, loss)
-            assert f.da_dz == sp.diff(act.expr, Z)
+            assert f.da_dz == sp.diff(act.symbolic, Z)  # α kept as its symbol
+            for z in (-1.3, 0.7):  # with α's value in, it is g' of the entry's expression
+                assert float(elementary(f.numeric(f.da_dz)).subs(Z, z)) == pytest.approx(
+                    float(elementary(sp.diff(act.expr, Z)).subs(Z, z)), rel=1e-12)
             assert f.dl_da == sp.diff(get_loss(loss).scalar, A)
 
 
@@ -205,3 +209,42 @@ def test_softmax_layer_index_forms_for_a_k_by_n_weight_matrix() -> None:
         sp.Sum(DELTA_VEC[_K] * W_VEC[_K, _J], (_K, 1, _CLASSES))]
     assert [step.after for step in steps if step.rule == "sum"] == [X_VEC[_J], 1, W_VEC[_K, _J]]
     assert B_VEC[_K] in chain[1].before.atoms(sp.Indexed)
+
+
+# Each parametric activation, written independently in NumPy with its α.
+_NUMPY_G = {"leaky_relu": lambda z, al: np.where(z > 0, z, al * z),
+            "elu": lambda z, al: np.where(z > 0, z, al * np.expm1(np.minimum(z, 0)))}
+
+
+@pytest.mark.parametrize(("name", "alpha"), [("leaky_relu", 0.01), ("leaky_relu:0.1", 0.1),
+                                             ("elu", 1.0), ("elu:0.5", 0.5)])
+def test_alpha_is_symbolic_in_every_formula_and_its_value_stated(name: str, alpha: float) -> None:
+    from chainrule.derive.activations import ALPHA
+
+    values = {"x": [0.5, -1.0], "w": [0.4, 0.3], "b": -0.2, "t": 0.7}  # z = −0.3 < 0: α counts
+    report = derive_neuron(name, "half_mse", values)
+    activation, delta = report.steps[1], report.steps[2]
+    for step in (activation, delta):
+        assert step.after.has(ALPHA) and f"α = {alpha:g}, the " in step.text
+    assert activation.before.has(ALPHA)  # ∂/∂z g(z, α)
+    assert report.note.startswith(f"α = {alpha:g}, the ") and "for z < 0" in report.note
+    assert not any(step.after.has(sp.Rational(1, 100)) for step in report.steps)
+    # The numbers: NumPy forward with this α, gradients by central differences of it.
+    g = _NUMPY_G[name.partition(":")[0]]
+    x, w, b, t = (np.asarray(values[k], dtype=np.float64) for k in "xwbt")
+
+    def loss(params: np.ndarray) -> float:
+        return float((g(params[:2] @ x + params[2], alpha) - t) ** 2 / 2)
+
+    fd = central_difference(loss, np.array([*w, b]))
+    assert report.forward["a"] == pytest.approx(float(g(w @ x + b, alpha)), rel=1e-12)
+    assert report.gradients["w"] == pytest.approx(fd[:2].tolist(), rel=1e-6)
+    assert report.gradients["b"] == pytest.approx(float(fd[2]), rel=1e-6)
+    assert report.step_values()[1] == pytest.approx(alpha if name.startswith("leaky") else
+                                                    alpha * np.exp(-0.3), rel=1e-12)
+
+
+def test_activations_without_a_parameter_state_nothing() -> None:
+    assert derive_neuron("sigmoid", "bce").note == ""
+    assert derive_neuron(None, "softmax_ce").note == ""
+    assert "α" not in derive_neuron("tanh", "mse").steps[1].text

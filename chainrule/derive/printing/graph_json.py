@@ -48,7 +48,8 @@ def neuron_payload(report: NeuronReport) -> dict[str, Any]:
     steps = [_step(step, value) for step, value in zip(report.steps, report.step_values(),
                                                         strict=True)]
     forward = {k: v for k, v in report.forward.items() if v is not None}
-    return {"activation": report.activation, "loss": report.loss, "forward": forward,
+    return {"activation": report.activation, "loss": report.loss, "note": report.note,
+            "forward": forward,
             "gradients": dict(report.gradients), "steps": steps}
 
 

@@ -32,6 +32,7 @@ def neuron_markdown(report: NeuronReport) -> str:
     rows = [[f"`{s.rule}`", f"${ChainruleLatexPrinter().derivative_latex(s.before)} = {latex(s.after)}$", fmt(v)]
             for s, v in zip(report.steps, report.step_values(), strict=True)]
     text = (f"## Neuron: activation `{report.activation}`, loss `{report.loss}`\n\n"
+            + (f"*{report.note}.*\n\n" if report.note else "")  # α's value
             + _table(["rule", "step", "value"], rows) + "\n")
     if report.forward:
         numbers = [[name, fmt(v)] for name, v in report.forward.items() if v is not None]

@@ -64,7 +64,8 @@ def graph_text(graph: ComputationGraph) -> RenderableType:
 
 def neuron_text(report: NeuronReport) -> RenderableType:
     """The derivation steps with rules, then the forward values and gradients if any."""
-    steps = Table(title=f"neuron: activation {report.activation}, loss {report.loss}")
+    steps = Table(title=f"neuron: activation {report.activation}, loss {report.loss}",
+                  caption=report.note or None)  # α's value: "α = 0.1, the slope for z < 0"
     for column in ("rule", "step", "result", "value"):
         steps.add_column(column)
     for step, value in zip(report.steps, report.step_values(), strict=True):

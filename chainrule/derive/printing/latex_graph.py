@@ -101,7 +101,8 @@ class GraphLatexMixin:
                  for step, value in zip(report.steps, report.step_values(), strict=True)]
         if report.forward:
             lines = [*self._neuron_forward(report), *lines]
-        return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+        note = f"\n\n\\noindent\\emph{{{text_to_latex(report.note)}}}" if report.note else ""
+        return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}" + note
 
     def _neuron_document(self, report: NeuronReport) -> str:
         """A handout: the model, the definitions, the inputs, the forward pass, then the backward
@@ -137,7 +138,8 @@ class GraphLatexMixin:
                      f"$L = {self._print(f.loss)}$ against the target $t$")
         return (f"One neuron with $n$ inputs: the weighted sum $z = {self._print(WEIGHTED_SUM)}$, "
                 f"the {text_to_latex(report.activation.replace('_', ' '))} activation "
-                f"$a = {self._print(f.g)}$, and {loss}." + mean)
+                f"$a = {self._print(f.g)}$" + (f" ({text_to_latex(report.note)})" if report.note
+                                               else "") + f", and {loss}." + mean)
 
     def _neuron_definitions(self, report: NeuronReport) -> str:
         if report.loss == "softmax_ce":

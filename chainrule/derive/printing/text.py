@@ -83,7 +83,7 @@ class TextPrinter(StrPrinter):
         return kronecker_text(self._print(expr.args[0]), self._print(expr.args[1]))
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
-        return "λ" if expr.name == "lambda" else super()._print_Symbol(expr)
+        return {"lambda": "λ", "alpha": "α"}.get(expr.name) or super()._print_Symbol(expr)
 
 
 KRONECKER = "𝟙"  # the Kronecker delta is the indicator 𝟙[i = j] (LaTeX \mathbf{1}): δ is the error
