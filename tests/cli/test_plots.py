@@ -273,3 +273,17 @@ def test_feature_maps_figure_has_input_and_each_map() -> None:
     titles = [ax.get_title() for ax in figure.axes]
     assert titles == ["input"] + [f"map {i}" for i in range(6)]
     np.testing.assert_array_equal(figure.axes[4].images[0].get_array(), maps[3])
+
+
+@pytest.mark.parametrize("epochs", [1, 3, 12])
+def test_epoch_ticks_are_whole_epochs(epochs: int) -> None:
+    """Fashion-MNIST runs of a few epochs once got ticks at 1.5, 2.5: only whole epochs now."""
+    from chainrule.cli.training_plots import training_figure
+
+    figure = training_figure(_history([1.0 / (i + 1) for i in range(epochs)]))
+    figure.canvas.draw()
+    for ax in figure.axes[:2]:
+        low, high = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if low <= t <= high]
+        assert epochs in ticks or epochs > 10
+        assert ticks and all(float(t).is_integer() for t in ticks)
