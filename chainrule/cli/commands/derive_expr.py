@@ -37,6 +37,8 @@ def derive_expr(
 
     With --at every step shows its numbers, in the order the step prints its terms, and the result gives the value and the derivative's value.
 
+    Limits: 1,000 characters, 60 levels of nesting, integer exponents up to 64 in magnitude, constants up to 100 digits; names are ASCII letters and digits (or Greek letters no Latin one resembles). An expression may start with a minus.
+
     A derivative already worked out is cited by its step number (rule earlier_step), a step that changes nothing is left out, and an assumption is its own step (rule kink: ReLU' and |x|' assume their argument is not 0).
 
     [bold]Examples[/bold]

@@ -37,6 +37,11 @@ def summary_command(
                               maxpoolK\[sS] or avgpoolK\[sS], flatten, or denseN
                               (a dense layer after a conv or pool flattens implicitly)
 
+    Sizes are ASCII digits; a padding P is at most the kernel size K. Units, filters and
+    input dimensions are at most 100,000 (CHAINRULE_MAX_UNITS), parameters 10,000,000
+    (CHAINRULE_MAX_PARAMS), values after any layer 4,000,000 per sample
+    (CHAINRULE_MAX_LAYER_VALUES).
+
     [bold]Conventions[/bold]: keras (default) counts as Keras' model.summary() does: a dense
     layer n_out·(n_in+1), a convolution F·(K·K·C+1), so LeNet-5's C3 is fully connected
     (16·(5·5·6+1) = 2,416), and pooling has 0 parameters. paper follows LeCun et al. (1998):
