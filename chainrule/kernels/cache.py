@@ -2,7 +2,8 @@
 
 Numba's ``cache=True`` needs a real file to locate its cache (it does not work for source run
 through ``exec``), so each generated module is written to ``$CHAINRULE_CACHE`` (default
-``~/.cache/chainrule/kernels``) as ``<prefix>_<sha256>.py``, written once, registered in
+``~/.cache/chainrule/kernels``) as ``<prefix>_<sha256>.py`` (the prefix cut down to
+``[A-Za-z0-9_]``: ``act_leaky_relu:0.1`` becomes ``act_leaky_relu_0_1``), written once, registered in
 ``sys.modules`` before it executes, and then imported. A second process finds both the file and
 Numba's compiled cache beside it, and starts warm (DESIGN.md, "Kernels: what we measured").
 
@@ -23,6 +24,7 @@ import importlib.util
 import io
 import os
 import pickletools
+import re
 import stat
 import sys
 from pathlib import Path
@@ -63,8 +65,14 @@ def check_private(folder: Path) -> None:
 
 
 def module_name(prefix: str, source: str) -> str:
-    """``chainrule_k_<prefix>_<first 16 hex digits of sha256(source)>``."""
-    return f"chainrule_k_{prefix}_{_digest(source.encode('utf-8'))}"
+    """``chainrule_k_<prefix>_<first 16 hex digits of sha256(source)>``, a Python identifier and a
+    portable file name: every character of ``prefix`` outside ``[A-Za-z0-9_]`` becomes ``_``
+    (``leaky_relu:0.1`` → ``leaky_relu_0_1``). The hash of the source keeps names apart."""
+    return f"chainrule_k_{_identifier(prefix)}_{_digest(source.encode('utf-8'))}"
+
+
+def _identifier(prefix: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", prefix, flags=re.ASCII)
 
 
 def _digest(content: bytes) -> str:

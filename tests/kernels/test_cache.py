@@ -20,6 +20,21 @@ def test_module_name_is_a_hash_of_the_source() -> None:
     assert module_name("t", SOURCE).startswith("chainrule_k_t_")
 
 
+def test_a_prefix_from_an_activation_name_is_cut_to_an_identifier(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    name = module_name("act_leaky_relu:0.1", SOURCE)
+    digest = module_name("t", SOURCE).rsplit("_", 1)[1]
+    assert name == f"chainrule_k_act_leaky_relu_0_1_{digest}"  # the hash part kept
+    assert name.isidentifier() and name.isascii()
+    assert module_name("act_elu:1/3 é", SOURCE) == f"chainrule_k_act_elu_1_3___{digest}"
+    monkeypatch.setenv("CHAINRULE_CACHE", str(tmp_path))
+    source = SOURCE + "# test_a_prefix_from_an_activation_name\n"
+    module = load_source("act_leaky_relu:0.1", source)
+    assert module.twice(1.5) == 3.0
+    assert [p.name for p in tmp_path.glob("*.py")] == [f"{module.__name__}.py"]
+    assert ":" not in module.__name__
+
+
 def test_load_writes_once_and_registers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHAINRULE_CACHE", str(tmp_path))
     source = SOURCE + "# test_load_writes_once\n"
