@@ -11,6 +11,7 @@ crash that libFuzzer reports with the input that caused it. The seed corpus is `
 from __future__ import annotations
 
 import sys
+import warnings
 
 import atheris
 import sympy as sp  # imported before instrumenting: coverage is measured in chainrule only
@@ -32,6 +33,7 @@ def test_one_input(data: bytes) -> None:
 
 
 def main() -> None:
+    warnings.simplefilter("ignore", SyntaxWarning)  # Python's own, for inputs such as "1e308in"
     atheris.Setup(sys.argv, test_one_input)
     atheris.Fuzz()
 
