@@ -11,6 +11,9 @@ that every command that takes an activation name takes it. :attr:`Activation.sym
 symbol (what derivations print, with :attr:`Activation.note` stating its value), and
 :attr:`Activation.expr` has the value put in (what kernels print, as a constant).
 
+Each entry also names the weight initialisation that suits it (:attr:`Activation.init_family`):
+"he" for the ReLU family, "xavier" otherwise; :mod:`chainrule.train.init` reads it from here.
+
 Follows Goodfellow, Bengio & Courville, *Deep Learning* (2016), §6.3.
 """
 
@@ -20,6 +23,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import Literal
 
 import sympy as sp
 
@@ -38,6 +42,8 @@ from chainrule.errors import ChainruleError
 Z = sp.Symbol("z", real=True)  # pre-activation (weighted input)
 A = sp.Symbol("a", real=True)  # activation output
 ALPHA = sp.Symbol("alpha", positive=True)  # an activation's parameter α (a slope or a scale)
+# He (He et al., ICCV 2015) for the ReLU family, Xavier/Glorot (AISTATS 2010) for the others.
+InitFamily = Literal["he", "xavier"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class Activation:
     expr: sp.Expr  # g(z), in terms of Z
     rule: str  # the name of its rule in chainrule.derive.rules
     description: str
+    init_family: InitFamily  # the weight initialisation of a layer it follows
     parameter: Parameter | None = None
     value: sp.Rational | None = None  # the parameter's value
     template: sp.Expr | None = None  # g(z; α) with α as a symbol
@@ -154,10 +161,10 @@ def _decimal(value: sp.Rational) -> str:
 
 
 def _parametric(name: str, function: type[sp.Function], parameter: Parameter, rule: str,
-                description: str) -> Activation:
+                description: str, *, init_family: InitFamily) -> Activation:
     """The registry entry, at the default value (written g(z), the function's own default)."""
-    return Activation(name, function(Z), rule, description, parameter, parameter.default,
-                      function(Z, parameter.symbol))
+    return Activation(name, function(Z), rule, description, init_family, parameter,
+                      parameter.default, function(Z, parameter.symbol))
 
 
 _SLOPE = Parameter(ALPHA, LEAKY_RELU_DEFAULT_SLOPE, sp.Integer(0), sp.Integer(1), "slope for z < 0")
@@ -166,16 +173,20 @@ _SCALE = Parameter(ALPHA, ELU_DEFAULT_ALPHA, sp.Integer(0), None, "scale for z <
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", sigmoid(Z), "sigmoid", "logistic σ(z) = 1/(1+e^{-z})"),
-        Activation("tanh", sp.tanh(Z), "tanh", "hyperbolic tangent"),
-        Activation("relu", relu(Z), "relu", "max(0, z); ReLU'(0) = 0"),
+        Activation("sigmoid", sigmoid(Z), "sigmoid", "logistic σ(z) = 1/(1+e^{-z})",
+                   init_family="xavier"),
+        Activation("tanh", sp.tanh(Z), "tanh", "hyperbolic tangent", init_family="xavier"),
+        Activation("relu", relu(Z), "relu", "max(0, z); ReLU'(0) = 0", init_family="he"),
         _parametric("leaky_relu", leaky_relu, _SLOPE, "leaky_relu",
-                    "max(αz, z); α = 0.01 unless given as leaky_relu:α, 0 ≤ α < 1"),
+                    "max(αz, z); α = 0.01 unless given as leaky_relu:α, 0 ≤ α < 1",
+                    init_family="he"),
         _parametric("elu", elu, _SCALE, "elu",
-                    "z if z > 0 else α(e^z − 1); α = 1 unless given as elu:α, α ≥ 0"),
-        Activation("softplus", softplus(Z), "softplus", "ln(1 + e^z)"),
-        Activation("linear", Z, "identity", "identity g(z) = z"),
-        Activation("hardlim", hardlim(Z), "hardlim", "1 if z ≥ 0 else 0 (perceptron)"),
+                    "z if z > 0 else α(e^z − 1); α = 1 unless given as elu:α, α ≥ 0",
+                    init_family="he"),
+        Activation("softplus", softplus(Z), "softplus", "ln(1 + e^z)", init_family="xavier"),
+        Activation("linear", Z, "identity", "identity g(z) = z", init_family="xavier"),
+        Activation("hardlim", hardlim(Z), "hardlim", "1 if z ≥ 0 else 0 (perceptron)",
+                   init_family="xavier"),
     )
 }
 

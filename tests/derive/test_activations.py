@@ -106,3 +106,34 @@ def test_bad_parameter_is_one_clear_error(text: str) -> None:
 def test_activation_without_a_parameter_refuses_one() -> None:
     with pytest.raises(ChainruleError, match="activation 'sigmoid' takes no parameter"):
         get_activation("sigmoid:0.1")
+
+
+def test_each_entry_names_its_init_family() -> None:
+    families = {name: act.init_family for name, act in ACTIVATIONS.items()}
+    assert set(families.values()) <= {"he", "xavier"}
+    assert {name for name, family in families.items() if family == "he"} == {
+        "relu", "leaky_relu", "elu"}
+    assert get_activation("leaky_relu:0.1").init_family == "he"  # a value keeps the entry's
+
+
+def test_train_init_reads_the_family_from_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from chainrule.derive import activations
+    from chainrule.train.init import init_weight
+
+    shape, fan_in, fan_out = (3, 4), 4, 3
+
+    def drawn(activation: str) -> np.ndarray:
+        return init_weight(np.random.default_rng(7), shape, fan_in=fan_in, fan_out=fan_out,
+                           activation=activation)
+
+    he = np.random.default_rng(7).standard_normal(shape) * math.sqrt(2.0 / fan_in)
+    bound = math.sqrt(6.0 / (fan_in + fan_out))
+    xavier = np.random.default_rng(7).uniform(-bound, bound, size=shape)
+    assert np.array_equal(drawn("elu:0.5"), he) and np.array_equal(drawn("tanh"), xavier)
+    assert np.array_equal(drawn("softmax"), xavier)  # softmax_ce's output, outside the registry
+    # No side table: changing the entry changes the draw.
+    monkeypatch.setitem(activations.ACTIVATIONS, "tanh",
+                        replace(ACTIVATIONS["tanh"], init_family="he"))
+    assert np.array_equal(drawn("tanh"), he)
