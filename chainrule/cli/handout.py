@@ -108,9 +108,11 @@ def _block(topic: str, count: int, seed: int, difficulty: int) -> ExerciseBlock:
 def read_plan(path: Path) -> HandoutPlan:
     """A TOML plan: title, examples = ["E1", …], and [[exercises]] blocks (topic, count, seed,
     difficulty)."""
+    from chainrule.train.data.limits import INPUT_BYTES, read_bounded  # a regular file, capped
+
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = tomllib.loads(read_bounded(path, "plan", INPUT_BYTES).decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise ChainruleError(f"cannot read {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ChainruleError(f"{path} is not valid TOML: {exc}") from None
