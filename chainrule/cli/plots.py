@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 
 from chainrule.errors import ChainruleError
 from chainrule.fsutil import atomic_write_bytes
@@ -155,28 +155,43 @@ def confusion_figure(matrix: np.ndarray | Sequence[Sequence[int]],
                      title: str = "confusion matrix") -> Figure:
     """Counts of true class (rows) against predicted class (columns), coloured by the share of
     each true class (row-normalised, so rare classes show too); recall beside each row."""
+    size = _confusion_size(len(matrix))
+    fig = Figure(figsize=(size + 1.0, size), layout="constrained")  # room for labels and colorbar
+    FigureCanvasAgg(fig)
+    draw_confusion(fig, matrix, class_names, title=title)
+    return fig
+
+
+def _confusion_size(k: int) -> float:
+    return max(4.0, 0.55 * k + 2.5)
+
+
+def draw_confusion(fig: Figure | SubFigure, matrix: np.ndarray | Sequence[Sequence[int]],
+                   class_names: Sequence[str] | None = None, *,
+                   title: str = "confusion matrix") -> None:
+    """The confusion matrix on ``fig`` (a figure or one panel of one)."""
     counts = np.asarray(matrix, dtype=np.int64)
     k = counts.shape[0]
     names = list(class_names) if class_names else [str(i) for i in range(k)]
     totals = counts.sum(axis=1, keepdims=True)
     share = counts / np.maximum(totals, 1)
-    size = max(4.0, 0.55 * k + 2.5)
-    fig = Figure(figsize=(size + 1.0, size), layout="constrained")  # room for labels and colorbar
-    FigureCanvasAgg(fig)
     ax = fig.subplots()
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")  # lets the layout fit
     for (row, column), count in np.ndenumerate(counts):
         ax.text(column, row, str(count), ha="center", va="center", fontsize=8 if k > 6 else 10,
                 color="white" if share[row, column] > 0.5 else "black")
-    ax.set_xticks(range(k), names, rotation=45 if max(map(len, names)) > 2 else 0, ha="right"
-                  if max(map(len, names)) > 2 else "center", fontsize=8)
+    long_names = max(map(len, names)) > 2
+    ax.set_xticks(range(k), names, rotation=45 if long_names else 0,
+                  ha="right" if long_names else "center", fontsize=8)
     ax.set_yticks(range(k), [f"{name}  {share[i, i]:.0%}" for i, name in enumerate(names)],
                   fontsize=8)
     accuracy = np.trace(counts) / max(int(counts.sum()), 1)
     ax.set(xlabel="predicted class", ylabel="true class (recall)",
            title=f"{title}: accuracy {accuracy:.2%} of {int(counts.sum())}")
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
-    return fig
+
+
+MISCLASSIFIED_SHOWN = 16
 
 
 def misclassified_figure(images: np.ndarray, true: Sequence[int], predicted: Sequence[int],
@@ -185,12 +200,24 @@ def misclassified_figure(images: np.ndarray, true: Sequence[int], predicted: Seq
                          title: str = "misclassified test images") -> Figure:
     """A grid of up to 16 images (n, H, W) or (n, 1, H, W), each titled with its true and its
     predicted class."""
-    shown = min(len(images), 16)
+    shown = min(len(images), MISCLASSIFIED_SHOWN)
+    rows, columns = _grid_shape(max(shown, 1), max_columns=4)
+    fig = Figure(figsize=(2.0 * columns, 2.2 * rows + 0.5), layout="constrained")
+    FigureCanvasAgg(fig)
+    draw_misclassified(fig, images, true, predicted, class_names, confidence=confidence,
+                       title=title)
+    return fig
+
+
+def draw_misclassified(fig: Figure | SubFigure, images: np.ndarray, true: Sequence[int],
+                       predicted: Sequence[int], class_names: Sequence[str] | None = None, *,
+                       confidence: Sequence[float] | None = None,
+                       title: str = "misclassified test images") -> None:
+    """The grid of misclassified images on ``fig`` (a figure or one panel of one)."""
+    shown = min(len(images), MISCLASSIFIED_SHOWN)
     if shown == 0:
         raise ChainruleError("no misclassified images to show")
     rows, columns = _grid_shape(shown, max_columns=4)
-    fig = Figure(figsize=(2.0 * columns, 2.2 * rows + 0.5))
-    FigureCanvasAgg(fig)
     axes = fig.subplots(rows, columns, squeeze=False)
 
     def name(k: int) -> str:
@@ -206,5 +233,21 @@ def misclassified_figure(images: np.ndarray, true: Sequence[int], predicted: Seq
         ax.set_title(f"true: {name(int(true[index]))}\npred: {name(int(predicted[index]))}{sure}",
                      fontsize=8, color="firebrick")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+
+
+def evaluation_figure(matrix: np.ndarray | Sequence[Sequence[int]],
+                      class_names: Sequence[str] | None = None, *,
+                      images: np.ndarray | None = None, true: Sequence[int] = (),
+                      predicted: Sequence[int] = (), confidence: Sequence[float] | None = None,
+                      title: str = "confusion matrix") -> Figure:
+    """What ``evaluate --plot`` draws: the confusion matrix, and beside it, for image data with
+    mistakes, a grid of misclassified images (the first 16)."""
+    if images is None or len(images) == 0 or np.asarray(images[0]).ndim < 2:
+        return confusion_figure(matrix, class_names, title=title)
+    size = _confusion_size(len(matrix))
+    fig = Figure(figsize=(size + 1.0 + 8.4, max(size, 9.3)), layout="constrained")
+    FigureCanvasAgg(fig)
+    left, right = np.asarray(fig.subfigures(1, 2, width_ratios=[size + 1.0, 8.4])).ravel()
+    draw_confusion(left, matrix, class_names, title=title)
+    draw_misclassified(right, images, true, predicted, class_names, confidence=confidence)
     return fig

@@ -287,3 +287,18 @@ def test_epoch_ticks_are_whole_epochs(epochs: int) -> None:
         ticks = [t for t in ax.get_xticks() if low <= t <= high]
         assert epochs in ticks or epochs > 10
         assert ticks and all(float(t).is_integer() for t in ticks)
+
+
+def test_evaluation_figure_puts_mistakes_beside_the_matrix() -> None:
+    from chainrule.cli.plots import evaluation_figure
+
+    matrix = [[3, 1], [2, 4]]
+    images = np.random.default_rng(3).random((3, 5, 5))
+    figure = evaluation_figure(matrix, ["a", "b"], images=images, true=[0, 1, 1],
+                               predicted=[1, 0, 0])
+    pictures = [ax for ax in figure.axes if ax.images]
+    assert len(pictures) == 1 + 3  # the matrix and 3 mistakes
+    assert pictures[0].get_xlabel() == "predicted class"
+    assert pictures[1].get_title() == "true: a\npred: b"
+    alone = evaluation_figure(matrix, ["a", "b"])  # no images (2-D data): the matrix alone
+    assert len([ax for ax in alone.axes if ax.images]) == 1
