@@ -53,7 +53,7 @@ class NetDerivation:
 
 
 def default_activation(spec: ModelSpec) -> str:
-    return "tanh" if spec.family == "lenet5" else "sigmoid"
+    return "tanh" if spec.family == "lenet5" else "relu"
 
 
 def default_loss(spec: ModelSpec) -> str:

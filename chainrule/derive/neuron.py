@@ -121,7 +121,7 @@ def derive_neuron(activation: str | None, loss: str,
                   values: dict[str, Value] | None = None) -> NeuronReport:
     """The neuron's derivation, and its numbers at ``values`` (x, w, b, t) when given.
 
-    ``activation`` None means sigmoid, or the softmax for ``softmax_ce`` (which takes no other).
+    ``activation`` None means ReLU (every command's default), or the softmax for ``softmax_ce`` (which takes no other).
     """
     loss_def = get_loss(loss)
     name = activation_name(activation, loss_def.name)
@@ -145,7 +145,7 @@ def activation_name(activation: str | None, loss: str) -> str:
         return SOFTMAX
     if activation == SOFTMAX:
         raise ChainruleError("the softmax activation goes with --loss softmax_ce")
-    return get_activation(activation or "sigmoid").name
+    return get_activation(activation or "relu").name
 
 
 def symbolic_steps(activation: str, loss: str, *, forward: dict | None = None,

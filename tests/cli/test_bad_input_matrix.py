@@ -279,6 +279,10 @@ CASES = [
     case("summary", "too large", "x" * 100_000),
     case("summary", "non-finite", "mlp:nan-2"),
     *_outs("summary", SPEC),
+    # rules
+    case("rules", "unknown name", "chian"),
+    case("rules", "wrong type", "--format", "latex"),
+    *_outs("rules"),
     # train
     case("train", "malformed", "mlp:2-3-", "--data", "xor", "--epochs", "1"),
     case("train", "wrong type", SPEC, "--data", "xor", "--epochs", "one"),

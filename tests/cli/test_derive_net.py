@@ -14,7 +14,7 @@ def equations(payload: dict, layer: str) -> dict[str, dict]:
 
 
 def test_e10_bp1_to_bp4_and_update(cli) -> None:
-    payload = cli.json(["derive", "net", "mlp:4-3-2"])
+    payload = cli.json(["derive", "net", "mlp:4-3-2", "--activation", "sigmoid"])
     hidden, output = equations(payload, "dense_1"), equations(payload, "dense_2")
     assert hidden["BP2"]["sympy"] == ("(1 - sigmoid(z[j]))*sigmoid(z[j])*"
                                       "Sum(delta_next[k]*w_next[k, j], (k, 0, N - 1))")
@@ -71,9 +71,9 @@ def test_lenet5_latex_compiles(cli, tmp_path: Path) -> None:
 
 
 def test_loss_none_keeps_the_general_bp1_and_mse_keeps_its_mean(cli) -> None:
-    general = equations(cli.json(["derive", "net", "mlp:3-2", "--loss", "none"]), "dense_1")
+    general = equations(cli.json(["derive", "net", "mlp:3-2", "--loss", "none", "-a", "sigmoid"]), "dense_1")
     assert general["BP1"]["rhs"] == "(1 - σ(z[j]))·σ(z[j])·∇ₐC[j]"
-    mse = equations(cli.json(["derive", "net", "mlp:3-2", "--loss", "mse"]), "dense_1")
+    mse = equations(cli.json(["derive", "net", "mlp:3-2", "--loss", "mse", "-a", "sigmoid"]), "dense_1")
     assert mse["BP1"]["sympy"] == "(1 - sigmoid(z[j]))*(2*a[j] - 2*t[j])*sigmoid(z[j])/J"
 
 

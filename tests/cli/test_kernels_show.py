@@ -41,7 +41,7 @@ def test_markdown_to_file(cli, tmp_path: Path) -> None:
 def test_bad_input_is_one_line(cli) -> None:
     assert cli.fails(["kernels", "show", "mlp:4-5", "--activation", "swish"]).startswith(
         "error: unknown activation 'swish'")
-    assert "not supported here" in cli.fails(["kernels", "show", "mlp:4-5", "--format", "latex"])
+    assert "'latex' is not one of" in cli.fails(["kernels", "show", "mlp:4-5", "--format", "latex"])
 
 
 def test_cuda_sources_are_shown_without_a_gpu(cli) -> None:

@@ -20,8 +20,8 @@ def derive_net_command(
     model: str = typer.Argument(..., help="Model spec (see chainrule summary --help): "
                                 "perceptron:N, mlp:N-N-..., lenet5, cnn:CxHxW-LAYER-..."),
     activation: str = typer.Option(None, "--activation", "-a",
-                                   help="Hidden activation: sigmoid (default; tanh for lenet5), "
-                                   "tanh, relu, leaky_relu, elu, softplus, linear; "
+                                   help="Hidden activation: relu (default, as in train; tanh "
+                                   "for lenet5), sigmoid, tanh, leaky_relu, elu, softplus, linear; "
                                    "leaky_relu:0.1 sets the slope α (default 0.01), elu:0.5 "
                                    "ELU's α (default 1)."),
     loss: str = typer.Option(None, "--loss", "-l",

@@ -18,8 +18,8 @@ if TYPE_CHECKING:  # heavy (SymPy): imported where used, so --help stays fast
 @derive_app.command("neuron")
 def derive_neuron_command(
     activation: str = typer.Option(None, "--activation", "-a",
-                                   help="sigmoid (the default), tanh, relu, leaky_relu, elu, "
-                                   "softplus, linear, hardlim (leaky_relu:0.1 sets the slope α, "
+                                   help="relu (the default, as in every command), sigmoid, "
+                                   "tanh, leaky_relu, elu, softplus, linear, hardlim (leaky_relu:0.1 sets the slope α, "
                                    "default 0.01; elu:0.5 ELU's α); with --loss softmax_ce the "
                                    "activation is the softmax, and no other is accepted."),
     loss: str = typer.Option("half_mse", "--loss", "-l",

@@ -17,7 +17,7 @@ from chainrule.cli.model_options import (
     LOSS_OPTION,
     OUTPUT_ACTIVATION_OPTION,
 )
-from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, Format, emit
+from chainrule.cli.output import OUT_OPTION, REPORT_FORMAT_OPTION, ReportFormat, emit
 from chainrule.derive.spec import check_activations, n_params, parse_spec
 from chainrule.errors import ChainruleError
 
@@ -37,7 +37,7 @@ def gradcheck_command(
     samples: int = typer.Option(2, "--samples", help="Batch size of the random inputs."),
     coords: int = typer.Option(20, "--coords",
                                help="Random coordinates checked per large parameter."),
-    fmt: Format = FORMAT_OPTION,
+    fmt: ReportFormat = REPORT_FORMAT_OPTION,
     out: Path = OUT_OPTION,
 ) -> None:
     """Compare the compiled kernels' gradients for every parameter with central differences.

@@ -16,7 +16,7 @@ from chainrule.cli.model_options import (
     LOSS_OPTION,
     OUTPUT_ACTIVATION_OPTION,
 )
-from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, Format, emit
+from chainrule.cli.output import OUT_OPTION, REPORT_FORMAT_OPTION, ReportFormat, emit
 from chainrule.derive.spec import parse_spec
 
 if TYPE_CHECKING:  # numba loads only when the command runs
@@ -32,7 +32,7 @@ def show(
     device: str = typer.Option("cpu", "--device", help="Backend whose kernels to show."),
     generated_only: bool = typer.Option(False, "--generated-only",
                                         help="Only the modules printed from SymPy."),
-    fmt: Format = FORMAT_OPTION,
+    fmt: ReportFormat = REPORT_FORMAT_OPTION,
     out: Path = OUT_OPTION,
 ) -> None:
     """Print the Numba kernel source that training MODEL runs.

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chainrule.cli.apps import app
+from chainrule.cli.model_options import ACTIVATION_OPTION
 from chainrule.cli.output import REPORT_FORMAT_OPTION, ReportFormat, emit, output_option
 from chainrule.errors import ChainruleError
 
@@ -44,9 +45,7 @@ def train_command(
                                  "annealed to 0 over the run) or constant."),
     loss: str = typer.Option(None, "--loss", help="mse, half_mse, bce or softmax_ce "
                              "(default: by data, as described above)."),
-    activation: str = typer.Option(None, "--activation", help="Hidden activation (default relu; "
-                                   "tanh for lenet5); leaky_relu:0.1 sets the slope α "
-                                   "(default 0.01), elu:0.5 ELU's α (default 1)."),
+    activation: str = ACTIVATION_OPTION,
     output_activation: str = typer.Option(None, "--output-activation",
                                           help="Output activation (default: by loss)."),
     l2: float = typer.Option(0.0, "--l2", help="L2 penalty λ (gradient λw, weights only)."),

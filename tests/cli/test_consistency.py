@@ -1,0 +1,37 @@
+"""One CLI contract across commands: the same --activation default (ReLU; tanh for lenet5),
+--format offering only what a command produces, the same parameter names in summary and
+gradcheck, and specs that are too short refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from chainrule.derive.net import default_activation
+from chainrule.derive.spec import parse_spec
+from chainrule.train.network import resolve_choices
+
+
+@pytest.mark.parametrize("args", [["derive", "net", "mlp:2-3-1"], ["derive", "neuron"],
+                                  ["kernels", "show", "mlp:2-3-2", "--generated-only"],
+                                  ["train", "mlp:2-3-1", "--data", "xor", "--epochs", "1"]])
+def test_every_command_defaults_to_relu(cli, args):
+    assert cli.json(args)["activation"] == "relu"
+
+
+@pytest.mark.parametrize("model", ["mlp:2-3-1", "cnn:1x6x6-conv3x3x2-dense2", "lenet5"])
+def test_derivations_and_kernels_share_the_default(model):
+    """derive net's default is the one the kernels (train, gradcheck, kernels show) build."""
+    spec = parse_spec(model)
+    assert resolve_choices(spec, None, "softmax_ce", None)[0] == default_activation(spec)
+    assert default_activation(spec) == ("tanh" if model == "lenet5" else "relu")
+
+
+@pytest.mark.parametrize("command", [["train", "mlp:2-3-1", "--data", "xor"],
+                                     ["gradcheck", "mlp:2-3-2"], ["kernels", "show", "mlp:2-3-2"],
+                                     ["rules"]])
+def test_format_offers_only_what_the_command_produces(cli, command):
+    name = command[:2] if command[0] == "kernels" else command[:1]
+    help_text = " ".join(cli.run([*name, "--help"]).stdout.split())
+    assert "latex" not in help_text.split("--format")[1][:80]
+    assert "'latex' is not one of 'text', 'markdown', 'json'" in \
+        cli.fails([*command, "--format", "latex"])
