@@ -28,7 +28,8 @@ def test_derivations_and_kernels_share_the_default(model):
 
 @pytest.mark.parametrize("command", [["train", "mlp:2-3-1", "--data", "xor"],
                                      ["gradcheck", "mlp:2-3-2"], ["kernels", "show", "mlp:2-3-2"],
-                                     ["rules"]])
+                                     ["rules"], ["evaluate", "ck.npz", "--data", "xor"],
+                                     ["predict", "ck.npz", "--input", "0,1"]])
 def test_format_offers_only_what_the_command_produces(cli, command):
     name = command[:2] if command[0] == "kernels" else command[:1]
     help_text = " ".join(cli.run([*name, "--help"]).stdout.split())

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from chainrule.cli.apps import app
-from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, Format, emit
+from chainrule.cli.output import OUT_OPTION, REPORT_FORMAT_OPTION, ReportFormat, emit
 from chainrule.errors import ChainruleError
 
 CHECKPOINT_ARGUMENT = typer.Argument(..., help="A checkpoint written by chainrule train --out.",
@@ -22,7 +22,7 @@ def evaluate_command(
     checkpoint: Path = CHECKPOINT_ARGUMENT,
     data: str = typer.Option(..., "--data", "-d", help="Data set (as for chainrule train)."),
     split: str = typer.Option("test", "--split", help="test or train."),
-    fmt: Format = FORMAT_OPTION,
+    fmt: ReportFormat = REPORT_FORMAT_OPTION,
     out: Path = OUT_OPTION,
 ) -> None:
     """Evaluate a trained checkpoint on DATA: accuracy, mean loss and the confusion matrix.

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from chainrule.cli.apps import app
-from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, Format, emit
+from chainrule.cli.output import OUT_OPTION, REPORT_FORMAT_OPTION, ReportFormat, emit
 
 if TYPE_CHECKING:  # NumPy loads where used, so --help stays fast
     import numpy as np
@@ -30,7 +30,7 @@ SHOWN_ROWS = 20
 def predict_command(
     checkpoint: Path = CHECKPOINT_ARGUMENT,
     input_path: Path = INPUT_OPTION,
-    fmt: Format = FORMAT_OPTION,
+    fmt: ReportFormat = REPORT_FORMAT_OPTION,
     out: Path = OUT_OPTION,
 ) -> None:
     """Predict with a trained checkpoint: the class (and output vector) of each input sample.
