@@ -66,12 +66,14 @@ class InOrder(sp.Expr):
 
 def in_print_order(expr: sp.Expr) -> sp.Expr:
     """``expr`` rebuilt unevaluated, each sum and product in the order the printers show it."""
-    if expr.is_Atom or isinstance(expr, sp.Derivative):
+    if expr.is_Atom:
         return expr
     if isinstance(expr, sp.Add):
         args = expr.as_ordered_terms()
     elif isinstance(expr, sp.Mul):
-        args = expr.as_ordered_factors()
+        args = expr.as_ordered_factors()  # splits −2 into −1, 2: join them again
+        if len(args) > 2 and args[0] == -1 and args[1].is_Number:
+            args = [-args[1], *args[2:]]
     else:
         args = list(expr.args)
     with sp.evaluate(False):
@@ -412,8 +414,9 @@ class _Walker:
 def _substituted(expr: sp.Expr, numbers: Mapping[sp.Expr, sp.Expr]) -> sp.Expr:
     """``expr`` in its printed order with ``numbers`` put in, unevaluated (no "1·1 = 1²")."""
     ordered = in_print_order(expr)
+    keys = {in_print_order(k) if isinstance(k, sp.Derivative) else k: v for k, v in numbers.items()}
     with sp.evaluate(False):
-        return InOrder(ordered.xreplace(dict(numbers)))
+        return InOrder(ordered.xreplace(keys))
 
 
 def _off_kink(rule: str, variable: sp.Symbol, node: sp.Expr) -> sp.Expr | None:

@@ -37,9 +37,10 @@ from chainrule.derive.losses import LOSSES
 from chainrule.derive.losses import A as PREDICTION
 from chainrule.derive.losses import T as TARGET
 from chainrule.derive.parser import symbol
+from chainrule.derive.printing.latex import latex
 from chainrule.derive.printing.text import chain_text, derivation_text, number_text, text
 from chainrule.derive.rules import RULES
-from chainrule.derive.steps import InOrder, Shown, derive_expression
+from chainrule.derive.steps import InOrder, Shown, derive_expression, in_print_order
 from chainrule.errors import ChainruleError
 
 X, W, B, T = symbol("x"), symbol("w"), symbol("b"), symbol("t")
@@ -216,6 +217,11 @@ def check_structure(derivation: Derivation) -> None:
         if step.rule == "earlier_step":
             cited = int(re.search(r"step (\d+)", step.text).group(1))  # type: ignore[union-attr]
             assert steps[cited - 1].before == step.before
+    for step in steps:  # numbers go into this order: it must be the order the step prints
+        if not any(isinstance(e, InOrder) for chain in step.chains for e in chain):
+            continue
+        for printer in (text, latex):
+            assert printer(InOrder(in_print_order(step.after))) == printer(step.after), step.after
     printed = derivation_text(derivation)
     assert not re.search(r"(?<![\w).])-\d+(\.\d+)?\^", printed), printed  # -1^2 means -(1²)
 
