@@ -36,3 +36,20 @@ def test_format_offers_only_what_the_command_produces(cli, command):
     assert "latex" not in help_text.split("--format")[1][:80]
     assert "'latex' is not one of 'text', 'markdown', 'json'" in \
         cli.fails([*command, "--format", "latex"])
+
+
+@pytest.mark.parametrize("model", ["mlp:2-3-2", "cnn:1x6x6-conv3x3x2-maxpool2-dense2"])
+def test_gradcheck_names_parameters_as_summary_names_layers(cli, model):
+    summary = cli.json(["summary", model])
+    with_params = [layer["name"] for layer in summary["layers"] if layer["params"] > 0]
+    checks = cli.json(["gradcheck", model, "--coords", "2"])["checks"]
+    assert [c["param"] for c in checks] == [f"{name}.{kind}" for name in with_params
+                                            for kind in ("weight", "bias")]
+    assert checks[0]["key"] == "layer0.weight"  # the network's own key, kept beside
+    assert with_params[0] in cli.run(["gradcheck", model, "--coords", "2"]).stdout
+
+
+def test_lenet5_gradcheck_uses_lenet_names(cli):
+    checks = cli.json(["gradcheck", "lenet5", "--coords", "1", "--samples", "1"])["checks"]
+    assert [c["param"] for c in checks][::2] == ["C1.weight", "C3.weight", "C5.weight",
+                                                 "F6.weight", "OUTPUT.weight"]

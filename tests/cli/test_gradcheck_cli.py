@@ -10,7 +10,7 @@ def test_json_for_an_mlp(cli) -> None:
     assert payload["passed"] is True
     assert payload["max_rel_err"] < 1e-6
     assert [c["param"] for c in payload["checks"]] == [
-        "layer0.weight", "layer0.bias", "layer1.weight", "layer1.bias"]
+        "dense_1.weight", "dense_1.bias", "dense_2.weight", "dense_2.bias"]
     assert all(c["rel_err"] < 1e-6 for c in payload["checks"])
 
 
@@ -22,7 +22,7 @@ def test_json_for_the_small_cnn(cli) -> None:
 
 def test_text_table_and_out_file(cli, tmp_path: Path) -> None:
     result = cli.run(["gradcheck", "mlp:2-3-2", "--loss", "mse"])
-    assert "layer1.weight" in result.stdout
+    assert "dense_2.weight" in result.stdout
     assert "passed: max rel err" in result.stdout
     target = tmp_path / "check.md"
     cli.run(["gradcheck", "mlp:2-3-2", "--format", "markdown", "--out", str(target)])

@@ -18,6 +18,7 @@ from chainrule.cli.model_options import (
     OUTPUT_ACTIVATION_OPTION,
 )
 from chainrule.cli.output import OUT_OPTION, REPORT_FORMAT_OPTION, ReportFormat, emit
+from chainrule.derive.params import layer_names
 from chainrule.derive.spec import check_activations, n_params, parse_spec
 from chainrule.errors import ChainruleError
 
@@ -65,25 +66,43 @@ def gradcheck_command(
     result = gradcheck(spec, activation=activation, loss=loss,
                        output_activation=output_activation, seed=seed, samples=samples,
                        max_coords=coords, device=device)
-    emit(fmt, out, text=lambda: _table(result), markdown=lambda: _markdown(result),
-         json_payload=result.to_json)
+    names = layer_names(spec)
+    emit(fmt, out, text=lambda: _table(result, names), markdown=lambda: _markdown(result, names),
+         json_payload=lambda: _payload(result, names))
     if not result.passed:
         raise typer.Exit(1)
 
 
-def _table(result: GradcheckResult) -> Group:
+def param_label(key: str, names: list[str]) -> str:
+    """``layer0.weight`` (the network's key) as summary names the layer: ``dense_1.weight``,
+    ``C1.weight`` for lenet5."""
+    layer, _, kind = key.partition(".")
+    index = layer.removeprefix("layer")
+    return f"{names[int(index)]}.{kind}" if index.isdigit() and int(index) < len(names) else key
+
+
+def _payload(result: GradcheckResult, names: list[str]) -> dict:
+    """The result's JSON, each check named as summary names it, with the network's key beside."""
+    payload = result.to_json()
+    for check in payload["checks"]:
+        check["key"] = check["param"]
+        check["param"] = param_label(check["key"], names)
+    return payload
+
+
+def _table(result: GradcheckResult, names: list[str]) -> Group:
     table = Table("param", "size", "checked", "rel err", "ok", title="gradient check (float64)")
     for check in result.checks:
         ok = check.rel_err < result.tolerance
-        table.add_row(check.param, str(check.size), str(check.checked), f"{check.rel_err:.2e}",
+        table.add_row(param_label(check.param, names), str(check.size), str(check.checked), f"{check.rel_err:.2e}",
                       "✓" if ok else "✗")
     verdict = "passed" if result.passed else "FAILED"
     return Group(table, Text(f"{verdict}: max rel err {result.max_rel_err:.2e} "
                              f"(tolerance {result.tolerance:.0e})"))
 
 
-def _markdown(result: GradcheckResult) -> str:
-    rows = [f"| {c.param} | {c.size} | {c.checked} | {c.rel_err:.2e} |" for c in result.checks]
+def _markdown(result: GradcheckResult, names: list[str]) -> str:
+    rows = [f"| {param_label(c.param, names)} | {c.size} | {c.checked} | {c.rel_err:.2e} |" for c in result.checks]
     verdict = "passed" if result.passed else "FAILED"
     return "\n".join(["| param | size | checked | rel err |", "|---|---|---|---|", *rows, "",
                       f"{verdict}: max rel err {result.max_rel_err:.2e}", ""])
