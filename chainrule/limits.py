@@ -17,7 +17,7 @@ variable                             default    what it bounds
 
 Fixed bounds, not raisable (they keep symbolic work small; no lecture needs more): an integer
 exponent of a non-constant base is at most :data:`MAX_EXPONENT` in magnitude, a constant has at
-most :data:`MAX_CONSTANT_DIGITS` digits, an expression has at most :data:`MAX_NODES` nodes, and a
+most :data:`MAX_CONSTANT_DIGITS` digits, an expression has at most :data:`MAX_NODES` terms (AST expression nodes), and a
 convolution pads by at most its kernel size. This module imports nothing heavy.
 """
 
@@ -30,7 +30,7 @@ from chainrule.errors import ChainruleError
 
 MAX_EXPONENT = 64
 MAX_CONSTANT_DIGITS = 100
-MAX_NODES = 600
+MAX_NODES = 200
 MAX_IMAGE = 64  # rows or columns of derive conv's worked image and kernel
 
 

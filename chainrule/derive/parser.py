@@ -81,9 +81,11 @@ def symbol(name: str) -> sp.Symbol:
 def parse_expression(text: str) -> sp.Expr:
     """Parse ``text`` into a SymPy expression, or raise :class:`ParseError`."""
     tree = _parse_tree(text)
-    nodes = sum(1 for _ in ast.walk(tree)) - 1
+    nodes = sum(isinstance(node, ast.expr) and not isinstance(node, ast.Call)
+                for node in ast.walk(tree))  # a call counts once, by its function's name
     if nodes > MAX_NODES:
-        raise ParseError(f"expression has {nodes} syntax nodes; the limit is {MAX_NODES}")
+        raise ParseError(f"expression has {nodes} terms (numbers, names, operations and calls); "
+                         f"the limit is {MAX_NODES}")
     try:
         result = _Converter().convert(tree.body, depth=0)
     except (OverflowError, MemoryError, RecursionError):

@@ -112,7 +112,7 @@ def test_random_text_raises_only_parse_errors_and_runs_nothing(text: str) -> Non
 
 
 def test_a_long_flat_sum_is_one_level_deep() -> None:
-    terms = [symbol(f"x{i}") for i in range(150)]
+    terms = [symbol(f"x{i}") for i in range(100)]
     assert parse_expression("+".join(t.name for t in terms)) == sp.Add(*terms)
     assert parse_expression("x" + "*x" * 63) == x**64
 
@@ -172,8 +172,8 @@ def test_depth_is_the_syntax_trees_not_the_bracket_count() -> None:
     ("(x+1)**999", "the limit is 64"),
     ("(x+1)**65", "the limit is 64"),
     ("x**-65", "the limit is 64"),
-    ("*".join(["(x+1)"] * 65), "the limit is 64"),  # a power built by repeated products
-    ("+".join(["x"] * 301), "syntax nodes; the limit is 600"),
+    ("*".join(["x"] * 65), "the limit is 64"),  # a power built by repeated products
+    ("+".join(["x"] * 101), "201 terms .* the limit is 200"),
 ])
 def test_refuses_big_constants_powers_and_expressions_before_computing(text: str,
                                                                         message: str) -> None:
