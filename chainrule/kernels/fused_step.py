@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chainrule.kernels.cpu.dense import row_blocks, thread_blocks
+from chainrule.kernels.blocks import row_blocks, thread_blocks
 from chainrule.kernels.update import Rule, hyperparameters, update_module
 
 _UNUSED = np.zeros(0, dtype=np.float32)  # a state slot the rule does not read

@@ -28,7 +28,7 @@ import sympy as sp
 
 from chainrule.derive.penalties import LAMBDA, PENALTIES, W
 from chainrule.kernels.cache import load_source
-from chainrule.kernels.cpu.header import module_header
+from chainrule.kernels.header import module_header
 from chainrule.kernels.printer import print_function
 
 L2, L1, G = sp.symbols("l2 l1 g", real=True)

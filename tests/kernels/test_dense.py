@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from chainrule.kernels import blocks
 from chainrule.kernels.cpu import dense
 
 
 @pytest.fixture(params=["one call", "row blocks"])
 def split(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setattr(dense, "SPLIT_MIN_FLOPS", 10**12 if request.param == "one call" else 0)
+    monkeypatch.setattr(blocks, "SPLIT_MIN_FLOPS", 10**12 if request.param == "one call" else 0)
     return request.param
 
 

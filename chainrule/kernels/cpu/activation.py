@@ -12,7 +12,7 @@ from types import ModuleType
 
 from chainrule.derive.activations import A, Z, get_activation
 from chainrule.kernels.cache import load_source
-from chainrule.kernels.cpu.header import module_header
+from chainrule.kernels.header import module_header
 from chainrule.kernels.printer import print_function
 
 # g and g' are inlined into the fused loops by Numba itself, so that LLVM sees one loop body and

@@ -36,6 +36,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from chainrule.kernels.fused_step import store_updates  # the fused BP4 with the STORE rule
+
 IM2COL_MIN_ROWS = 50  # c_in·k·k from which im2col + BLAS beats the direct loops
 
 
@@ -301,8 +303,6 @@ def weight_grad(xp: np.ndarray, delta: np.ndarray, stride: int, dw: np.ndarray,
         else:
             direct_weight_grad(xp, np.ascontiguousarray(delta), stride, dw)
         return
-    from chainrule.kernels.fused_step import store_updates  # the fused BP4 with the STORE rule
-
     if cols is None:
         cols = new_cols(xp, dw.shape[2], stride)
         im2col(xp, dw.shape[2], stride, cols)

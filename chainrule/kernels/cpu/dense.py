@@ -15,11 +15,11 @@ The bias is added by the fused activation kernel.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import njit, prange
 
-SPLIT_MIN_FLOPS = 1_000_000  # products below this run as one BLAS call
+from chainrule.kernels.blocks import row_blocks
+from chainrule.kernels.fused_step import store_updates
 
 
 @njit(cache=True, parallel=True)
@@ -52,20 +52,6 @@ def _rows_times_plain(a, b, out, blocks):
         np.dot(a[lo:hi], b, out[lo:hi])
 
 
-def row_blocks(m: int, k: int, n: int) -> int:
-    """How many row blocks a product of (m, k) by (k, n) is split into."""
-    if 2 * m * k * n < SPLIT_MIN_FLOPS:
-        return 1
-    return thread_blocks(m)
-
-
-def thread_blocks(rows: int) -> int:
-    """One block of rows per thread, at most one per row. The thread count is numba's configured
-    one (``NUMBA_NUM_THREADS``): chainrule never changes it, and reading it costs 0.1 µs against
-    2 µs for ``numba.get_num_threads()``, which a step would call a few times."""
-    return max(1, min(numba.config.NUMBA_NUM_THREADS, rows))  # type: ignore[attr-defined]
-
-
 def forward(x: np.ndarray, weight: np.ndarray, out: np.ndarray) -> np.ndarray:
     """z = x Wᵀ. x (batch, n_in), weight (n_out, n_in), out (batch, n_out). The longer side of
     the output is split between the threads: the features at training batch sizes, the samples
@@ -85,8 +71,6 @@ def weight_grad(delta: np.ndarray, x: np.ndarray, out: np.ndarray) -> np.ndarray
     """BP4 alone: ∂L/∂W = δᵀ x into ``out``. delta (batch, n_out), x (batch, n_in), out (n_out,
     n_in). Training reduces it inside the fused step (kernels/update.py ``rows_step``); this is
     the same kernel with the STORE rule."""
-    from chainrule.kernels.fused_step import store_updates  # fused_step imports this module
-
     store_updates({"weight": out}).dense_weight("weight", out, delta, x)
     return out
 

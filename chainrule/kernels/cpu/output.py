@@ -16,7 +16,7 @@ from chainrule.derive.losses import T, get_loss, unit_losses
 from chainrule.derive.output_delta import S, output_delta
 from chainrule.errors import ChainruleError
 from chainrule.kernels.cache import load_source
-from chainrule.kernels.cpu.header import module_header
+from chainrule.kernels.header import module_header
 from chainrule.kernels.printer import print_function
 
 _FUSED = '''

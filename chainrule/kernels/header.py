@@ -1,4 +1,4 @@
-"""The header shared by every generated CPU kernel module."""
+"""The header shared by every generated njit kernel module (the CPU's and the fused updates')."""
 
 from __future__ import annotations
 
