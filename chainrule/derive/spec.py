@@ -144,7 +144,7 @@ def parse_spec(text: str) -> ModelSpec:
         return ModelSpec(text.strip(), "lenet5", parsed.input_shape, parsed.layers)
     family, sep, body = spec.partition(":")
     parsers = {"perceptron": _parse_perceptron, "linear": _parse_dense_chain,
-               "mlp": _parse_dense_chain, "cnn": _parse_cnn}
+               "mlp": _parse_mlp, "cnn": _parse_cnn}
     if not sep or family not in parsers or not body:
         raise SpecError(f"unknown model spec {text!r}: expected perceptron:N, linear:N, "
                         "mlp:N-N-..., lenet5 or cnn:CxHxW-LAYER-... (see chainrule summary --help)")
@@ -191,6 +191,14 @@ def _parse_dense_chain(body: str, text: str) -> tuple[Shape, list[Layer]]:
     if len(sizes) == 1:
         sizes.append(1)
     return (sizes[0],), [Dense(a, b) for a, b in itertools.pairwise(sizes)]
+
+
+def _parse_mlp(body: str, text: str) -> tuple[Shape, list[Layer]]:
+    """mlp:N-N-...: at least an input size and an output size (linear:N alone means N → 1)."""
+    if "-" not in body:
+        raise SpecError(f"mlp spec {text!r} names only the input size: give the input and each "
+                        f"layer's size, e.g. mlp:{body}-10 or mlp:{body}-128-10")
+    return _parse_dense_chain(body, text)
 
 
 def _parse_cnn(body: str, text: str) -> tuple[Shape, list[Layer]]:

@@ -53,3 +53,10 @@ def test_lenet5_gradcheck_uses_lenet_names(cli):
     checks = cli.json(["gradcheck", "lenet5", "--coords", "1", "--samples", "1"])["checks"]
     assert [c["param"] for c in checks][::2] == ["C1.weight", "C3.weight", "C5.weight",
                                                  "F6.weight", "OUTPUT.weight"]
+
+
+@pytest.mark.parametrize("command", [["summary", "mlp:784"], ["derive", "net", "mlp:4"],
+                                     ["train", "mlp:2", "--data", "xor"]])
+def test_an_mlp_spec_with_only_an_input_size_is_refused(cli, command):
+    assert "names only the input size" in cli.fails(command)
+    assert cli.json(["summary", "linear:3"])["total"] == 4  # linear:N is N → 1 by definition
