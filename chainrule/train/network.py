@@ -20,12 +20,12 @@ import numpy as np
 
 from chainrule.derive.activations import get_activation
 from chainrule.derive.losses import get_loss, trainable_losses
-from chainrule.derive.spec import Conv2d, Dense, Flatten, ModelSpec, Pool2d
+from chainrule.derive.spec import Conv2d, Dense, ModelSpec
 from chainrule.errors import ChainruleError
 from chainrule.kernels.fused_step import ParamUpdates, store_updates
-from chainrule.kernels.registry import get_backend
+from chainrule.kernels.layers import LoweredLayer, OutputLayer
+from chainrule.kernels.lowering import Choices, lower_model
 from chainrule.train.init import init_weight
-from chainrule.train.layers import FlattenLayer, HiddenLayer, OutputLayer, PoolLayer
 
 if TYPE_CHECKING:
     from chainrule.train.optim import Optimizer
@@ -42,7 +42,7 @@ class Network:
     params: dict[str, np.ndarray]
     dropout: float = 0.0
     device: str = "cpu"
-    layers: list[HiddenLayer | PoolLayer | FlattenLayer] = field(default_factory=list, repr=False)
+    layers: list[LoweredLayer] = field(default_factory=list, repr=False)  # kernels/lowering.py
     output_layer: OutputLayer | None = field(default=None, repr=False)
 
     @property
@@ -95,19 +95,10 @@ class Network:
     def _backward(self, updates: ParamUpdates) -> None:
         """BP1 down to the first layer; every reduction goes through ``updates``."""
         grad = self.output.backward(self.params, updates, need_input_grad=bool(self.layers))
-        index = len(self.layers) - 1
-        while index >= 0:
+        for index in range(len(self.layers) - 1, -1, -1):
             assert grad is not None  # every layer above the first returns its input gradient
-            layer, below = self.layers[index], self.layers[index - 1] if index > 0 else None
-            if (isinstance(layer, PoolLayer) and layer.fuses_with_conv
-                    and isinstance(below, HiddenLayer) and isinstance(below.spec, Conv2d)):
-                # avg pool + conv: the pool's spreading fused with the conv's BP2 + BP3
-                grad = below.backward_through_pool(self.params, layer, grad, updates,
-                                                   need_input_grad=index > 1)
-                index -= 2
-                continue
-            grad = layer.backward(self.params, grad, updates, need_input_grad=index > 0)
-            index -= 1
+            grad = self.layers[index].backward(self.params, grad, updates,
+                                               need_input_grad=index > 0)
 
     def loss_value(self, x: np.ndarray, y: np.ndarray) -> float:
         """The mean loss alone, without dropout and without a backward pass (what gradient
@@ -161,25 +152,18 @@ def build_network(spec: ModelSpec, *, activation: str | None = None, loss: str =
         raise ChainruleError(f"dtype must be float32 or float64, got {np.dtype(dtype)}")
     if not spec.layers or not isinstance(spec.layers[-1], Dense):
         raise ChainruleError(f"model {spec.text!r} must end with a dense layer to be trained")
-    backend = get_backend(device)
     net = Network(spec, activation, output_activation, loss, np.dtype(dtype), {}, dropout, device)
     rng = np.random.default_rng(seed)
     last = len(spec.layers) - 1
     for index, layer in enumerate(spec.layers):
-        prefix = f"layer{index}"
         if isinstance(layer, Dense | Conv2d):
             act = output_activation if index == last else activation
-            _add_params(net.params, prefix, layer, rng, act, net.dtype)
-        if index == last and isinstance(layer, Dense):
-            net.output_layer = OutputLayer(layer, prefix, backend, output_activation, loss,
-                                           _loss_scale(loss, layer.n_out))
-        elif isinstance(layer, Dense | Conv2d):
-            drop = dropout if isinstance(layer, Dense) else 0.0
-            net.layers.append(HiddenLayer(layer, prefix, backend, activation, drop))
-        elif isinstance(layer, Pool2d):
-            net.layers.append(PoolLayer(layer, backend))
-        elif isinstance(layer, Flatten):
-            net.layers.append(FlattenLayer(layer.in_shape))
+            _add_params(net.params, f"layer{index}", layer, rng, act, net.dtype)
+    output = spec.layers[-1]
+    assert isinstance(output, Dense)  # checked above
+    choices = Choices(activation, output_activation, loss, get_loss(loss).unit_factor(output.n_out),
+                      dropout)
+    net.layers, net.output_layer = lower_model(spec, device, choices)
     return net
 
 
@@ -218,6 +202,3 @@ def _checked_output(output_activation: str, loss: str) -> str:
     return output_activation if output_activation == "softmax" else \
         get_activation(output_activation).name
 
-
-def _loss_scale(loss: str, n_out: int) -> float:
-    return get_loss(loss).unit_factor(n_out)

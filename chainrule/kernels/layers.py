@@ -1,5 +1,5 @@
-"""The layers of a :class:`~chainrule.train.network.Network`: each one calls kernels, none does
-calculus.
+"""Lowered layers: one layer of a model spec bound to the kernels of one backend; each one calls
+kernels, none does calculus. :mod:`chainrule.kernels.lowering` builds them per (layer kind, device).
 
 A hidden dense or conv layer runs its contraction (BLAS or direct loops) and then the generated
 fused kernel (bias + activation + derivative); its backward pass is BP2 (δ = ∂L/∂a ⊙ g'(z)) fused
@@ -15,6 +15,7 @@ writes into those arrays is seen at once. Shapes: dense (batch, n); conv/pool (b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 
@@ -25,6 +26,31 @@ from chainrule.kernels.registry import Backend
 Params = dict[str, np.ndarray]
 
 
+@dataclass(frozen=True)
+class ChannelActivation:
+    """The fused bias + activation + derivative pass over (batch, channels, positions)."""
+
+    module: ModuleType  # a generated activation module of the backend
+
+    def train(self, z3: np.ndarray, b: np.ndarray, a3: np.ndarray, d3: np.ndarray) -> None:
+        """a = g(z + b), d = g'(z + b); all (batch, channels, positions)."""
+        self.module.bias_act(z3, b, a3, d3)
+
+    def infer(self, z3: np.ndarray, b: np.ndarray, a3: np.ndarray) -> None:
+        """a = g(z + b) only."""
+        self.module.bias_act_infer(z3, b, a3)
+
+
+@dataclass(frozen=True)
+class RowActivation(ChannelActivation):
+    """The same pass for one position per channel (dense layers, a conv with a 1×1 output), by
+    the CPU's ``bias_act_rows``, whose inner loop runs along the channels and vectorises."""
+
+    def train(self, z3: np.ndarray, b: np.ndarray, a3: np.ndarray, d3: np.ndarray) -> None:
+        shape2 = z3.shape[:2]  # (batch, channels)
+        self.module.bias_act_rows(z3.reshape(shape2), b, a3.reshape(shape2), d3.reshape(shape2))
+
+
 @dataclass
 class HiddenLayer:
     """A dense or conv layer with its activation (and optional inverted dropout on its output)."""
@@ -33,6 +59,7 @@ class HiddenLayer:
     prefix: str
     kernels: Backend
     activation: str
+    act: ChannelActivation  # the fused bias + activation pass the lowering chose
     dropout: float = 0.0
     cache: dict = field(default_factory=dict)
 
@@ -59,18 +86,12 @@ class HiddenLayer:
         z = self._linear(params, x)
         z3 = z.reshape(z.shape[0], z.shape[1], -1)  # (batch, channels, positions)
         a = np.empty_like(z)
-        act = self.kernels.activation(self.activation)
+        bias = params[f"{self.prefix}.bias"]
         if not train:
-            act.bias_act_infer(z3, params[f"{self.prefix}.bias"], a.reshape(z3.shape))
+            self.act.infer(z3, bias, a.reshape(z3.shape))
             return a
         d = np.empty_like(z)
-        if z3.shape[2] == 1 and hasattr(act, "bias_act_rows"):  # dense: run along channels
-            shape2 = z3.shape[:2]  # (batch, channels)
-            act.bias_act_rows(z3.reshape(shape2), params[f"{self.prefix}.bias"],
-                              a.reshape(shape2), d.reshape(shape2))
-        else:
-            act.bias_act(z3, params[f"{self.prefix}.bias"], a.reshape(z3.shape),
-                         d.reshape(z3.shape))
+        self.act.train(z3, bias, a.reshape(z3.shape), d.reshape(z3.shape))
         if rng is not None and self.dropout > 0.0:
             keep = 1.0 - self.dropout
             # inverted dropout, derive/layers/dropout.py: y = μ ⊙ a / p, ∂C/∂a = μ ⊙ δ / p
@@ -213,12 +234,6 @@ class PoolLayer:
         self.cache["in_shape"] = x.shape
         return out
 
-    @property
-    def fuses_with_conv(self) -> bool:
-        """Average pooling over non-overlapping windows: its backward pass can be fused with the
-        conv layer below it (:meth:`HiddenLayer.backward_through_pool`)."""
-        return self.spec.mode == "avg" and self.spec.stride == self.spec.size
-
     def backward(self, params: Params, grad_out: np.ndarray, updates: ParamUpdates, *,
                  need_input_grad: bool = True) -> np.ndarray | None:
         if not need_input_grad:
@@ -230,6 +245,26 @@ class PoolLayer:
         else:
             self.kernels.pool.avg_backward(grad_out, self.spec.size, self.spec.stride, dx)
         return dx
+
+
+@dataclass
+class ConvAvgPool:
+    """A conv layer and the non-overlapping average pool above it, lowered as one layer: forward
+    is the two passes; backward spreads the pool's gradient inside the conv's BP2 + BP3
+    (:meth:`HiddenLayer.backward_through_pool`)."""
+
+    conv: HiddenLayer
+    pool: PoolLayer
+
+    def forward(self, params: Params, x: np.ndarray, *, train: bool,
+                rng: np.random.Generator | None = None) -> np.ndarray:
+        return self.pool.forward(params, self.conv.forward(params, x, train=train, rng=rng),
+                                 train=train)
+
+    def backward(self, params: Params, grad_out: np.ndarray, updates: ParamUpdates, *,
+                 need_input_grad: bool = True) -> np.ndarray | None:
+        return self.conv.backward_through_pool(params, self.pool, grad_out, updates,
+                                               need_input_grad=need_input_grad)
 
 
 @dataclass
@@ -245,3 +280,6 @@ class FlattenLayer:
     def backward(self, params: Params, grad_out: np.ndarray, updates: ParamUpdates, *,
                  need_input_grad: bool = True) -> np.ndarray | None:
         return grad_out.reshape(grad_out.shape[0], *self.in_shape) if need_input_grad else None
+
+
+LoweredLayer = HiddenLayer | PoolLayer | FlattenLayer | ConvAvgPool
