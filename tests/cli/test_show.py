@@ -10,7 +10,7 @@ import pytest
 
 from chainrule.train.data import write_idx
 
-SPEC = "cnn:1x6x6-conv3x3x2-dense2"
+SPEC = "cnn:1x6x6-conv3x3x2-avgpool2-dense2"  # conv + pool: one lowered layer or two
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +100,20 @@ def test_show_refuses_bad_outputs_and_dense_models(cli, trained: tuple[Path, Pat
     cli.run(["train", "mlp:2-2-1", "--data", "xor", "--epochs", "1", "--out", str(dense)])
     assert "has no conv layer" in cli.fails(["show", "filters", str(dense), "--out",
                                              str(tmp_path / "f.png")])
+
+
+def test_a_conv_lowered_with_its_pool_is_found_inside() -> None:
+    """A conv under an average pool may be lowered as one layer holding ``conv``: the maps are
+    the conv's output, not the pool's."""
+    from types import SimpleNamespace
+
+    from chainrule.cli.commands.show import feature_maps, first_conv
+    from chainrule.derive.spec import parse_spec
+
+    spec = parse_spec(SPEC)
+    conv = SimpleNamespace(spec=spec.layers[0], forward=lambda params, h, train: h * 2.0)
+    fused = SimpleNamespace(conv=conv, forward=lambda params, h, train: h[..., ::2, ::2])
+    network = SimpleNamespace(spec=spec, params={}, layers=[fused])
+    assert first_conv(network, Path("c.npz")) is conv
+    x = np.ones((1, 1, 4, 4))
+    np.testing.assert_array_equal(feature_maps(network, x, conv), 2 * x)

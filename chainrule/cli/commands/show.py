@@ -109,13 +109,22 @@ def _load(checkpoint: Path) -> tuple[Any, dict[str, Any]]:
 
 def first_conv(network: Any, checkpoint: Path) -> Any:
     """The network's first conv layer, or a one-line error naming the model."""
-    from chainrule.derive.spec import Conv2d
-
     for layer in getattr(network, "layers", []):
-        if isinstance(getattr(layer, "spec", None), Conv2d):
-            return layer
+        conv = _conv_in(layer)
+        if conv is not None:
+            return conv
     raise ChainruleError(f"{checkpoint}: model {network.spec.text!r} has no conv layer "
                          "(show needs a conv net, e.g. lenet5 or cnn:1x28x28-conv5x5x6-...)")
+
+
+def _conv_in(layer: Any) -> Any:
+    """The conv layer that ``layer`` is, or holds (a conv lowered with its pool as one layer)."""
+    from chainrule.derive.spec import Conv2d
+
+    for candidate in (layer, getattr(layer, "conv", None)):
+        if isinstance(getattr(candidate, "spec", None), Conv2d):
+            return candidate
+    return None
 
 
 def feature_maps(network: Any, x: np.ndarray, conv: Any) -> np.ndarray:
@@ -124,7 +133,7 @@ def feature_maps(network: Any, x: np.ndarray, conv: Any) -> np.ndarray:
 
     h = x
     for layer in network.layers:
+        if _conv_in(layer) is conv:
+            return np.asarray(conv.forward(network.params, h, train=False))
         h = layer.forward(network.params, h, train=False)
-        if layer is conv:
-            return np.asarray(h)
     raise ChainruleError("the conv layer is not part of this network")
