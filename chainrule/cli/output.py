@@ -94,7 +94,7 @@ def render_text(renderable: RenderableType, *, width: int = 100) -> str:
     """Render a rich object to plain text, as it would appear in a terminal without colour."""
     console = Console(width=width, record=True, file=open("/dev/null", "w"),  # noqa: SIM115
                       color_system=None, force_terminal=False)
-    console.print(renderable)
+    console.print(renderable, crop=False)
     return console.export_text()
 
 
@@ -127,6 +127,6 @@ def emit(
         if check_output(out, probe=False).kind is not Kind.STREAM:
             typer.echo(f"wrote {out}", err=True)
     elif fmt is Format.text:
-        Console().print(result)
+        Console().print(result, crop=False)  # a line marked overflow="ignore" stays whole
     else:
         typer.echo(result, nl=not str(result).endswith("\n"))

@@ -60,3 +60,24 @@ def test_lenet5_gradcheck_uses_lenet_names(cli):
 def test_an_mlp_spec_with_only_an_input_size_is_refused(cli, command):
     assert "names only the input size" in cli.fails(command)
     assert cli.json(["summary", "linear:3"])["total"] == 4  # linear:N is N → 1 by definition
+
+
+def test_summary_lenet5_fits_80_columns_with_its_notes_as_footnotes(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    output = cli.run(["summary", "lenet5"]).stdout
+    assert max(len(line) for line in output.splitlines()) <= 80
+    assert "[1] the 28×28 image padded by 2 → 32×32" in output  # whole, not "ima…"
+    assert "…" not in output
+
+
+def test_kernels_show_prints_code_lines_whole_at_80_columns(cli, monkeypatch):
+    """No panel, no wrapping, no cropping: each source line is one output line, so the code
+    can be copied from the terminal."""
+    monkeypatch.setenv("COLUMNS", "80")
+    text = cli.run(["kernels", "show", "mlp:4-5-3", "--generated-only"]).stdout
+    modules = cli.json(["kernels", "show", "mlp:4-5-3", "--generated-only"])["modules"]
+    printed = {line.rstrip() for line in text.splitlines()}
+    source_lines = [line.rstrip() for m in modules for line in m["source"].splitlines()]
+    assert max(map(len, source_lines)) > 80  # the case that used to wrap
+    assert [line for line in source_lines if line not in printed] == []
+    assert "│" not in text

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Group
-from rich.panel import Panel
 from rich.syntax import Syntax
+from rich.text import Text
 
 from chainrule.cli.apps import kernels_app
 from chainrule.cli.model_options import (
@@ -61,7 +61,7 @@ def show(
                                          loss=loss_name, device=device)
                if s.generated or not generated_only]
     emit(fmt, out,
-         text=lambda: Group(*[_panel(s) for s in sources]),
+         text=lambda: Group(*[_module(s) for s in sources]),
          markdown=lambda: _markdown(spec.text, sources),
          json_payload=lambda: {"model": spec.text, "activation": act,
                                "output_activation": out_act, "loss": loss_name, "device": device,
@@ -70,10 +70,16 @@ def show(
                                            for s in sources]})
 
 
-def _panel(source: KernelSource) -> Panel:
+def _module(source: KernelSource) -> Group:
+    """A module as Python that can be copied: a comment line naming it, then its source,
+    highlighted, each line whole (never wrapped or cropped at the terminal's width)."""
     kind = "generated from SymPy" if source.generated else "structural template"
-    return Panel(Syntax(source.source, "python", theme="ansi_light", word_wrap=True),
-                 title=f"{source.name} — {source.role}", subtitle=kind, title_align="left")
+    header = Text(f"# ── {source.name}: {source.role} ({kind})", style="bold",
+                  no_wrap=True, overflow="ignore")
+    code = Syntax(source.source.rstrip(), "python", theme="ansi_light").highlight(
+        source.source.rstrip())
+    code.no_wrap, code.overflow = True, "ignore"
+    return Group(header, code, Text(""))
 
 
 def _markdown(model: str, sources: list[KernelSource]) -> str:

@@ -79,20 +79,26 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 
 def summary_renderable(summary: ParamSummary) -> RenderableType:
-    """A Keras-like table: layer, output shape, parameters, formula, and the total."""
+    """A Keras-like table: layer, output shape, parameters, formula, and the total. Notes are
+    numbered footnotes under the table, so that the table fits 80 columns (lenet5 included)."""
     table = Table(title=f"{summary.model} (input {_shape(summary.input_shape)})",
-                  caption=f"convention {summary.convention}: {summary.convention_note}",
                   title_justify="left")
-    for column in ("layer", "type", "output shape", "params", "formula", "note"):
+    notes = [row.note for row in summary.layers if row.note]
+    columns = ("layer", "type", "output shape", "params", "formula", *(("note",) if notes else ()))
+    for column in columns:
         table.add_column(column, justify="right" if column == "params" else "left",
-                         no_wrap=column != "note")
+                         no_wrap=column != "formula")
+    marks = iter(range(1, len(notes) + 1))
     for row in summary.layers:
-        cells = (row.name, row.kind, _shape(row.output_shape), f"{row.params:,}", row.formula,
-                 row.note)
+        cells = [row.name, row.kind, _shape(row.output_shape), f"{row.params:,}", row.formula]
+        if notes:
+            cells.append(f"[{next(marks)}]" if row.note else "")
         table.add_row(*(Text(cell) for cell in cells))
     table.add_section()
-    table.add_row("total", "", "", f"{summary.total:,}", "", "")
-    return table
+    table.add_row("total", "", "", f"{summary.total:,}", "", *([""] if notes else []))
+    footnotes = [Text(f"[{number}] {note}") for number, note in enumerate(notes, 1)]
+    caption = Text(f"convention {summary.convention}: {summary.convention_note}", style="dim")
+    return Group(table, *footnotes, caption)
 
 
 def conv_renderable(example: ConvExample) -> RenderableType:
