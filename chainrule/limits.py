@@ -13,6 +13,7 @@ variable                             default    what it bounds
 ``CHAINRULE_MAX_LAYER_VALUES``       4000000    values one sample holds after any layer (C·H·W)
 ``CHAINRULE_MAX_ACTIVATIONS``        50000000   batch × the largest layer, where the batch is known
 ``CHAINRULE_MAX_GRADCHECK_PARAMS``   200000     parameters of a model that ``gradcheck`` builds
+``CHAINRULE_MAX_GRADCHECK_VALUES``   2000000    ``gradcheck``'s --samples × the largest layer
 ===================================  =========  ================================================
 
 Fixed bounds, not raisable (they keep symbolic work small; no lecture needs more): an integer
@@ -65,3 +66,5 @@ PARAMS = Cap("CHAINRULE_MAX_PARAMS", 10_000_000, "parameters")
 LAYER_VALUES = Cap("CHAINRULE_MAX_LAYER_VALUES", 4_000_000, "values per sample")
 ACTIVATIONS = Cap("CHAINRULE_MAX_ACTIVATIONS", 50_000_000, "values (batch × largest layer)")
 GRADCHECK_PARAMS = Cap("CHAINRULE_MAX_GRADCHECK_PARAMS", 200_000, "parameters")
+GRADCHECK_VALUES = Cap("CHAINRULE_MAX_GRADCHECK_VALUES", 2_000_000,
+                       "values (--samples × largest layer)")

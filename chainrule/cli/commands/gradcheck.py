@@ -19,7 +19,7 @@ from chainrule.cli.model_options import (
 )
 from chainrule.cli.output import OUT_OPTION, REPORT_FORMAT_OPTION, ReportFormat, emit
 from chainrule.derive.params import layer_names
-from chainrule.derive.spec import check_activations, n_params, parse_spec
+from chainrule.derive.spec import largest_layer, n_params, parse_spec
 from chainrule.errors import ChainruleError
 
 if TYPE_CHECKING:  # numba loads only when the command runs
@@ -43,7 +43,8 @@ def gradcheck_command(
 ) -> None:
     """Compare the compiled kernels' gradients for every parameter with central differences.
 
-    The model may have at most 200,000 parameters (CHAINRULE_MAX_GRADCHECK_PARAMS raises it).
+    The model may have at most 200,000 parameters (CHAINRULE_MAX_GRADCHECK_PARAMS raises it), and
+    --samples × its largest layer at most 2,000,000 values (CHAINRULE_MAX_GRADCHECK_VALUES).
     The network runs in float64; each parameter passes when its relative error
     max|g − g_fd| / max(|g| + |g_fd|) is below 1e-6. Exit status 1 when a check fails.
 
@@ -60,7 +61,8 @@ def gradcheck_command(
         raise ChainruleError(f"--coords must be from 1 to 10000, got {coords}")
     spec = parse_spec(model)
     limits.GRADCHECK_PARAMS.check(n_params(spec), f"gradcheck of {spec.text}")
-    check_activations(spec, samples, what="--samples")
+    limits.GRADCHECK_VALUES.check(samples * largest_layer(spec),
+                                  f"gradcheck of {spec.text} with --samples {samples}")
     from chainrule.train.gradcheck import gradcheck
 
     result = gradcheck(spec, activation=activation, loss=loss,
