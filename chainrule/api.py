@@ -180,6 +180,10 @@ class Picture:
     def _repr_png_(self) -> bytes:
         return self.png
 
+    def __repr__(self) -> str:
+        width, height = (int.from_bytes(self.png[i:i + 4], "big") for i in (16, 20))
+        return f"<Picture: PNG {width}×{height}, {len(self.png):,} bytes>"
+
     def html(self) -> str:
         """An ``<img>`` tag holding the PNG."""
         return f'<img src="data:image/png;base64,{base64.b64encode(self.png).decode()}"/>'
@@ -456,6 +460,11 @@ class Model:
     def save(self, path: str | Path) -> Path:
         """A checkpoint that ``chainrule evaluate``/``predict`` read."""
         return self.session.save(self.state, Path(path))
+
+    def __repr__(self) -> str:
+        last = self.history[-1] if self.history else None
+        accuracy = "" if last is None else f", test accuracy {_fmt(last.test_acc)}"
+        return f"<Model {self.model} trained on {self.data}: {len(self.history)} epochs{accuracy}>"
 
     def _repr_html_(self) -> str:
         last = self.history[-1] if self.history else None

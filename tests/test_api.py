@@ -131,6 +131,7 @@ def test_model_evaluate_matches_its_own_predictions(xor_model: api.Model) -> Non
 def test_model_plot_save_and_html(xor_model: api.Model, tmp_path: Path) -> None:
     picture = xor_model.plot(tmp_path / "xor.png")
     assert picture.png.startswith(PNG) and (tmp_path / "xor.png").read_bytes() == picture.png
+    assert repr(picture).startswith("<Picture: PNG ") and len(repr(xor_model)) < 100
     page = xor_model._repr_html_()
     assert "xor" in page and "test acc" in page
     assert xor_model.history._repr_html_().count("<tr>") == 1 + 5 + 1 + 15  # head, …, tail
