@@ -45,6 +45,27 @@ class Shown(sp.Symbol):
         return f"({shown})" if shown.startswith("-") else shown
 
 
+class Argument(Shown):
+    """A shown number that is a function's whole argument: σ(-1.1), never σ((-1.1))."""
+
+    def _chainrule_text(self, printer: Any) -> str:
+        return number_text(self.number, decimals=printer._settings["decimals"])
+
+    def _chainrule_latex(self, printer: Any) -> str:
+        return printer.number(self.number)
+
+
+def _as_arguments(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with each shown number that is a function's argument made an :class:`Argument`."""
+    def bare(function: sp.Expr) -> sp.Expr:
+        args = [Argument(a.number) if type(a) is Shown else a for a in function.args]
+        with sp.evaluate(False):
+            return function.func(*args)
+
+    return expr.replace(lambda e: isinstance(e, sp.Function) and
+                        any(type(a) is Shown for a in e.args), bare)
+
+
 class InOrder(sp.Expr):
     """A worked step's numbers, printed with its terms and factors in the order given.
 
@@ -380,7 +401,7 @@ class _Walker:
         value = _try_evaluate(node, at)
         if arg_value is None or value is None:
             return ()
-        shown = node.func(Shown(arg_value))
+        shown = node.func(Argument(arg_value))
         definition = elementary(shown)
         if definition.has(sp.Piecewise):  # "{(-1) if (-1) >= 0; …}" reads worse than nothing
             return ((shown, Shown(value)),)
@@ -416,7 +437,7 @@ def _substituted(expr: sp.Expr, numbers: Mapping[sp.Expr, sp.Expr]) -> sp.Expr:
     ordered = in_print_order(expr)
     keys = {in_print_order(k) if isinstance(k, sp.Derivative) else k: v for k, v in numbers.items()}
     with sp.evaluate(False):
-        return InOrder(ordered.xreplace(keys))
+        return InOrder(_as_arguments(ordered.xreplace(keys)))
 
 
 def _off_kink(rule: str, variable: sp.Symbol, node: sp.Expr) -> sp.Expr | None:

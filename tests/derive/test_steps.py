@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from chainrule.derive.functions import elementary, sigmoid
 from chainrule.derive.parser import parse_expression, symbol
 from chainrule.derive.rules import RULES
-from chainrule.derive.steps import Shown, derive_expression
+from chainrule.derive.steps import Argument, Shown, derive_expression
 from chainrule.errors import ChainruleError
 
 
@@ -28,7 +28,7 @@ def test_e1_sigmoid_forward_pass_shows_the_definition_with_numbers() -> None:
     first = derivation.steps[0]
     assert first.rule == "sigmoid"
     assert first.numeric.startswith("σ(3.2) = 1/(1 + e^(-3.2)) = 0.9608")
-    assert first.chains[0] == (sigmoid(Shown(3.2)), 1 / (1 + sp.exp(-Shown(3.2))),
+    assert first.chains[0] == (sigmoid(Argument(3.2)), 1 / (1 + sp.exp(-Argument(3.2))),
                                Shown(derivation.value))
 
 
@@ -317,3 +317,11 @@ def test_a_negative_argument_is_not_bracketed_twice() -> None:
     numbers = "; ".join(_numbers(derive("relu(w*x)", "w", w=0.5, x=-2)))
     assert "ReLU(-1) = " in numbers and "step(-1) = 0" in numbers
     assert "((" not in numbers  # was "ReLU((-1))", "step((-1))"
+
+
+def test_a_negative_argument_is_not_bracketed_twice_in_latex() -> None:
+    from chainrule.derive.printing.latex import latex
+
+    printed = latex(derive("relu(w*x)", "w", w=0.5, x=-2))
+    assert r"\operatorname{ReLU}\left(-1\right) = \max\left(0, -1\right) = 0" in printed
+    assert r"\left(\left(-1\right)\right)" not in printed  # was ReLU((−1)) on the handout
