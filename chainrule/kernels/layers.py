@@ -93,11 +93,11 @@ class HiddenLayer:
         d = np.empty_like(z)
         self.act.train(z3, bias, a.reshape(z3.shape), d.reshape(z3.shape))
         if rng is not None and self.dropout > 0.0:
-            keep = 1.0 - self.dropout
-            # inverted dropout, derive/layers/dropout.py: y = μ ⊙ a / p, ∂C/∂a = μ ⊙ δ / p
-            mask = (rng.random(a.shape) < keep).astype(a.dtype) / a.dtype.type(keep)  # μ / p
-            a *= mask
-            d *= mask  # so BP2's δ = ∂C/∂y ⊙ (μ/p) ⊙ g'(z) comes out of the same fused pass
+            # inverted dropout, printed from derive/layers/dropout.py: y = μ a / p on a and the
+            # backward factor μ/p on d, so BP2's δ = ∂C/∂y ⊙ (μ/p) ⊙ g'(z) comes out of the
+            # same fused pass; μ_j = [u_j < p] with u_j uniform (Bernoulli(p))
+            self.kernels.dropout().dropout(rng.random(a.size), 1.0 - self.dropout,
+                                           a.reshape(-1), d.reshape(-1))
         self.cache.update(x=x, d=d)
         return a
 

@@ -2,7 +2,8 @@
 
 As in pytensor's ``link/numba/dispatch``, each backend lives in its own subpackage and is imported
 only when it is asked for, so numba.cuda is never imported for a CPU run. A backend exposes the
-generated modules (``activation(name)``, ``output(activation, loss)``, ``softmax_ce()``) and the
+generated modules (``activation(name)``, ``output(activation, loss)``, ``softmax_ce()``,
+``dropout()``) and the
 structural templates (``dense``, ``conv``, ``pool``). The fused reductions with the optimiser
 step (:mod:`chainrule.kernels.update`) work on host arrays and serve both backends.
 """
@@ -25,6 +26,7 @@ class Backend(Protocol):
     def activation(self, name: str) -> ModuleType: ...
     def output(self, activation: str, loss: str) -> ModuleType: ...
     def softmax_ce(self) -> ModuleType: ...
+    def dropout(self) -> ModuleType: ...
 
 
 _FACTORIES: dict[str, str] = {"cpu": "chainrule.kernels.cpu:CpuBackend",

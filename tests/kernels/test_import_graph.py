@@ -82,3 +82,14 @@ def test_train_never_imports_a_backend_package() -> None:
                  for path in (ROOT / "train").rglob("*.py")}
     assert {name: found for name, found in offenders.items() if found} == {}
 
+
+def test_train_does_no_calculus() -> None:
+    # derivatives, roots and lambdify belong to derive/ and the kernel printer
+    calculus = {"diff", "solve", "lambdify", "integrate", "Derivative"}
+    found = {_module_name(path): sorted(node.attr for node in ast.walk(ast.parse(path.read_text()))
+                                        if isinstance(node, ast.Attribute)
+                                        and isinstance(node.value, ast.Name)
+                                        and node.value.id in {"sp", "sympy"}
+                                        and node.attr in calculus)
+             for path in (ROOT / "train").rglob("*.py")}
+    assert {name: calls for name, calls in found.items() if calls} == {}

@@ -98,3 +98,57 @@ def _argmax_mask(x: np.ndarray, arg: np.ndarray, k: int, stride: int) -> np.ndar
         r, q = divmod(int(arg[c, i, j]), x.shape[2])
         mask[c, i, j, r - i * stride, q - j * stride] = 1.0
     return mask
+
+
+def test_softmax_ce_bodies_are_the_derived_softmax_and_cross_entropy() -> None:
+    # the printed bodies, run on the shifted logits, against the derivation at the raw logits
+    from chainrule.derive.layers import softmax as dsoft
+    from chainrule.derive.layers import softmax_ce_layer
+    from chainrule.kernels.cpu.output import softmax_ce_module
+
+    module = softmax_ce_module()
+    logits = RNG.standard_normal(4) * 3
+    target = np.eye(4)[2]
+    shifted = logits - logits.max()
+    total = sum(module.partition_term(v) for v in shifted)
+    log_total = module.log_partition(total)
+    printed_s = np.array([module.softmax_unit(v, total) for v in shifted])
+    printed_loss = sum(module.ce_term(v, log_total, tk) for v, tk in zip(shifted, target,
+                                                                          strict=True))
+    printed_delta = np.array([module.softmax_ce_delta(sk, tk) for sk, tk in zip(printed_s, target,
+                                                                               strict=True)])
+    layer, n = softmax_ce_layer(), {"N": 4}
+    derived_s = evaluate(layer.equation("forward s").rhs, [(dsoft.i, 4)], {"z": logits, **n})
+    assert rel_err(printed_s, derived_s) < 1e-14
+    derived_loss = evaluate(layer.equation("forward L").rhs, [],
+                            {"t": target, "s": derived_s, **n})
+    assert abs(printed_loss - float(derived_loss)) < 1e-13
+    derived_delta = evaluate(layer.equation("dL/dz").rhs, [(dsoft.j, 4)],
+                             {"t": target, "s": derived_s, **n})
+    assert rel_err(printed_delta, derived_delta) < 1e-14
+
+
+def test_dropout_bodies_are_the_derived_dropout() -> None:
+    from chainrule.derive.layers import dropout as ddrop
+    from chainrule.derive.layers import dropout_layer
+    from chainrule.kernels.cpu.output import dropout_module
+
+    keep, draws = 0.6, RNG.random(7)
+    a, d = RNG.standard_normal(7), RNG.standard_normal(7)
+    y, scaled = a.copy(), d.copy()
+    dropout_module().dropout(draws, keep, y, scaled)
+    layer = dropout_layer()
+    values = {"mask": (draws < keep).astype(float), "a": a, "dC_dy": d, "p": keep, "J": 7}
+    assert rel_err(y, evaluate(layer.equation("forward").rhs, [(ddrop.j, 7)], values)) < 1e-15
+    assert rel_err(scaled, evaluate(layer.equation("dC/da").rhs, [(ddrop.j, 7)], values)) < 1e-15
+    assert 0 < (y == 0).sum() < 7  # the draws both keep and drop units
+
+
+def test_softmax_and_dropout_templates_type_no_calculus() -> None:
+    # exp, log and the 1/p scaling come from the printed bodies, on both backends
+    from chainrule.kernels.cpu import output
+    from chainrule.kernels.cuda import generated
+
+    for template in (output._SOFTMAX, output._DROPOUT, generated._SOFTMAX):
+        assert "math.exp" not in template and "math.log" not in template
+        assert "/ keep" not in template and "/ total" not in template

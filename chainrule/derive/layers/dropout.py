@@ -49,3 +49,20 @@ def dropout_layer() -> LayerDerivation:
 
 
 _CITATION = "Srivastava et al., Dropout, JMLR 15 (2014); CS231n notes, Neural Networks 2"
+
+
+# The scalar bodies the dropout kernel prints (kernels/bodies.py): the forward and backward
+# equations above for one unit, the mask entry μ ∈ {0, 1} and the keep probability p as scalars.
+MU = sp.Symbol("mu", nonnegative=True)  # μ_j
+UNIT_A = sp.Symbol("a", real=True)  # a_j
+UNIT_GRAD = sp.Symbol("g", real=True)  # ∂C/∂y_j, or any factor the backward pass multiplies
+
+
+def unit_forward() -> sp.Expr:
+    """y_j = μ_j a_j / p, from the forward equation."""
+    return dropout_layer().equation("forward").rhs.xreplace({mask[j]: MU, a[j]: UNIT_A})
+
+
+def unit_backward() -> sp.Expr:
+    """∂C/∂a_j = μ_j (∂C/∂y_j) / p, from the derived backward equation."""
+    return dropout_layer().equation("dC/da").rhs.xreplace({mask[j]: MU, grad_y[j]: UNIT_GRAD})

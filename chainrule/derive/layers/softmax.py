@@ -111,3 +111,31 @@ def _jacobian_numpy(values: Mapping[str, Any]) -> np.ndarray:
 
 
 _CITATION = "Bishop, PRML (2006), §4.3.4; CS231n notes, Linear classification"
+
+
+# The scalar bodies the softmax-CE kernels print (kernels/bodies.py). The kernels shift each row
+# by its maximum m: s_i = e^{z_i − m} / Σ_k e^{z_k − m} is softmax(z) (the factor e^{−m} cancels),
+# and e^{z_i − m} ≤ 1 cannot overflow. Each body is the derivation above with the shifted logit
+# z_i − m, the row's partition sum and its logarithm as scalar symbols.
+SHIFTED = sp.Symbol("shifted", real=True)  # z_i − max_k z_k
+TOTAL = sp.Symbol("total", positive=True)  # Σ_k e^{z_k − m}
+LOG_TOTAL = sp.Symbol("log_total", real=True)  # ln Σ_k e^{z_k − m}
+TARGET = sp.Symbol("t", real=True)
+
+
+def partition_term() -> sp.Expr:
+    """One term e^{z_k − m} of the (shifted) partition sum Σ_k e^{z_k}."""
+    return _PARTITION.function.xreplace({z[k]: SHIFTED})
+
+
+def softmax_unit() -> sp.Expr:
+    """s_i of :func:`softmax` over the shifted logit and the row's partition sum."""
+    return softmax().xreplace({_PARTITION: TOTAL}).xreplace({z[i]: SHIFTED})
+
+
+def cross_entropy_term() -> sp.Expr:
+    """One class's term −t_i ln s_i of :func:`cross_entropy`, with ln s_i expanded to
+    (z_i − m) − ln Σ_k e^{z_k − m}, so no logarithm of a rounded-to-zero s_i is taken."""
+    summand = (-cross_entropy()).function  # t_i ln s_i
+    term = -summand.xreplace({s[i]: softmax_unit(), t[i]: TARGET})
+    return sp.expand_log(term, force=True).xreplace({sp.log(TOTAL): LOG_TOTAL})

@@ -12,7 +12,7 @@ from types import ModuleType
 
 from chainrule.kernels.cpu import conv, dense, pool, threads
 from chainrule.kernels.cpu.activation import activation_module
-from chainrule.kernels.cpu.output import output_module, softmax_ce_module
+from chainrule.kernels.cpu.output import dropout_module, output_module, softmax_ce_module
 
 
 class CpuBackend:
@@ -40,3 +40,8 @@ class CpuBackend:
     @cache
     def softmax_ce() -> ModuleType:
         return softmax_ce_module()
+
+    @staticmethod
+    @cache
+    def dropout() -> ModuleType:
+        return dropout_module()

@@ -13,8 +13,9 @@ from types import ModuleType
 
 from chainrule.derive.activations import A, Z, get_activation
 from chainrule.derive.losses import T, get_loss, unit_losses
-from chainrule.derive.output_delta import S, output_delta
+from chainrule.derive.output_delta import output_delta
 from chainrule.errors import ChainruleError
+from chainrule.kernels.bodies import dropout_functions, softmax_ce_functions
 from chainrule.kernels.cache import load_source
 from chainrule.kernels.header import module_header
 from chainrule.kernels.printer import print_function
@@ -38,13 +39,13 @@ def output_layer(z, b, t, a, delta, scale):
 _SOFTMAX = '''
 @njit(cache=True, inline="always")
 def row_shift(z, b, n):
-    # Row n of z + b: its maximum, and sum_k exp(z + b - max) (the shift keeps exp finite)
+    # Row n of z + b: its maximum m, and sum_k partition_term(z + b - m) (the shift keeps exp finite)
     top = -np.inf
     for k in range(z.shape[1]):
         top = max(top, z[n, k] + b[k])
     total = 0.0
     for k in range(z.shape[1]):
-        total += math.exp(z[n, k] + b[k] - top)
+        total += partition_term(z[n, k] + b[k] - top)
     return top, total
 
 
@@ -54,24 +55,36 @@ def softmax(z, b, s):
     for n in range(z.shape[0]):
         top, total = row_shift(z, b, n)
         for k in range(z.shape[1]):
-            s[n, k] = math.exp(z[n, k] + b[k] - top) / total
+            s[n, k] = softmax_unit(z[n, k] + b[k] - top, total)
 
 
 @njit(cache=True)
 def softmax_ce_layer(z, b, t, s, delta, scale):
     # Softmax + cross-entropy + BP1 fused. z, t, s, delta: (batch, n_out); scale = 1 / batch
-    # L = -sum_k t_k ln s_k with ln s_k = z_k - max - ln(sum exp) (no log of a rounded zero)
+    # L = sum_k ce_term: -t_k ln s_k with ln s_k = z_k - m - ln(sum) (no log of a rounded zero)
     loss = 0.0
     for n in range(z.shape[0]):
         top, total = row_shift(z, b, n)
-        log_total = math.log(total)
+        log_total = log_partition(total)
         for k in range(z.shape[1]):
             shifted = z[n, k] + b[k] - top
-            sk = math.exp(shifted) / total
+            sk = softmax_unit(shifted, total)
             s[n, k] = sk
-            loss -= t[n, k] * (shifted - log_total)
+            loss += ce_term(shifted, log_total, t[n, k])
             delta[n, k] = scale * softmax_ce_delta(sk, t[n, k])
     return loss * scale
+'''
+
+
+_DROPOUT = '''
+@njit(cache=True)
+def dropout(u, keep, a, d):
+    # Training forward with the mask mu_j = [u_j < keep], u uniform on [0, 1): a becomes
+    # y = mu a / p, d (= g'(z)) becomes mu g'(z) / p, the dropout factor of BP2. All flat.
+    for i in range(a.shape[0]):
+        mu = 1.0 if u[i] < keep else 0.0
+        a[i] = dropout_forward(mu, a[i], keep)
+        d[i] = dropout_backward(mu, d[i], keep)
 '''
 
 
@@ -100,18 +113,26 @@ def output_source(activation: str, loss: str) -> str:
 
 
 def softmax_ce_source() -> str:
-    """The generated softmax + cross-entropy module; δ = s − t is printed from output_delta."""
-    delta = output_delta("linear", "softmax_ce")
+    """The generated softmax + cross-entropy module: its scalar bodies (the partition term,
+    s, the CE term and δ = s − t) printed from derive/ by :mod:`chainrule.kernels.bodies`."""
     return (module_header("Output layer: softmax with cross-entropy.")
-            + print_function("softmax_ce_delta", [S, T], delta,
-                             comment=f"BP1: dL/dz_k = {delta}  (derive/output_delta.py: "
-                                     "softmax_ce_delta)")
-            + "\n" + _SOFTMAX)
+            + softmax_ce_functions("@njit(cache=True)") + "\n" + _SOFTMAX)
+
+
+def dropout_source() -> str:
+    """The generated inverted-dropout module: y = μa/p and ∂C/∂a = μg/p printed from
+    derive/layers/dropout.py; μ = 1 where the uniform draw is below the keep probability p."""
+    return (module_header("Inverted dropout.")
+            + dropout_functions('@njit(cache=True, inline="always")') + "\n" + _DROPOUT)
 
 
 def output_module(activation: str, loss: str) -> ModuleType:
     name = f"out_{get_activation(activation).name}_{get_loss(loss).name}"
     return load_source(name, output_source(activation, loss))
+
+
+def dropout_module() -> ModuleType:
+    return load_source("dropout", dropout_source())
 
 
 def softmax_ce_module() -> ModuleType:

@@ -55,3 +55,10 @@ class CudaBackend:
     def softmax_ce() -> ModuleType:
         from chainrule.kernels.cuda.generated import softmax_ce_module
         return softmax_ce_module()
+
+    @staticmethod
+    @cache
+    def dropout() -> ModuleType:
+        # the masked scaling runs on the host arrays, as the contractions do (a later issue)
+        from chainrule.kernels.cpu.output import dropout_module
+        return dropout_module()

@@ -12,8 +12,9 @@ from types import ModuleType
 
 from chainrule.derive.activations import A, Z, get_activation
 from chainrule.derive.losses import T, get_loss, unit_losses
-from chainrule.derive.output_delta import S, output_delta
+from chainrule.derive.output_delta import output_delta
 from chainrule.errors import ChainruleError
+from chainrule.kernels.bodies import softmax_ce_functions
 from chainrule.kernels.cache import load_source
 from chainrule.kernels.printer import print_function
 
@@ -92,15 +93,15 @@ def softmax_ce_kernel(z, b, t, s, delta, losses, scale, with_loss):
             top = max(top, z[n, k] + b[k])
         total = 0.0
         for k in range(z.shape[1]):
-            total += math.exp(z[n, k] + b[k] - top)
-        log_total = math.log(total)
+            total += partition_term(z[n, k] + b[k] - top)
+        log_total = log_partition(total)
         loss = 0.0
         for k in range(z.shape[1]):
             shifted = z[n, k] + b[k] - top
-            sk = math.exp(shifted) / total
+            sk = softmax_unit(shifted, total)
             s[n, k] = sk
             if with_loss:
-                loss -= t[n, k] * (shifted - log_total)
+                loss += ce_term(shifted, log_total, t[n, k])
                 delta[n, k] = scale * softmax_ce_delta(sk, t[n, k])
         losses[n] = loss
 
@@ -153,11 +154,9 @@ def output_source(activation: str, loss: str) -> str:
 
 
 def softmax_ce_source() -> str:
-    delta = output_delta("linear", "softmax_ce")
+    """The CUDA softmax-CE module: the same printed bodies as the CPU's (kernels/bodies.py)."""
     return (_HEADER.format(title="CUDA output layer: softmax with cross-entropy.")
-            + print_function("softmax_ce_delta", [S, T], delta, decorator=DEVICE,
-                             comment=f"BP1: dL/dz_k = {delta}  (derive/output_delta.py)")
-            + "\n" + _SOFTMAX)
+            + softmax_ce_functions(DEVICE) + "\n" + _SOFTMAX)
 
 
 def activation_module(name: str) -> ModuleType:

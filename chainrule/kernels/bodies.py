@@ -1,0 +1,54 @@
+"""Scalar bodies printed from derive/ for the softmax-CE and dropout kernels, for any backend.
+
+Each function is printed by :func:`chainrule.kernels.printer.print_function` from an expression of
+:mod:`chainrule.derive.layers.softmax` (the partition term e^{z−m}, s = e^{z−m}/Σ, the CE term
+−t((z − m) − ln Σ)), :mod:`chainrule.derive.output_delta` (δ = s − t) and
+:mod:`chainrule.derive.layers.dropout` (y = μa/p, ∂C/∂a = μ(∂C/∂y)/p), exactly as the activations'
+g and g' are printed; the CPU modules pass ``@njit``, the CUDA modules ``@cuda.jit(device=True)``.
+The loops around them (rows, the row maximum, sums) are the kernels' templates.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from chainrule.derive.layers import dropout as ddrop
+from chainrule.derive.layers import softmax as dsoft
+from chainrule.derive.output_delta import S, output_delta
+from chainrule.kernels.printer import print_function
+
+_SOURCE = "derive/layers/softmax.py"
+
+
+def softmax_ce_functions(decorator: str) -> str:
+    """partition_term, log_partition, softmax_unit, ce_term and softmax_ce_delta."""
+    delta = output_delta("linear", "softmax_ce")
+    shifted, total, log_total, t = dsoft.SHIFTED, dsoft.TOTAL, dsoft.LOG_TOTAL, dsoft.TARGET
+    parts = [
+        print_function("partition_term", [shifted], dsoft.partition_term(), decorator=decorator,
+                       comment=f"e^(z_k - m): a term of the row's sum  ({_SOURCE})"),
+        print_function("log_partition", [total], sp.log(total), decorator=decorator,
+                       comment=f"ln sum_k e^(z_k - m)  ({_SOURCE})"),
+        print_function("softmax_unit", [shifted, total], dsoft.softmax_unit(), decorator=decorator,
+                       comment=f"s_i = {dsoft.softmax_unit()}  ({_SOURCE}: softmax)"),
+        print_function("ce_term", [shifted, log_total, t], dsoft.cross_entropy_term(),
+                       decorator=decorator,
+                       comment=f"-t_i ln s_i = {dsoft.cross_entropy_term()}  ({_SOURCE})"),
+        print_function("softmax_ce_delta", [S, t], delta, decorator=decorator,
+                       comment=f"BP1: dL/dz_k = {delta}  (derive/output_delta.py: "
+                               "softmax_ce_delta)"),
+    ]
+    return "\n\n".join(parts)
+
+
+def dropout_functions(decorator: str) -> str:
+    """dropout_forward (y = μa/p) and dropout_backward (∂C/∂a = μg/p)."""
+    mu, unit_a, unit_g, keep = ddrop.MU, ddrop.UNIT_A, ddrop.UNIT_GRAD, ddrop.KEEP
+    return "\n\n".join([
+        print_function("dropout_forward", [mu, unit_a, keep], ddrop.unit_forward(),
+                       decorator=decorator,
+                       comment=f"y = {ddrop.unit_forward()}  (derive/layers/dropout.py: forward)"),
+        print_function("dropout_backward", [mu, unit_g, keep], ddrop.unit_backward(),
+                       decorator=decorator,
+                       comment=f"dC/da = {ddrop.unit_backward()}  (derive/layers/dropout.py)"),
+    ])
