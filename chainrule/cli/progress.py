@@ -99,7 +99,7 @@ class TrainingProgress:
         self.console = console or Console()  # one console, so lines print above the live bar
         self.progress = Progress(
             TextColumn("epoch {task.fields[epoch]}"), BarColumn(bar_width=20),
-            TaskProgressColumn(), TextColumn("{task.fields[info]}"),
+            TaskProgressColumn(), TextColumn("{task.fields[info]}  ETA"),
             TimeRemainingColumn(compact=True, elapsed_when_finished=True),
             console=self.console, transient=True, disable=quiet)
         self.task: TaskID | None = None
