@@ -39,7 +39,7 @@ TOP_KEYS = {"model", "seed", "data", "format", "chainrule_version", "epoch", "po
             "optimizer", "rng", "partial", "history"}
 OPTIONAL_TOP_KEYS = {"options"}
 DATA_KEYS = {"name", "task", "n_classes"}
-OPTIONAL_DATA_KEYS = {"input_shape", "input_norm"}
+OPTIONAL_DATA_KEYS = {"input_shape", "input_norm", "classes", "fingerprint"}
 PARTIAL_KEYS = {"loss_sum", "correct", "seen", "seconds"}
 DTYPES = ("float32", "float64")
 Header = tuple[tuple[int, ...], np.dtype]
@@ -235,6 +235,20 @@ def _check_data(data: Any, spec: ModelSpec) -> None:
             raise ChainruleError(f"data.input_norm must be [mean, std], got {norm!r}")
         _number(norm[0], "data.input_norm mean")
         _number(norm[1], "data.input_norm std", positive=True)
+    _check_classes(data.get("classes"), data["n_classes"])
+    if data.get("fingerprint") is not None:
+        _text(data["fingerprint"], "data.fingerprint")
+
+
+def _check_classes(classes: Any, n_classes: Any) -> None:
+    """``data.classes``: absent/null (older checkpoints), or one short name per class."""
+    if classes is None:
+        return
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        raise ChainruleError(f"data.classes must be a list of names, got {_kind(classes)}")
+    from chainrule.train.data.dataset import check_class_names
+
+    check_class_names(classes, n_classes, source="data.classes")
 
 
 def _check_optimizer(record: Any) -> None:

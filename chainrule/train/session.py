@@ -217,7 +217,9 @@ def _session(spec: ModelSpec, dataset: Dataset, network: Network, optimizer: Opt
     meta = {"model": model_meta(network), "seed": options.seed, "options": asdict(options),
             "data": {"name": data, "task": dataset.task, "n_classes": dataset.n_classes,
                      "input_shape": list(dataset.input_shape),
-                     "input_norm": list(dataset.input_norm) if dataset.input_norm else None}}
+                     "input_norm": list(dataset.input_norm) if dataset.input_norm else None,
+                     "classes": list(dataset.class_names) if dataset.class_names else None,
+                     "fingerprint": dataset.fingerprint()}}
     return Session(spec, dataset, network, batches, optimizer, state, options, out, meta)
 
 

@@ -8,8 +8,10 @@ scaled to [0, 1] (LeCun et al., 1998, normalise their inputs likewise).
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -17,6 +19,11 @@ from numpy.typing import DTypeLike
 from chainrule.errors import ChainruleError
 
 Shape = tuple[int, ...]
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                         "Sneaker", "Bag", "Ankle boot")  # Xiao et al., 2017, Table 1
+NAMED_CLASSES = {"fashion-mnist": FASHION_MNIST_CLASSES}  # data sets whose labels have names
+MAX_CLASS_NAME = 40
+FINGERPRINT_ROWS = 1024
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,7 @@ class Dataset:
     y_test: np.ndarray
     n_classes: int | None  # None = regression
     input_norm: tuple[float, float] | None = None  # (mean, std) already applied to both splits
+    classes: tuple[str, ...] | None = None  # class names (a CSV header, --classes FILE)
 
     @property
     def task(self) -> str:
@@ -53,6 +61,27 @@ class Dataset:
         if self.n_classes is None:
             return int(self.y_train.shape[1])
         return self.n_classes
+
+    @property
+    def class_names(self) -> tuple[str, ...] | None:
+        """The names of classes 0..K−1: given ones, or the known names of a named data set
+        (Fashion-MNIST's ten), or ``None`` (classes are shown as their numbers)."""
+        if self.n_classes is None:
+            return None
+        if self.classes is not None:
+            return self.classes
+        known = NAMED_CLASSES.get(self.name.strip().lower())
+        return known if known is not None and len(known) == self.n_classes else None
+
+    def fingerprint(self) -> str:
+        """A short hash of the test split (shapes, labels, the first rows' values), which
+        ``--limit`` leaves alone: two loads of the same data agree, other data almost surely
+        differ."""
+        digest = hashlib.sha256(repr((self.x_test.shape, self.y_test.shape)).encode())
+        digest.update(np.ascontiguousarray(self.y_test).tobytes())
+        digest.update(np.ascontiguousarray(self.x_test[:FINGERPRINT_ROWS],
+                                           dtype=np.float32).tobytes())
+        return digest.hexdigest()[:16]
 
     def limited(self, n: int | None) -> Dataset:
         """The same data set with only its first ``n`` training samples (``None`` = all)."""
@@ -137,3 +166,39 @@ def seeded_split(x: np.ndarray, y: np.ndarray, *, seed: int, test_fraction: floa
     n_test = max(1, round(x.shape[0] * test_fraction))
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train], x[test], y[test]
+
+
+def check_class_names(names: list[str] | tuple[str, ...], n_classes: int | None, *,
+                      source: str) -> tuple[str, ...]:
+    """Class names that fit ``n_classes``: one per class, non-empty, distinct, at most 40 chars."""
+    cleaned = tuple(name.strip() for name in names)
+    if n_classes is None:
+        raise ChainruleError(f"{source}: class names given, but the data are regression data")
+    if len(cleaned) != n_classes:
+        raise ChainruleError(f"{source}: {len(cleaned)} class names for {n_classes} classes: "
+                             f"expected one name per class")
+    for name in cleaned:
+        if not name or len(name) > MAX_CLASS_NAME or not name.isprintable():
+            raise ChainruleError(f"{source}: class name {name!r} must be 1 to {MAX_CLASS_NAME} "
+                                 "printable characters")
+    if len(set(cleaned)) != len(cleaned):
+        raise ChainruleError(f"{source}: class names must differ, got {list(cleaned)}")
+    return cleaned
+
+
+def read_class_file(path: Path, n_classes: int | None) -> tuple[str, ...]:
+    """``--classes FILE``: one class name per line (blank lines skipped), in label order."""
+    from chainrule.train.data.limits import read_bounded
+
+    try:
+        text = read_bounded(path, "--classes").decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ChainruleError(f"cannot read --classes {str(path)!r}: {exc}") from None
+    names = [line for line in text.splitlines() if line.strip()]
+    return check_class_names(names, n_classes, source=f"--classes {str(path)!r}")
+
+
+def header_classes(cell: str) -> list[str] | None:
+    """Class names from a CSV header's label cell, written ``label:cat|dog|bird`` (else None)."""
+    _, colon, names = cell.partition(":")
+    return [n for n in names.split("|")] if colon and "|" in names else None
