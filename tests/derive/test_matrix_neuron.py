@@ -148,17 +148,20 @@ def test_neuron_matrix(activation: str, loss: str, samples: int | None) -> None:
     assert np.allclose(np.atleast_1d(report.forward["a"]), a, rtol=1e-12, atol=1e-12)
     assert report.forward["L"] == pytest.approx(numpy_loss(activation, loss, values), rel=1e-12)
     # each symbolic step at each sample, against central differences of the printed forward
-    loss_expr, g_expr = steps[0].before.expr, steps[1].before.expr
+    alpha = get_activation(activation).values  # {α: value}: the steps print α as a symbol
+    assert not alpha or all(e.has(*alpha) for e in (steps[1].before, steps[1].after,
+                                                     steps[2].after))
+    loss_expr, g_expr = steps[0].before.expr, steps[1].before.expr.subs(alpha)
     for zz, tt in zip(z, np.atleast_1d(values["t"]), strict=True):
         aa = scalar(g_expr, z=zz)
         assert aa == pytest.approx(float(NUMPY_ACTIVATIONS[activation](np.array(zz))), rel=1e-12)
         dl_da = derivative(lambda v, t=tt: scalar(loss_expr, a=v, t=t), aa)
         assert scalar(steps[0].after, a=aa, t=tt) == pytest.approx(dl_da, rel=1e-6, abs=1e-8)
         da_dz = derivative(lambda v: scalar(g_expr, z=v), zz)
-        assert scalar(steps[1].after, z=zz, a=aa) == pytest.approx(da_dz, rel=1e-6, abs=1e-8)
+        assert scalar(steps[1].after.subs(alpha), z=zz, a=aa) == pytest.approx(da_dz, rel=1e-6, abs=1e-8)
         delta = derivative(lambda v, t=tt: scalar(loss_expr, a=scalar(g_expr, z=v), t=t), zz)
-        assert scalar(steps[2].after, z=zz, a=aa, t=tt) == pytest.approx(delta, rel=1e-6,
-                                                                         abs=1e-8)
+        assert scalar(steps[2].after.subs(alpha), z=zz, a=aa, t=tt) == pytest.approx(
+            delta, rel=1e-6, abs=1e-8)
     assert steps[3:6] == WEIGHTED_SUM_STEPS  # checked numerically once, below
     _chain_steps(steps[6:], report, activation, values)
     numeric = numpy_gradients(activation, loss, values)
@@ -204,7 +207,8 @@ def _chain_steps(steps: tuple, report: Any, activation: str, values: dict) -> No
     z = x @ np.asarray(values["w"]) + values["b"]
     a = NUMPY_ACTIVATIONS[activation](z)
     t = np.atleast_1d(values["t"])
-    deltas = [scalar(report.steps[2].after, z=zz, a=aa, t=tt)
+    alpha = get_activation(activation).values  # α printed as a symbol: its value put in
+    deltas = [scalar(report.steps[2].after.subs(alpha), z=zz, a=aa, t=tt)
               for zz, aa, tt in zip(z, a, t, strict=True)]
     delta = sp.Symbol("delta", real=True)
     for step, key in zip(steps, ("w", "b", "x"), strict=True):
