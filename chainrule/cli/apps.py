@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -183,9 +184,35 @@ def reflow_help(text: str) -> str:
     """A docstring as help text: the lines of each prose paragraph joined, so that the terminal
     wraps them; paragraphs with indented lines (examples) keep their line breaks."""
     paragraphs = inspect.cleandoc(text).split("\n\n")
-    return "\n\n".join(paragraph if any(line[:1].isspace() for line in paragraph.splitlines())
+    return "\n\n".join("\n".join(map(fold_example, paragraph.splitlines()))
+                        if any(line[:1].isspace() for line in paragraph.splitlines())
                         else " ".join(line.strip() for line in paragraph.splitlines())
                         for paragraph in paragraphs)
+
+
+EXAMPLE_WIDTH = 76  # an example line fits an 80-column terminal inside the help's margins
+_WORD = re.compile(r"""(?:[^\s"']+|"[^"]*"|'[^']*')+""")  # a shell word, quotes kept
+
+
+def fold_example(line: str, width: int = EXAMPLE_WIDTH) -> str:
+    """An example command longer than ``width`` as shell lines joined by `` \\``, each one
+    word-aligned and indented, so that it can be copied from an 80-column terminal."""
+    if len(line) <= width or not line.lstrip().startswith("chainrule "):
+        return line
+    indent = line[:len(line) - len(line.lstrip())]
+    words: list[str] = []
+    for word in _WORD.findall(line):  # an option stays on the line of its value
+        glue = words and words[-1].startswith("-") and " " not in words[-1] \
+            and not word.startswith("-")
+        words[-1:] = [f"{words[-1]} {word}"] if glue else [*words[-1:], word]
+    lines, current = [], indent
+    for word in words:
+        if current.strip() and len(current) + 1 + len(word) + 2 > width:
+            lines.append(current + " \\")
+            current = indent + "    " + word
+        else:
+            current = f"{current} {word}" if current.strip() else indent + word
+    return "\n".join([*lines, current])
 
 
 def reflow_all_help(typer_app: typer.Typer) -> None:

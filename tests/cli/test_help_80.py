@@ -5,6 +5,7 @@ listed with the reason they are skipped here (the gallery and handout have their
 
 from __future__ import annotations
 
+import itertools
 import shlex
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,8 @@ def examples() -> list[pytest.param]:
     root = typer.main.get_command(load_commands())
     params = []
     for path, command in _commands(root):
-        for line in (getattr(command, "help", None) or "").splitlines():
+        text = (getattr(command, "help", None) or "").replace(" \\\n", " ")  # folded lines
+        for line in text.splitlines():
             if line.startswith("  ") and line.strip().startswith("chainrule "):
                 argv = shlex.split(line.strip())[1:]
                 reason = next((why for word, why in SKIP.items() if word in argv), None)
@@ -55,6 +57,23 @@ def scratch(tmp_path_factory: pytest.TempPathFactory, cli) -> Path:
     (folder / "patterns.csv").write_text("0,0\n0,1\n1,0\n1,1\n")
     (folder / "points.csv").write_text("x1,x2,label\n0,0,0\n1,0,1\n0,1,1\n1,1,1\n")
     return folder
+
+
+def test_example_lines_fit_80_columns(monkeypatch):
+    """Long examples are folded into shell lines joined by `` \\`` (one word longer than the
+    line, such as derive conv's 6×6 image, is the only exception)."""
+    from typer.testing import CliRunner
+
+    monkeypatch.setenv("COLUMNS", "80")
+    app = load_commands()
+    for command in (["train"], ["gradcheck"], ["kernels", "show"], ["summary"], ["rules"],
+                    ["derive", "graph"], ["perceptron"]):
+        output = CliRunner().invoke(app, [*command, "--help"]).stdout
+        examples = output.split("Examples")[1].split("╭")[0].splitlines()
+        assert [line for line in examples if line.strip() and not
+                (line.startswith(("   chainrule ", "       ")))] == [], command
+        assert all(line.rstrip().endswith("\\") for line, after in itertools.pairwise(examples)
+                   if after.strip() and after.startswith("       ")), command
 
 
 def test_there_are_examples_and_most_run():
