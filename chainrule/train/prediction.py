@@ -23,7 +23,7 @@ import numpy as np
 from chainrule.errors import ChainruleError
 from chainrule.train.checkpoint import load_checkpoint
 from chainrule.train.data.csv import parse_numeric_rows
-from chainrule.train.data.dataset import fit_inputs, standardise
+from chainrule.train.data.dataset import NAMED_CLASSES, fit_inputs, read_class_file, standardise
 from chainrule.train.data.idx import parse_idx, unpack
 from chainrule.train.data.limits import IMAGE_PIXELS, check_values, read_bounded
 from chainrule.train.loop import predict
@@ -96,15 +96,57 @@ def rows_input(data: bytes, source: str, network: Any) -> np.ndarray:
                       dtype=getattr(network, "dtype", np.float32))
 
 
-def predictions(network: Any, meta: dict[str, Any], x: np.ndarray) -> list[dict[str, Any]]:
-    """One record per sample: ``index``, ``output`` and, for a classifier, ``class``."""
+def class_names(meta: dict[str, Any], classes_file: Path | None = None) -> list[str] | None:
+    """A classifier's class names: ``--classes FILE``, else those the checkpoint stored at training
+    time, else a named data set's (Fashion-MNIST, for older checkpoints), else ``"0"``, ``"1"``…;
+    ``None`` for regression."""
+    data = meta["data"]
+    n_classes = data.get("n_classes")
+    if not n_classes:
+        if classes_file is not None:
+            raise ChainruleError("--classes names classes, but this checkpoint is a regression "
+                                 "model")
+        return None
+    if classes_file is not None:
+        return list(read_class_file(classes_file, n_classes))
+    if data.get("classes"):
+        return list(data["classes"])
+    known = NAMED_CLASSES.get(Path(data["name"].rstrip("/")).name.lower())
+    if known is not None and len(known) == n_classes:
+        return list(known)
+    return [str(k) for k in range(n_classes)]
+
+
+def class_probabilities(outputs: np.ndarray, meta: dict[str, Any]) -> np.ndarray | None:
+    """(n, K) probabilities of each class: the softmax outputs, or [1 − p, p] for one sigmoid
+    unit; ``None`` when the outputs are not probabilities (regression, other output layers)."""
+    if not meta["data"].get("n_classes"):
+        return None
+    output = meta["model"].get("output_activation")
+    if output == "softmax":
+        return outputs
+    if output == "sigmoid" and outputs.shape[1] == 1:
+        return np.concatenate([1 - outputs, outputs], axis=1)
+    return None
+
+
+def predictions(network: Any, meta: dict[str, Any], x: np.ndarray,
+                names: list[str] | None = None) -> list[dict[str, Any]]:
+    """One record per sample: ``index``, ``output`` and, for a classifier, ``class``, and with
+    ``names`` the class ``name`` and, where the outputs are probabilities, ``probabilities``
+    (one per class, in class order)."""
     norm = meta["data"].get("input_norm")
     outputs = predict(network, standardise(x, tuple(norm) if norm else None))  # (n, n_out)
     classes = predicted_classes(outputs) if meta["data"].get("n_classes") else None
+    probabilities = class_probabilities(outputs, meta)
     records = []
     for index, row in enumerate(outputs):
         record: dict[str, Any] = {"index": index, "output": [float(v) for v in row]}
         if classes is not None:
             record["class"] = int(classes[index])
+            if names is not None:
+                record["name"] = names[int(classes[index])]
+            if probabilities is not None:
+                record["probabilities"] = [float(v) for v in probabilities[index]]
         records.append(record)
     return records

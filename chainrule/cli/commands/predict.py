@@ -23,17 +23,28 @@ INPUT_OPTION = typer.Option(..., "--input", "-i", dir_okay=False,
                             "(CHAINRULE_MAX_INPUT_BYTES); a PNG at most 4096×4096 pixels "
                             "(CHAINRULE_MAX_IMAGE_PIXELS); values finite, |x| ≤ 1e6 "
                             "(CHAINRULE_MAX_ABS_VALUE).")
+CLASSES_OPTION = typer.Option(None, "--classes", dir_okay=False,
+                              help="Text file with one class name per line, in label order "
+                              "(default: the names stored in the checkpoint at training time, "
+                              "or the class numbers).")
 SHOWN_ROWS = 20
+TOP = 3  # classes shown per input in text
 
 
 @app.command("predict")
 def predict_command(
     checkpoint: Path = CHECKPOINT_ARGUMENT,
     input_path: Path = INPUT_OPTION,
+    classes: Path = CLASSES_OPTION,
     fmt: ReportFormat = REPORT_FORMAT_OPTION,
     out: Path = OUT_OPTION,
 ) -> None:
-    """Predict with a trained checkpoint: the class (and output vector) of each input sample.
+    """Predict with a trained checkpoint: each input's class by name with its probability and
+    the runners-up (the top 3), or the output vector of a regression model.
+
+    Class names are those stored in the checkpoint at training time (Fashion-MNIST's ten:
+    T-shirt/top … Ankle boot), or --classes FILE. JSON keeps predictions (index, class, output)
+    and adds name and probabilities to each, and classes (the names, in class order).
 
     A PNG is read as grayscale (RGB weighted 0.299/0.587/0.114), resized to the model's input
     (e.g. 28×28 for mlp:784-… or lenet5) and scaled to [0, 1]. Fashion-MNIST images are light
@@ -52,6 +63,7 @@ def predict_command(
     """
     from chainrule.cli.jsonsafe import finite_payload
     from chainrule.train.prediction import (
+        class_names,
         input_kind,
         load_model,
         predictions,
@@ -66,8 +78,9 @@ def predict_command(
         x = _png_input(data, source, network)
     else:
         x = rows_input(data, source, network)
-    result = {"model": meta["model"]["spec"], "input": source,
-              "predictions": predictions(network, meta, x)}
+    names = class_names(meta, classes)
+    result = {"model": meta["model"]["spec"], "input": source, "classes": names,
+              "predictions": predictions(network, meta, x, names)}
     emit(fmt, out, text=lambda: _table(result), markdown=lambda: _markdown(result),
          json_payload=lambda: finite_payload(result))
 
@@ -80,17 +93,39 @@ def _png_input(data: bytes, source: str, network: Any) -> np.ndarray:
                        model=network.spec.text)
 
 
-def _cells(record: dict[str, Any]) -> tuple[str, str, str]:
+def _output(record: dict[str, Any]) -> str:
     output = ", ".join(f"{v:.4f}" for v in record["output"][:10])
-    if len(record["output"]) > 10:
-        output += ", …"
-    return str(record["index"]), str(record.get("class", "—")), output
+    return output + (", …" if len(record["output"]) > 10 else "")
+
+
+def _ranked(record: dict[str, Any], names: list[str]) -> list[tuple[str, float]]:
+    """The top :data:`TOP` classes of one input, most probable first."""
+    probabilities = record["probabilities"]
+    order = sorted(range(len(probabilities)), key=lambda k: -probabilities[k])[:TOP]
+    return [(names[k], probabilities[k]) for k in order]
+
+
+def _cells(record: dict[str, Any], names: list[str] | None) -> list[str]:
+    if names is None:
+        return [str(record["index"]), _output(record)]
+    if "probabilities" not in record:
+        return [str(record["index"]), record["name"], _output(record)]
+    (best, p), *others = _ranked(record, names)
+    return [str(record["index"]), best, f"{p:.1%}", ", ".join(f"{n} {q:.1%}" for n, q in others)]
+
+
+def _columns(result: dict[str, Any]) -> list[str]:
+    if result["classes"] is None:
+        return ["sample", "output"]
+    if result["predictions"] and "probabilities" not in result["predictions"][0]:
+        return ["sample", "class", "output"]
+    return ["sample", "class", "probability", "next most likely"]
 
 
 def _table(result: dict[str, Any]) -> Table:
-    table = Table("sample", "class", "output", title=f"{result['model']}: {result['input']}")
+    table = Table(*_columns(result), title=f"{result['model']}: {result['input']}")
     for record in result["predictions"][:SHOWN_ROWS]:
-        table.add_row(*_cells(record))
+        table.add_row(*_cells(record, result["classes"]))
     hidden = len(result["predictions"]) - SHOWN_ROWS
     if hidden > 0:
         table.caption = f"{hidden} more rows (use --format json for all)"
@@ -98,7 +133,9 @@ def _table(result: dict[str, Any]) -> Table:
 
 
 def _markdown(result: dict[str, Any]) -> str:
+    columns = _columns(result)
     lines = [f"# {result['model']}: predictions for {result['input']}", "",
-             "| sample | class | output |", "|---:|---:|---|"]
-    lines += ["| " + " | ".join(_cells(r)) + " |" for r in result["predictions"]]
+             "| " + " | ".join(columns) + " |", "|---:" + "|---" * (len(columns) - 1) + "|"]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in _cells(r, result["classes"]))
+              + " |" for r in result["predictions"]]
     return "\n".join(lines) + "\n"
