@@ -34,8 +34,6 @@ import sys
 import {module}
 print(sorted(name for name in {heavy!r} if name in sys.modules))
 """
-STILL_HEAVY: dict[str, str] = {  # module: why (strict xfail: the test says when it is fixed)
-}
 
 
 def _run(code: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -56,20 +54,13 @@ def _modules() -> list[str]:
                   if path.stem != "__init__")
 
 
-@pytest.mark.parametrize("module", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=STILL_HEAVY[name]))
-    if name in STILL_HEAVY else name for name in _modules()])
+@pytest.mark.parametrize("module", _modules())
 def test_command_modules_import_nothing_heavy(module):
     result = _run(IMPORT_ONE.format(module=f"chainrule.cli.commands.{module}", heavy=HEAVY))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 
 
-_ALL_LIGHT = pytest.mark.xfail(bool(STILL_HEAVY), strict=True,
-                               reason=f"still heavy at import: {', '.join(STILL_HEAVY)}")
-
-
-@_ALL_LIGHT
 @pytest.mark.parametrize("args", [["--help"], []])
 def test_help_loads_nothing_heavy_and_exits_0(args):
     result, output = _start(args)
