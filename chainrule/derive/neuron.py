@@ -5,6 +5,9 @@ The gradient is derived factor by factor, each factor a :class:`Step` citing its
 δ = ∂L/∂z (their product, simplified by :func:`output_delta`: σ with BCE gives a − t), then
 ∂z/∂wᵢ = xᵢ, ∂z/∂b = 1, ∂z/∂xᵢ = wᵢ (``sympy.diff`` of the weighted sum) and the chain rule.
 Over a batch the loss is the mean over the samples, so half-MSE gives C = 1/(2n)·Σ(t − a)².
+An activation with a parameter (leaky ReLU's slope, ELU's scale) keeps it as the symbol α in every
+formula (the registry entry's ``symbolic`` form), and the report's ``note`` states its value; the
+numbers put the value in.
 With ``softmax_ce`` the unit is a softmax layer of K neurons (w is K × n, the activation is the
 softmax, its output s) and the steps are in index form: ∂L/∂s_k, the Jacobian ∂s_i/∂z_k, δ_k =
 s_k Σ_i t_i − t_k, then δ_k = s_k − t_k as its own step that states Σ_i t_i = 1, and
