@@ -126,8 +126,9 @@ def abbreviations(names: list[str], length: int) -> list[str]:
 
 
 def matrix_headers(names: list[str], counts: list[list[int]]) -> tuple[list[str], int]:
-    """Column headers and the column width that fit :data:`MATRIX_WIDTH`: names abbreviated to
-    5, 4 or 3 characters, else the class numbers."""
+    """Column headers and the column width: names abbreviated to 5, 4 or 3 characters where the
+    matrix then fits :data:`MATRIX_WIDTH`, else the class numbers (and the matrix is printed in
+    blocks of columns, :func:`column_blocks`)."""
     digits = len(str(max((max(row) for row in counts), default=0)))
     k = len(names)
     for length in ABBREVIATION_LENGTHS:
@@ -139,17 +140,26 @@ def matrix_headers(names: list[str], counts: list[list[int]]) -> tuple[list[str]
     return headers, max(digits, len(headers[-1]))
 
 
+def column_blocks(k: int, width: int) -> list[range]:
+    """The predicted-class columns of each printed block, so that every line fits
+    :data:`MATRIX_WIDTH` (one block unless there are many classes)."""
+    per_block = max(1, (MATRIX_WIDTH - width) // (width + 1))
+    return [range(start, min(k, start + per_block)) for start in range(0, k, per_block)]
+
+
 def _confusion_lines(counts: list[list[int]], names: list[str]) -> list[Text]:
     headers, width = matrix_headers(names, counts)
-    lines = [Text("confusion matrix (rows: true class, columns: predicted class)", style="bold"),
-             Text(" " * width + "".join(f" {h:>{width}}" for h in headers), style="bold")]
-    for header, row in zip(headers, counts, strict=True):
-        line = Text(f"{header:<{width}}", style="bold")
-        line.append("".join(f" {value:>{width}}" for value in row))
-        lines.append(line)
-    for i, line in enumerate(lines[2:]):  # the diagonal: the samples classified right
-        start = width + i * (width + 1) + 1
-        line.stylize("bold green", start, start + width)
+    lines = [Text("confusion matrix (rows: true class, columns: predicted class)", style="bold")]
+    for block in column_blocks(len(names), width):
+        lines.append(Text(" " * width + "".join(f" {headers[j]:>{width}}" for j in block),
+                          style="bold"))
+        for i, (header, row) in enumerate(zip(headers, counts, strict=True)):
+            line = Text(f"{header:<{width}}", style="bold")
+            line.append("".join(f" {row[j]:>{width}}" for j in block))
+            if i in block:  # the diagonal: the samples classified right
+                start = width + (i - block.start) * (width + 1) + 1
+                line.stylize("bold green", start, start + width)
+            lines.append(line)
     for line in lines:
         line.no_wrap, line.overflow = True, "ignore"
     legend = [f"{h} = {n}" for h, n in zip(headers, names, strict=True) if h != n]
