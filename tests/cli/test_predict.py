@@ -166,3 +166,68 @@ def app_for_stdin():
     from conftest import app
 
     return app
+
+
+# --- class names and probabilities -----------------------------------------------------------------
+
+FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+           "Bag", "Ankle boot"]
+
+
+@pytest.fixture(scope="module")
+def fashion_checkpoint(cli, tmp_path_factory):
+    """A 10-class model trained on a tiny IDX folder named fashion-mnist (so it gets the names)."""
+    folder = tmp_path_factory.mktemp("named") / "fashion-mnist"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for prefix, n in (("train", 20), ("t10k", 10)):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 6, 6),
+                                                                       dtype=np.uint8))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", (np.arange(n) % 10).astype(np.uint8))
+    out = folder.parent / "fm.npz"
+    cli.json(["train", "mlp:36-10", "--data", str(folder), "--epochs", "1", "--out", str(out)])
+    return out, folder
+
+
+def test_json_names_and_probabilities(cli, fashion_checkpoint):
+    out, folder = fashion_checkpoint
+    result = cli.json(["predict", str(out), "--input", str(folder / "t10k-images-idx3-ubyte")])
+    assert result["classes"] == FASHION
+    for p in result["predictions"]:
+        assert p["name"] == FASHION[p["class"]] and p["probabilities"] == p["output"]
+        assert p["class"] == int(np.argmax(p["probabilities"]))
+
+
+def test_text_top_three_by_name(cli, fashion_checkpoint, monkeypatch):
+    out, folder = fashion_checkpoint
+    monkeypatch.setenv("COLUMNS", "80")
+    source = str(folder / "t10k-images-idx3-ubyte")
+    payload = cli.json(["predict", str(out), "--input", source])
+    text = cli.run(["predict", str(out), "--input", source]).stdout
+    assert max(map(len, text.splitlines())) <= 80, text
+    rows = [line for line in text.splitlines() if line.startswith("│")]
+    assert len(rows) == 10
+    for row, record in zip(rows, payload["predictions"], strict=True):
+        p = np.array(record["output"])
+        first, second, third = np.argsort(-p, kind="stable")[:3]
+        cells = [cell.strip() for cell in row.strip("│").split("│")]
+        assert cells[:3] == [str(record["index"]), FASHION[first], f"{p[first]:.1%}"]
+        assert cells[3] == f"{FASHION[second]} {p[second]:.1%}, {FASHION[third]} {p[third]:.1%}"
+
+
+def test_sigmoid_output_reads_as_two_probabilities(cli, xor_checkpoint, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("0,1\n1,1\n")
+    names = tmp_path / "names.txt"
+    names.write_text("same\ndifferent\n")
+    result = cli.json(["predict", str(xor_checkpoint), "--input", str(path), "--classes",
+                       str(names)])
+    assert result["classes"] == ["same", "different"]
+    for p in result["predictions"]:
+        assert p["probabilities"] == pytest.approx([1 - p["output"][0], p["output"][0]])
+        assert p["name"] == ["same", "different"][p["class"]]
+    assert "different" in cli.run(["predict", str(xor_checkpoint), "--input", str(path),
+                                   "--classes", str(names)]).stdout
+    names.write_text("one\n")
+    assert "1 class names for 2 classes" in cli.fails(
+        ["predict", str(xor_checkpoint), "--input", str(path), "--classes", str(names)])
