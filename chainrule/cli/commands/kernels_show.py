@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,8 +75,9 @@ def _module(source: KernelSource) -> Group:
     """A module as Python that can be copied: a comment line naming it, then its source,
     highlighted, each line whole (never wrapped or cropped at the terminal's width)."""
     kind = "generated from SymPy" if source.generated else "structural template"
-    header = Text(f"# ── {source.name}: {source.role} ({kind})", style="bold",
-                  no_wrap=True, overflow="ignore")
+    comment = textwrap.wrap(f"{source.name}: {source.role} ({kind})", width=76)
+    header = Text("\n".join(f"# {line}" for line in comment), style="bold", no_wrap=True,
+                  overflow="ignore")
     code = Syntax(source.source.rstrip(), "python", theme="ansi_light").highlight(
         source.source.rstrip())
     code.no_wrap, code.overflow = True, "ignore"
