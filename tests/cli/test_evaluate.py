@@ -214,7 +214,7 @@ def test_warns_when_data_differ_from_training(cli, tmp_path):
     out = tmp_path / "xor.npz"
     cli.json(["train", "mlp:2-4-2", "--data", "xor", "--epochs", "1", "--out", str(out)])
     result = cli.run(["evaluate", str(out), "--data", "moons"])
-    assert "warning: the checkpoint was trained on 'xor', not 'moons'" in result.stderr
+    assert "warning: trained on 'xor', not 'moons'" in result.stderr
     assert cli.json(["evaluate", str(out), "--data", "moons"])["trained_on"] == "xor"
     assert "warning" not in cli.run(["evaluate", str(out), "--data", "xor"]).stderr
 
@@ -223,7 +223,7 @@ def test_warns_when_same_name_holds_other_data(cli, ten_class, tmp_path):
     out, _ = ten_class
     other = _write_ten_class_set(tmp_path / "fashion-mnist", seed=1)
     result = cli.run(["evaluate", str(out), "--data", str(other)])
-    assert "warning: the data differ from the" in result.stderr
+    assert "warning: these data differ from the " in result.stderr
 
 
 def test_old_checkpoint_without_classes_still_evaluates(cli, ten_class, tmp_path):
@@ -270,3 +270,20 @@ def test_many_classes_print_in_blocks_that_fit_80_columns():
         else:  # a row: the true class, then one count per column of the block
             shown |= {(cells[0], j): v for j, v in zip(columns, cells[1:], strict=True)}
     assert shown == {(i, j): counts[i][j] for i in range(20) for j in range(20)}
+
+
+def test_csv_header_names_the_classes(cli, tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 2))
+    rows = [f"{a:.3f},{b:.3f},{int(a > 0)}" for a, b in x]
+    data = tmp_path / "sides.csv"
+    data.write_text("a,b,side:left|right\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "sides.npz"
+    cli.json(["train", "mlp:2-2", "--data", str(data), "--epochs", "1", "--out", str(out)])
+    payload = cli.json(["evaluate", str(out), "--data", str(data)])
+    assert payload["classes"] == ["left", "right"] and payload["warnings"] == []
+    data.write_text("a,b,side:left|right|up\n" + "\n".join(rows) + "\n")
+    assert "3 class names for 2 classes" in cli.fails(["evaluate", str(out), "--data",
+                                                       str(data)])

@@ -99,7 +99,8 @@ def _acc(value: float | None) -> str:
 
 
 def _text(result: dict[str, Any]) -> RenderableType:
-    parts: list[RenderableType] = [_summary(result)]
+    title = Text(f"{result['model']} on {result['data']} ({result['split']} split)", style="bold")
+    parts: list[RenderableType] = [title, _summary(result)]
     if result["confusion"] is not None:
         parts += [*_confusion_lines(result["confusion"], result["classes"]),
                   _per_class_table(result)]
@@ -107,8 +108,8 @@ def _text(result: dict[str, Any]) -> RenderableType:
 
 
 def _summary(result: dict[str, Any]) -> Table:
-    table = Table("", "", title=f"{result['model']} on {result['data']} ({result['split']})",
-                  show_header=False)
+    table = Table("", "", show_header=False)
+    table.columns[1].justify = "right"
     loss = result["loss"]
     table.add_row("samples", str(result["n"]))
     table.add_row("accuracy", _acc(result["accuracy"]))
@@ -171,6 +172,8 @@ def _confusion_lines(counts: list[list[int]], names: list[str]) -> list[Text]:
 def _per_class_table(result: dict[str, Any]) -> Table:
     table = Table("class", "precision", "recall (class acc.)", "support",
                   title="per class", title_justify="left")
+    for column in table.columns[1:]:
+        column.justify = "right"
     for name, scores in zip(result["classes"], result["per_class"], strict=True):
         table.add_row(name, _acc(scores["precision"]), _acc(scores["recall"]),
                       str(scores["support"]))

@@ -124,6 +124,8 @@ def _columns(result: dict[str, Any]) -> list[str]:
 
 def _table(result: dict[str, Any]) -> Table:
     table = Table(*_columns(result), title=f"{result['model']}: {result['input']}")
+    if len(table.columns) == 4:
+        table.columns[2].justify = "right"
     for record in result["predictions"][:SHOWN_ROWS]:
         table.add_row(*_cells(record, result["classes"]))
     hidden = len(result["predictions"]) - SHOWN_ROWS

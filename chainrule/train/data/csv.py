@@ -1,6 +1,7 @@
 """CSV data: one sample per row, the last column the label (classification) or target (regression).
 
-A first row that is not all numbers is a header. Labels that are all whole numbers 0..K−1 with
+A first row that is not all numbers is a header; its last cell may name the classes,
+``species:setosa|versicolor|virginica``. Labels that are all whole numbers 0..K−1 with
 K ≤ 20 make a classification set; anything else is regression. The rows are split 80/20 with the
 data seed (sets under 10 rows are their own test split). Every value must be finite and at most
 ``CHAINRULE_MAX_ABS_VALUE`` (1e6) in magnitude, so that float32 training cannot overflow; the file
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from chainrule.errors import ChainruleError
-from chainrule.train.data.dataset import Dataset, seeded_split
+from chainrule.train.data.dataset import Dataset, header_classes, seeded_split
 from chainrule.train.data.limits import check_values, read_bounded
 
 MAX_CLASSES = 20
@@ -26,15 +27,17 @@ MIN_ROWS_TO_SPLIT = 10
 def load_csv(path: str | Path, *, seed: int = 0) -> Dataset:
     """Read a CSV file into a :class:`Dataset`."""
     path = Path(path)
-    rows = read_numeric_rows(path)
+    data = read_bounded(path, "CSV file")
+    rows = parse_numeric_rows(data, source=str(path))
     table = np.array(rows, dtype=np.float64)  # (n, features + 1)
     x, target = table[:, :-1].astype(np.float32), table[:, -1]
     n_classes = _classes(target)
     y = target.astype(np.int64) if n_classes else target.reshape(-1, 1).astype(np.float32)
+    names = header_classes(data, n_classes, source=str(path))  # a label cell "species:a|b|c"
     if len(rows) < MIN_ROWS_TO_SPLIT:
-        return Dataset(path.name, x, y, x.copy(), y.copy(), n_classes)
+        return Dataset(path.name, x, y, x.copy(), y.copy(), n_classes, classes=names)
     x_tr, y_tr, x_te, y_te = seeded_split(x, y, seed=seed)
-    return Dataset(path.name, x_tr, y_tr, x_te, y_te, n_classes)
+    return Dataset(path.name, x_tr, y_tr, x_te, y_te, n_classes, classes=names)
 
 
 def read_numeric_rows(path: Path) -> list[list[float]]:

@@ -198,7 +198,16 @@ def read_class_file(path: Path, n_classes: int | None) -> tuple[str, ...]:
     return check_class_names(names, n_classes, source=f"--classes {str(path)!r}")
 
 
-def header_classes(cell: str) -> list[str] | None:
-    """Class names from a CSV header's label cell, written ``label:cat|dog|bird`` (else None)."""
-    _, colon, names = cell.partition(":")
-    return [n for n in names.split("|")] if colon and "|" in names else None
+def header_classes(data: bytes, n_classes: int | None, *, source: str) -> tuple[str, ...] | None:
+    """Class names from a CSV header whose label cell (the last) is written ``name:a|b|c``,
+    e.g. ``length,width,species:setosa|versicolor|virginica``; ``None`` without one."""
+    import csv
+
+    text = data.decode("utf-8-sig", errors="replace")
+    first = next((row for row in csv.reader(text.splitlines()[:1]) if row), None)
+    if not first:
+        return None
+    _, colon, names = first[-1].partition(":")
+    if not colon or "|" not in names:
+        return None
+    return check_class_names(names.split("|"), n_classes, source=f"CSV header of {source!r}")
