@@ -143,7 +143,7 @@ def test_dropout_reaches_bp2_and_the_next_layer_reads_y() -> None:
     from chainrule.derive.layers.dense import mask, y_prev
     from chainrule.derive.layers.dropout import KEEP
     from chainrule.derive.net import derive_net
-    net = derive_net("mlp:2-3-1", dropout=True)
+    net = derive_net("mlp:2-3-1", activation="sigmoid", dropout=True)
     hidden, drop, out = net.layers[0], net.layers[1], net.layers[2]
     assert drop.derivation.kind == "dropout"
     bp2 = hidden.derivation.equation("BP2")
