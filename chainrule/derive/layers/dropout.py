@@ -34,7 +34,7 @@ def dropout_output(unit: sp.Expr = j) -> sp.Expr:
 def dropout_layer() -> LayerDerivation:
     forward = Equation("forward", y[j], dropout_output(), ((j, J),),
                        r"y = \frac{\mu \odot a}{p}", "y = μ ⊙ a / p",
-                       note="μ_j ∈ {0, 1} drawn with P(μ_j = 1) = p, fixed for the step",
+                       note="μⱼ ∈ {0, 1} drawn with P(μⱼ = 1) = p, fixed for the step",
                        matrix_numpy=lambda v: v["mask"] * v["a"] / v["p"])
     steps, rhs = chain_rule(upstream=grad_y[k], output=dropout_output(k), limits=[(k, 0, J - 1)],
                             wrt=a[q], wrt_extents=[(q, J)], names={q: j},
