@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.errors import ChainruleError
 from chainrule.train.checkpoint import load_checkpoint
 from chainrule.train.data.dataset import Dataset, check_class_names, read_class_file
 from chainrule.train.loop import mean_loss, predict
@@ -63,6 +64,8 @@ def evaluate_in_detail(path: str | Path, data: str, *, split: str = "test",
                               "warnings": data_warnings(checkpoint.meta["data"], dataset)}
     empty = np.zeros(0, dtype=np.int64)
     if labels is None:
+        if classes_file is not None:
+            raise ChainruleError("--classes names classes, but these are regression data")
         return Evaluation(_with_test_acc(result), None, empty, empty, np.zeros(0))
     predicted = predicted_classes(predictions)
     k = dataset.n_classes or 2

@@ -49,6 +49,12 @@ def test_regression_has_no_accuracy(cli, tmp_path):
     result = cli.json(["evaluate", str(out), "--data", "line"])
     assert result["accuracy"] is None and result["confusion"] is None
     assert result["loss"] < 1e-3
+    assert result["classes"] is None and result["per_class"] is None
+    assert "confusion" not in cli.run(["evaluate", str(out), "--data", "line"]).stdout
+    names = tmp_path / "names.txt"
+    names.write_text("a\nb\n")
+    assert "regression" in cli.fails(["evaluate", str(out), "--data", "line", "--classes",
+                                      str(names)])
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -287,3 +293,25 @@ def test_csv_header_names_the_classes(cli, tmp_path):
     data.write_text("a,b,side:left|right|up\n" + "\n".join(rows) + "\n")
     assert "3 class names for 2 classes" in cli.fails(["evaluate", str(out), "--data",
                                                        str(data)])
+
+
+@pytest.mark.parametrize(("classes", "message"), [
+    (["a"], "1 class names for 10 classes"),
+    ("abc", "data.classes must be a list of names"),
+    (["x"] * 10, "class names must differ"),
+])
+def test_damaged_class_names_are_refused(cli, ten_class, tmp_path, classes, message):
+    import json
+
+    import numpy as np
+
+    out, folder = ten_class
+    with np.load(out) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["data"]["classes"] = classes
+    arrays["meta"] = np.array(json.dumps(meta))
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    line = cli.fails(["evaluate", str(bad), "--data", str(folder)])
+    assert "damaged metadata" in line and message in line
