@@ -96,12 +96,12 @@ def data_warnings(meta_data: dict[str, Any], dataset: Dataset) -> list[str]:
     trained_on = meta_data["name"]
     if trained_on.strip().lower() != dataset.name.strip().lower() and \
             Path(trained_on).name != dataset.name:
-        return [f"trained on {trained_on!r}, not {dataset.name!r}: these numbers measure "
-                "other data"]
+        return [(f"trained on {trained_on!r}, not {dataset.name!r}: these numbers measure "
+                 "other data")]
     saved = meta_data.get("fingerprint")
     if saved is not None and saved != dataset.fingerprint():
-        return [f"these data differ from the {trained_on!r} it was trained on (another test "
-                "split)"]
+        return [(f"these data differ from the {trained_on!r} it was trained on (another test "
+                 "split)")]
     return []
 
 

@@ -179,7 +179,7 @@ def test_classes_file_overrides(cli, ten_class, tmp_path):
 
 
 def test_plot_draws_matrix_and_mistakes(cli, ten_class, tmp_path, monkeypatch):
-    import chainrule.cli.plots as plots
+    from chainrule.cli import plots
 
     out, folder = ten_class
     seen = {}
