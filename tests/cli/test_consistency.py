@@ -81,3 +81,12 @@ def test_kernels_show_prints_code_lines_whole_at_80_columns(cli, monkeypatch):
     assert max(map(len, source_lines)) > 80  # the case that used to wrap
     assert [line for line in source_lines if line not in printed] == []
     assert "│" not in text
+
+
+@pytest.mark.parametrize("command", [["derive", "net", "mlp:2-3-1"], ["derive", "neuron"],
+                                     ["derive", "expr", "x*y", "--wrt", "x"], ["summary", "mlp:2-3"]])
+def test_latex_is_the_body_unless_standalone(cli, command):
+    """The same --standalone default everywhere: a body to paste, or a document on request."""
+    body = cli.run([*command, "--format", "latex"]).stdout
+    document = cli.run([*command, "--format", "latex", "--standalone"]).stdout
+    assert "\\documentclass" not in body and "\\documentclass" in document

@@ -65,7 +65,7 @@ def test_lenet5_is_instantiated_not_expanded(cli) -> None:
 @needs_pdflatex
 def test_lenet5_latex_compiles(cli, tmp_path: Path) -> None:
     tex = tmp_path / "lenet5.tex"
-    cli.run(["derive", "net", "lenet5", "--format", "latex", "--out", str(tex)])
+    cli.run(["derive", "net", "lenet5", "--format", "latex", "--standalone", "--out", str(tex)])
     assert_compiles(tex)
     assert (tmp_path / "lenet5.pdf").exists()
 

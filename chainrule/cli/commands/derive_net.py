@@ -32,8 +32,9 @@ def derive_net_command(
                                  "layers (mask and 1/p scaling, forward and backward)."),
     fmt: Format = FORMAT_OPTION,
     out: Path = OUT_OPTION,
-    standalone: bool = typer.Option(True, "--standalone/--body-only",
-                                    help="With --format latex: a whole document (default)."),
+    standalone: bool = typer.Option(False, "--standalone/--body-only",
+                                    help="With --format latex: a whole document that pdflatex "
+                                    "compiles (default: the body only, as in every command)."),
 ) -> None:
     r"""BP1–BP4 for dense layers, conv / pooling / flatten / softmax backward passes, the mini-batch
     update: derived once per layer type, in index notation, instantiated with the model's sizes.
@@ -47,7 +48,7 @@ def derive_net_command(
       chainrule derive net mlp:784-30-10
       chainrule derive net mlp:4-3-2 --activation tanh --loss bce --penalty l2 --dropout
       chainrule derive net "cnn:1x28x28-conv5x5x3-maxpool2-dense10" --format markdown
-      chainrule derive net lenet5 --format latex --out lenet5.tex
+      chainrule derive net lenet5 --format latex --standalone --out lenet5.tex
     """
     from chainrule.derive.net import derive_net
     from chainrule.derive.printing.layers_json import net_payload
