@@ -152,6 +152,42 @@ def test_plot_for_regression(cli, tmp_path):
     assert path.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_plot_tells_train_points_from_test_points(cli, tmp_path, monkeypatch):
+    from chainrule.cli import training_plots
+    seen = {}
+
+    def spy(path, history, **kwargs):
+        seen.update(kwargs)
+    monkeypatch.setattr(training_plots, "plot_training", spy)
+    cli.json([*BLOBS, "--plot", str(tmp_path / "p.png")])
+    assert seen["x"].shape == (240, 2) and seen["x_test"].shape == (60, 2)
+    assert seen["labels"].shape == (240,) and seen["labels_test"].shape == (60,)
+
+
+def test_animate_writes_a_gif_with_a_frame_per_chosen_epoch(cli, tmp_path):
+    from PIL import Image
+    path = tmp_path / "b.gif"
+    cli.json([*BLOBS, "--animate", str(path)])
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 3  # epochs 1, 2, 3
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--animate", "{tmp}/b.png"], "expected a .gif file name"),
+    (["--animate", "{tmp}/same.gif", "--plot", "{tmp}/same.gif"], "same file"),
+])
+def test_animate_bad_paths_are_refused_before_training(cli, tmp_path, extra, message):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in extra]
+    assert message in cli.fails([*BLOBS, *args])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_animate_needs_two_dimensional_data(cli, tmp_path):
+    line = cli.fails(["train", "linear:1", "--data", "line", "--epochs", "1",
+                      "--animate", str(tmp_path / "l.gif")])
+    assert "2-D data" in line and list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["train", "mlp:2-x", "--data", "xor"], "bad layer size 'x'"),
     (["train", "bogus:3", "--data", "xor"], "unknown model spec 'bogus:3'"),

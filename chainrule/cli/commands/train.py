@@ -26,7 +26,10 @@ RESUME_OPTION = typer.Option(None, "--resume", dir_okay=False,
                              "'Resuming' above for the schedule).")
 PLOT_OPTION = output_option("--plot", binary=True,
                             help="PNG of the loss/accuracy curves (+ decision boundary for 2-D "
-                            "data).")
+                            "data: train points as circles, test points as triangles).")
+ANIMATE_OPTION = output_option("--animate", binary=True,
+                               help="GIF of the decision boundary as training goes (2-D data "
+                               "only; about 40 frames, spread over the run).")
 
 
 @app.command("train")
@@ -58,6 +61,7 @@ def train_command(
     out: Path = CHECKPOINT_OPTION,
     resume: Path = RESUME_OPTION,
     plot: Path = PLOT_OPTION,
+    animate: Path = ANIMATE_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q",
                                help="No status line, progress display or epoch lines: the "
                                "summary only."),
@@ -96,17 +100,23 @@ def train_command(
 
       chainrule train mlp:2-16-2 --data moons --epochs 200 --plot moons.png
 
+      chainrule train mlp:2-8-2 --data moons --epochs 60 --animate moons.gif
+
       chainrule train mlp:784-128-10 --data fashion-mnist --epochs 10 --batch 64 --lr 0.1 --out fm.npz
 
       chainrule train lenet5 --data fashion-mnist --epochs 10 --resume fm-cnn.npz --out fm-cnn.npz
     """
     _check_device(device)
     _check_plot_is_not_resume(plot, resume)
+    _check_animate(animate, plot)
     from chainrule.derive.spec import check_activations, parse_spec
 
     spec = parse_spec(model)
     check_activations(spec, batch, what="--batch")
     if spec.family == "perceptron":
+        if animate is not None:
+            raise ChainruleError("--animate draws networks trained by gradient descent; "
+                                 "perceptron:N traces its rule instead")
         if resume is not None:
             raise ChainruleError("--resume applies to networks trained by gradient descent; "
                                  "perceptron:N trains with the rule in one run")
@@ -120,11 +130,62 @@ def train_command(
                                l2=l2, l1=l1, dropout=dropout, seed=seed, limit=limit,
                                device=device)
         result = _train_network(model, data, options, out, resume,
-                                _Feedback(fmt, quiet, log_every))
+                                _Feedback(fmt, quiet, log_every), animate)
     if plot is not None:
         _plot(plot, result)
     emit(fmt, None, text=lambda: _summary_table(result), markdown=lambda: _markdown(result),
          json_payload=lambda: _payload(result))
+
+
+def _check_animate(animate: Path | None, plot: Path | None) -> None:
+    """--animate names a .gif, not the --plot file (the folder was checked when parsed)."""
+    if animate is None:
+        return
+    from chainrule.cli.training_plots import check_animation_path
+    check_animation_path(animate)
+    if plot is not None and animate.resolve() == plot.resolve():
+        raise ChainruleError(f"--animate and --plot are the same file {str(animate)!r}")
+
+
+def _animation(path: Path, session: Any, epochs: int) -> Any:
+    """The boundary animation over the session's data (refused before training for data that is
+    not 2-D)."""
+    from chainrule.cli.training_plots import BoundaryAnimation
+    from chainrule.train.loop import predict
+
+    dataset, network = session.dataset, session.network
+    train_labels, test_labels = _labels(dataset)
+    return BoundaryAnimation(path, lambda grid: predict(network, grid), dataset.x_train,
+                             train_labels, epochs=epochs, x_test=dataset.x_test,
+                             labels_test=test_labels)
+
+
+def _labels(dataset: Any) -> tuple[Any, Any]:
+    """The class labels of the train and test splits (None for regression data)."""
+    if dataset.n_classes is None:
+        return None, None
+    return dataset.y_train, dataset.y_test
+
+
+class _Fanout:
+    """The training loop's callbacks: the progress display (every event, when there is one)
+    and the animation (epoch ends only)."""
+
+    def __init__(self, progress: Any | None, animation: Any | None) -> None:
+        self.progress, self.animation = progress, animation
+
+    def on_epoch_start(self, epoch: int, n_batches: int, done: int) -> None:
+        if self.progress is not None:
+            self.progress.on_epoch_start(epoch, n_batches, done)
+
+    def on_batch_end(self, *args: Any) -> None:
+        if self.progress is not None:
+            self.progress.on_batch_end(*args)
+
+    def on_epoch_end(self, stats: Any) -> None:
+        for listener in (self.progress, self.animation):
+            if listener is not None:
+                listener.on_epoch_end(stats)
 
 
 def _check_plot_is_not_resume(plot: Path | None, resume: Path | None) -> None:
@@ -169,23 +230,25 @@ class _Feedback:
 
 
 def _train_network(model: str, data: str, options: Any, out: Path | None, resume_from: Path | None,
-                   feedback: _Feedback) -> dict[str, Any]:
+                   feedback: _Feedback, animate: Path | None = None) -> dict[str, Any]:
     from chainrule.cli.progress import TrainingProgress
 
     with feedback.status(f"loading {data} and building {model}…"):
         from chainrule.train.session import resume, start
         session = (resume(resume_from, model, data, epochs=options.epochs, out=out)
                    if resume_from is not None else start(model, data, options, out=out))
+    animation = _animation(animate, session, options.epochs) if animate is not None else None
     progress = (TrainingProgress(options.epochs, console=feedback.console,
                                  log_every=feedback.log_every) if feedback.live else None)
+    listening = progress is not None or animation is not None
     try:
-        if progress is not None:
-            with progress:
-                session.run(epochs=options.epochs, callbacks=progress)
-        else:
-            session.run(epochs=options.epochs)
+        with progress if progress is not None else contextlib.nullcontext():
+            session.run(epochs=options.epochs,
+                        callbacks=_Fanout(progress, animation) if listening else None)
     except KeyboardInterrupt as exc:
         _report_stop(out, session.state, getattr(exc, "signum", signal.SIGINT))
+    if animation is not None:
+        animation.write()
     return _result(session.network, session.dataset, session.state.history, out,
                    optimizer=session.optimizer.name, model=model, data=data)
 
@@ -317,9 +380,8 @@ def _plot(path: Path, result: dict[str, Any]) -> None:
     if dataset.input_shape != (2,):
         plot_training(path, history, title=title)
         return
-    x = np.concatenate([dataset.x_train, dataset.x_test])  # (n, 2): every sample on the plane
-    labels = None if dataset.n_classes is None else np.concatenate([dataset.y_train,
-                                                                    dataset.y_test])
-    plot_training(path, history, title=title, predict=lambda grid: predict(network, grid), x=x,
-                  labels=labels)
+    train_labels, test_labels = _labels(dataset)  # (n,) each, or None
+    plot_training(path, history, title=title, predict=lambda grid: predict(network, grid),
+                  x=dataset.x_train, labels=train_labels, x_test=dataset.x_test,
+                  labels_test=test_labels)
 
