@@ -28,7 +28,7 @@ demo: install
 	$(BIN)/chainrule derive expr "sigmoid(z)" --wrt z --at "z=3.2"
 	$(BIN)/chainrule derive graph "1/(1+exp(-(w0*x0+w1*x1+w2)))" --at "w=[2,-3,-3],x=[-1,-2]" --plot $(OUT)/sigmoid_graph.png
 	$(BIN)/chainrule derive neuron --activation sigmoid --loss bce --at "x=[1,2],w=[0.5,-0.3],b=0.1,t=1"
-	$(BIN)/chainrule derive net mlp:2-3-1 --activation sigmoid --loss half_mse --format latex --out $(OUT)/backprop.tex
+	$(BIN)/chainrule derive net mlp:2-3-1 --activation sigmoid --loss half_mse --format latex --standalone --out $(OUT)/backprop.tex
 	@if command -v pdflatex >/dev/null 2>&1; then \
 	  (cd $(OUT) && pdflatex -interaction=nonstopmode -halt-on-error backprop.tex >/dev/null) && echo "wrote $(OUT)/backprop.pdf"; fi
 	$(BIN)/chainrule summary lenet5
