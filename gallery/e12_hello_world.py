@@ -20,6 +20,8 @@ from chainrule.train.session import TrainOptions, start
 
 OPTIONS = TrainOptions(epochs=500, batch=6, lr=0.05, seed=0)
 SHOWN_EPOCHS = (1, 2, 5, 10, 50, 100, 200, 500)
+LINE_EPOCHS = (1, 2, 3)  # by epoch 5 the line lies on the final one, to the width of a line
+MARKED_EPOCHS = (1, 10, 50, 500)
 
 
 class WeightLog:
@@ -61,20 +63,39 @@ def build(out_dir: Path) -> list[Path]:
 
 
 def _figure(path: Path, session, rows) -> Path:
-    figure = Figure(figsize=(9, 3.8))
-    fit, curve = figure.subplots(1, 2)
+    """The line at the first epochs and the last (later lines lie on the last one), w and b
+    against a logarithmic epoch axis (where epochs 10 and 50 still differ), and the loss."""
+    figure = Figure(figsize=(13, 3.9))
+    fit, params, curve = figure.subplots(1, 3)
     x, y = session.dataset.x_train[:, 0], session.dataset.y_train[:, 0]
     grid = np.linspace(-1.5, 4.5, 50, dtype=np.float32)
-    fit.scatter(x, y, color="k", zorder=3, label="data")
-    for epoch in (1, 10, 50):
+    fit.scatter(x, y, color="k", zorder=4, label="data")
+    for epoch, colour in zip(LINE_EPOCHS, ("#c6dbef", "#6baed6", "#2171b5"), strict=True):
         _, w, b, _ = rows[epoch - 1]
-        fit.plot(grid, w * grid + b, alpha=0.5, label=f"epoch {epoch}")
-    fit.plot(grid, session.network.forward(grid[:, None])[:, 0], color="tab:red",
-             label=f"epoch {rows[-1][0]}")
+        fit.plot(grid, w * grid + b, color=colour, lw=2, label=f"epoch {epoch}")
+    fit.plot(grid, session.network.forward(grid[:, None])[:, 0], color="tab:red", ls="--",
+             lw=1.5, label=f"epoch {rows[-1][0]} (from 5 on, on this line)", zorder=3)
     fit.set(xlabel="X", ylabel="Y", title="the neuron's line")
-    fit.legend()
-    curve.plot([r[0] for r in rows], [r[3] for r in rows], color="tab:red")
+    fit.legend(fontsize=8)
+    epochs = [r[0] for r in rows]
+    for index, name, target, colour in ((1, "w", 3.0, "tab:blue"), (2, "b", 1.0, "tab:green")):
+        params.plot(epochs, [r[index] for r in rows], color=colour, lw=2, label=name)
+        params.axhline(target, color=colour, ls=":", lw=1)
+    marked = [r for r in rows if r[0] in MARKED_EPOCHS]
+    for index in (1, 2):
+        params.plot([r[0] for r in marked], [r[index] for r in marked], "o", color="k", ms=3)
+    for epoch, w, _, _ in marked:
+        params.annotate(str(epoch), (epoch, w), textcoords="offset points", xytext=(0, 5),
+                        ha="center", fontsize=7)
+    params.set(xscale="log", xlabel="epoch (log scale)", ylabel="value", ylim=(0.3, 3.4),
+               title="w → 3 and b → 1 (dotted targets)")
+    params.legend(fontsize=8, loc="center right")
+    curve.plot(epochs, [r[3] for r in rows], color="tab:red")
     curve.set(xlabel="epoch", ylabel="MSE", yscale="log", title="loss")
+    curve.annotate("float32 rounding floor", (epochs[-1], rows[-1][3]), textcoords="offset points",
+                   xytext=(0, 8), ha="right", fontsize=8)
+    for ax in (params, curve):
+        ax.grid(True, alpha=0.3)
     figure.tight_layout()
     return save_figure(figure, path)
 
