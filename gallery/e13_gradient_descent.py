@@ -23,6 +23,8 @@ from chainrule.train.gradient_descent import gradient_descent
 X = [1, 2, 3, 4, 5, 6, 7, 8]
 Z = [6, 8, 10, 12, 14, 16, 18, 20]
 W0, LR, STEPS = 0.0, 0.015, 15
+TANGENTS = 6  # the first iterates; later ones crowd at w*
+TANGENT_COLOUR = "#d95f02"
 
 
 def build(out_dir: Path) -> list[Path]:
@@ -51,20 +53,30 @@ def build(out_dir: Path) -> list[Path]:
 
 
 def _figure(path: Path, descent) -> Path:
-    figure = Figure(figsize=(6.5, 4.2))
+    """J(w) in grey, and at each of the first iterates a bold tangent (slope dJ/dw) and its
+    number; the step from w_k to w_k+1 is ε times that slope."""
+    figure = Figure(figsize=(7, 4.4))
     ax = figure.subplots()
     grid = np.linspace(-0.2, 3.6, 200)
-    ax.plot(grid, [_cost(descent, w) for w in grid], color="k", label="J(w)")
-    for it in descent.iterates[:6]:
-        span = np.linspace(it.w - 0.35, it.w + 0.35, 2)
-        ax.plot(span, it.cost + it.slope * (span - it.w), color="tab:orange", lw=1)  # tangent
-        ax.plot([it.w], [it.cost], "o", color="tab:red", ms=4)
+    ax.plot(grid, [_cost(descent, w) for w in grid], color="0.55", lw=1.5, label="J(w)")
+    for k, it in enumerate(descent.iterates[:TANGENTS]):
+        span = np.linspace(it.w - 0.45, it.w + 0.45, 2)
+        ax.plot(span, it.cost + it.slope * (span - it.w), color=TANGENT_COLOUR, lw=2.4,
+                solid_capstyle="round", zorder=3, label="tangent at wₖ" if k == 0 else None)
+        ax.plot([it.w], [it.cost], "o", color="k", ms=5, zorder=4)
+        ax.annotate(f"w{_subscript(k)}", (it.w, it.cost), textcoords="offset points",
+                    xytext=(6, 6), fontsize=9, zorder=5)
     ax.axvline(descent.least_squares, color="tab:blue", ls="--", label="least squares w*")
     ax.set(xlabel="w", ylabel="J(w)", title=f"w ← w − {LR}·dJ/dw, with tangents",
            ylim=(0, _cost(descent, -0.2) * 1.05))
+    ax.grid(True, alpha=0.3)
     ax.legend()
     figure.tight_layout()
     return save_figure(figure, path)
+
+
+def _subscript(k: int) -> str:
+    return str(k).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
 def _cost(descent, w: float) -> float:
