@@ -87,13 +87,13 @@ def _figure(path: Path, perceptron, session, data) -> Path:
     draw_boundary(left, perceptron.model.forward, data.x_train, data.y_train, legend=False)
     weights = ", ".join(f"{v:g}" for v in w)
     right_p = _n_right(perceptron.model.forward(data.x_train)[:, 0], data.y_train)
-    left.set_title(f"perceptron, {perceptron.trace.epochs} passes: {right_p} of 4 right\n"
-                   f"w = [{weights}], b = {b:g}")
+    left.set_title(f"perceptron, {perceptron.trace.epochs} passes\n"
+                   f"{right_p} of 4 right: w = [{weights}], b = {b:g}")
     draw_boundary(right, session.network.forward, data.x_train.astype(np.float32), data.y_train)
     right_m = _n_right(session.network.forward(data.x_train.astype(np.float32))[:, 0],
                        data.y_train)
-    right.set_title(f"mlp:2-4-1 (tanh), {MLP.epochs} epochs: {right_m} of 4 right\n"
-                    "lighter where less sure")
+    right.set_title(f"mlp:2-4-1 (tanh), {MLP.epochs} epochs\n"
+                    f"{right_m} of 4 right; lighter: less sure")
     figure.tight_layout()
     return save_figure(figure, path)
 
