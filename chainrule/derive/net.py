@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+import sympy as sp
+
 from chainrule.derive.activations import get_activation
 from chainrule.derive.layers import (
     LayerDerivation,
@@ -27,7 +29,10 @@ from chainrule.derive.layers import (
     softmax_ce_layer,
 )
 from chainrule.derive.layers.activation import activation_layer
+from chainrule.derive.layers.dropout import KEEP
+from chainrule.derive.layers.equations import Equation
 from chainrule.derive.losses import get_loss
+from chainrule.derive.penalties import LAMBDA
 from chainrule.derive.params import layer_names
 from chainrule.derive.spec import Conv2d, Dense, Flatten, ModelSpec, Pool2d, Shape, parse_spec
 from chainrule.errors import ChainruleError
@@ -62,9 +67,19 @@ def default_loss(spec: ModelSpec) -> str:
 
 
 def derive_net(model: str | ModelSpec, *, activation: str | None = None, loss: str | None = None,
-               penalty: str | None = None, dropout: bool = False) -> NetDerivation:
-    """Every layer's forward and backward equations for ``model`` (a spec string or ModelSpec)."""
+               penalty: str | None = None, dropout: bool | float = False, l2: float = 0.0,
+               l1: float = 0.0) -> NetDerivation:
+    """Every layer's forward and backward equations for ``model`` (a spec string or ModelSpec).
+
+    ``l2``, ``l1`` and ``dropout`` mean what they mean in ``train``: λ ≥ 0 and a dropout *rate*
+    in [0, 1), 0 = off; a nonzero value adds the layer and states its value in a note beside the
+    equations that use it ("λ = 0.01", "p = 0.8, the keep probability 1 − rate"). The older
+    forms ``penalty="l2"`` and ``dropout=True`` add the same layers with λ and p left symbolic.
+    """
     spec = parse_spec(model) if isinstance(model, str) else model
+    penalties = _penalties(penalty, l2, l1)
+    rate = _dropout_rate(dropout)
+    with_dropout = rate is not None
     act = get_activation(activation or default_activation(spec)).name
     loss_name = get_loss(loss or default_loss(spec)).name
     if loss_name == "softmax_ce" and (spec.n_outputs < 2 or not isinstance(spec.layers[-1], Dense)):
@@ -74,13 +89,56 @@ def derive_net(model: str | ModelSpec, *, activation: str | None = None, loss: s
     for position, (layer, name) in enumerate(zip(spec.layers, layer_names(spec), strict=True)):
         following = spec.layers[position + 1] if position + 1 < len(spec.layers) else None
         # with dropout, a dense layer after a hidden dense layer reads the dropped-out y
-        dropped = dropout and position > 0 and isinstance(spec.layers[position - 1], Dense)
-        layers += _layer(layer, following, name, act, loss_name, dropout, dropped)
-    if penalty:
-        layers.append(NetLayer(f"{penalty} penalty", regularised_layer(penalty), (), (), {}))
+        dropped = with_dropout and position > 0 and isinstance(spec.layers[position - 1], Dense)
+        layers += _layer(layer, following, name, act, loss_name, with_dropout, dropped)
+    if rate:
+        keep = f"p = {1.0 - rate:g}, the keep probability 1 − rate set by --dropout {rate:g}"
+        layers = [_stated(layer, KEEP, keep) for layer in layers]
+    for name, weight in penalties:
+        section = NetLayer(f"{name} penalty", regularised_layer(name), (), (), {})
+        stated = f"λ = {weight:g}, set by --{name} {weight:g}" if weight is not None else ""
+        layers.append(_stated(section, LAMBDA, stated) if stated else section)
     if any(isinstance(layer, Dense) for layer in spec.layers):
         layers.append(NetLayer("update", minibatch_update(), (), (), {}))
     return NetDerivation(spec.text, act, loss_name, tuple(layers))
+
+
+def _penalties(penalty: str | None, l2: float, l1: float) -> list[tuple[str, float | None]]:
+    """The penalty sections asked for: (name, λ), λ None where the old ``penalty=`` form leaves
+    it symbolic. λ must be finite and ≥ 0, as train's --l2/--l1; 0 adds nothing."""
+    for value, name in ((l2, "l2"), (l1, "l1")):
+        if not math.isfinite(value) or value < 0:
+            raise ChainruleError(f"--{name} must be a finite number ≥ 0 (λ), got {value:g}")
+    chosen: list[tuple[str, float | None]] = [(n, v) for n, v in (("l2", l2), ("l1", l1)) if v]
+    if penalty:
+        if any(name == penalty for name, _ in chosen):
+            raise ChainruleError(f"give --{penalty} λ or --penalty {penalty}, not both")
+        regularised_layer(penalty)  # an unknown name is refused here, with the known ones
+        chosen.append((penalty, None))
+    return chosen
+
+
+def _dropout_rate(dropout: bool | float) -> float | None:
+    """None for no dropout, 0.0 for the symbolic p of ``dropout=True``, else the rate."""
+    if isinstance(dropout, bool):
+        return 0.0 if dropout else None
+    if not (math.isfinite(dropout) and 0.0 <= dropout < 1.0):
+        raise ChainruleError(f"--dropout must be a rate in [0, 1), got {dropout:g}")
+    return float(dropout) if dropout > 0 else None
+
+
+def _stated(layer: NetLayer, symbol: sp.Symbol, statement: str) -> NetLayer:
+    """``layer`` with ``statement`` added to the note of each equation whose right side uses
+    ``symbol`` (as an activation's α is stated beside the equations that use it)."""
+    def note(eq: Equation) -> Equation:
+        if symbol not in eq.rhs.free_symbols:
+            return eq
+        return replace(eq, note="; ".join(n for n in (eq.note, statement) if n))
+
+    d = layer.derivation
+    derivation = replace(d, forward=tuple(map(note, d.forward)),
+                         backward=tuple(map(note, d.backward)))
+    return replace(layer, derivation=derivation)
 
 
 def _layer(layer: object, following: object, name: str, act: str, loss: str,

@@ -45,7 +45,7 @@ def test_e18_backprop_through_max_pooling(cli) -> None:
 
 
 def test_regularisation_and_dropout_sections(cli) -> None:
-    payload = cli.json(["derive", "net", "mlp:4-3-2", "--penalty", "l2", "--dropout"])
+    payload = cli.json(["derive", "net", "mlp:4-3-2", "--l2", "0.01", "--dropout", "0.2"])
     assert equations(payload, "l2 penalty")["dC/dw"]["rhs"] == "λ·w[j,k] + ∂C₀/∂w[j,k]"
     assert equations(payload, "dense_1 dropout")["dC/da"]["rhs"] == "∂C/∂y[j]·μ[j]/p"
     assert "μ[j]" in equations(payload, "dense_1")["BP2"]["rhs"]  # dropout reaches BP2
@@ -102,3 +102,66 @@ def test_markdown_and_text(cli) -> None:
 ])
 def test_bad_input_fails_with_one_line(cli, args: list[str], words: str) -> None:
     assert words in cli.fails(["derive", "net", *args])
+
+
+# --l2 λ, --l1 λ and --dropout RATE mean what they mean in train (issue 11): a nonzero value adds
+# the layer, and the value is stated in a note beside the equations that use it.
+
+def notes(payload: dict, layer: str) -> dict[str, str]:
+    return {name: eq["note"] for name, eq in equations(payload, layer).items()}
+
+
+def test_l2_and_dropout_values_are_stated_beside_the_equations(cli) -> None:
+    payload = cli.json(["derive", "net", "mlp:4-3-2", "--l2", "0.01", "--dropout", "0.2"])
+    penalty = notes(payload, "l2 penalty")
+    assert all("λ = 0.01, set by --l2 0.01" in penalty[name] for name in ("cost", "dC/dw", "update"))
+    dropout = notes(payload, "dense_1 dropout")
+    keep = 1.0 - 0.2  # train keeps a unit when a uniform draw is below 1 − rate
+    stated = f"p = {keep:g}, the keep probability 1 − rate set by --dropout 0.2"
+    assert stated in dropout["forward"] and stated in dropout["dC/da"]
+    assert stated in notes(payload, "dense_1")["BP2"]  # BP2 carries μ/p too
+    assert "p = " not in notes(payload, "dense_1")["BP3"]  # only where p appears
+
+
+def test_l1_and_l2_together_give_two_penalty_sections(cli) -> None:
+    payload = cli.json(["derive", "net", "mlp:3-2", "--l1", "0.5", "--l2", "0.25"])
+    names = [layer["name"] for layer in payload["layers"]]
+    assert names == ["dense_1", "l2 penalty", "l1 penalty", "update"]
+    assert equations(payload, "l1 penalty")["dC/dw"]["rhs"] == "λ·sign(w[j,k]) + ∂C₀/∂w[j,k]"
+    assert "λ = 0.5, set by --l1 0.5" in notes(payload, "l1 penalty")["dC/dw"]
+    assert "λ = 0.25, set by --l2 0.25" in notes(payload, "l2 penalty")["dC/dw"]
+
+
+def test_zero_means_off_as_in_train(cli) -> None:
+    payload = cli.json(["derive", "net", "mlp:4-3-2", "--l2", "0", "--l1", "0", "--dropout", "0"])
+    assert [layer["name"] for layer in payload["layers"]] == ["dense_1", "dense_2", "update"]
+    assert "μ" not in equations(payload, "dense_1")["BP2"]["rhs"]
+
+
+def test_old_penalty_form_keeps_lambda_symbolic(cli) -> None:
+    payload = cli.json(["derive", "net", "mlp:3-2", "--penalty", "l2"])
+    assert equations(payload, "l2 penalty")["dC/dw"]["rhs"] == "λ·w[j,k] + ∂C₀/∂w[j,k]"
+    assert "λ =" not in notes(payload, "l2 penalty")["dC/dw"]
+    assert "give --l2 λ or --penalty l2" in cli.fails(
+        ["derive", "net", "mlp:3-2", "--penalty", "l2", "--l2", "0.1"])
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--l2", "-1"], "--l2 must be a finite number ≥ 0 (λ), got -1"),
+    (["--l2", "nan"], "--l2 must be a finite number ≥ 0 (λ), got nan"),
+    (["--l1", "inf"], "--l1 must be a finite number ≥ 0 (λ), got inf"),
+    (["--dropout", "1"], "--dropout must be a rate in [0, 1), got 1"),
+    (["--dropout", "-0.1"], "--dropout must be a rate in [0, 1), got -0.1"),
+    (["--dropout", "nan"], "--dropout must be a rate in [0, 1), got nan"),
+    (["--dropout", "--format", "text"], "--dropout takes the rate, as train does"),
+    (["--dropout", "half"], "--dropout takes the rate, as train does"),
+    (["--dropout"], "--dropout"),  # the old bare switch, last: still one line, exit 2
+])
+def test_penalty_and_dropout_values_are_validated(cli, args: list[str], words: str) -> None:
+    assert words in cli.fails(["derive", "net", "mlp:4-3-2", *args])
+
+
+def test_help_states_train_meanings(cli) -> None:
+    text = " ".join(cli.run(["derive", "net", "--help"]).stdout.replace("│", " ").split())
+    assert "--l2" in text and "--l1" in text and "RATE" in text
+    assert "keep probability p = 1 − rate" in text and "0 = off" in text

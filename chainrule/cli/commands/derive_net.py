@@ -15,6 +15,20 @@ if TYPE_CHECKING:  # heavy (SymPy): imported where used, so --help stays fast
     from chainrule.derive.net import NetDerivation
 
 
+def _rate(value: str) -> str:
+    """--dropout's value must be a number (the rate); the old bare switch gets a hint. Checked
+    as the option is read, so that ``--dropout --format json`` fails on --dropout itself."""
+    from chainrule.cli.apps import click
+
+    try:
+        float(value)
+    except ValueError:
+        raise click.exceptions.UsageError(
+            f"--dropout takes the rate, as train does (0 = off; keep probability p = 1 − rate), "
+            f"e.g. --dropout 0.2; got {value!r}") from None
+    return value
+
+
 @derive_app.command("net")
 def derive_net_command(
     model: str = typer.Argument(..., help="Model spec (see chainrule summary --help): "
@@ -27,9 +41,17 @@ def derive_net_command(
     loss: str = typer.Option(None, "--loss", "-l",
                              help="half_mse (default for mlp), mse, bce, or softmax_ce (default "
                              "for cnn and lenet5)."),
-    penalty: str = typer.Option(None, "--penalty", help="Add a weight penalty: l2 or l1."),
-    dropout: bool = typer.Option(False, "--dropout", help="Inverted dropout after hidden dense "
-                                 "layers (mask and 1/p scaling, forward and backward)."),
+    l2: float = typer.Option(0.0, "--l2", metavar="λ",
+                             help="L2 weight penalty λ, as in train (0 = off): adds C = C₀ + λ/2 Σ "
+                             "w² and its gradient, with λ's value stated beside them."),
+    l1: float = typer.Option(0.0, "--l1", metavar="λ",
+                             help="L1 weight penalty λ, as in train (0 = off): C = C₀ + λ Σ |w|."),
+    dropout: str = typer.Option("0", "--dropout", metavar="RATE", callback=_rate,
+                                help="Dropout rate of hidden dense layers, as in train (0 = off): "
+                                "inverted dropout with keep probability p = 1 − rate, its value "
+                                "stated beside the equations."),
+    penalty: str = typer.Option(None, "--penalty",
+                                help="Older form: l2 or l1 with λ left symbolic."),
     fmt: Format = FORMAT_OPTION,
     out: Path = OUT_OPTION,
     standalone: bool = typer.Option(False, "--standalone/--body-only",
@@ -46,7 +68,7 @@ def derive_net_command(
     [bold]Examples[/bold]
 
       chainrule derive net mlp:784-30-10
-      chainrule derive net mlp:4-3-2 --activation tanh --loss bce --penalty l2 --dropout
+      chainrule derive net mlp:4-3-2 --activation tanh --loss bce --l2 0.01 --dropout 0.2
       chainrule derive net "cnn:1x28x28-conv5x5x3-maxpool2-dense10" --format markdown
       chainrule derive net lenet5 --format latex --standalone --out lenet5.tex
     """
@@ -55,7 +77,8 @@ def derive_net_command(
     from chainrule.derive.printing.layers_markdown import net_markdown
     from chainrule.derive.printing.layers_text import net_renderable
 
-    net = derive_net(model, activation=activation, loss=loss, penalty=penalty, dropout=dropout)
+    net = derive_net(model, activation=activation, loss=loss, penalty=penalty,
+                     dropout=float(dropout), l2=l2, l1=l1)
     emit(fmt, out, text=lambda: net_renderable(net), latex=lambda: _latex(net, standalone),
          markdown=lambda: net_markdown(net), json_payload=lambda: net_payload(net))
 
