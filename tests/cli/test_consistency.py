@@ -90,3 +90,27 @@ def test_latex_is_the_body_unless_standalone(cli, command):
     body = cli.run([*command, "--format", "latex"]).stdout
     document = cli.run([*command, "--format", "latex", "--standalone"]).stdout
     assert "\\documentclass" not in body and "\\documentclass" in document
+
+
+def test_derive_net_states_the_keep_probability_train_uses(cli):
+    """--dropout RATE means the same in derive net and train: the p stated beside the derived
+    equations is the scale train's inverted dropout divides kept units by (measured)."""
+    import re
+
+    import numpy as np
+
+    from chainrule.train.network import build_network
+
+    rate = 0.25
+    payload = cli.json(["derive", "net", "mlp:3-4-2", "--dropout", str(rate)])
+    layer = next(item for item in payload["layers"] if item["name"] == "dense_1 dropout")
+    stated = float(re.search(r"p = ([0-9.]+), the keep probability", layer["forward"][0]["note"])[1])
+    net = build_network(parse_spec("mlp:3-4-2"), activation="linear", dropout=rate,
+                        dtype=np.float64)
+    x = np.random.default_rng(1).standard_normal((64, 3))
+    plain = net.layers[0].forward(net.params, x, train=False)
+    dropped = net.layers[0].forward(net.params, x, train=True, rng=np.random.default_rng(2))
+    kept = dropped != 0
+    assert 0 < kept.sum() < kept.size  # some units dropped, some kept
+    np.testing.assert_allclose(dropped[kept] * stated, plain[kept], rtol=1e-12)
+    assert stated == 1 - rate
