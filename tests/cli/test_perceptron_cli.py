@@ -134,3 +134,41 @@ def test_strict_json_trace(cli) -> None:
     text = cli.run(["perceptron", "--data", "xor", "--w", "0,0", "--epochs", "3", "--lr", "1e6",
                     "--format", "json"]).stdout
     assert json.loads(text, parse_constant=refuse)["converged"] is False
+
+
+# --at "w=[..],b=.." as in derive neuron (issue 11); --w/--b stay as aliases.
+
+def test_at_gives_the_same_trace_as_w_and_b(cli) -> None:
+    at = cli.json(["perceptron", "--data", "or", "--at", "w=[0.5,0.5],b=-0.25"])
+    assert at == cli.json(["perceptron", "--data", "or", "--w", "0.5,0.5", "--b", "-0.25"])
+    _check_e2(cli.json(["perceptron", *E2[:4], "--at", "w=[1,-0.8]", "--no-bias"]))
+
+
+def test_at_without_b_starts_at_zero_and_a_scalar_w_is_one_weight(cli) -> None:
+    payload = cli.json(["perceptron", "--patterns", "[[1],[-1]]", "--targets", "[1,0]",
+                        "--at", "w=0.5"])
+    assert payload["steps"][0]["w"] == [0.5] and payload["steps"][0]["b"] == 0.0
+    assert payload["converged"] is True
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--at", "w=[0,0]", "--w", "0,0"], "give --at or --w/--b, not both"),
+    (["--at", "w=[0,0]", "--b", "1"], "give --at or --w/--b, not both"),
+    (["--at", "b=1"], "--at has no w"),
+    (["--at", "w=[0,0],x=[1,2]"], "unknown name 'x' in --at: perceptron takes w and b"),
+    (["--at", "w=[[0],[0]]"], "--at w must be a number or a list of numbers"),
+    (["--at", "w=[0,0],b=[1,2]"], "--at b must be a number"),
+    (["--at", "w=[0,0],b=1", "--no-bias"], "contradict"),
+    (["--at", "w=[0,0"], "cannot read"),
+    (["--at", "w=[1e300,0]"], "--at and --lr holds a value of magnitude 1e+300"),
+    ([], "no initial weights: give --at \"w=[..],b=..\" or --w"),
+])
+def test_bad_at_is_one_line(cli, args: list[str], message: str) -> None:
+    line = cli.fails(["perceptron", "--data", "or", *args])
+    assert line.startswith("error: ") and message in line
+
+
+def test_help_documents_at_and_the_aliases(cli) -> None:
+    text = " ".join(cli.run(["perceptron", "--help"]).stdout.replace("│", " ").split())
+    assert '--at "w=[1,-0.8],b=0"' in text or "w=[..],b=.." in text
+    assert "alias" in text

@@ -9,7 +9,7 @@ import typer
 from chainrule.cli.apps import app
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, STANDALONE_OPTION, Format, emit
 from chainrule.derive.perceptron import GATE_TARGETS, PerceptronTrace, gate_data, perceptron_trace
-from chainrule.derive.values import parse_matrix, parse_value
+from chainrule.derive.values import Value, parse_assignments, parse_matrix, parse_value
 from chainrule.errors import ChainruleError
 
 MAX_CSV_ROWS = 100_000
@@ -21,8 +21,10 @@ def perceptron_command(
                              "columns p1..pn,t (a header row is skipped)."),
     patterns: str = typer.Option(None, "--patterns", help="Patterns as a matrix: \"[[1,2],[-1,2]]\"."),
     targets: str = typer.Option(None, "--targets", help="Targets (0 or 1): \"[1,0]\"."),
-    w: str = typer.Option(..., "--w", help="Initial weights: \"1,-0.8\"."),
-    b: float = typer.Option(None, "--b", help="Initial bias (default 0)."),
+    at: str = typer.Option(None, "--at", help="Initial weights and bias in derive neuron's "
+                           "form: \"w=[1,-0.8],b=0\" (b defaults to 0; w=0.5 is one weight)."),
+    w: str = typer.Option(None, "--w", help="Alias of --at's w: initial weights \"1,-0.8\"."),
+    b: float = typer.Option(None, "--b", help="Alias of --at's b: initial bias (default 0)."),
     no_bias: bool = typer.Option(False, "--no-bias", help="No bias: n = w·p."),
     lr: float = typer.Option(1.0, "--lr", help="Learning rate."),
     epochs: int = typer.Option(100, "--epochs", help="Most passes over the patterns (epochs × "
@@ -36,11 +38,14 @@ def perceptron_command(
     One row per presented pattern; it stops after a pass with no error (converged) or after
     --epochs passes (XOR never converges: it is not linearly separable). Values must be finite and
     at most 1e6 in magnitude (CHAINRULE_MAX_ABS_VALUE), as train asks of the same CSV file.
+    Initial values as in derive neuron: --at "w=[1,-0.8],b=0"; --w "1,-0.8" and --b 0 are
+    aliases for it (give one form).
 
     [bold]Examples[/bold]
 
+      chainrule perceptron --data or --at "w=[0.5,0.5],b=-0.25"
+      chainrule perceptron --patterns "[[1,2],[-1,2],[0,-1]]" --targets "[1,0,0]" --at "w=[1,-0.8]" --no-bias
       chainrule perceptron --data or --w "0.5,0.5" --b -0.25
-      chainrule perceptron --patterns "[[1,2],[-1,2],[0,-1]]" --targets "[1,0,0]" --w "1,-0.8" --no-bias
       chainrule perceptron --data xor --w "0,0" --epochs 20 --format json
       chainrule perceptron --data points.csv --w "0,0" --format latex --standalone --out trace.tex
     """
@@ -48,20 +53,51 @@ def perceptron_command(
     from chainrule.derive.printing.graph_markdown import perceptron_markdown
     from chainrule.derive.printing.graph_text import perceptron_text
 
+    flat_weights, b = initial_values(at, w, b)
     if no_bias and b is not None:
-        raise ChainruleError(f"--b {b:g} and --no-bias contradict each other: give one of them")
+        given = f"--b {b:g}" if at is None else f"b = {b:g} in --at"
+        raise ChainruleError(f"{given} and --no-bias contradict each other: give one of them")
     rows, goals = _patterns(data, patterns, targets)
-    weights = parse_value(f"[{w.strip().strip('[]')}]", name="--w")
-    if not isinstance(weights, list) or not all(isinstance(v, float) for v in weights):
-        raise ChainruleError(f"--w must be a list of numbers such as \"0.5,-0.3\", got {w!r}")
-    flat_weights = [float(v) for v in weights]  # type: ignore[arg-type]  # checked just above
-    check_finite_inputs(rows, flat_weights, None if no_bias else b, lr)
+    check_finite_inputs(rows, flat_weights, None if no_bias else b, lr,
+                        names="--w, --b and --lr" if at is None else "--at and --lr")
     check_trace_size(len(rows), len(flat_weights), epochs)
     trace = perceptron_trace(rows, goals, w=flat_weights, b=None if no_bias else (b or 0.0),
                              lr=lr, epochs=epochs)
     check_finite_trace(trace)
     emit(fmt, out, text=lambda: perceptron_text(trace), latex=lambda: _latex(trace, standalone),
          markdown=lambda: perceptron_markdown(trace), json_payload=lambda: perceptron_payload(trace))
+
+
+def initial_values(at: str | None, w: str | None,
+                   b: float | None) -> tuple[list[float], float | None]:
+    """The initial w and b: from --at "w=[..],b=.." (derive neuron's parser and form) or from
+    its aliases --w "..,.." and --b; one form, not both."""
+    if at is not None:
+        if w is not None or b is not None:
+            raise ChainruleError("give --at or --w/--b, not both: they set the same w and b")
+        return _from_at(parse_assignments(at))
+    if w is None:
+        raise ChainruleError('no initial weights: give --at "w=[..],b=.." or --w "..,.."')
+    weights = parse_value(f"[{w.strip().strip('[]')}]", name="--w")
+    if not isinstance(weights, list) or not all(isinstance(v, float) for v in weights):
+        raise ChainruleError(f"--w must be a list of numbers such as \"0.5,-0.3\", got {w!r}")
+    return [float(v) for v in weights], b  # type: ignore[arg-type]  # checked just above
+
+
+def _from_at(values: dict[str, Value]) -> tuple[list[float], float | None]:
+    unknown = sorted(set(values) - {"w", "b"})
+    if unknown:
+        raise ChainruleError(f"unknown name {unknown[0]!r} in --at: perceptron takes w and b, "
+                             'e.g. --at "w=[1,-0.8],b=0"')
+    if "w" not in values:
+        raise ChainruleError('--at has no w: expected e.g. --at "w=[1,-0.8],b=0"')
+    weights = values["w"] if isinstance(values["w"], list) else [values["w"]]
+    if not all(isinstance(v, float) for v in weights):
+        raise ChainruleError("--at w must be a number or a list of numbers, got a matrix")
+    bias = values.get("b")
+    if isinstance(bias, list):
+        raise ChainruleError("--at b must be a number, got a list")
+    return [float(v) for v in weights], bias  # type: ignore[arg-type]  # checked just above
 
 
 def _patterns(data: str | None, patterns: str | None,
@@ -109,15 +145,14 @@ def check_trace_size(n_patterns: int, n_inputs: int, epochs: int) -> None:
 
 
 def check_finite_inputs(rows: list[list[float]], w: list[float], b: float | None,
-                        lr: float) -> None:
-    """Refuse NaN, ±inf and out-of-bound magnitudes in the patterns, --w, --b and --lr."""
+                        lr: float, *, names: str = "--w, --b and --lr") -> None:
+    """Refuse NaN, ±inf and out-of-bound magnitudes in the patterns, w, b and --lr."""
     import numpy as np
 
     from chainrule.train.data.limits import check_values
 
     check_values(np.array(rows, dtype=np.float64), "--data/--patterns")
-    check_values(np.array([*w, 0.0 if b is None else b, lr], dtype=np.float64),
-                 "--w, --b and --lr")
+    check_values(np.array([*w, 0.0 if b is None else b, lr], dtype=np.float64), names)
 
 
 def check_finite_trace(trace: PerceptronTrace) -> None:
