@@ -32,8 +32,8 @@ from chainrule.derive.layers.activation import activation_layer
 from chainrule.derive.layers.dropout import KEEP
 from chainrule.derive.layers.equations import Equation
 from chainrule.derive.losses import get_loss
-from chainrule.derive.penalties import LAMBDA
 from chainrule.derive.params import layer_names
+from chainrule.derive.penalties import LAMBDA
 from chainrule.derive.spec import Conv2d, Dense, Flatten, ModelSpec, Pool2d, Shape, parse_spec
 from chainrule.errors import ChainruleError
 
@@ -92,12 +92,13 @@ def derive_net(model: str | ModelSpec, *, activation: str | None = None, loss: s
         dropped = with_dropout and position > 0 and isinstance(spec.layers[position - 1], Dense)
         layers += _layer(layer, following, name, act, loss_name, with_dropout, dropped)
     if rate:
-        keep = f"p = {1.0 - rate:g}, the keep probability 1 − rate set by --dropout {rate:g}"
+        keep = f"p = {1.0 - rate:g}, the keep probability 1 − rate for dropout rate {rate:g}"
         layers = [_stated(layer, KEEP, keep) for layer in layers]
     for name, weight in penalties:
         section = NetLayer(f"{name} penalty", regularised_layer(name), (), (), {})
-        stated = f"λ = {weight:g}, set by --{name} {weight:g}" if weight is not None else ""
-        layers.append(_stated(section, LAMBDA, stated) if stated else section)
+        if weight is not None:
+            section = _stated(section, LAMBDA, f"λ = {weight:g}, the {name.upper()} penalty strength")
+        layers.append(section)
     if any(isinstance(layer, Dense) for layer in spec.layers):
         layers.append(NetLayer("update", minibatch_update(), (), (), {}))
     return NetDerivation(spec.text, act, loss_name, tuple(layers))

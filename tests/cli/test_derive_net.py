@@ -114,10 +114,11 @@ def notes(payload: dict, layer: str) -> dict[str, str]:
 def test_l2_and_dropout_values_are_stated_beside_the_equations(cli) -> None:
     payload = cli.json(["derive", "net", "mlp:4-3-2", "--l2", "0.01", "--dropout", "0.2"])
     penalty = notes(payload, "l2 penalty")
-    assert all("λ = 0.01, set by --l2 0.01" in penalty[name] for name in ("cost", "dC/dw", "update"))
+    assert all("λ = 0.01, the L2 penalty strength" in penalty[name]
+               for name in ("cost", "dC/dw", "update"))
     dropout = notes(payload, "dense_1 dropout")
     keep = 1.0 - 0.2  # train keeps a unit when a uniform draw is below 1 − rate
-    stated = f"p = {keep:g}, the keep probability 1 − rate set by --dropout 0.2"
+    stated = f"p = {keep:g}, the keep probability 1 − rate for dropout rate 0.2"
     assert stated in dropout["forward"] and stated in dropout["dC/da"]
     assert stated in notes(payload, "dense_1")["BP2"]  # BP2 carries μ/p too
     assert "p = " not in notes(payload, "dense_1")["BP3"]  # only where p appears
@@ -128,8 +129,8 @@ def test_l1_and_l2_together_give_two_penalty_sections(cli) -> None:
     names = [layer["name"] for layer in payload["layers"]]
     assert names == ["dense_1", "l2 penalty", "l1 penalty", "update"]
     assert equations(payload, "l1 penalty")["dC/dw"]["rhs"] == "λ·sign(w[j,k]) + ∂C₀/∂w[j,k]"
-    assert "λ = 0.5, set by --l1 0.5" in notes(payload, "l1 penalty")["dC/dw"]
-    assert "λ = 0.25, set by --l2 0.25" in notes(payload, "l2 penalty")["dC/dw"]
+    assert "λ = 0.5, the L1 penalty strength" in notes(payload, "l1 penalty")["dC/dw"]
+    assert "λ = 0.25, the L2 penalty strength" in notes(payload, "l2 penalty")["dC/dw"]
 
 
 def test_zero_means_off_as_in_train(cli) -> None:

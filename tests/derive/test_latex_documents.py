@@ -84,7 +84,7 @@ DOCUMENTS = {
     "net_mlp": ["derive", "net", "mlp:2-3-1", "--format", "latex", "--standalone"],
     "net_lenet5": ["derive", "net", "lenet5", "--format", "latex", "--standalone"],
     "net_cnn": ["derive", "net", "cnn:2x7x6-conv3x3x2s2p1-maxpool2s1-flatten-dense3", "--dropout",
-                "--penalty", "l2", "--format", "latex", "--standalone"],
+                "0.2", "--l2", "0.01", "--format", "latex", "--standalone"],
     "conv_padding": ["derive", "conv", "--image", str([[(7 * i + 3 * j) % 256 for j in range(7)]
                                                        for i in range(7)]).replace(" ", ""),
                      "--kernel", "[[1,0,1],[0,1,0],[1,0,1]]", "--padding", "2", "--stride", "2",

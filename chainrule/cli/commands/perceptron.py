@@ -53,15 +53,15 @@ def perceptron_command(
     from chainrule.derive.printing.graph_markdown import perceptron_markdown
     from chainrule.derive.printing.graph_text import perceptron_text
 
-    flat_weights, b = initial_values(at, w, b)
-    if no_bias and b is not None:
-        given = f"--b {b:g}" if at is None else f"b = {b:g} in --at"
+    flat_weights, bias = initial_values(at, w, b)
+    if no_bias and bias is not None:
+        given = f"--b {bias:g}" if at is None else f"b = {bias:g} in --at"
         raise ChainruleError(f"{given} and --no-bias contradict each other: give one of them")
     rows, goals = _patterns(data, patterns, targets)
-    check_finite_inputs(rows, flat_weights, None if no_bias else b, lr,
+    check_finite_inputs(rows, flat_weights, None if no_bias else bias, lr,
                         names="--w, --b and --lr" if at is None else "--at and --lr")
     check_trace_size(len(rows), len(flat_weights), epochs)
-    trace = perceptron_trace(rows, goals, w=flat_weights, b=None if no_bias else (b or 0.0),
+    trace = perceptron_trace(rows, goals, w=flat_weights, b=None if no_bias else (bias or 0.0),
                              lr=lr, epochs=epochs)
     check_finite_trace(trace)
     emit(fmt, out, text=lambda: perceptron_text(trace), latex=lambda: _latex(trace, standalone),
