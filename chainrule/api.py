@@ -271,10 +271,13 @@ def derive_neuron(*, activation: str | None = None, loss: str = "half_mse",
 
 @checked_keywords
 def derive_net(model: str, *, activation: str | None = None, loss: str | None = None,
-               penalty: str | None = None, dropout: bool = False) -> Net:
-    """``chainrule derive net``: every layer's forward and backward equations."""
+               l2: float = 0.0, l1: float = 0.0, dropout: bool | float = 0.0,
+               penalty: str | None = None) -> Net:
+    """``chainrule derive net``: every layer's forward and backward equations. ``l2``, ``l1`` and
+    ``dropout`` (a rate) mean what they mean in ``train`` (0 = off); ``penalty="l2"`` and
+    ``dropout=True`` keep λ and p symbolic."""
     return _as(Net, _derive_net(model, activation=activation, loss=loss, penalty=penalty,
-                                dropout=dropout))
+                                dropout=dropout, l2=l2, l1=l1))
 
 
 @checked_keywords

@@ -141,3 +141,11 @@ def test_model_plot_save_and_html(xor_model: api.Model, tmp_path: Path) -> None:
     assert evaluate(checkpoint, "xor")["accuracy"] == xor_model.evaluate().accuracy
     with pytest.raises(ChainruleError, match="expected inputs of shape"):
         xor_model.predict([[1, 2, 3]])
+
+
+def test_derive_net_takes_train_s_penalty_and_dropout_values() -> None:
+    net = api.derive_net("mlp:2-3-1", activation="sigmoid", l2=0.01, dropout=0.2)
+    kinds = [layer.derivation.kind for layer in net.layers]
+    assert "dropout" in kinds and any("penalty" in k or "l2" in k for k in kinds), kinds
+    notes = " ".join(eq.note for layer in net.layers for eq in layer.derivation.equations)
+    assert "λ = 0.01" in notes and "p = 0.8" in notes
