@@ -27,6 +27,10 @@ class Backend(Protocol):
     def output(self, activation: str, loss: str) -> ModuleType: ...
     def softmax_ce(self) -> ModuleType: ...
     def dropout(self) -> ModuleType: ...
+    # the source of the generated modules, for `kernels show` (no device needed to print it)
+    def activation_source(self, name: str) -> str: ...
+    def output_source(self, activation: str, loss: str) -> str: ...
+    def softmax_ce_source(self) -> str: ...
 
 
 _FACTORIES: dict[str, str] = {"cpu": "chainrule.kernels.cpu:CpuBackend",
@@ -43,11 +47,17 @@ def devices() -> list[str]:
     return list(_FACTORIES)
 
 
-def get_backend(device: str = "cpu") -> Backend:
-    """The backend for ``device``, created (and its package imported) on first use."""
+def backend_class(device: str) -> type[Backend]:
+    """The backend class for ``device``, imported but not created (so nothing checks for a GPU):
+    what ``kernels show`` prints from."""
     if device not in _FACTORIES:
         raise ChainruleError(f"unknown device {device!r}: expected one of {', '.join(_FACTORIES)}")
+    module_name, _, class_name = _FACTORIES[device].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def get_backend(device: str = "cpu") -> Backend:
+    """The backend for ``device``, created (and its package imported) on first use."""
     if device not in _INSTANCES:
-        module_name, _, class_name = _FACTORIES[device].partition(":")
-        _INSTANCES[device] = getattr(importlib.import_module(module_name), class_name)()
+        _INSTANCES[device] = backend_class(device)()
     return _INSTANCES[device]

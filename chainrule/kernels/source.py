@@ -13,16 +13,8 @@ import inspect
 from dataclasses import dataclass
 
 from chainrule.derive.spec import Conv2d, Dense, ModelSpec, Pool2d
-from chainrule.kernels.cpu import activation as cpu_activation
-from chainrule.kernels.cpu import conv, dense, pool
-from chainrule.kernels.cpu import output as cpu_output
-from chainrule.kernels.cuda import generated as cuda_generated
+from chainrule.kernels.registry import backend_class
 from chainrule.kernels.update import update_source
-
-_GENERATORS = {"cpu": (cpu_activation.activation_source, cpu_output.output_source,
-                       cpu_output.softmax_ce_source),
-               "cuda": (cuda_generated.activation_source, cuda_generated.output_source,
-                        cuda_generated.softmax_ce_source)}
 
 
 @dataclass(frozen=True)
@@ -37,7 +29,10 @@ def kernel_sources(spec: ModelSpec, *, activation: str, output_activation: str,
                    loss: str, device: str = "cpu") -> list[KernelSource]:
     """Every kernel module that training ``spec`` with these choices runs, in data-flow order.
     For ``cuda`` the generated modules are the CUDA ones; the contractions are shared."""
-    activation_source, output_source, softmax_ce_source = _GENERATORS[device]
+    backend = backend_class(device)  # the registry's backend, not created: no device needed
+    activation_source, output_source = backend.activation_source, backend.output_source
+    softmax_ce_source, conv, pool, dense = (backend.softmax_ce_source, backend.conv, backend.pool,
+                                            backend.dense)
     kinds = {type(layer) for layer in spec.layers}
     hidden = len([lay for lay in spec.layers if isinstance(lay, Dense | Conv2d)]) > 1
     sources: list[KernelSource] = []

@@ -11,8 +11,14 @@ from functools import cache
 from types import ModuleType
 
 from chainrule.kernels.cpu import conv, dense, pool, threads
-from chainrule.kernels.cpu.activation import activation_module
-from chainrule.kernels.cpu.output import dropout_module, output_module, softmax_ce_module
+from chainrule.kernels.cpu.activation import activation_module, activation_source
+from chainrule.kernels.cpu.output import (
+    dropout_module,
+    output_module,
+    output_source,
+    softmax_ce_module,
+    softmax_ce_source,
+)
 
 
 class CpuBackend:
@@ -22,6 +28,10 @@ class CpuBackend:
     dense: ModuleType = dense
     conv: ModuleType = conv
     pool: ModuleType = pool
+
+    activation_source = staticmethod(activation_source)
+    output_source = staticmethod(output_source)
+    softmax_ce_source = staticmethod(softmax_ce_source)
 
     def __init__(self) -> None:
         threads.configure()  # OpenMP threads and one BLAS thread per call (see threads.py)

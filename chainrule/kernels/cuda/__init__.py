@@ -15,6 +15,7 @@ from types import ModuleType
 
 from chainrule.errors import ChainruleError
 from chainrule.kernels.cpu import conv, dense, pool
+from chainrule.kernels.cuda.generated import activation_source, output_source, softmax_ce_source
 
 
 def _require_cuda() -> None:
@@ -34,6 +35,10 @@ class CudaBackend:
     dense: ModuleType = dense
     conv: ModuleType = conv
     pool: ModuleType = pool
+
+    activation_source = staticmethod(activation_source)
+    output_source = staticmethod(output_source)
+    softmax_ce_source = staticmethod(softmax_ce_source)
 
     def __init__(self) -> None:
         _require_cuda()
