@@ -46,7 +46,7 @@ def _start(args: list[str]) -> tuple[dict, str]:
     result = _run(RUNNER.format(heavy=HEAVY), json.dumps(args))
     output, _, last = result.stdout.rpartition("\nRESULT ")
     assert last, result.stderr
-    return json.loads(last), output
+    return json.loads(last), output + result.stderr
 
 
 def _modules() -> list[str]:
@@ -88,7 +88,7 @@ def test_a_command_still_finds_its_heavy_imports(cli):
 
 def test_shell_completion_script():
     result, output = _start(["--show-completion", "bash"])
-    assert result["code"] == 0 and "_chainrule_completion" in output
+    assert result["code"] == 0 and "_chainrule_completion" in output, output[-2000:]
     env = {**os.environ, "_CHAINRULE_COMPLETE": "complete_bash", "COMP_WORDS": "chainrule derive n",
            "COMP_CWORD": "2"}
     completed = subprocess.run([sys.executable, "-m", "chainrule.cli.main"], capture_output=True,
