@@ -21,7 +21,7 @@ ONLY_OPTION = typer.Option([], "--only", help="Build only these entries, e.g. e0
 
 @gallery_app.command("build")
 def build(out: Path = GALLERY_OUT_OPTION, only: list[str] = ONLY_OPTION) -> None:
-    """Regenerate the lecture worked examples (E1–E21) as LaTeX, Markdown and PNG.
+    """Regenerate the lecture worked examples (E1–E21) and the exercise sheet E22 as LaTeX, Markdown and PNG.
 
     Each entry is a standalone script in gallery/; its outputs go to OUT/<entry>/.
 
