@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Group
-from rich.syntax import Syntax
 from rich.text import Text
 
 from chainrule.cli.apps import kernels_app
@@ -74,6 +73,8 @@ def show(
 def _module(source: KernelSource) -> Group:
     """A module as Python that can be copied: a comment line naming it, then its source,
     highlighted, each line whole (never wrapped or cropped at the terminal's width)."""
+    from rich.syntax import Syntax  # Pygments: only when a kernel is shown, not for --help
+
     kind = "generated from SymPy" if source.generated else "structural template"
     comment = textwrap.wrap(f"{source.name}: {source.role} ({kind})", width=76)
     header = Text("\n".join(f"# {line}" for line in comment), style="bold", no_wrap=True,
