@@ -7,8 +7,14 @@ import pytest
 from chainrule.derive.spec import parse_spec
 from chainrule.errors import ChainruleError
 from chainrule.kernels import lowering
-from chainrule.kernels.layers import (ChannelActivation, ConvAvgPool, FlattenLayer, HiddenLayer,
-                                      PoolLayer, RowActivation)
+from chainrule.kernels.layers import (
+    ChannelActivation,
+    ConvAvgPool,
+    FlattenLayer,
+    HiddenLayer,
+    PoolLayer,
+    RowActivation,
+)
 
 CHOICES = lowering.Choices("tanh", "softmax", "softmax_ce", 1.0)
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import typer
 
 from chainrule.cli.apps import app
-from chainrule.cli.handout import compile_pdf, pdflatex_available
 from chainrule.derive.exercises import DIFFICULTIES, MAX_COUNT, MAX_SEED, TOPIC_NAMES
 from chainrule.fsutil import atomic_write_text, check_folder_writable
 
@@ -73,6 +72,8 @@ def exercises_command(
     stem = f"{sheet.topic.name}-s{seed}-d{difficulty}"
     written: list[Path] = []
     if fmt is SheetFormat.latex:
+        from chainrule.cli.handout import compile_pdf, pdflatex_available  # not for --help
+
         for kind, text in (("sheet", render.sheet_latex(sheet)), ("key", render.key_latex(sheet))):
             tex = atomic_write_text(out / f"{stem}-{kind}.tex", text)
             written += [tex, compile_pdf(tex)] if pdflatex_available() else [tex]

@@ -18,8 +18,6 @@ from chainrule.cli.model_options import (
     OUTPUT_ACTIVATION_OPTION,
 )
 from chainrule.cli.output import OUT_OPTION, REPORT_FORMAT_OPTION, ReportFormat, emit
-from chainrule.derive.params import layer_names
-from chainrule.derive.spec import largest_layer, n_params, parse_spec
 from chainrule.errors import ChainruleError
 
 if TYPE_CHECKING:  # numba loads only when the command runs
@@ -59,6 +57,9 @@ def gradcheck_command(
         raise ChainruleError(f"--samples must be from 1 to 256, got {samples}")
     if not 1 <= coords <= 10_000:
         raise ChainruleError(f"--coords must be from 1 to 10000, got {coords}")
+    from chainrule.derive.params import layer_names  # loaded when the command runs, not for --help
+    from chainrule.derive.spec import largest_layer, n_params, parse_spec
+
     spec = parse_spec(model)
     limits.GRADCHECK_PARAMS.check(n_params(spec), f"gradcheck of {spec.text}")
     limits.GRADCHECK_VALUES.check(samples * largest_layer(spec),

@@ -17,7 +17,6 @@ from chainrule.cli.model_options import (
     OUTPUT_ACTIVATION_OPTION,
 )
 from chainrule.cli.output import OUT_OPTION, REPORT_FORMAT_OPTION, ReportFormat, emit
-from chainrule.derive.spec import parse_spec
 
 if TYPE_CHECKING:  # numba loads only when the command runs
     from chainrule.kernels.source import KernelSource
@@ -49,6 +48,8 @@ def show(
       chainrule kernels show cnn:1x8x8-conv3x3x2-maxpool2-dense3 --format json
       chainrule kernels show mlp:4-5-3 --device cuda --generated-only
     """
+    from chainrule.derive.spec import parse_spec  # loaded when the command runs
+
     spec = parse_spec(model)
     from chainrule.kernels.registry import devices, get_backend
     from chainrule.kernels.source import kernel_sources

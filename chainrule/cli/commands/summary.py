@@ -4,13 +4,15 @@ each count with the formula that gives it, in the Keras or the LeCun (1998) conv
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from chainrule.cli.apps import app
 from chainrule.cli.output import FORMAT_OPTION, OUT_OPTION, STANDALONE_OPTION, Format, emit
-from chainrule.derive.params import ParamSummary, count_params
-from chainrule.derive.spec import parse_spec
+
+if TYPE_CHECKING:
+    from chainrule.derive.params import ParamSummary
 
 
 @app.command("summary")
@@ -55,9 +57,11 @@ def summary_command(
       chainrule summary mlp:784-30 --format json
       chainrule summary "cnn:1x28x28-conv5x5x3-maxpool2-dense10" --format markdown
     """
+    from chainrule.derive.params import count_params  # loaded when the command runs
     from chainrule.derive.printing.layers_json import summary_payload
     from chainrule.derive.printing.layers_markdown import summary_markdown
     from chainrule.derive.printing.layers_text import summary_renderable
+    from chainrule.derive.spec import parse_spec
 
     summary = count_params(parse_spec(model), convention=convention)
     emit(fmt, out, text=lambda: summary_renderable(summary),

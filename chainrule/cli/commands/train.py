@@ -369,7 +369,6 @@ def _markdown(result: dict[str, Any]) -> str:
 
 
 def _plot(path: Path, result: dict[str, Any]) -> None:
-    import numpy as np
 
     from chainrule.cli.training_plots import plot_training
     from chainrule.train.loop import EpochStats, predict

@@ -27,6 +27,7 @@ class GraphLatexMixin:
     """``_print_<Node>`` methods for graph objects."""
 
     _print: Any
+    _settings: dict[str, Any]
     number: Any
 
     # -- computation graph ------------------------------------------------------------------
