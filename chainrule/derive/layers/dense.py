@@ -70,7 +70,8 @@ def dense_layer(activation: str = "sigmoid", *, output: bool = False, dropout: b
     else:
         error = hidden_error(act.name, dropout=dropout)
     return LayerDerivation("dense", f"dense layer K → J ({act.name})", _CITATION, forward,
-                           (error, bias_gradient(), weight_gradient(dropped_input)), (J, K))
+                           (error, bias_gradient(), weight_gradient(dropped_input)),
+                           (J, K) if output else (J, K, N))  # BP2 sums over the next layer's N
 
 
 @lru_cache(maxsize=64)
