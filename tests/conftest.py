@@ -108,3 +108,24 @@ def modules_loaded_after(script: str, modules: Sequence[str]) -> list[str]:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           check=True)
     return [name for name in done.stdout.strip().split(",") if name]
+
+
+def write_tiny_checkpoint(path: Path, *, optimizer: str = "sgd") -> dict[str, np.ndarray]:
+    """A valid ``mlp:2-3-2`` checkpoint (weights 0.5, biases 0, trained on xor) written to
+    ``path`` without training; returns its arrays, for tests that tamper with a copy."""
+    from chainrule.train.checkpoint import save_checkpoint
+    from chainrule.train.loop import new_state
+    from chainrule.train.optim import make_optimizer
+
+    params = {"layer0.weight": np.full((3, 2), 0.5, np.float32),
+              "layer0.bias": np.zeros(3, np.float32),
+              "layer1.weight": np.full((2, 3), 0.5, np.float32),
+              "layer1.bias": np.zeros(2, np.float32)}
+    meta = {"model": {"spec": "mlp:2-3-2", "activation": "relu", "output_activation": "softmax",
+                      "loss": "softmax_ce", "dropout": 0.0, "dtype": "float32"},
+            "seed": 0, "data": {"name": "xor", "task": "classification", "n_classes": 2,
+                                "input_shape": [2], "input_norm": None}}
+    save_checkpoint(path, params=params, state=new_state(0), meta=meta,
+                    optimizer=make_optimizer(optimizer, params, lr=0.1))
+    with np.load(path) as archive:
+        return {key: archive[key] for key in archive.files}

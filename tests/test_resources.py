@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_tiny_checkpoint
 
 LIMIT_BYTES = 2 * 2**30
 ALARM_S = 10
@@ -92,22 +93,8 @@ def _idx(dims: list[int]) -> bytes:
 def _workspace(ws: Path) -> None:
     import zipfile
 
-    from chainrule.train.checkpoint import save_checkpoint
-    from chainrule.train.loop import new_state
-    from chainrule.train.optim import make_optimizer
-
-    params = {"layer0.weight": np.full((3, 2), 0.5, np.float32),
-              "layer0.bias": np.zeros(3, np.float32),
-              "layer1.weight": np.full((2, 3), 0.5, np.float32),
-              "layer1.bias": np.zeros(2, np.float32)}
-    meta = {"model": {"spec": SPEC, "activation": "relu", "output_activation": "softmax",
-                      "loss": "softmax_ce", "dropout": 0.0, "dtype": "float32"},
-            "seed": 0, "data": {"name": "xor", "task": "classification", "n_classes": 2,
-                                "input_shape": [2], "input_norm": None}}
-    save_checkpoint(ws / "ck.npz", params=params, state=new_state(0), meta=meta,
-                    optimizer=make_optimizer("sgd", params, lr=0.1))
-    with np.load(ws / "ck.npz") as archive:
-        arrays = {key: archive[key] for key in archive.files if key != "param/layer0.weight"}
+    arrays = write_tiny_checkpoint(ws / "ck.npz")
+    del arrays["param/layer0.weight"]
     np.savez(ws / "huge.npz", **arrays)
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False,

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import app
+from conftest import app, write_tiny_checkpoint
 from typer.testing import CliRunner
 
 CLASSES = ("malformed", "wrong type", "out of range", "unknown name", "missing file",
@@ -85,23 +85,8 @@ def _write_idx_set(folder: Path, n_train: int, *, side: int = 2) -> None:
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:
     """Every file the cases read, written once; the snapshot checks that none of it changes."""
-    from chainrule.train.checkpoint import save_checkpoint
-    from chainrule.train.loop import new_state
-    from chainrule.train.optim import make_optimizer
-
     ws = tmp_path_factory.mktemp("matrix")
-    params = {"layer0.weight": np.full((3, 2), 0.5, np.float32),
-              "layer0.bias": np.zeros(3, np.float32),
-              "layer1.weight": np.full((2, 3), 0.5, np.float32),
-              "layer1.bias": np.zeros(2, np.float32)}
-    meta = {"model": {"spec": SPEC, "activation": "relu", "output_activation": "softmax",
-                      "loss": "softmax_ce", "dropout": 0.0, "dtype": "float32"},
-            "seed": 0, "data": {"name": "xor", "task": "classification", "n_classes": 2,
-                                "input_shape": [2], "input_norm": None}}
-    save_checkpoint(ws / "ck.npz", params=params, state=new_state(0), meta=meta,
-                    optimizer=make_optimizer("adam", params, lr=0.1))
-    with np.load(ws / "ck.npz") as archive:
-        arrays = {key: archive[key] for key in archive.files}
+    arrays = write_tiny_checkpoint(ws / "ck.npz", optimizer="adam")
     record = json.loads(str(arrays["meta"]))
     record["optimizer"]["hyperparameters"]["gamma"] = 0.5
     np.savez(ws / "tampered.npz", **{**arrays, "meta": np.array(json.dumps(record))})
