@@ -201,8 +201,8 @@ def _running_acc(data: Batches, state: TrainState) -> float | None:
 def _finish_epoch(network: Network, data: Batches, state: TrainState,
                   callbacks: Callbacks | None) -> None:
     started = time.perf_counter()
-    test_acc = accuracy(predict(network, data.x_test), data.labels_test)
-    test_loss = mean_loss(network, data.x_test, data.t_test)
+    outputs, test_loss = predict_and_loss(network, data.x_test, data.t_test)
+    test_acc = accuracy(outputs, data.labels_test)
     if test_loss is not None and not math.isfinite(test_loss):  # the weights blew up
         raise TrainingDiverged(f"the test loss became {test_loss} at epoch {state.epoch + 1}, "
                                "after its last batch: training stopped (the last good "
@@ -238,6 +238,21 @@ def mean_loss(network: Any, x: np.ndarray, t: np.ndarray) -> float | None:
         loss = network.loss_value(x[start:start + EVAL_CHUNK], t[start:start + EVAL_CHUNK])
         total += float(loss) * min(EVAL_CHUNK, x.shape[0] - start)
     return total / x.shape[0]
+
+
+def predict_and_loss(network: Any, x: np.ndarray, t: np.ndarray
+                     ) -> tuple[np.ndarray, float | None]:
+    """:func:`predict` and :func:`mean_loss` from one forward pass per chunk, where the network
+    gives both (``loss_and_predictions``); else the predictions and None (the perceptron)."""
+    if not hasattr(network, "loss_and_predictions") or x.shape[0] == 0:
+        return predict(network, x), None
+    total, chunks = 0.0, []
+    for start in range(0, x.shape[0], EVAL_CHUNK):
+        loss, outputs = network.loss_and_predictions(x[start:start + EVAL_CHUNK],
+                                                     t[start:start + EVAL_CHUNK])
+        total += float(loss) * min(EVAL_CHUNK, x.shape[0] - start)
+        chunks.append(outputs)
+    return np.concatenate(chunks), total / x.shape[0]
 
 
 @contextmanager

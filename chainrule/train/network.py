@@ -105,6 +105,11 @@ class Network:
         checking differentiates, and what evaluation reports)."""
         return self._forward_loss(x, y, None)[0]
 
+    def loss_and_predictions(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """:meth:`loss_value` and the predictions of the same forward pass (one pass, not two,
+        for an epoch's test split)."""
+        return self._forward_loss(x, y, None)
+
     def _as_batch(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         shape = self.spec.input_shape

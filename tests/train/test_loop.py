@@ -10,6 +10,7 @@ import pytest
 from conftest import InterruptAt
 
 from chainrule.errors import TrainingDiverged
+from chainrule.train import loop
 from chainrule.train.loop import Batches, Interrupted, new_state, train
 from chainrule.train.optim import make_optimizer
 from chainrule.train.session import TrainOptions, start
@@ -178,3 +179,36 @@ def test_an_infinite_test_loss_stops_the_run_before_the_epoch_is_recorded():
         session.run()
     epoch = int(str(stopped.value).split("at epoch ")[1].split(",")[0])
     assert [s.epoch for s in session.state.history] == list(range(1, epoch))
+
+
+class OnePass(Recorder):
+    """A stand-in whose test pass must be one forward pass: ``forward`` is not called."""
+
+    def __init__(self):
+        super().__init__()
+        self.passes = 0
+
+    def forward(self, x):
+        raise AssertionError("the epoch's test pass ran a second forward pass")
+
+    def loss_and_predictions(self, x, y):
+        self.passes += 1
+        return 0.25, np.zeros((x.shape[0], 1))
+
+
+def test_the_epoch_test_pass_is_one_forward_pass_giving_accuracy_and_loss():
+    net = OnePass()
+    state = train(net, batches(10), make_optimizer("sgd", net.params, lr=0.1), epochs=2, batch=4,
+                  state=new_state(0))
+    assert net.passes == 2  # one chunk of the 10-sample test split per epoch
+    assert [s.test_loss for s in state.history] == [0.25, 0.25]
+    assert [s.test_acc for s in state.history] == [0.5, 0.5]  # zeros vs labels 0,1,0,1…
+
+
+def test_predict_and_loss_matches_predict_and_mean_loss_on_a_real_network(monkeypatch):
+    monkeypatch.setattr(loop, "EVAL_CHUNK", 7)  # several chunks, the last one short
+    session = start("mlp:2-4-3", "blobs", TrainOptions(epochs=1, batch=16, lr=0.1, seed=0))
+    x, t = session.batches.x_test[:20], session.batches.t_test[:20]
+    outputs, loss = loop.predict_and_loss(session.network, x, t)
+    np.testing.assert_allclose(outputs, loop.predict(session.network, x), rtol=1e-6, atol=1e-7)
+    assert loss == pytest.approx(loop.mean_loss(session.network, x, t), rel=1e-12)
