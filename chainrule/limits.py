@@ -24,6 +24,7 @@ convolution pads by at most its kernel size. This module imports nothing heavy.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -59,6 +60,28 @@ class Cap:
         if amount > limit:
             raise ChainruleError(f"{subject}: {amount:,} {what or self.what} is over the limit of "
                                  f"{limit:,} (raise it with {self.env}=N)")
+
+
+@dataclass(frozen=True)
+class BoundCap:
+    """A real-number bound with a default, raisable by an environment variable."""
+
+    env: str
+    default: float
+
+    @property
+    def value(self) -> float:
+        """The bound in force: ``$env`` when set (a finite number > 0), else the default."""
+        raw = os.environ.get(self.env, "").strip()
+        if not raw:
+            return self.default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise ChainruleError(f"{self.env} must be a number > 0, got {raw[:40]!r}")
+        return value
 
 
 UNITS = Cap("CHAINRULE_MAX_UNITS", 100_000, "units")

@@ -146,3 +146,22 @@ def test_data_that_is_a_device_or_fifo_is_refused_by_its_kind(tmp_path):
 def test_missing_data_file_says_so(tmp_path):
     with pytest.raises(ChainruleError, match="unknown data '.*none.csv': no such file or folder"):
         load_dataset(str(tmp_path / "none.csv"))
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-1", "0", "lots"])
+def test_the_value_bound_is_the_shared_bound_cap_and_refuses_a_bad_setting(monkeypatch, raw):
+    from chainrule import limits
+    from chainrule.train.data import limits as data_limits
+
+    assert isinstance(data_limits.ABS_VALUE, limits.BoundCap)  # one cap type, in chainrule.limits
+    monkeypatch.setenv("CHAINRULE_MAX_ABS_VALUE", raw)
+    with pytest.raises(ChainruleError, match="CHAINRULE_MAX_ABS_VALUE must be a number > 0"):
+        check_values(np.ones(2, dtype=np.float32), "x")
+
+
+def test_a_raised_value_bound_is_used(monkeypatch):
+    monkeypatch.setenv("CHAINRULE_MAX_ABS_VALUE", "1e7")
+    check_values(np.full(2, 5e6, dtype=np.float32), "x")  # over the 1e6 default, under the raise
+    monkeypatch.delenv("CHAINRULE_MAX_ABS_VALUE")
+    with pytest.raises(ChainruleError, match="over the limit of 1e\\+06"):
+        check_values(np.full(2, 5e6, dtype=np.float32), "x")

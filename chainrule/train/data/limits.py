@@ -2,7 +2,8 @@
 
 Each cap is refused *before* the work, with the limit and the environment variable that raises it
 named in the one-line error (README, "Security and failure behaviour"). The whole-number caps are
-:class:`chainrule.limits.Cap` instances, like the caps on specs and expressions:
+:class:`chainrule.limits.Cap` instances, like the caps on specs and expressions, and the
+real-number bound a :class:`chainrule.limits.BoundCap`:
 
 ====================================  =============  ==============================================
 variable                              default        what it bounds
@@ -26,40 +27,17 @@ ever read.
 
 from __future__ import annotations
 
-import math
 import os
 import stat
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from chainrule.errors import ChainruleError
-from chainrule.limits import Cap
+from chainrule.limits import BoundCap, Cap
 
 STDIN = "-"
-
-
-@dataclass(frozen=True)
-class BoundCap:
-    """A real-number bound with a default, raisable by an environment variable."""
-
-    env: str
-    default: float
-
-    @property
-    def value(self) -> float:
-        raw = os.environ.get(self.env, "").strip()
-        if not raw:
-            return self.default
-        try:
-            value = float(raw)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value > 0):
-            raise ChainruleError(f"{self.env} must be a number > 0, got {raw[:40]!r}")
-        return value
 
 
 INPUT_BYTES = Cap("CHAINRULE_MAX_INPUT_BYTES", 256 * 2**20, "bytes")
