@@ -12,16 +12,18 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from chainrule.cli.gallery import find_gallery, run_entry
-from chainrule.derive.exercises import DIFFICULTIES, TOPIC_NAMES
+from chainrule.derive.exercises import DIFFICULTIES, MAX_SEED, TOPIC_NAMES
 from chainrule.errors import ChainruleError
-from chainrule.fsutil import atomic_write_text
+from chainrule.fsutil import atomic_write_bytes, atomic_write_text, check_output
 
-MAX_ITEMS = 30
+MAX_ITEMS = 30  # examples, and exercise blocks
+MAX_EXERCISES = 100  # exercises in one handout, all blocks together
 PDFLATEX_TIMEOUT_S = 300
 _BODY = re.compile(r"\\begin\{document\}\n(.*)\\end\{document\}", re.DOTALL)
 _HEADING = re.compile(r"\\section\*\{[^\n]*\}\n")
@@ -49,19 +51,32 @@ def pdflatex_available() -> bool:
 
 
 def compile_pdf(tex: Path) -> Path:
-    """Run pdflatex twice on ``tex`` (in its folder); return the PDF or raise naming the log."""
-    for _ in range(2):
-        try:
-            done = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode",
-                                   tex.name], cwd=tex.parent, capture_output=True, text=True,
-                                  timeout=PDFLATEX_TIMEOUT_S, check=False)
-        except subprocess.TimeoutExpired:
-            raise ChainruleError(f"pdflatex took over {PDFLATEX_TIMEOUT_S} s on {tex}") from None
-        if done.returncode != 0:
-            raise ChainruleError(f"pdflatex failed on {tex}: see {tex.with_suffix('.log')}")
-    for suffix in (".aux", ".out"):
-        tex.with_suffix(suffix).unlink(missing_ok=True)
-    return tex.with_suffix(".pdf")
+    """Run pdflatex twice on ``tex``; write X.pdf and X.log beside it, or raise naming the log.
+
+    pdflatex reads from ``tex``'s folder (figures are relative to it) but writes into a private
+    temporary folder (``-output-directory``), so a link or a device planted at X.pdf, X.log or
+    X.aux is never written through. The PDF and the log (for overfull boxes) are then moved into
+    place by atomic, checked writes (:mod:`chainrule.fsutil`); X.aux is not kept."""
+    pdf, log = tex.with_suffix(".pdf"), tex.with_suffix(".log")
+    check_output(pdf, what="PDF", binary=True)
+    check_output(log, what="pdflatex log")
+    with tempfile.TemporaryDirectory(prefix="chainrule-pdflatex-") as build:
+        built = Path(build)
+        for _ in range(2):
+            try:
+                done = subprocess.run(["pdflatex", "-halt-on-error", "-interaction=nonstopmode",
+                                       f"-output-directory={build}", tex.name], cwd=tex.parent,
+                                      capture_output=True, text=True,
+                                      timeout=PDFLATEX_TIMEOUT_S, check=False)
+            except subprocess.TimeoutExpired:
+                raise ChainruleError(f"pdflatex took over {PDFLATEX_TIMEOUT_S} s on {tex}") from None
+            built_log = built / f"{tex.stem}.log"
+            log_bytes = built_log.read_bytes() if built_log.is_file() else done.stdout.encode()
+            if done.returncode != 0:
+                atomic_write_bytes(log, log_bytes, what="pdflatex log")
+                raise ChainruleError(f"pdflatex failed on {tex}: see {log}")
+        atomic_write_bytes(log, log_bytes, what="pdflatex log")
+        return atomic_write_bytes(pdf, (built / f"{tex.stem}.pdf").read_bytes(), what="PDF")
 
 
 def parse_examples(text: str) -> tuple[str, ...]:
@@ -102,7 +117,20 @@ def _block(topic: str, count: int, seed: int, difficulty: int) -> ExerciseBlock:
         raise ChainruleError(f"exercise block {topic}: count {count} is out of range (1 to 20)")
     if difficulty not in DIFFICULTIES:
         raise ChainruleError(f"exercise block {topic}: difficulty {difficulty} is not 1, 2 or 3")
+    if not 0 <= seed <= MAX_SEED:
+        raise ChainruleError(f"exercise block {topic}: seed {seed} is out of range (0 to {MAX_SEED})")
     return ExerciseBlock(topic, count, seed, difficulty)
+
+
+def check_blocks(blocks: tuple[ExerciseBlock, ...]) -> tuple[ExerciseBlock, ...]:
+    """At most MAX_ITEMS blocks and MAX_EXERCISES exercises in all, checked before any work."""
+    if len(blocks) > MAX_ITEMS:
+        raise ChainruleError(f"{len(blocks)} exercise blocks; the limit is {MAX_ITEMS}")
+    total = sum(block.count for block in blocks)
+    if total > MAX_EXERCISES:
+        raise ChainruleError(f"the exercise blocks ask for {total} exercises; the limit is "
+                             f"{MAX_EXERCISES}")
+    return blocks
 
 
 def read_plan(path: Path) -> HandoutPlan:
@@ -127,16 +155,20 @@ def read_plan(path: Path) -> HandoutPlan:
             or not all(isinstance(e, str) for e in examples) or not isinstance(blocks, list):
         raise ChainruleError(f"{path}: title is a string, examples a list of strings like "
                              "\"E7\", exercises a list of tables")
+    if len(blocks) > MAX_ITEMS:
+        raise ChainruleError(f"{path}: {len(blocks)} exercise blocks; the limit is {MAX_ITEMS}")
     parsed = []
-    for block in blocks[:MAX_ITEMS + 1]:
+    for block in blocks:
         if not isinstance(block, dict) or not isinstance(block.get("topic"), str) or \
                 not all(isinstance(block.get(k, 1), int) for k in ("count", "seed", "difficulty")):
             raise ChainruleError(f"{path}: each [[exercises]] needs topic (string) and count, "
                                  "seed, difficulty (integers)")
         parsed.append(_block(block["topic"], block.get("count", 3), block.get("seed", 1),
                              block.get("difficulty", 2)))
+    if len(examples) > MAX_ITEMS:
+        raise ChainruleError(f"{path}: {len(examples)} examples; the limit is {MAX_ITEMS}")
     return HandoutPlan(title[:200], parse_examples(",".join(examples)) if examples else (),
-                       tuple(parsed))
+                       check_blocks(tuple(parsed)))
 
 
 def build_handout(plan: HandoutPlan, out: Path, *, pdf: bool) -> list[Path]:
@@ -147,6 +179,7 @@ def build_handout(plan: HandoutPlan, out: Path, *, pdf: bool) -> list[Path]:
     from chainrule.derive.printing.latex import document
 
     out.mkdir(parents=True, exist_ok=True)
+    check_handout_outputs(out, pdf=pdf)
     entries = {entry.key: entry for entry in find_gallery()}
     sections = []
     for key in plan.examples:
@@ -169,6 +202,14 @@ def build_handout(plan: HandoutPlan, out: Path, *, pdf: bool) -> list[Path]:
             key_body(sheet, first=start) for sheet, start in sheets)
     tex = atomic_write_text(out / "handout.tex", document(body, title=plan.title))
     return [tex, compile_pdf(tex)] if pdf else [tex]
+
+
+def check_handout_outputs(out: Path, *, pdf: bool) -> None:
+    """Refuse a link, a folder or a device at OUT/handout.tex (and .pdf) before any work."""
+    check_output(out / "handout.tex", what="handout")
+    if pdf:
+        check_output(out / "handout.pdf", what="handout PDF", binary=True)
+        check_output(out / "handout.log", what="pdflatex log")
 
 
 def escape_latex(text: str) -> str:

@@ -91,3 +91,53 @@ def test_out_that_is_a_file_is_refused(cli, tmp_path: Path) -> None:
 def test_json_is_one_object(cli) -> None:
     result = cli.run(["exercises", "--topic", "conv", "--count", "1", "--format", "json"])
     assert json.loads(result.stdout)["topic"] == "conv"
+
+
+_needs_pdflatex = pytest.mark.skipif(shutil.which("pdflatex") is None,
+                                     reason="pdflatex not installed")
+
+
+@_needs_pdflatex
+def test_pdf_link_in_out_folder_is_refused_before_work_and_its_target_untouched(
+        cli, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.pdf"
+    victim.write_bytes(b"keep")
+    (out / "neuron-s1-d2-sheet.pdf").symlink_to(victim)
+    line = cli.fails(["exercises", "--topic", "neuron", "--count", "1", "--out", str(out)])
+    assert "symbolic link" in line
+    assert victim.read_bytes() == b"keep"
+    assert not (out / "neuron-s1-d2-sheet.tex").exists()  # refused before the sheet was written
+
+
+@_needs_pdflatex
+def test_compile_pdf_never_writes_through_a_link_beside_the_tex(tmp_path: Path) -> None:
+    from chainrule.cli.handout import compile_pdf
+
+    tex = tmp_path / "doc.tex"
+    tex.write_text("\\documentclass{article}\\begin{document}Hi\\end{document}\n")
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"\\relax\n")  # an .aux pdflatex can read, and would overwrite in place
+    (tmp_path / "doc.aux").symlink_to(victim)  # pdflatex writes X.aux in its output folder
+    pdf = compile_pdf(tex)
+    assert pdf == tmp_path / "doc.pdf" and pdf.read_bytes().startswith(b"%PDF")
+    assert victim.read_bytes() == b"\\relax\n"
+    assert (tmp_path / "doc.aux").is_symlink()  # left as it was, not replaced
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "doc.aux", "doc.log", "doc.pdf", "doc.tex", "victim"]
+
+
+@_needs_pdflatex
+def test_compile_pdf_refuses_a_link_at_the_pdf(tmp_path: Path) -> None:
+    from chainrule.cli.handout import compile_pdf
+    from chainrule.errors import ChainruleError
+
+    tex = tmp_path / "doc.tex"
+    tex.write_text("\\documentclass{article}\\begin{document}Hi\\end{document}\n")
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"keep")
+    (tmp_path / "doc.pdf").symlink_to(victim)
+    with pytest.raises(ChainruleError, match="symbolic link"):
+        compile_pdf(tex)
+    assert victim.read_bytes() == b"keep"

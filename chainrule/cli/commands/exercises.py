@@ -10,7 +10,7 @@ import typer
 
 from chainrule.cli.apps import app
 from chainrule.derive.exercises import DIFFICULTIES, MAX_COUNT, MAX_SEED, TOPIC_NAMES
-from chainrule.fsutil import atomic_write_text, check_folder_writable
+from chainrule.fsutil import atomic_write_text, check_folder_writable, check_output
 
 if TYPE_CHECKING:
     from chainrule.derive.exercises.sheet import Sheet
@@ -60,23 +60,27 @@ def exercises_command(
       chainrule exercises --topic backprop --count 2 --format json
     """
     from chainrule.derive.exercises import render  # SymPy and the engine: only when it runs
-    from chainrule.derive.exercises.sheet import make_sheet
+    from chainrule.derive.exercises.sheet import get_topic, make_sheet
 
-    sheet = make_sheet(topic, count=count, seed=seed, difficulty=difficulty)
     if out is None:
+        sheet = make_sheet(topic, count=count, seed=seed, difficulty=difficulty)
         producers = {SheetFormat.latex: render.both_latex, SheetFormat.markdown: render.both_markdown,
                      SheetFormat.json: lambda s: _json(s), SheetFormat.moodle: render.moodle_xml}
         typer.echo(producers[fmt](sheet), nl=False)
         return
+    from chainrule.cli.handout import compile_pdf, pdflatex_available  # not for --help
+
     check_folder_writable(out, what="--out folder")
-    stem = f"{sheet.topic.name}-s{seed}-d{difficulty}"
+    stem = f"{get_topic(topic).name}-s{seed}-d{difficulty}"
+    pdf = fmt is SheetFormat.latex and pdflatex_available()
+    for name in sheet_files(stem, fmt, pdf=pdf):  # a link or a folder there: refused before work
+        check_output(out / name, what="--out", binary=name.endswith(".pdf"))
+    sheet = make_sheet(topic, count=count, seed=seed, difficulty=difficulty)
     written: list[Path] = []
     if fmt is SheetFormat.latex:
-        from chainrule.cli.handout import compile_pdf, pdflatex_available  # not for --help
-
         for kind, text in (("sheet", render.sheet_latex(sheet)), ("key", render.key_latex(sheet))):
             tex = atomic_write_text(out / f"{stem}-{kind}.tex", text)
-            written += [tex, compile_pdf(tex)] if pdflatex_available() else [tex]
+            written += [tex, compile_pdf(tex)] if pdf else [tex]
     elif fmt is SheetFormat.markdown:
         written.append(atomic_write_text(out / f"{stem}-sheet.md", render.sheet_markdown(sheet)))
         written.append(atomic_write_text(out / f"{stem}-key.md", render.key_markdown(sheet)))
@@ -88,6 +92,16 @@ def exercises_command(
         typer.echo(f"wrote {path}", err=True)
     typer.echo(f"{len(sheet.exercises)} exercises, each verified independently "
                f"({sheet.rejected} draws rejected)", err=True)
+
+
+def sheet_files(stem: str, fmt: SheetFormat, *, pdf: bool) -> list[str]:
+    """The file names ``exercises --out`` writes for ``fmt``."""
+    if fmt is SheetFormat.latex:
+        return [f"{stem}-{kind}{ext}" for kind in ("sheet", "key")
+                for ext in ((".tex", ".pdf", ".log") if pdf else (".tex",))]
+    if fmt is SheetFormat.markdown:
+        return [f"{stem}-sheet.md", f"{stem}-key.md"]
+    return [f"{stem}.json" if fmt is SheetFormat.json else f"{stem}.xml"]
 
 
 def _json(sheet: Sheet) -> str:

@@ -39,7 +39,7 @@ def handout_command(
       examples = ["E6", "E7", "E10"]
       [[exercises]]
       topic = "neuron"      # a topic of `chainrule exercises`
-      count = 3             # 1 to 20
+      count = 3             # 1 to 20 (at most 100 exercises in all)
       seed = 1              # optional, default 1
       difficulty = 2        # optional, 1 to 3, default 2
 
@@ -52,6 +52,8 @@ def handout_command(
     from chainrule.cli.handout import (
         HandoutPlan,
         build_handout,
+        check_blocks,
+        check_handout_outputs,
         parse_examples,
         parse_exercise_block,
         pdflatex_available,
@@ -67,7 +69,9 @@ def handout_command(
             raise ChainruleError("nothing to put in the handout: give --examples, --exercises "
                                  "or --plan")
         chosen = HandoutPlan(title[:200], parse_examples(examples) if examples else (),
-                             tuple(parse_exercise_block(x) for x in exercises))
+                             check_blocks(tuple(parse_exercise_block(x) for x in exercises)))
     check_folder_writable(out, what="--out folder")
-    for path in build_handout(chosen, out, pdf=pdflatex_available() and not no_pdf):
+    pdf = pdflatex_available() and not no_pdf
+    check_handout_outputs(out, pdf=pdf)
+    for path in build_handout(chosen, out, pdf=pdf):
         typer.echo(f"wrote {path}", err=True)
