@@ -69,3 +69,46 @@ def test_bad_plan_is_one_line_and_exit_2(cli, tmp_path: Path, text: str) -> None
     plan = tmp_path / "plan.toml"
     plan.write_text(text)
     cli.fails(["handout", "--plan", str(plan), "--out", str(tmp_path / "x"), "--no-pdf"])
+
+
+def test_exercise_blocks_over_100_exercises_are_refused_before_work(cli, tmp_path: Path) -> None:
+    out = tmp_path / "h"
+    line = cli.fails(["handout", *["--exercises", "graph:20"] * 6, "--no-pdf", "--out", str(out)])
+    assert "120 exercises" in line and "100" in line
+    assert not (out / "handout.tex").exists()
+
+
+@pytest.mark.parametrize("blocks", [
+    '[[exercises]]\ntopic = "graph"\ncount = 1\n' * 31,  # was cut to 31 blocks, silently
+    '[[exercises]]\ntopic = "graph"\ncount = 1\nseed = -1\n',  # failed only after the examples
+])
+def test_plan_blocks_are_bounded_before_work(cli, tmp_path: Path, blocks: str) -> None:
+    plan = tmp_path / "plan.toml"
+    plan.write_text('examples = ["E1"]\n' + blocks)
+    out = tmp_path / "h"
+    cli.fails(["handout", "--plan", str(plan), "--no-pdf", "--out", str(out)])
+    assert not (out / "e01").exists()  # the example's script did not run
+
+
+def test_link_at_handout_tex_is_refused_before_work(cli, tmp_path: Path) -> None:
+    out = tmp_path / "h"
+    out.mkdir()
+    victim = tmp_path / "victim.tex"
+    victim.write_text("keep")
+    (out / "handout.tex").symlink_to(victim)
+    assert "symbolic link" in cli.fails(["handout", "--examples", "E1", "--no-pdf",
+                                         "--out", str(out)])
+    assert victim.read_text() == "keep"
+    assert not (out / "e01").exists()
+
+
+@needs_tex
+def test_link_at_handout_pdf_is_refused_and_its_target_untouched(cli, tmp_path: Path) -> None:
+    out = tmp_path / "h"
+    out.mkdir()
+    victim = tmp_path / "victim.pdf"
+    victim.write_bytes(b"keep")
+    (out / "handout.pdf").symlink_to(victim)
+    assert "symbolic link" in cli.fails(["handout", "--exercises", "graph:1", "--out", str(out)])
+    assert victim.read_bytes() == b"keep"
+    assert not (out / "handout.tex").exists()
