@@ -1,8 +1,8 @@
 """Evaluating a checkpoint on a data set: accuracy, the mean loss, the confusion matrix, per-class
 precision and recall, the class names, and whether the data are the ones it was trained on.
 
-The loss is the network's own (the kernels' training forward pass, ``Network.loss_value``, in
-batches, without dropout and without a backward pass), so it is the same number training reports. The confusion matrix counts
+The loss is the network's own (the kernels' training forward pass, ``Network.loss_and_predictions``,
+in batches, without dropout and without a backward pass; the same pass gives the predictions), so it is the same number training reports. The confusion matrix counts
 true class (rows) against predicted class (columns) (Bishop, *PRML*, §1.5).
 
 Class names come from ``--classes FILE`` if given, else from the checkpoint (recorded at training
@@ -20,7 +20,7 @@ import numpy as np
 from chainrule.errors import ChainruleError
 from chainrule.train.checkpoint import load_checkpoint
 from chainrule.train.data.dataset import Dataset, check_class_names, read_class_file
-from chainrule.train.loop import mean_loss, predict
+from chainrule.train.loop import predict_and_loss
 from chainrule.train.metrics import accuracy, per_class, predicted_classes
 from chainrule.train.session import fit_batches, network_from_checkpoint
 
@@ -55,10 +55,10 @@ def evaluate_in_detail(path: str | Path, data: str, *, split: str = "test",
                                                                           np.float64)))
     x, t, labels = ((batches.x_test, batches.t_test, batches.labels_test) if split == "test"
                     else (batches.x_train, batches.t_train, batches.labels_train))
-    predictions = predict(network, x)  # (n, n_out)
+    predictions, loss = predict_and_loss(network, x, t)  # (n, n_out): one forward pass
     result: dict[str, Any] = {"model": checkpoint.model["spec"], "data": data, "split": split,
                               "n": int(x.shape[0]), "accuracy": accuracy(predictions, labels),
-                              "loss": _mean_loss(network, x, t), "confusion": None,
+                              "loss": loss, "confusion": None,
                               "classes": None, "per_class": None,
                               "trained_on": checkpoint.meta["data"]["name"],
                               "warnings": data_warnings(checkpoint.meta["data"], dataset)}
@@ -123,7 +123,3 @@ def _with_test_acc(result: dict[str, Any]) -> dict[str, Any]:
     if result["split"] == "test":
         result["test_acc"] = result["accuracy"]
     return result
-
-
-def _mean_loss(network: Any, x: np.ndarray, t: np.ndarray) -> float | None:
-    return mean_loss(network, x, t)  # the same number training reports as test_loss

@@ -315,3 +315,16 @@ def test_damaged_class_names_are_refused(cli, ten_class, tmp_path, classes, mess
     np.savez(bad, **arrays)
     line = cli.fails(["evaluate", str(bad), "--data", str(folder)])
     assert "damaged metadata" in line and message in line
+
+
+def test_evaluate_runs_one_forward_pass_for_accuracy_and_loss(cli, blobs_checkpoint, monkeypatch):
+    """The loss and the predictions come from the same pass: Network.forward is never called."""
+    from chainrule.train.network import Network
+
+    def second_pass(self, x):
+        raise AssertionError("evaluate ran a second forward pass")
+
+    monkeypatch.setattr(Network, "forward", second_pass)
+    out, trained = blobs_checkpoint
+    result = cli.json(["evaluate", str(out), "--data", "blobs"])
+    assert result["test_acc"] == trained["test_acc"] and result["loss"] > 0
