@@ -424,7 +424,7 @@ class Model:
         training data's test split), as ``chainrule evaluate`` computes them."""
         from chainrule.train.data import load_dataset
         from chainrule.train.evaluation import confusion
-        from chainrule.train.loop import mean_loss, predict
+        from chainrule.train.loop import predict_and_loss
         from chainrule.train.metrics import accuracy, predicted_classes
         from chainrule.train.session import fit_batches
 
@@ -435,11 +435,11 @@ class Model:
                    fit_batches(dataset, self.session.spec, dtype=self.session.batches.x_train.dtype))
         x, t, labels = ((batches.x_test, batches.t_test, batches.labels_test) if split == "test"
                         else (batches.x_train, batches.t_train, batches.labels_train))
-        outputs = predict(self.network, x)
+        outputs, loss = predict_and_loss(self.network, x, t)  # one forward pass
         matrix = (None if labels is None else
                   confusion(labels, predicted_classes(outputs), dataset.n_classes or 2))
         return Evaluation(data or self.data, split, int(x.shape[0]), accuracy(outputs, labels),
-                          mean_loss(self.network, x, t), matrix)
+                          loss, matrix)
 
     def plot(self, path: str | Path | None = None) -> Picture:
         """Loss and accuracy curves, and for 2-D inputs the decision boundary (train points as

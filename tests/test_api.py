@@ -149,3 +149,20 @@ def test_derive_net_takes_train_s_penalty_and_dropout_values() -> None:
     assert "dropout" in kinds and any("penalty" in k or "l2" in k for k in kinds), kinds
     notes = " ".join(eq.note for layer in net.layers for eq in layer.derivation.equations)
     assert "λ = 0.01" in notes and "p = 0.8" in notes
+
+
+def test_model_evaluate_is_one_forward_pass_with_the_training_loss(xor_model: api.Model,
+                                                                    monkeypatch) -> None:
+    from chainrule.train.loop import mean_loss
+    from chainrule.train.network import Network
+
+    batches = xor_model.session.batches
+    expected = mean_loss(xor_model.network, batches.x_test, batches.t_test)
+
+    def second_pass(self, x):
+        raise AssertionError("evaluate() ran a second forward pass")
+
+    monkeypatch.setattr(Network, "forward", second_pass)
+    result = xor_model.evaluate()
+    assert result.loss == pytest.approx(expected, rel=1e-12)
+    assert result.loss == pytest.approx(xor_model.history[-1].test_loss, rel=1e-12)
