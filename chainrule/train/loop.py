@@ -62,7 +62,7 @@ class Batches:
 class EpochStats:
     """One finished epoch. ``train_acc`` is measured on the batches as they were trained (as Keras
     reports it); ``test_acc`` and ``test_loss`` after the epoch, on the whole test split (the
-    loss forward-only, without dropout: :func:`mean_loss`); ``samples_per_s`` counts training
+    loss forward-only, without dropout: :func:`predict_and_loss`); ``samples_per_s`` counts training
     only, ``seconds`` includes the test pass. ``test_loss`` is None for a network without a
     differentiable loss (the perceptron) or an empty test split, and in checkpoints written before
     it was recorded."""
@@ -227,23 +227,12 @@ def predict(network: Network, x: np.ndarray) -> np.ndarray:
                            for i in range(0, x.shape[0], EVAL_CHUNK)])
 
 
-def mean_loss(network: Any, x: np.ndarray, t: np.ndarray) -> float | None:
-    """The mean loss over ``x`` (n, *input_shape) against targets ``t`` (n, n_out): the network's
-    own ``loss_value`` (the kernels' forward pass, no dropout, no backward pass) in chunks of
-    EVAL_CHUNK; None for a network without one (the perceptron) or no samples."""
-    if not hasattr(network, "loss_value") or x.shape[0] == 0:
-        return None
-    total = 0.0
-    for start in range(0, x.shape[0], EVAL_CHUNK):
-        loss = network.loss_value(x[start:start + EVAL_CHUNK], t[start:start + EVAL_CHUNK])
-        total += float(loss) * min(EVAL_CHUNK, x.shape[0] - start)
-    return total / x.shape[0]
-
-
 def predict_and_loss(network: Any, x: np.ndarray, t: np.ndarray
                      ) -> tuple[np.ndarray, float | None]:
-    """:func:`predict` and :func:`mean_loss` from one forward pass per chunk, where the network
-    gives both (``loss_and_predictions``); else the predictions and None (the perceptron)."""
+    """:func:`predict` and the mean loss over ``x`` against targets ``t`` (n, n_out) from one
+    forward pass per chunk of EVAL_CHUNK (the kernels' loss forward, no dropout, no backward pass),
+    where the network gives both (``loss_and_predictions``); else the predictions and None (the
+    perceptron, or no samples)."""
     if not hasattr(network, "loss_and_predictions") or x.shape[0] == 0:
         return predict(network, x), None
     total, chunks = 0.0, []

@@ -205,10 +205,10 @@ def test_the_epoch_test_pass_is_one_forward_pass_giving_accuracy_and_loss():
     assert [s.test_acc for s in state.history] == [0.5, 0.5]  # zeros vs labels 0,1,0,1…
 
 
-def test_predict_and_loss_matches_predict_and_mean_loss_on_a_real_network(monkeypatch):
+def test_predict_and_loss_matches_predict_and_the_unchunked_loss_on_a_real_network(monkeypatch):
     monkeypatch.setattr(loop, "EVAL_CHUNK", 7)  # several chunks, the last one short
     session = start("mlp:2-4-3", "blobs", TrainOptions(epochs=1, batch=16, lr=0.1, seed=0))
     x, t = session.batches.x_test[:20], session.batches.t_test[:20]
     outputs, loss = loop.predict_and_loss(session.network, x, t)
     np.testing.assert_allclose(outputs, loop.predict(session.network, x), rtol=1e-6, atol=1e-7)
-    assert loss == pytest.approx(loop.mean_loss(session.network, x, t), rel=1e-12)
+    assert loss == pytest.approx(session.network.loss_value(x, t), rel=1e-6)  # unchunked
