@@ -112,3 +112,8 @@ def test_link_at_handout_pdf_is_refused_and_its_target_untouched(cli, tmp_path: 
     assert "symbolic link" in cli.fails(["handout", "--exercises", "graph:1", "--out", str(out)])
     assert victim.read_bytes() == b"keep"
     assert not (out / "handout.tex").exists()
+
+
+def test_help_shows_the_plan_schema_as_typed(cli) -> None:
+    """rich reads [[...]] as markup: the TOML table header must survive into the help."""
+    assert "[[exercises]]" in cli.run(["handout", "--help"]).stdout

@@ -37,7 +37,7 @@ def handout_command(
 
       title = "Lecture 4: backpropagation"
       examples = ["E6", "E7", "E10"]
-      [[exercises]]
+      \\[\\[exercises]]
       topic = "neuron"      # a topic of `chainrule exercises`
       count = 3             # 1 to 20 (at most 100 exercises in all)
       seed = 1              # optional, default 1
