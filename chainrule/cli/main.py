@@ -19,6 +19,7 @@ import typer
 
 from chainrule.cli import commands
 from chainrule.cli.apps import app, reflow_all_help
+from chainrule.cli.deferred_rich import defer_rich_imports
 
 COMMAND_MODULES: dict[tuple[str, ...], str] = {
     ("derive", "expr"): "derive_expr",
@@ -65,6 +66,7 @@ def load_commands(argv: Sequence[str] | None = None) -> typer.Typer:
 
 
 def main() -> None:
+    defer_rich_imports()
     load_commands(sys.argv[1:])(prog_name="chainrule")
 
 
