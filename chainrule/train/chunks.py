@@ -1,0 +1,40 @@
+"""Many training steps per call: the protocol between the training loop and a compiled step loop.
+
+The loop (:mod:`chainrule.train.loop`) normally calls ``Network.train_step`` once per mini-batch,
+from Python. A backend that can run a whole run of mini-batches without Python between them (the
+CPU's generated epoch function, the CUDA backend's captured step replayed over device-resident
+data) offers a :class:`ChunkTrainer` for a network, its training data and its optimiser. The
+loop then asks it for chunks of consecutive batches of the epoch's order, and does between the
+chunks what it did between the steps: progress, the NaN stop, Ctrl-C, checkpoints. A chunk's
+results equal, bit for bit, those of the same batches stepped one by one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What a chunk of steps did. ``steps`` may be fewer than asked: the chunk stops after the
+    first step whose loss is not finite (which, like ``train_step``, leaves the parameters as
+    they were) or whose update wrote a value that is not finite."""
+
+    steps: int  # batches completed, the failing one included
+    loss_sum: float  # Σ over the completed batches of (mean batch loss · batch size)
+    seen: int  # samples in the completed batches
+    correct: int  # correct predictions among them (0 when the data have no labels)
+    last_loss: float  # the mean loss of the last completed batch
+    nonfinite: int  # non-finite values written by the last completed batch's update
+
+
+class ChunkTrainer(Protocol):
+    """Runs batches ``first`` .. ``last - 1`` of an epoch: batch ``i`` is the samples
+    ``order[i * batch:(i + 1) * batch]``. ``lr_scales[i - first]`` is the schedule's factor for
+    batch ``i`` (what the per-step loop sets as ``optimizer.lr_scale``)."""
+
+    def train_chunk(self, order: np.ndarray, batch: int, first: int, last: int,
+                    lr_scales: np.ndarray) -> ChunkResult: ...
