@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chainrule.errors import ChainruleError
+
+if TYPE_CHECKING:
+    from chainrule.kernels.chunks import ChunkRequest, ChunkTrainer
 
 
 class Backend(Protocol):
@@ -34,6 +37,8 @@ class Backend(Protocol):
     def output_source(activation: str, loss: str) -> str: ...
     @staticmethod
     def softmax_ce_source() -> str: ...
+    # many steps per call (kernels/chunks.py), or None: the loop steps one batch at a time
+    def chunk_trainer(self, request: ChunkRequest) -> ChunkTrainer | None: ...
 
 
 _FACTORIES: dict[str, str] = {"cpu": "chainrule.kernels.cpu:CpuBackend",

@@ -52,6 +52,11 @@ class CpuBackend:
         return softmax_ce_module()
 
     @staticmethod
+    def chunk_trainer(request: object) -> None:
+        """No compiled step loop yet: the training loop steps one batch at a time."""
+        return
+
+    @staticmethod
     @cache
     def dropout() -> ModuleType:
         return dropout_module()

@@ -62,6 +62,11 @@ class CudaBackend:
         return softmax_ce_module()
 
     @staticmethod
+    def chunk_trainer(request: object) -> None:
+        """No compiled step loop yet: the training loop steps one batch at a time."""
+        return
+
+    @staticmethod
     @cache
     def dropout() -> ModuleType:
         # the masked scaling runs on the host arrays, as the contractions do (a later issue)

@@ -3,18 +3,39 @@
 The loop (:mod:`chainrule.train.loop`) normally calls ``Network.train_step`` once per mini-batch,
 from Python. A backend that can run a whole run of mini-batches without Python between them (the
 CPU's generated epoch function, the CUDA backend's captured step replayed over device-resident
-data) offers a :class:`ChunkTrainer` for a network, its training data and its optimiser. The
-loop then asks it for chunks of consecutive batches of the epoch's order, and does between the
+data) offers a :class:`ChunkTrainer` for a :class:`ChunkRequest` (the lowered network, its training
+data and its optimiser's rules), through ``Backend.chunk_trainer`` (None: no such path, for
+example with dropout; the loop then steps one batch at a time). The loop then asks it for chunks of consecutive batches of the epoch's order, and does between the
 chunks what it did between the steps: progress, the NaN stop, Ctrl-C, checkpoints. A chunk's
 results equal, bit for bit, those of the same batches stepped one by one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+
+from chainrule.kernels.fused_step import ParamUpdates
+
+
+@dataclass(frozen=True)
+class ChunkRequest:
+    """Everything a chunk trainer may bind once, before the first chunk."""
+
+    layers: Sequence[Any]  # the lowered hidden layers (kernels/lowering.py), bottom first
+    output: Any  # the lowered output layer
+    params: dict[str, np.ndarray]  # updated in place, as train_step does
+    x: np.ndarray  # (n, *input_shape) training inputs, in the network's dtype
+    t: np.ndarray  # (n, n_out) targets, encoded for the loss
+    labels: np.ndarray | None  # (n,) class labels for accuracy, or None (regression)
+    updates: ParamUpdates  # the optimiser's rules per parameter (kind, state slots)
+    # lr_scales (K,) -> (K, 2, 8) float64: per step, the hyperparameter rows (HYPER_SLOTS of
+    # kernels/update.py) for [weights, biases]; calling it advances the optimiser by K steps
+    hypers: Callable[[np.ndarray], np.ndarray]
+    dropout: float = 0.0
 
 
 @dataclass(frozen=True)
