@@ -37,19 +37,20 @@ class Evaluation:
 
 
 def evaluate(path: str | Path, data: str, *, split: str = "test",
-             classes_file: Path | None = None) -> dict[str, Any]:
+             classes_file: Path | None = None, device: str = "cpu") -> dict[str, Any]:
     """``model``, ``data``, ``split``, ``n``, ``accuracy`` (``test_acc`` for the test split),
     ``loss``, ``confusion``, ``classes`` and ``per_class`` (None for regression), ``warnings``."""
-    return evaluate_in_detail(path, data, split=split, classes_file=classes_file).result
+    return evaluate_in_detail(path, data, split=split, classes_file=classes_file,
+                              device=device).result
 
 
 def evaluate_in_detail(path: str | Path, data: str, *, split: str = "test",
-                       classes_file: Path | None = None) -> Evaluation:
+                       classes_file: Path | None = None, device: str = "cpu") -> Evaluation:
     """:func:`evaluate`, with the misclassified samples kept for a plot."""
     from chainrule.train.data import load_dataset
 
     checkpoint = load_checkpoint(path)
-    network = network_from_checkpoint(checkpoint, source=str(path))
+    network = network_from_checkpoint(checkpoint, source=str(path), device=device)
     dataset = load_dataset(data)
     batches = fit_batches(dataset, network.spec, dtype=np.dtype(getattr(network, "dtype",
                                                                           np.float64)))

@@ -34,10 +34,10 @@ PNG_MAGIC = b"\x89PNG"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
-    """The network of a checkpoint and its metadata."""
+def load_model(path: str | Path, device: str = "cpu") -> tuple[Any, dict[str, Any]]:
+    """The network of a checkpoint, on ``device``, and its metadata."""
     checkpoint = load_checkpoint(path)
-    return network_from_checkpoint(checkpoint, source=str(path)), checkpoint.meta
+    return network_from_checkpoint(checkpoint, source=str(path), device=device), checkpoint.meta
 
 
 def read_input(path: Path) -> bytes:

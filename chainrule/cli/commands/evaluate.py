@@ -43,6 +43,8 @@ def evaluate_command(
     split: str = typer.Option("test", "--split", help="test or train."),
     classes: Path = CLASSES_OPTION,
     plot: Path = PLOT_OPTION,
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda: the backend that runs the "
+                               "checkpoint."),
     fmt: ReportFormat = REPORT_FORMAT_OPTION,
     out: Path = OUT_OPTION,
 ) -> None:
@@ -63,13 +65,16 @@ def evaluate_command(
     (precision, recall, support; null where nothing was counted).
     """
     from chainrule.cli.jsonsafe import finite_payload
+    from chainrule.kernels.registry import get_backend
     from chainrule.train.evaluation import evaluate_in_detail
 
     if split not in ("test", "train"):
         raise ChainruleError(f"--split must be test or train, got {split!r}")
     if plot is not None and plot.suffix.lower() != ".png":
         raise ChainruleError(f"--plot {str(plot)!r}: expected a .png file name")
-    evaluation = evaluate_in_detail(checkpoint, data, split=split, classes_file=classes)
+    get_backend(device)  # an unknown device, or cuda without a GPU: one line, exit 2
+    evaluation = evaluate_in_detail(checkpoint, data, split=split, classes_file=classes,
+                                    device=device)
     result = evaluation.result
     for warning in result["warnings"]:
         typer.echo(f"warning: {warning}", err=True)

@@ -36,6 +36,8 @@ def predict_command(
     checkpoint: Path = CHECKPOINT_ARGUMENT,
     input_path: Path = INPUT_OPTION,
     classes: Path = CLASSES_OPTION,
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda: the backend that runs the "
+                               "checkpoint."),
     fmt: ReportFormat = REPORT_FORMAT_OPTION,
     out: Path = OUT_OPTION,
 ) -> None:
@@ -62,6 +64,7 @@ def predict_command(
       chainrule predict fm.npz --input shoe.png
     """
     from chainrule.cli.jsonsafe import finite_payload
+    from chainrule.kernels.registry import get_backend
     from chainrule.train.prediction import (
         class_names,
         input_kind,
@@ -71,7 +74,8 @@ def predict_command(
         rows_input,
     )
 
-    network, meta = load_model(checkpoint)
+    get_backend(device)  # an unknown device, or cuda without a GPU: one line, exit 2
+    network, meta = load_model(checkpoint, device)
     data = read_input(input_path)
     source = "stdin" if str(input_path) == "-" else str(input_path)
     if input_kind(data) == "png":
