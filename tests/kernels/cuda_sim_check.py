@@ -10,6 +10,7 @@ import numpy as np
 
 from chainrule.derive.activations import ACTIVATIONS
 from chainrule.derive.spec import parse_spec
+from chainrule.kernels.cuda.counters import device_empty, to_device, to_host
 from chainrule.kernels.registry import get_backend
 from chainrule.train.gradcheck import gradcheck
 from chainrule.train.network import build_network
@@ -17,37 +18,38 @@ from chainrule.train.optim import make_optimizer
 
 rng = np.random.default_rng(0)
 cpu, gpu = get_backend("cpu"), get_backend("cuda")
+# Kernel comparisons (CK): the CUDA modules take device arrays; copies go through the counters.
 z, bias = rng.standard_normal((2, 3, 4)), rng.standard_normal(3) * 0.1
 for name in ACTIVATIONS:
-    outputs = []
-    for backend in (cpu, gpu):
-        a, d = np.empty_like(z), np.empty_like(z)
-        backend.activation(name).bias_act(z, bias, a, d)
-        outputs.append((a, d))
-    diff = max(np.max(np.abs(outputs[0][0] - outputs[1][0])),
-               np.max(np.abs(outputs[0][1] - outputs[1][1])))
+    a, d = np.empty_like(z), np.empty_like(z)
+    cpu.activation(name).bias_act(z, bias, a, d)
+    da, dd = device_empty(z.shape, z.dtype), device_empty(z.shape, z.dtype)
+    gpu.activation(name).bias_act(to_device(z), to_device(bias), da, dd)
+    diff = max(np.max(np.abs(a - to_host(da))), np.max(np.abs(d - to_host(dd))))
     print(f"act_{name} {diff:.3e}")
 
 z2, b2 = rng.standard_normal((3, 4)), rng.standard_normal(4) * 0.1
 t = rng.uniform(0.1, 0.9, (3, 4))
 for act, loss in [("sigmoid", "bce"), ("linear", "mse"), ("tanh", "half_mse")]:
-    results = []
-    for backend in (cpu, gpu):
-        a, delta = np.empty_like(z2), np.empty_like(z2)
-        value = backend.output(act, loss).output_layer(z2, b2, t, a, delta, 0.25 / 3)
-        results.append((value, a, delta))
-    diff = max(abs(results[0][0] - results[1][0]), np.max(np.abs(results[0][1] - results[1][1])),
-               np.max(np.abs(results[0][2] - results[1][2])))
+    a, delta = np.empty_like(z2), np.empty_like(z2)
+    value = cpu.output(act, loss).output_layer(z2, b2, t, a, delta, 0.25 / 3)
+    da, dd, dl = device_empty(z2.shape, z2.dtype), device_empty(z2.shape, z2.dtype), \
+        device_empty(1, np.float64)
+    gpu.output(act, loss).output_layer(to_device(z2), to_device(b2), to_device(t), da, dd,
+                                       0.25 / 3, dl)
+    diff = max(abs(value - to_host(dl)[0]), np.max(np.abs(a - to_host(da))),
+               np.max(np.abs(delta - to_host(dd))))
     print(f"out_{act}_{loss} {diff:.3e}")
 
 onehot = np.eye(4)[[0, 3, 1]]
-results = []
-for backend in (cpu, gpu):
-    s, delta = np.empty_like(z2), np.empty_like(z2)
-    value = backend.softmax_ce().softmax_ce_layer(z2, b2, onehot, s, delta, 1 / 3)
-    results.append((value, s, delta))
-diff = max(abs(results[0][0] - results[1][0]), np.max(np.abs(results[0][1] - results[1][1])),
-           np.max(np.abs(results[0][2] - results[1][2])))
+s, delta = np.empty_like(z2), np.empty_like(z2)
+value = cpu.softmax_ce().softmax_ce_layer(z2, b2, onehot, s, delta, 1 / 3)
+ds, dd, dl = device_empty(z2.shape, z2.dtype), device_empty(z2.shape, z2.dtype), \
+    device_empty(1, np.float64)
+gpu.softmax_ce().softmax_ce_layer(to_device(z2), to_device(b2), to_device(onehot), ds, dd, 1 / 3,
+                                  dl)
+diff = max(abs(value - to_host(dl)[0]), np.max(np.abs(s - to_host(ds))),
+           np.max(np.abs(delta - to_host(dd))))
 print(f"softmax_ce {diff:.3e}")
 
 for spec, loss in [("mlp:3-4-2", "softmax_ce"), ("mlp:3-4-2", "bce"),
