@@ -81,6 +81,8 @@ class Activation:
     rule: str  # the name of its rule in chainrule.derive.rules
     description: str
     init_family: InitFamily  # the weight initialisation of a layer it follows
+    text_name: str  # how the function is written in a layer's matrix form: σ, ReLU, id
+    latex_name: str
     parameter: Parameter | None = None
     value: sp.Rational | None = None  # the parameter's value
     template: sp.Expr | None = None  # g(z; α) with α as a symbol
@@ -163,8 +165,14 @@ def _decimal(value: sp.Rational) -> str:
 def _parametric(name: str, function: type[sp.Function], parameter: Parameter, rule: str,
                 description: str, *, init_family: InitFamily) -> Activation:
     """The registry entry, at the default value (written g(z), the function's own default)."""
-    return Activation(name, function(Z), rule, description, init_family, parameter,
-                      parameter.default, function(Z, parameter.symbol))
+    return Activation(name, function(Z), rule, description, init_family,
+                      *_written(function), parameter, parameter.default,
+                      function(Z, parameter.symbol))
+
+
+def _written(function: type[sp.Function]) -> tuple[str, str]:
+    """(text, LaTeX) names of a function class of chainrule.derive.functions, which owns them."""
+    return function.text_name, function.latex_name
 
 
 _SLOPE = Parameter(ALPHA, LEAKY_RELU_DEFAULT_SLOPE, sp.Integer(0), sp.Integer(1), "slope for z < 0")
@@ -174,19 +182,21 @@ ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
         Activation("sigmoid", sigmoid(Z), "sigmoid", "logistic σ(z) = 1/(1+e^{-z})",
-                   init_family="xavier"),
-        Activation("tanh", sp.tanh(Z), "tanh", "hyperbolic tangent", init_family="xavier"),
-        Activation("relu", relu(Z), "relu", "max(0, z); ReLU'(0) = 0", init_family="he"),
+                   "xavier", *_written(sigmoid)),
+        Activation("tanh", sp.tanh(Z), "tanh", "hyperbolic tangent", "xavier", "tanh", r"\tanh"),
+        Activation("relu", relu(Z), "relu", "max(0, z); ReLU'(0) = 0", "he", *_written(relu)),
         _parametric("leaky_relu", leaky_relu, _SLOPE, "leaky_relu",
                     "max(αz, z); α = 0.01 unless given as leaky_relu:α, 0 ≤ α < 1",
                     init_family="he"),
         _parametric("elu", elu, _SCALE, "elu",
                     "z if z > 0 else α(e^z − 1); α = 1 unless given as elu:α, α ≥ 0",
                     init_family="he"),
-        Activation("softplus", softplus(Z), "softplus", "ln(1 + e^z)", init_family="xavier"),
-        Activation("linear", Z, "identity", "identity g(z) = z", init_family="xavier"),
-        Activation("hardlim", hardlim(Z), "hardlim", "1 if z ≥ 0 else 0 (perceptron)",
-                   init_family="xavier"),
+        Activation("softplus", softplus(Z), "softplus", "ln(1 + e^z)", "xavier",
+                   *_written(softplus)),
+        Activation("linear", Z, "identity", "identity g(z) = z", "xavier", "id",
+                   r"\operatorname{id}"),
+        Activation("hardlim", hardlim(Z), "hardlim", "1 if z ≥ 0 else 0 (perceptron)", "xavier",
+                   *_written(hardlim)),
     )
 }
 

@@ -19,8 +19,16 @@ LEAKY_RELU_DEFAULT_SLOPE = sp.Rational(1, 100)
 ELU_DEFAULT_ALPHA = sp.Integer(1)
 
 
-class _NamedActivation(sp.Function):
-    """A scalar activation that evaluates numerically through its elementary definition."""
+class _ActivationBase(sp.Function):
+    """A scalar activation that evaluates numerically through its elementary definition.
+
+    Each subclass owns how it is written: ``text_name`` (Unicode), ``latex_name`` and the names
+    the expression parser accepts for it (``parse_names``); the printers and the parser read
+    them here, so a new function is one class."""
+
+    text_name: str = ""
+    latex_name: str = ""
+    parse_names: tuple[str, ...] = ()
 
     def _elementary(self) -> sp.Expr:
         raise NotImplementedError
@@ -37,10 +45,11 @@ class _NamedActivation(sp.Function):
         return self.args[0].is_real
 
 
-class sigmoid(_NamedActivation):
+class sigmoid(_ActivationBase):
     """σ(z) = 1 / (1 + e^{−z})."""
 
     nargs = 1
+    text_name, latex_name, parse_names = "σ", r"\sigma", ("sigmoid", "σ")
 
     def _elementary(self) -> sp.Expr:
         return 1 / (1 + sp.exp(-self.args[0]))
@@ -49,10 +58,11 @@ class sigmoid(_NamedActivation):
         return sigmoid(self.args[0]) * (1 - sigmoid(self.args[0]))  # rule "sigmoid"
 
 
-class relu(_NamedActivation):
+class relu(_ActivationBase):
     """ReLU(z) = max(0, z)."""
 
     nargs = 1
+    text_name, latex_name, parse_names = "ReLU", r"\operatorname{ReLU}", ("relu",)
 
     def _elementary(self) -> sp.Expr:
         return sp.Max(0, self.args[0])
@@ -61,10 +71,11 @@ class relu(_NamedActivation):
         return sp.Heaviside(self.args[0], 0)  # rule "relu": step, 0 at z = 0
 
 
-class leaky_relu(_NamedActivation):
+class leaky_relu(_ActivationBase):
     """Leaky ReLU(z; α) = max(αz, z) for 0 < α < 1."""
 
     nargs = (1, 2)
+    text_name, latex_name, parse_names = "LeakyReLU", r"\operatorname{LeakyReLU}", ("leaky_relu",)
 
     @property
     def slope(self) -> sp.Expr:
@@ -81,10 +92,11 @@ class leaky_relu(_NamedActivation):
         return sp.Piecewise((1, z > 0), (self.slope, True))  # rule "leaky_relu"
 
 
-class elu(_NamedActivation):
+class elu(_ActivationBase):
     """ELU(z; α) = z for z > 0, α(e^z − 1) otherwise (Clevert et al., 2016)."""
 
     nargs = (1, 2)
+    text_name, latex_name, parse_names = "ELU", r"\operatorname{ELU}", ("elu",)
 
     @property
     def alpha(self) -> sp.Expr:
@@ -101,10 +113,11 @@ class elu(_NamedActivation):
         return sp.Piecewise((1, z > 0), (self.func(*self.args) + self.alpha, True))  # rule "elu"
 
 
-class softplus(_NamedActivation):
+class softplus(_ActivationBase):
     """softplus(z) = ln(1 + e^z)."""
 
     nargs = 1
+    text_name, latex_name, parse_names = "softplus", r"\operatorname{softplus}", ("softplus",)
 
     def _elementary(self) -> sp.Expr:
         return sp.log(1 + sp.exp(self.args[0]))
@@ -113,10 +126,11 @@ class softplus(_NamedActivation):
         return sigmoid(self.args[0])  # rule "softplus"
 
 
-class hardlim(_NamedActivation):
+class hardlim(_ActivationBase):
     """hardlim(n) = 1 if n ≥ 0 else 0: the Rosenblatt perceptron's transfer function."""
 
     nargs = 1
+    text_name, latex_name, parse_names = "hardlim", r"\operatorname{hardlim}", ("hardlim",)
 
     def _elementary(self) -> sp.Expr:
         return sp.Heaviside(self.args[0], 1)
@@ -125,7 +139,7 @@ class hardlim(_NamedActivation):
         return sp.Integer(0)  # rule "hardlim": zero almost everywhere, undefined at 0
 
 
-NAMED_FUNCTIONS: tuple[type[_NamedActivation], ...] = (
+NAMED_FUNCTIONS: tuple[type[_ActivationBase], ...] = (
     sigmoid,
     relu,
     leaky_relu,
@@ -140,7 +154,7 @@ def elementary(expr: sp.Expr) -> sp.Expr:
     previous = None
     while previous != expr:  # one pass can leave leaky_relu(3) from leaky_relu(leaky_relu(3))
         previous, expr = expr, expr.replace(
-            lambda node: isinstance(node, _NamedActivation),
+            lambda node: isinstance(node, _ActivationBase),
             lambda node: node._elementary(),
         )
     return expr

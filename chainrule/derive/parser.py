@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 import sympy as sp
 
 from chainrule import limits
-from chainrule.derive.functions import elu, hardlim, leaky_relu, relu, sigmoid, softplus
+from chainrule.derive.functions import NAMED_FUNCTIONS
 from chainrule.errors import ChainruleError
 
 MAX_LENGTH = 1000
@@ -40,6 +40,11 @@ class ParseError(ChainruleError):
     """The text is not an expression that chainrule accepts."""
 
 
+def _arities(function: type[sp.Function]) -> tuple[int, ...]:
+    """How many arguments a SymPy function class takes, as a sorted tuple (its ``nargs``)."""
+    return tuple(sorted(int(n) for n in function.nargs))
+
+
 FUNCTIONS: Mapping[str, tuple[Callable[..., sp.Expr], tuple[int, ...]]] = {
     "exp": (sp.exp, (1,)),
     "log": (sp.log, (1,)),
@@ -49,13 +54,8 @@ FUNCTIONS: Mapping[str, tuple[Callable[..., sp.Expr], tuple[int, ...]]] = {
     "sin": (sp.sin, (1,)),
     "cos": (sp.cos, (1,)),
     "tanh": (sp.tanh, (1,)),
-    "sigmoid": (sigmoid, (1,)),
-    "σ": (sigmoid, (1,)),
-    "relu": (relu, (1,)),
-    "leaky_relu": (leaky_relu, (1, 2)),
-    "elu": (elu, (1, 2)),
-    "softplus": (softplus, (1,)),
-    "hardlim": (hardlim, (1,)),
+    **{name: (function, _arities(function)) for function in NAMED_FUNCTIONS
+       for name in function.parse_names},  # each class owns its names (derive/functions.py)
     "max": (sp.Max, (2, 3, 4, 5, 6, 7, 8)),
     "min": (sp.Min, (2, 3, 4, 5, 6, 7, 8)),
 }

@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 from chainrule.derive.activations import get_activation
-from chainrule.derive.layers.activation_names import activation_latex, activation_text
 from chainrule.derive.layers.chain import chain_rule
 from chainrule.derive.layers.equations import Equation, LayerDerivation
 from chainrule.derive.layers.notation import index, size, tensor
@@ -24,7 +23,7 @@ SIZES = (N,)
 @lru_cache(maxsize=16)
 def activation_layer(activation: str) -> LayerDerivation:
     act = get_activation(activation)
-    g, gt = activation_latex(act.base), activation_text(act.base)
+    g, gt = act.latex_name, act.text_name
     forward = Equation("forward", a[u], act.at(z[u], symbolic=True), ((u, N),), rf"a = {g}(z)",
                        f"a = {gt}(z)", note=act.note)
     steps, rhs = chain_rule(upstream=delta_a[r], output=act.at(z[r], symbolic=True),

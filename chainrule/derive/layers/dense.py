@@ -25,7 +25,6 @@ from chainrule.derive import losses
 from chainrule.derive.activations import ALPHA, Activation, Z, get_activation
 from chainrule.derive.derivation import Step
 from chainrule.derive.functions import elementary
-from chainrule.derive.layers.activation_names import activation_latex, activation_text
 from chainrule.derive.layers.chain import chain_rule
 from chainrule.derive.layers.dropout import KEEP
 from chainrule.derive.layers.equations import Equation, LayerDerivation
@@ -54,7 +53,7 @@ def dense_layer(activation: str = "sigmoid", *, output: bool = False, dropout: b
     """Forward and backward equations of a dense layer; BP1 if ``output`` else BP2 (with the
     dropout mask μ/p if ``dropout``); its input is y^{l−1} if ``dropped_input``."""
     act = get_activation(activation)
-    g, gt = activation_latex(act.base), activation_text(act.base)
+    g, gt = act.latex_name, act.text_name
     src, src_text, src_key = (("y^{l-1}", "yˡ⁻¹", "y_prev") if dropped_input else
                               ("a^{l-1}", "aˡ⁻¹", "a_prev"))
     forward = (
@@ -83,7 +82,7 @@ def output_error(activation: str) -> Equation:
                             local_rule=act.rule,
                             local_text=f"differentiate a_k = {act.base}(z_k) by its rule; "
                             "∂z_k/∂z_j = δ_kj")
-    g, gt = activation_latex(act.base), activation_text(act.base)
+    g, gt = act.latex_name, act.text_name
     return Equation("BP1", delta[j], rhs, ((j, J),),
                     rf"\delta^{{L}} = \nabla_{{a}} C \odot {g}'(z^{{L}})",
                     f"δᴸ = ∇ₐC ⊙ {gt}′(zᴸ)", steps, note=act.note,
@@ -104,7 +103,7 @@ def hidden_error(activation: str, *, dropout: bool = False) -> Equation:
                             wrt=z[q], wrt_extents=[(q, J)], names={q: j}, local_rule=act.rule,
                             local_text=f"differentiate z⁽ˡ⁺¹⁾_k term by term; {act.base} by its "
                             f"rule, ∂z_r/∂z_j = δ_rj{kept}")
-    g, gt = activation_latex(act.base), activation_text(act.base)
+    g, gt = act.latex_name, act.text_name
     latex_mask, text_mask = (r" \odot \frac{\mu^{l}}{p}", " ⊙ μˡ/p") if dropout else ("", "")
     notes = [act.note, "μ: this layer's dropout mask, p: keep probability" if dropout else ""]
     prime = _numpy(act, _prime(act))

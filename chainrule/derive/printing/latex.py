@@ -31,23 +31,11 @@ class ChainruleLatexPrinter(DerivationLatexMixin, GraphLatexMixin, LayersLatexMi
         "environment": "align*",  # the environment a derivation is set in
     }
 
-    def _print_sigmoid(self, expr: sp.Expr, exp: str | None = None) -> str:
-        return self._named(r"\sigma", expr, exp)
-
-    def _print_relu(self, expr: sp.Expr, exp: str | None = None) -> str:
-        return self._named(r"\operatorname{ReLU}", expr, exp)
-
-    def _print_leaky_relu(self, expr: sp.Expr, exp: str | None = None) -> str:
-        return self._named(r"\operatorname{LeakyReLU}", expr, exp)
-
-    def _print_elu(self, expr: sp.Expr, exp: str | None = None) -> str:
-        return self._named(r"\operatorname{ELU}", expr, exp)
-
-    def _print_softplus(self, expr: sp.Expr, exp: str | None = None) -> str:
-        return self._named(r"\operatorname{softplus}", expr, exp)
-
-    def _print_hardlim(self, expr: sp.Expr, exp: str | None = None) -> str:
-        return self._named(r"\operatorname{hardlim}", expr, exp)
+    def _print__ActivationBase(self, expr: sp.Expr, exp: str | None = None) -> str:
+        """σ, ReLU, LeakyReLU, ELU, softplus, hardlim: the name the function class owns
+        (chainrule.derive.functions). SymPy's printer skips a Function subclass's bases unless
+        their names end in "Base", hence the base class's name."""
+        return self._named(type(expr).latex_name, expr, exp)
 
     def _print_KroneckerDelta(self, expr: sp.Expr, exp: str | None = None) -> str:
         """The Kronecker delta as the indicator 1[i = j] (text: 𝟙[i = j]); δ is the error."""

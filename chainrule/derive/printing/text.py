@@ -15,9 +15,6 @@ from sympy.printing.str import StrPrinter
 
 from chainrule.derive.derivation import Derivation, Step
 
-_NAMES = {"sigmoid": "σ", "relu": "ReLU", "leaky_relu": "LeakyReLU", "elu": "ELU",
-          "softplus": "softplus", "hardlim": "hardlim"}
-
 
 class TextPrinter(StrPrinter):
     """SymPy's str printer with σ, ReLU, step(z), |x|, d/dx and rounded shown numbers."""
@@ -26,7 +23,7 @@ class TextPrinter(StrPrinter):
     _default_settings: ClassVar[dict[str, Any]] = {**StrPrinter._default_settings, "decimals": 4}
 
     def _print_Function(self, expr: sp.Expr) -> str:
-        name = _NAMES.get(type(expr).__name__)
+        name = getattr(type(expr), "text_name", None)  # owned by chainrule.derive.functions
         if name is None and not any(_is_shown(a) for a in expr.args):
             return super()._print_Function(expr)
         name = name or type(expr).__name__
