@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chainrule.derive.spec import Conv2d, Dense, Flatten, ModelSpec, Pool2d, Shape, output_shape
+from chainrule.derive.spec import Conv2d, Dense, ModelSpec, Pool2d, Shape, output_shape
 from chainrule.errors import ChainruleError
 
 CONVENTIONS: dict[str, str] = {
@@ -79,7 +79,7 @@ def layer_names(spec: ModelSpec) -> list[str]:
     counters: dict[str, int] = {}
     names = []
     for layer in spec.layers:
-        kind = _kind(layer)
+        kind = layer.display_kind
         if lenet is not None and kind != "flatten":
             names.append(next(lenet))
             continue
@@ -88,10 +88,6 @@ def layer_names(spec: ModelSpec) -> list[str]:
     return names
 
 
-def _kind(layer: object) -> str:
-    if isinstance(layer, Pool2d):
-        return f"{layer.mode}pool"
-    return {Dense: "dense", Conv2d: "conv", Flatten: "flatten"}[type(layer)]
 
 
 def _count(layer: object, name: str, convention: str, *, lenet: bool) -> LayerCount:
@@ -105,10 +101,10 @@ def _count(layer: object, name: str, convention: str, *, lenet: bool) -> LayerCo
     if isinstance(layer, Pool2d):
         if convention == "paper" and layer.mode == "avg":  # LeCun's subsampling is an average
             params = 2 * layer.in_shape[0]
-            return LayerCount(name, _kind(layer), shape, params,
+            return LayerCount(name, layer.display_kind, shape, params,
                               f"{layer.in_shape[0]}·(1+1) = {params:,}",
                               "one trainable coefficient and one bias per map")
-        return LayerCount(name, _kind(layer), shape, 0, "0", "no trainable parameters")
+        return LayerCount(name, layer.display_kind, shape, 0, "0", "no trainable parameters")
     return LayerCount(name, "flatten", shape, 0, "0", "a reshape")
 
 

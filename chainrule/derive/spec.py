@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from chainrule import limits
 from chainrule.errors import ChainruleError
@@ -44,9 +45,28 @@ class SpecError(ChainruleError):
 
 @dataclass(frozen=True)
 class Dense:
+    """z = W x + b: weight (n_out, n_in), bias (n_out,)."""
+
     n_in: int
     n_out: int
     kind: str = "dense"
+
+    @property
+    def out_shape(self) -> Shape:
+        return (self.n_out,)
+
+    @property
+    def display_kind(self) -> str:
+        return self.kind
+
+    @property
+    def param_shapes(self) -> dict[str, Shape]:
+        return {"weight": (self.n_out, self.n_in), "bias": (self.n_out,)}
+
+    @property
+    def fans(self) -> tuple[int, int]:
+        """(fan_in, fan_out) for the weight initialisation (Glorot & Bengio, 2010)."""
+        return self.n_in, self.n_out
 
 
 @dataclass(frozen=True)
@@ -57,6 +77,22 @@ class Conv2d:
     stride: int = 1
     padding: int = 0
     kind: str = "conv"
+
+    @property
+    def display_kind(self) -> str:
+        return self.kind
+
+    @property
+    def param_shapes(self) -> dict[str, Shape]:
+        """weight (filters, c_in, k, k), bias (filters,)."""
+        k = self.kernel
+        return {"weight": (self.filters, self.in_shape[0], k, k), "bias": (self.filters,)}
+
+    @property
+    def fans(self) -> tuple[int, int]:
+        """(c_in·k·k, filters·k·k): the values one output and one input touch (He et al., 2015)."""
+        area = self.kernel * self.kernel
+        return self.in_shape[0] * area, self.filters * area
 
     @property
     def out_shape(self) -> Shape:
@@ -72,6 +108,12 @@ class Pool2d:
     stride: int
     mode: str  # "max" or "avg"
     kind: str = "pool"
+    param_shapes: ClassVar[dict[str, Shape]] = {}  # no trainable parameters
+    fans: ClassVar[tuple[int, int]] = (0, 0)
+
+    @property
+    def display_kind(self) -> str:
+        return f"{self.mode}pool"
 
     @property
     def out_shape(self) -> Shape:
@@ -83,6 +125,12 @@ class Pool2d:
 class Flatten:
     in_shape: Shape
     kind: str = "flatten"
+    param_shapes: ClassVar[dict[str, Shape]] = {}  # a reshape
+    fans: ClassVar[tuple[int, int]] = (0, 0)
+
+    @property
+    def display_kind(self) -> str:
+        return self.kind
 
     @property
     def out_shape(self) -> Shape:
@@ -122,8 +170,6 @@ class ModelSpec:
 
 def output_shape(layer: Layer) -> Shape:
     """The shape one sample has after ``layer``."""
-    if isinstance(layer, Dense):
-        return (layer.n_out,)
     return layer.out_shape
 
 
@@ -156,13 +202,7 @@ def parse_spec(text: str) -> ModelSpec:
 
 def n_params(model: ModelSpec) -> int:
     """Trainable parameters of ``model`` (Keras convention: weights and biases)."""
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, Dense):
-            total += layer.n_out * (layer.n_in + 1)
-        elif isinstance(layer, Conv2d):
-            total += layer.filters * (layer.kernel * layer.kernel * layer.in_shape[0] + 1)
-    return total
+    return sum(_size(shape) for layer in model.layers for shape in layer.param_shapes.values())
 
 
 def largest_layer(model: ModelSpec) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 
-from chainrule.derive.spec import Conv2d, Dense, ModelSpec, Pool2d
+from chainrule.derive.spec import ModelSpec
 from chainrule.kernels.registry import backend_class
 from chainrule.kernels.update import update_source
 
@@ -33,12 +33,12 @@ def kernel_sources(spec: ModelSpec, *, activation: str, output_activation: str,
     activation_source, output_source = backend.activation_source, backend.output_source
     softmax_ce_source, conv, pool, dense = (backend.softmax_ce_source, backend.conv, backend.pool,
                                             backend.dense)
-    kinds = {type(layer) for layer in spec.layers}
-    hidden = len([lay for lay in spec.layers if isinstance(lay, Dense | Conv2d)]) > 1
+    kinds = {layer.kind for layer in spec.layers}
+    hidden = len([lay for lay in spec.layers if lay.param_shapes]) > 1  # trainable layers
     sources: list[KernelSource] = []
-    if Conv2d in kinds:
+    if "conv" in kinds:
         sources.append(_structural("conv", "conv forward, ∂L/∂w and ∂L/∂x correlations", conv))
-    if Pool2d in kinds:
+    if "pool" in kinds:
         sources.append(_structural("pool", "max routing and average 1/k² spreading", pool))
     sources.append(_structural("dense", "z = xWᵀ, BP4 δᵀx and δW by BLAS", dense))
     if hidden:

@@ -28,7 +28,7 @@ from typing import IO, Any
 import numpy as np
 from numpy.lib import format as npy
 
-from chainrule.derive.spec import Conv2d, Dense, ModelSpec, parse_spec
+from chainrule.derive.spec import ModelSpec, parse_spec
 from chainrule.errors import ChainruleError
 from chainrule.train.data.limits import CHECKPOINT_BYTES, check_regular_file
 
@@ -361,13 +361,7 @@ def expected_arrays(meta: dict[str, Any]) -> dict[str, Header]:
     dtype = np.dtype(meta["model"]["dtype"])
     params: dict[str, tuple[int, ...]] = {}
     for index, layer in enumerate(spec.layers):
-        if isinstance(layer, Dense):
-            params[f"layer{index}.weight"] = (layer.n_out, layer.n_in)
-            params[f"layer{index}.bias"] = (layer.n_out,)
-        elif isinstance(layer, Conv2d):
-            params[f"layer{index}.weight"] = (layer.filters, layer.in_shape[0], layer.kernel,
-                                              layer.kernel)
-            params[f"layer{index}.bias"] = (layer.filters,)
+        params |= {f"layer{index}.{name}": shape for name, shape in layer.param_shapes.items()}
     optimizer = OPTIMIZERS[meta["optimizer"]["name"]]
     slots = [f.name for f in fields(optimizer) if f.default_factory is dict]
     expected = {f"param/{k}": (shape, dtype) for k, shape in params.items()}

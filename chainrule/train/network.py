@@ -20,7 +20,7 @@ import numpy as np
 
 from chainrule.derive.activations import get_activation
 from chainrule.derive.losses import get_loss, trainable_losses
-from chainrule.derive.spec import Conv2d, Dense, ModelSpec
+from chainrule.derive.spec import Layer, ModelSpec
 from chainrule.errors import ChainruleError
 from chainrule.kernels.fused_step import ParamUpdates, store_updates
 from chainrule.kernels.layers import LoweredLayer, OutputLayer
@@ -155,35 +155,29 @@ def build_network(spec: ModelSpec, *, activation: str | None = None, loss: str =
         raise ChainruleError(f"dropout must be in [0, 1), got {dropout}")
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise ChainruleError(f"dtype must be float32 or float64, got {np.dtype(dtype)}")
-    if not spec.layers or not isinstance(spec.layers[-1], Dense):
+    if not spec.layers or spec.layers[-1].kind != "dense":
         raise ChainruleError(f"model {spec.text!r} must end with a dense layer to be trained")
     net = Network(spec, activation, output_activation, loss, np.dtype(dtype), {}, dropout, device)
     rng = np.random.default_rng(seed)
     last = len(spec.layers) - 1
     for index, layer in enumerate(spec.layers):
-        if isinstance(layer, Dense | Conv2d):
-            act = output_activation if index == last else activation
-            _add_params(net.params, f"layer{index}", layer, rng, act, net.dtype)
-    output = spec.layers[-1]
-    assert isinstance(output, Dense)  # checked above
-    choices = Choices(activation, output_activation, loss, get_loss(loss).unit_factor(output.n_out),
-                      dropout)
+        act = output_activation if index == last else activation
+        _add_params(net.params, f"layer{index}", layer, rng, act, net.dtype)
+    choices = Choices(activation, output_activation, loss,
+                      get_loss(loss).unit_factor(spec.n_outputs), dropout)
     net.layers, net.output_layer = lower_model(spec, device, choices)
     return net
 
 
-def _add_params(params: dict[str, np.ndarray], prefix: str, layer: Dense | Conv2d,
+def _add_params(params: dict[str, np.ndarray], prefix: str, layer: Layer,
                 rng: np.random.Generator, activation: str, dtype: np.dtype) -> None:
-    shape: tuple[int, ...]
-    if isinstance(layer, Dense):
-        shape, fan_in, fan_out, n_bias = (layer.n_out, layer.n_in), layer.n_in, layer.n_out, layer.n_out
-    else:
-        c_in, k = layer.in_shape[0], layer.kernel
-        shape, n_bias = (layer.filters, c_in, k, k), layer.filters
-        fan_in, fan_out = c_in * k * k, layer.filters * k * k
-    weight = init_weight(rng, shape, fan_in=fan_in, fan_out=fan_out, activation=activation)
-    params[f"{prefix}.weight"] = np.ascontiguousarray(weight, dtype=dtype)
-    params[f"{prefix}.bias"] = np.zeros(n_bias, dtype=dtype)
+    """The layer's parameters, as its kind declares them (derive/spec.py): weights drawn for
+    the activation's init family with the kind's fans, biases zero."""
+    fan_in, fan_out = layer.fans
+    for name, shape in layer.param_shapes.items():
+        value = (init_weight(rng, shape, fan_in=fan_in, fan_out=fan_out, activation=activation)
+                 if name == "weight" else np.zeros(shape))
+        params[f"{prefix}.{name}"] = np.ascontiguousarray(value, dtype=dtype)
 
 
 def _checked_loss(loss: str) -> str:
