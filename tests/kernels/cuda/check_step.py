@@ -1,0 +1,82 @@
+"""Run by test_step_sim.py under NUMBA_ENABLE_CUDASIM=1: the CUDA optimiser step (bias_step,
+delta_bias_step, apply) against kernels/update.py's, float32, for every rule."""
+
+from __future__ import annotations
+
+import numpy as np
+from check_common import COUNTERS, counted, down, normal, rel, up
+
+from chainrule.kernels.cuda import step
+from chainrule.kernels.cuda.counters import device_empty, device_zeros, to_device
+from chainrule.kernels.update import Rule, hyperparameters, update_module
+
+cpu = update_module()
+h = hyperparameters(lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8, correction1=0.19, correction2=0.0199,
+                    l2=0.01, l1=0.001)
+batch, channels, positions = 2, 3, 130  # batch * positions > THREADS: threads take 1 or 2 pairs
+SHAPES = {"conv": (batch, channels, positions)}
+
+
+def state(kind: Rule) -> tuple[np.ndarray, np.ndarray]:
+    """The rule's state: velocity or (m, v), zero-size where the rule reads none."""
+    first = normal(channels) if kind != Rule.SGD else np.zeros(0, np.float32)
+    second = np.abs(normal(channels)) if kind == Rule.ADAM else np.zeros(0, np.float32)
+    return first, second
+
+
+def compare(name: str, kind: Rule, cpu_call, gpu_call, host: list[np.ndarray],
+            p: np.ndarray) -> None:
+    """Run both on copies; print the worst relative error over p, first, second, scratch and
+    the outputs in ``host`` (the arrays after the first ``len(host) - n_out`` are written)."""
+    first, second = state(kind)
+    arrays = [*host, p, np.zeros_like(p), first, second]
+    cpu_arrays = [a.copy() for a in arrays]
+    want_bad = cpu_call(*cpu_arrays, kind, h)
+    dev = up(*arrays)
+    dh, dbad = to_device(h), device_zeros(1, np.int64)
+    counted(f"{name}_{kind.name}", gpu_call, *dev, kind, dh, dbad)
+    worst = max(rel(down(d), c) for d, c in zip(dev, cpu_arrays, strict=True) if c.size)
+    print(f"{name}_{kind.name} {worst}")
+    print(f"{name}_{kind.name}_bad {abs(down(dbad)[0] - want_bad)}")
+
+
+for shape_name, shape in SHAPES.items():
+    delta = normal(*shape)
+    grad_a, d = normal(*shape), normal(*shape)
+    for kind in Rule:
+        p = normal(shape[1])
+        compare(f"bias_step_{shape_name}", kind,
+                lambda de, p_, s, f, sec, k, h_: cpu.bias_step(de, p_, s, int(k), f, sec, h_),
+                lambda de, p_, s, f, sec, k, h_, b: step.bias_step(de, p_, s, k, f, sec, h_, b),
+                [delta], p)
+        compare(f"delta_bias_step_{shape_name}", kind,
+                lambda g, d_, de, p_, s, f, sec, k, h_:
+                cpu.delta_bias_step(g, d_, de, p_, s, int(k), f, sec, h_),
+                lambda g, d_, de, p_, s, f, sec, k, h_, b:
+                step.delta_bias_step(g, d_, de, p_, s, k, f, sec, h_, b),
+                [grad_a, d, np.zeros_like(d)], p)
+
+for kind in Rule:  # apply: a (3, 130) weight viewed flat, one non-finite gradient element
+    p, grad = normal(channels * positions), normal(channels * positions)
+    grad[3] = np.inf
+    first, second = state(kind)
+    if first.size:
+        first, second = normal(p.size), (np.abs(normal(p.size)) if second.size else second)
+    arrays = [p, grad, first, second]
+    cpu_arrays = [a.copy() for a in arrays]
+    want_bad = cpu.apply(cpu_arrays[0], cpu_arrays[1], int(kind), cpu_arrays[2], cpu_arrays[3], h)
+    dp, dg, df, ds = up(*arrays)
+    dp2, dg2 = dp.reshape(channels, positions), dg.reshape(channels, positions)
+    dbad = device_zeros(1, np.int64)
+    dh = to_device(h)
+    counted(f"apply_{kind.name}", step.apply, dp2, dg2, kind, df, ds, dh, dbad)
+    finite = [(down(x), c) for x, c in zip((dp, df, ds), (cpu_arrays[0], *cpu_arrays[2:]),
+                                           strict=True)]
+    worst = max(rel(np.where(np.isfinite(c), g, 0), np.where(np.isfinite(c), c, 0))
+                for g, c in finite if c.size)
+    same_inf = all(np.array_equal(np.isfinite(g), np.isfinite(c)) for g, c in finite)
+    print(f"apply_{kind.name} {worst if same_inf else 1.0}")
+    print(f"apply_{kind.name}_bad {abs(down(dbad)[0] - want_bad)}")
+    print(f"apply_{kind.name}_bad_count {want_bad}")
+COUNTERS.reset()
+print(f"empty {device_empty(0, np.float32).size}")
