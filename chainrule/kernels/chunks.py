@@ -50,6 +50,9 @@ class ChunkResult:
     correct: int  # correct predictions among them (0 when the data have no labels)
     last_loss: float  # the mean loss of the last completed batch
     nonfinite: int  # non-finite values written by the last completed batch's update
+    # (steps,) the mean loss of each completed batch, or None: the loop then adds them one by
+    # one, as it does when it steps, so that its running sums do not depend on the chunks
+    batch_losses: np.ndarray | None = None
 
 
 class ChunkTrainer(Protocol):
