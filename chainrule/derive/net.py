@@ -11,7 +11,9 @@ weight penalty, when one is asked for). Nielsen, *NNDL* (2015), ch. 2; LeCun et 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import cast
 
 import sympy as sp
 
@@ -34,7 +36,7 @@ from chainrule.derive.layers.equations import Equation
 from chainrule.derive.losses import get_loss
 from chainrule.derive.params import layer_names
 from chainrule.derive.penalties import LAMBDA
-from chainrule.derive.spec import Conv2d, Dense, Flatten, ModelSpec, Pool2d, Shape, parse_spec
+from chainrule.derive.spec import Conv2d, Dense, Layer, ModelSpec, Pool2d, Shape, parse_spec
 from chainrule.errors import ChainruleError
 
 
@@ -62,7 +64,7 @@ def default_activation(spec: ModelSpec) -> str:
 
 
 def default_loss(spec: ModelSpec) -> str:
-    classifier = spec.family in ("cnn", "lenet5") and isinstance(spec.layers[-1], Dense)
+    classifier = spec.family in ("cnn", "lenet5") and spec.layers[-1].kind == "dense"
     return "softmax_ce" if classifier and spec.n_outputs > 1 else "half_mse"
 
 
@@ -82,14 +84,14 @@ def derive_net(model: str | ModelSpec, *, activation: str | None = None, loss: s
     with_dropout = rate is not None
     act = get_activation(activation or default_activation(spec)).name
     loss_name = get_loss(loss or default_loss(spec)).name
-    if loss_name == "softmax_ce" and (spec.n_outputs < 2 or not isinstance(spec.layers[-1], Dense)):
+    if loss_name == "softmax_ce" and (spec.n_outputs < 2 or spec.layers[-1].kind != "dense"):
         raise ChainruleError(f"softmax_ce needs a dense output layer with at least 2 outputs; "
                              f"{spec.text!r} ends in {spec.output_shape}")
     layers: list[NetLayer] = []
     for position, (layer, name) in enumerate(zip(spec.layers, layer_names(spec), strict=True)):
         following = spec.layers[position + 1] if position + 1 < len(spec.layers) else None
         # with dropout, a dense layer after a hidden dense layer reads the dropped-out y
-        dropped = with_dropout and position > 0 and isinstance(spec.layers[position - 1], Dense)
+        dropped = with_dropout and position > 0 and spec.layers[position - 1].kind == "dense"
         layers += _layer(layer, following, name, act, loss_name, with_dropout, dropped)
     if rate:
         keep = f"p = {1.0 - rate:g}, the keep probability 1 − rate for dropout rate {rate:g}"
@@ -99,7 +101,7 @@ def derive_net(model: str | ModelSpec, *, activation: str | None = None, loss: s
         if weight is not None:
             section = _stated(section, LAMBDA, f"λ = {weight:g}, the {name.upper()} penalty strength")
         layers.append(section)
-    if any(isinstance(layer, Dense) for layer in spec.layers):
+    if any(layer.kind == "dense" for layer in spec.layers):
         layers.append(NetLayer("update", minibatch_update(), (), (), {}))
     return NetDerivation(spec.text, act, loss_name, tuple(layers))
 
@@ -142,31 +144,73 @@ def _stated(layer: NetLayer, symbol: sp.Symbol, statement: str) -> NetLayer:
     return replace(layer, derivation=derivation)
 
 
-def _layer(layer: object, following: object, name: str, act: str, loss: str,
+@dataclass(frozen=True)
+class Site:
+    """One spec layer being derived, with what its sections depend on."""
+
+    layer: Layer
+    following: Layer | None  # the next spec layer, None for the output layer
+    name: str
+    activation: str
+    loss: str
+    dropout: bool
+    dropped: bool = False  # its input is a dropped-out y
+
+
+Sections = Callable[[Site], list[NetLayer]]
+_SECTIONS: dict[str, Sections] = {}
+
+
+def derives(kind: str) -> Callable[[Sections], Sections]:
+    """Register the decorated function as the sections of a spec layer of ``kind``: a new layer
+    kind is one derivation in derive/layers and one function here."""
+    def register(function: Sections) -> Sections:
+        _SECTIONS[kind] = function
+        return function
+    return register
+
+
+def _layer(layer: Layer, following: Layer | None, name: str, act: str, loss: str,
            dropout: bool, dropped: bool = False) -> list[NetLayer]:
-    if isinstance(layer, Dense):
-        return _dense(layer, following, name, act, loss, dropout, dropped)
-    if isinstance(layer, Conv2d):
-        c, h, w = layer.in_shape
-        f, h_out, w_out = layer.out_shape
-        sizes = {"C": c, "F": f, "K": layer.kernel, "H": h, "W": w, "H_out": h_out,
-                 "W_out": w_out, "s": layer.stride, "P": layer.padding}
-        return [NetLayer(name, conv_layer(), layer.in_shape, layer.out_shape, sizes),
-                NetLayer(f"{name} {act}", activation_layer(act), layer.out_shape, layer.out_shape,
-                         {"N": math.prod(layer.out_shape)})]
-    if isinstance(layer, Pool2d):
-        c, h, w = layer.in_shape
-        _, h_out, w_out = layer.out_shape
-        sizes = {"C": c, "K": layer.size, "H": h, "W": w, "H_out": h_out, "W_out": w_out,
-                 "s": layer.stride}
-        return [NetLayer(name, pool_layer(layer.mode), layer.in_shape, layer.out_shape, sizes)]
-    assert isinstance(layer, Flatten)
+    return _SECTIONS[layer.kind](Site(layer, following, name, act, loss, dropout, dropped))
+
+
+@derives("conv")
+def _conv_sections(site: Site) -> list[NetLayer]:
+    layer = cast(Conv2d, site.layer)
     c, h, w = layer.in_shape
-    return [NetLayer(name, flatten_layer(), layer.in_shape, layer.out_shape,
+    f, h_out, w_out = layer.out_shape
+    sizes = {"C": c, "F": f, "K": layer.kernel, "H": h, "W": w, "H_out": h_out,
+             "W_out": w_out, "s": layer.stride, "P": layer.padding}
+    return [NetLayer(site.name, conv_layer(), layer.in_shape, layer.out_shape, sizes),
+            NetLayer(f"{site.name} {site.activation}", activation_layer(site.activation),
+                     layer.out_shape, layer.out_shape, {"N": math.prod(layer.out_shape)})]
+
+
+@derives("pool")
+def _pool_sections(site: Site) -> list[NetLayer]:
+    layer = cast(Pool2d, site.layer)
+    c, h, w = layer.in_shape
+    _, h_out, w_out = layer.out_shape
+    sizes = {"C": c, "K": layer.size, "H": h, "W": w, "H_out": h_out, "W_out": w_out,
+             "s": layer.stride}
+    return [NetLayer(site.name, pool_layer(layer.mode), layer.in_shape, layer.out_shape, sizes)]
+
+
+@derives("flatten")
+def _flatten_sections(site: Site) -> list[NetLayer]:
+    c, h, w = site.layer.in_shape  # type: ignore[union-attr]
+    return [NetLayer(site.name, flatten_layer(), (c, h, w), site.layer.out_shape,
                      {"C": c, "H": h, "W": w})]
 
 
-def _dense(layer: Dense, following: object, name: str, act: str, loss: str,
+@derives("dense")
+def _dense_sections(site: Site) -> list[NetLayer]:
+    return _dense(cast(Dense, site.layer), site.following, site.name, site.activation, site.loss,
+                  site.dropout, site.dropped)
+
+
+def _dense(layer: Dense, following: Layer | None, name: str, act: str, loss: str,
            dropout: bool, dropped: bool = False) -> list[NetLayer]:
     shapes = ((layer.n_in,), (layer.n_out,))
     sizes = {"J": layer.n_out, "K": layer.n_in}
