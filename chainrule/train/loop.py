@@ -8,7 +8,13 @@ Ctrl-C) ends with the same weights, bit for bit, as a run never interrupted. The
 calculus: each step is the network's fused backward pass, which updates the parameters
 as their gradients are reduced.
 
-SIGINT (Ctrl-C), SIGTERM and SIGHUP are deferred to the end of the step in progress: the loop
+Where the network's backend offers a chunk trainer (:mod:`chainrule.kernels.chunks`: the CPU's
+generated epoch function for dense networks), the epoch runs as chunks of consecutive batches,
+each one compiled loop without Python between its steps, sized to take about
+:data:`CHUNK_SECONDS`; progress, the NaN stop, stop signals and checkpoints come between the
+chunks, and the results equal those of stepping batch by batch, bit for bit.
+
+SIGINT (Ctrl-C), SIGTERM and SIGHUP are deferred to the end of the step (or chunk) in progress: the loop
 saves, then raises :class:`Interrupted` (a ``KeyboardInterrupt`` carrying the signal number; the
 CLI exits 128 + signal: 130, 143, 129). A signal that arrives during a save (the last one
 included) takes effect as soon as that save is complete.
@@ -23,11 +29,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from chainrule.errors import ChainruleError, TrainingDiverged
+from chainrule.kernels.chunks import ChunkRequest, ChunkResult, ChunkTrainer
+from chainrule.kernels.registry import get_backend
 from chainrule.train.metrics import accuracy, correct_count
 from chainrule.train.schedule import scheduled_factor
 
@@ -35,6 +43,8 @@ if TYPE_CHECKING:
     from chainrule.train.optim import Optimizer
 
 EVAL_CHUNK = 1000  # test samples per forward pass
+CHUNK_SECONDS = 0.15  # a chunk of compiled steps takes about this long: progress, signals between
+MAX_CHUNK = 4096  # batches per chunk at most
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # deferred, then checkpoint + exit
 
 
@@ -109,6 +119,28 @@ class Network(Protocol):
                    rng: np.random.Generator | None = None) -> tuple[float, np.ndarray, int]: ...
 
 
+@runtime_checkable
+class ChunkNetwork(Protocol):
+    """A network whose backend may run many steps per call (kernels/chunks.py)."""
+
+    device: str
+
+    def chunk_request(self, x: np.ndarray, t: np.ndarray, labels: np.ndarray | None,
+                      optimizer: Optimizer) -> ChunkRequest: ...
+
+
+@runtime_checkable
+class LossNetwork(Protocol):
+    """A network with a differentiable loss: its value and the predictions from one pass."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray: ...
+    def loss_and_predictions(self, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]: ...
+
+
+class Predictor(Protocol):
+    def forward(self, x: np.ndarray) -> np.ndarray: ...
+
+
 def new_state(seed: int) -> TrainState:
     return TrainState(rng=np.random.default_rng(seed))
 
@@ -129,18 +161,43 @@ def train(network: Network, data: Batches, optimizer: Optimizer, *, epochs: int,
     n_batches = math.ceil(data.x_train.shape[0] / batch)
     planned = epochs if schedule_epochs is None else schedule_epochs
 
-    def set_lr(step: int) -> None:
-        optimizer.lr_scale = scheduled_factor(schedule, step, steps_per_epoch=n_batches,
-                                              epochs=planned, restarts=restarts)
+    def factor(step: int) -> float:
+        return scheduled_factor(schedule, step, steps_per_epoch=n_batches, epochs=planned,
+                                restarts=restarts)
 
+    run = _Run(network, data, optimizer, batch, callbacks, save, factor,
+               chunk_trainer(network, data, optimizer) if state.epoch < epochs else None)
     with _deferred_interrupt() as interrupted:
         while state.epoch < epochs:
-            _run_epoch(network, data, optimizer, batch, state, callbacks, interrupted, save,
-                       set_lr)
+            _run_epoch(run, state, interrupted)
             if save is not None:
                 save(state)
             _stop_if_signalled(interrupted)
     return state
+
+
+def chunk_trainer(network: Network, data: Batches, optimizer: Optimizer) -> ChunkTrainer | None:
+    """The backend's trainer of many steps per call for this run, or None (step by step): for a
+    network that can describe itself to one (:class:`ChunkNetwork`) on a backend that has one."""
+    if not isinstance(network, ChunkNetwork) or data.x_train.shape[0] == 0:
+        return None
+    request = network.chunk_request(data.x_train, data.t_train, data.labels_train, optimizer)
+    return get_backend(network.device).chunk_trainer(request)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every epoch of one call of :func:`train` shares."""
+
+    network: Network
+    data: Batches
+    optimizer: Optimizer
+    batch: int
+    callbacks: Callbacks | None
+    save: Callable[[TrainState], object] | None
+    factor: Callable[[int], float]  # the schedule's learning-rate factor at a step of the run
+    trainer: ChunkTrainer | None  # None: one train_step per batch
+    pace: _Pace = field(default_factory=lambda: _Pace())
 
 
 def _stop_if_signalled(interrupted: Callable[[], int]) -> None:
@@ -150,48 +207,95 @@ def _stop_if_signalled(interrupted: Callable[[], int]) -> None:
         raise Interrupted(signum)
 
 
-def _run_epoch(network: Network, data: Batches, optimizer: Optimizer, batch: int,
-               state: TrainState, callbacks: Callbacks | None, interrupted: Callable[[], int],
-               save: Callable[[TrainState], object] | None,
-               set_lr: Callable[[int], None]) -> None:
-    n = data.x_train.shape[0]
+def _run_epoch(run: _Run, state: TrainState, interrupted: Callable[[], int]) -> None:
+    n = run.data.x_train.shape[0]
     if state.order is None:
         state.order = state.rng.permutation(n)  # (n,) shuffled once per epoch
-    n_batches = math.ceil(n / batch)
-    if callbacks:
-        callbacks.on_epoch_start(state.epoch + 1, n_batches, state.position)
+    n_batches = math.ceil(n / run.batch)
+    if run.callbacks:
+        run.callbacks.on_epoch_start(state.epoch + 1, n_batches, state.position)
     while state.position < n_batches:
         started = time.perf_counter()
-        set_lr(state.epoch * n_batches + state.position)
-        _step(network, data, optimizer, batch, state)
+        if run.trainer is None:
+            run.optimizer.lr_scale = run.factor(state.epoch * n_batches + state.position)
+            _step(run, state)
+        else:
+            _chunk(run, run.trainer, state, n_batches, started)
         state.seconds += time.perf_counter() - started
-        state.position += 1
-        if callbacks:
-            callbacks.on_batch_end(state.epoch + 1, state.position, state.loss_sum / state.seen,
-                                   _running_acc(data, state), state.seen / max(state.seconds, 1e-9))
+        if run.callbacks:
+            run.callbacks.on_batch_end(state.epoch + 1, state.position,
+                                       state.loss_sum / state.seen, _running_acc(run.data, state),
+                                       state.seen / max(state.seconds, 1e-9))
         if interrupted():
-            if save is not None:
-                save(state)
+            if run.save is not None:
+                run.save(state)
             _stop_if_signalled(interrupted)
-    _finish_epoch(network, data, state, callbacks)
+    _finish_epoch(run.network, run.data, state, run.callbacks)
 
 
-def _step(network: Network, data: Batches, optimizer: Optimizer, batch: int,
-          state: TrainState) -> None:
+def _step(run: _Run, state: TrainState) -> None:
     assert state.order is not None
-    index = state.order[state.position * batch:(state.position + 1) * batch]  # (b,)
-    x, t = data.x_train[index], data.t_train[index]  # (b, *input_shape), (b, n_out)
-    loss, predictions, nonfinite = network.train_step(x, t, optimizer, rng=state.rng)
+    index = state.order[state.position * run.batch:(state.position + 1) * run.batch]  # (b,)
+    x, t = run.data.x_train[index], run.data.t_train[index]  # (b, *input_shape), (b, n_out)
+    loss, predictions, nonfinite = run.network.train_step(x, t, run.optimizer, rng=state.rng)
+    _check_finite(loss, nonfinite, state)
+    state.loss_sum += float(loss) * len(index)
+    state.seen += len(index)
+    labels = None if run.data.labels_train is None else run.data.labels_train[index]
+    state.correct += correct_count(predictions, labels)
+    state.position += 1
+
+
+def _chunk(run: _Run, trainer: ChunkTrainer, state: TrainState, n_batches: int,
+           started: float) -> None:
+    """The next chunk of batches, sized by the pace, as one call of the compiled loop."""
+    assert state.order is not None
+    first = state.position
+    last = min(n_batches, first + run.pace.size)
+    scales = np.array([run.factor(state.epoch * n_batches + i) for i in range(first, last)])
+    result = trainer.train_chunk(state.order, run.batch, first, last, scales)
+    run.pace.update(result.steps, time.perf_counter() - started)
+    _add_chunk(run, state, result)
+
+
+def _add_chunk(run: _Run, state: TrainState, result: ChunkResult) -> None:
+    """Count a chunk's batches as the per-step loop counts them (the losses one by one when the
+    trainer gives them); a failed last batch stops the run, naming it."""
+    n, size = run.data.x_train.shape[0], run.batch
+    failed = not math.isfinite(result.last_loss) or result.nonfinite > 0
+    good = result.steps - 1 if failed else result.steps
+    if result.batch_losses is None:
+        state.loss_sum += result.loss_sum if not failed else 0.0
+    else:
+        for k, loss in enumerate(result.batch_losses[:good].tolist()):
+            state.loss_sum += loss * min(size, n - (state.position + k) * size)
+    state.seen += min(n, (state.position + good) * size) - state.position * size
+    state.correct += result.correct
+    state.position += good
+    if failed:
+        _check_finite(result.last_loss, result.nonfinite, state)
+
+
+def _check_finite(loss: float, nonfinite: int, state: TrainState) -> None:
+    """Stop the run after batch ``state.position + 1`` gave a non-finite loss or update."""
     if not math.isfinite(loss) or nonfinite:
         what = f"the loss became {loss}" if not math.isfinite(loss) else \
             f"{nonfinite} parameter values became inf or NaN"
         raise TrainingDiverged(f"{what} at epoch {state.epoch + 1}, batch {state.position + 1}: "
                                "training stopped (the last good checkpoint, if any, is kept); "
                                "try a smaller --lr")
-    state.loss_sum += float(loss) * len(index)
-    state.seen += len(index)
-    labels = None if data.labels_train is None else data.labels_train[index]
-    state.correct += correct_count(predictions, labels)
+
+
+@dataclass
+class _Pace:
+    """How many batches the next chunk holds: about CHUNK_SECONDS' worth at the speed the last
+    chunk ran (the first chunk, one batch, compiles or loads the loop)."""
+
+    size: int = 1
+
+    def update(self, steps: int, seconds: float) -> None:
+        per_step = seconds / max(1, steps)
+        self.size = max(1, min(MAX_CHUNK, int(CHUNK_SECONDS / max(per_step, 1e-9))))
 
 
 def _running_acc(data: Batches, state: TrainState) -> float | None:
@@ -219,7 +323,7 @@ def _finish_epoch(network: Network, data: Batches, state: TrainState,
         callbacks.on_epoch_end(stats)
 
 
-def predict(network: Network, x: np.ndarray) -> np.ndarray:
+def predict(network: Predictor, x: np.ndarray) -> np.ndarray:
     """Forward pass in chunks: (n, *input_shape) → (n, n_out)."""
     if x.shape[0] == 0:
         return np.zeros((0, 0))
@@ -227,13 +331,13 @@ def predict(network: Network, x: np.ndarray) -> np.ndarray:
                            for i in range(0, x.shape[0], EVAL_CHUNK)])
 
 
-def predict_and_loss(network: Any, x: np.ndarray, t: np.ndarray
+def predict_and_loss(network: Predictor | LossNetwork, x: np.ndarray, t: np.ndarray
                      ) -> tuple[np.ndarray, float | None]:
     """:func:`predict` and the mean loss over ``x`` against targets ``t`` (n, n_out) from one
     forward pass per chunk of EVAL_CHUNK (the kernels' loss forward, no dropout, no backward pass),
-    where the network gives both (``loss_and_predictions``); else the predictions and None (the
+    where the network gives both (a :class:`LossNetwork`); else the predictions and None (the
     perceptron, or no samples)."""
-    if not hasattr(network, "loss_and_predictions") or x.shape[0] == 0:
+    if not isinstance(network, LossNetwork) or x.shape[0] == 0:
         return predict(network, x), None
     total, chunks = 0.0, []
     for start in range(0, x.shape[0], EVAL_CHUNK):

@@ -22,6 +22,7 @@ from chainrule.derive.activations import get_activation
 from chainrule.derive.losses import get_loss, trainable_losses
 from chainrule.derive.spec import Layer, ModelSpec
 from chainrule.errors import ChainruleError
+from chainrule.kernels.chunks import ChunkRequest
 from chainrule.kernels.fused_step import ParamUpdates, store_updates
 from chainrule.kernels.layers import LoweredLayer, OutputLayer
 from chainrule.kernels.lowering import Choices, lower_model
@@ -109,6 +110,16 @@ class Network:
         """:meth:`loss_value` and the predictions of the same forward pass (one pass, not two,
         for an epoch's test split)."""
         return self._forward_loss(x, y, None)
+
+    def chunk_request(self, x: np.ndarray, t: np.ndarray, labels: np.ndarray | None,
+                      optimizer: Optimizer) -> ChunkRequest:
+        """What a backend's chunk trainer (kernels/chunks.py) binds once per run: the lowered
+        layers, the parameters, the training split (n, *input_shape) and targets (n, n_out) in
+        the network's dtype (no copy when they already are), and the optimiser's rules and
+        per-step hyperparameters (:meth:`Optimizer.chunk_hypers`)."""
+        return ChunkRequest(self.layers, self.output, self.params, self._as_batch(x),
+                            self._as_targets(t, x.shape[0]), labels, optimizer.rules(self.params),
+                            optimizer.chunk_hypers, self.dropout)
 
     def _as_batch(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)

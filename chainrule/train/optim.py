@@ -18,10 +18,12 @@ import numpy as np
 
 from chainrule.errors import ChainruleError
 from chainrule.kernels.fused_step import ParamUpdates, StepRule, flat
-from chainrule.kernels.update import PENALTY_SLOTS, Rule
+from chainrule.kernels.update import HYPER_SLOTS, PENALTY_SLOTS, Rule
 from chainrule.kernels.update import hyperparameters as hyper_array
 
 Params = dict[str, np.ndarray]
+_DEFAULTS = hyper_array()  # (8,) what a slot holds when the rule does not read it
+_SLOT = {name: index for index, name in enumerate(HYPER_SLOTS)}
 
 
 def penalised(name: str) -> bool:
@@ -47,17 +49,53 @@ class Optimizer:
     def current_lr(self) -> float:
         return self.lr * self.lr_scale
 
-    def updates(self, params: Params) -> ParamUpdates:
-        """This step's rules for the fused backward pass (counts one step: Adam's t advances)."""
+    def rules(self, params: Params) -> ParamUpdates:
+        """The rules for ``params`` (built once, then reused: the kernels read their state slots
+        and hyperparameter arrays in place), without counting a step."""
         if self._fused is None or self._fused.rules.keys() != params.keys():
             self._fused = ParamUpdates({key: self._rule(key, param) for key, param in params.items()},
                                        {key: np.empty_like(param) for key, param in params.items()})
-        self._begin_step()
+        return self._fused
+
+    def updates(self, params: Params) -> ParamUpdates:
+        """This step's rules for the fused backward pass (counts one step: Adam's t advances)."""
+        fused = self.rules(params)
+        self._advance(1)
         self._weights_h[:] = self._hyperparameters(self.l2, self.l1)  # read by the kernels
         self._biases_h[:] = self._weights_h
         self._biases_h[PENALTY_SLOTS] = 0.0  # biases carry no penalty
-        self._fused.nonfinite = 0
-        return self._fused
+        fused.nonfinite = 0
+        return fused
+
+    def chunk_hypers(self, lr_scales: np.ndarray) -> np.ndarray:
+        """(K, 2, 8) float64: per step, the hyperparameter rows (HYPER_SLOTS) [weights, biases]
+        for K consecutive steps, step k with ``lr_scale = lr_scales[k]`` (the schedule's factor).
+        Counts K steps, as K calls of :meth:`updates` would (Adam's t, its bias corrections), and
+        leaves ``lr_scale`` and the kernels' arrays as the last step set them. The same values as
+        :meth:`_hyperparameters` per step, from :meth:`_columns` for all K at once."""
+        scales = np.asarray(lr_scales, dtype=np.float64)  # (K,)
+        rows = np.empty((len(scales), 2, len(_DEFAULTS)), dtype=np.float64)
+        rows[...] = _DEFAULTS
+        for slot, value in self._columns(self.lr * scales, self._advance(len(scales))).items():
+            rows[:, :, _SLOT[slot]] = value[:, None] if isinstance(value, np.ndarray) else value
+        rows[:, 0, PENALTY_SLOTS] = self.l2, self.l1  # biases carry no penalty
+        if len(scales):
+            self.lr_scale = float(scales[-1])
+            self._weights_h[:], self._biases_h[:] = rows[-1]
+        return rows
+
+    def _advance(self, steps: int) -> range:
+        """Count ``steps`` steps; returns their 1-based numbers."""
+        return range(1, steps + 1)
+
+    def _hyperparameters(self, l2: float, l1: float) -> np.ndarray:
+        """This step's (8,) row for the weights (the one-step path: a few µs)."""
+        return hyper_array(lr=self.current_lr, l2=l2, l1=l1)
+
+    def _columns(self, lr: np.ndarray, steps: range) -> dict[str, np.ndarray | float]:
+        """The slots this rule reads for many steps: arrays over ``steps`` or constants. ``lr``
+        is ``self.lr`` times each step's factor, the product ``current_lr`` gives."""
+        return {"lr": lr}
 
     def step(self, params: Params, grads: Params) -> None:
         """One step from gradients already reduced (``Network.loss_and_gradients``): the same
@@ -65,12 +103,6 @@ class Optimizer:
         updates = self.updates(params)
         for key, param in params.items():
             updates.reduced(key, param, grads[key])
-
-    def _begin_step(self) -> None:
-        """Advance the per-step state before the hyperparameters are written."""
-
-    def _hyperparameters(self, l2: float, l1: float) -> np.ndarray:
-        return hyper_array(lr=self.current_lr, l2=l2, l1=l1)
 
     def _rule(self, key: str, param: np.ndarray) -> StepRule:
         hyper = self._weights_h if penalised(key) else self._biases_h
@@ -117,6 +149,9 @@ class Momentum(Optimizer):
     def _hyperparameters(self, l2: float, l1: float) -> np.ndarray:
         return hyper_array(lr=self.current_lr, beta1=self.beta, l2=l2, l1=l1)
 
+    def _columns(self, lr: np.ndarray, steps: range) -> dict[str, np.ndarray | float]:
+        return {"lr": lr, "beta1": self.beta}
+
     def _slots(self, key: str, param: np.ndarray) -> tuple[np.ndarray, ...]:
         return (flat(self.velocity.setdefault(key, np.zeros_like(param)), f"velocity/{key}"),)
 
@@ -140,13 +175,20 @@ class Adam(Optimizer):
     name = "adam"
     rule = Rule.ADAM
 
-    def _begin_step(self) -> None:
-        self.t += 1
+    def _advance(self, steps: int) -> range:
+        first, self.t = self.t + 1, self.t + steps
+        return range(first, self.t + 1)
 
     def _hyperparameters(self, l2: float, l1: float) -> np.ndarray:
         return hyper_array(lr=self.current_lr, beta1=self.beta1, beta2=self.beta2,
-                               eps=self.eps, correction1=1.0 - self.beta1**self.t,
-                               correction2=1.0 - self.beta2**self.t, l2=l2, l1=l1)
+                           eps=self.eps, correction1=1.0 - self.beta1**self.t,
+                           correction2=1.0 - self.beta2**self.t, l2=l2, l1=l1)
+
+    def _columns(self, lr: np.ndarray, steps: range) -> dict[str, np.ndarray | float]:
+        # the corrections by Python's float power, step by step, as _hyperparameters has them
+        return {"lr": lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
+                "correction1": np.array([1.0 - self.beta1**t for t in steps]),
+                "correction2": np.array([1.0 - self.beta2**t for t in steps])}
 
     def _slots(self, key: str, param: np.ndarray) -> tuple[np.ndarray, ...]:
         return (flat(self.m.setdefault(key, np.zeros_like(param)), f"m/{key}"),
