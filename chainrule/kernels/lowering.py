@@ -133,24 +133,18 @@ def _conv_cpu(site: Site) -> HiddenLayer:
     return _hidden(site, RowActivation(module) if rows * cols == 1 else ChannelActivation(module))
 
 
-@register_lowering("dense", "cuda")
-@register_lowering("conv", "cuda")
-def _hidden_cuda(site: Site) -> HiddenLayer:
-    return _hidden(site, ChannelActivation(site.backend.activation(site.choices.activation)))
-
-
-@register_lowering("pool", "cpu", "cuda")
+@register_lowering("pool", "cpu")
 def _pool(site: Site) -> PoolLayer:
     assert isinstance(site.spec, Pool2d)
     return PoolLayer(site.spec, site.backend)
 
 
-@register_lowering("flatten", "cpu", "cuda")
+@register_lowering("flatten", "cpu")
 def _flatten(site: Site) -> FlattenLayer:
     return FlattenLayer(site.spec.in_shape)  # type: ignore[union-attr]
 
 
-@register_lowering("output", "cpu", "cuda")
+@register_lowering("output", "cpu")
 def _output(site: Site) -> OutputLayer:
     if not isinstance(site.spec, Dense):
         raise ChainruleError(f"the last layer must be dense to be an output layer, got "
@@ -160,7 +154,7 @@ def _output(site: Site) -> OutputLayer:
                        choices.loss, choices.loss_scale)
 
 
-@register_fusion("conv", "pool", "cpu", "cuda")
+@register_fusion("conv", "pool", "cpu")
 def _conv_avg_pool(below: Site, above: Site) -> ConvAvgPool | None:
     """Average pooling over non-overlapping windows above a conv layer."""
     pool = above.spec
