@@ -42,7 +42,7 @@ class Backend(Protocol):
 
 
 _FACTORIES: dict[str, str] = {"cpu": "chainrule.kernels.cpu:CpuBackend",
-                              "cuda": "chainrule.kernels.cuda:CudaBackend"}
+                              "cuda": "chainrule.kernels.cuda.backend:CudaBackend"}
 _INSTANCES: dict[str, Backend] = {}
 
 

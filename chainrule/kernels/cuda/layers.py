@@ -98,9 +98,8 @@ class DeviceParams:
 
 def _kernels() -> Any:
     """The backend's device kernels (``gemm``, ``conv``, ``pool``), imported when a layer runs."""
-    from chainrule.kernels.cuda import CudaBackend
-    return type("K", (), {"gemm": CudaBackend.dense, "conv": CudaBackend.conv,
-                          "pool": CudaBackend.pool})
+    from chainrule.kernels.cuda import conv, gemm, pool
+    return type("K", (), {"gemm": gemm, "conv": conv, "pool": pool})
 
 
 

@@ -29,8 +29,8 @@ def _step() -> Any:
 
 
 def _kernels() -> Any:
-    from chainrule.kernels.cuda import CudaBackend
-    return CudaBackend.dense, CudaBackend.conv
+    from chainrule.kernels.cuda import conv, gemm
+    return gemm, conv
 
 
 @dataclass
