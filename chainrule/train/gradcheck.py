@@ -4,6 +4,11 @@ In float64, each parameter's gradient from :meth:`Network.loss_and_gradients` is
 (L(w + ε) − L(w − ε)) / 2ε of the same network's own loss, coordinate by coordinate (CS231n notes,
 "Gradient checks"). A parameter's error is max |g − g_fd| / max(|g| + |g_fd|) over the checked
 coordinates; for large parameters a seeded random subset of coordinates is checked.
+
+On another device (``cuda``) the gradients come from that device's kernels and the central
+differences from the same network on the CPU (float64, the same parameters): an independent
+reference, and one device forward and backward pass instead of two per coordinate. A check named
+``loss`` then compares the two devices' losses at the unperturbed parameters.
 """
 
 from __future__ import annotations
@@ -44,17 +49,32 @@ def gradcheck(spec: ModelSpec, *, activation: str | None = None, loss: str = "so
               output_activation: str | None = None, seed: int = 0, samples: int = 2,
               eps: float = 1e-6, max_coords: int = 20, device: str = "cpu") -> GradcheckResult:
     """Check every parameter of a float64 network for ``spec`` on ``samples`` random inputs."""
-    net = build_network(spec, activation=activation, loss=loss, output_activation=output_activation,
-                        seed=seed, dtype=np.float64, device=device)
+    def build(on: str) -> Network:
+        return build_network(spec, activation=activation, loss=loss,
+                             output_activation=output_activation, seed=seed, dtype=np.float64,
+                             device=on)
+
+    net = build(device)
     rng = np.random.default_rng(seed + 1)
     net_bias_jitter(net, rng)
     x = rng.standard_normal((samples, *spec.input_shape))
     y = random_targets(net, samples, rng)
-    _, grads, _ = net.loss_and_gradients(x, y)
-    checks = tuple(check_param(net, name, grads[name], x, y, rng, eps=eps, max_coords=max_coords)
-                   for name in net.params)
+    loss_value, grads, _ = net.loss_and_gradients(x, y)
+    reference = net if device == "cpu" else build("cpu")
+    for name, value in net.params.items():
+        reference.params[name][...] = value
+    checks = tuple(check_param(reference, name, grads[name], x, y, rng, eps=eps,
+                               max_coords=max_coords) for name in net.params)
+    if reference is not net:
+        checks += (loss_check(loss_value, reference.loss_value(x, y)),)
     worst = max(c.rel_err for c in checks)
     return GradcheckResult(checks, worst, bool(worst < TOLERANCE))
+
+
+def loss_check(loss: float, reference: float) -> ParamCheck:
+    """The device's loss against the CPU's, as a relative error."""
+    scale = max(1e-12, abs(loss) + abs(reference))
+    return ParamCheck("loss", abs(loss - reference) / scale, 1, 1)
 
 
 def net_bias_jitter(net: Network, rng: np.random.Generator) -> None:
