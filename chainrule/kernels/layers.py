@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import cast
 
 import numpy as np
 
@@ -51,6 +52,68 @@ class RowActivation(ChannelActivation):
         self.module.bias_act_rows(z3.reshape(shape2), b, a3.reshape(shape2), d3.reshape(shape2))
 
 
+@dataclass(frozen=True)
+class DenseContraction:
+    """z = x Wᵀ by BLAS; ∂L/∂x = δ W and BP4 δᵀx fused with the step. x (batch, n_in) or any
+    shape of that size per sample (a conv whose window covers its input: :class:`ConvAsDense`)."""
+
+    def forward(self, layer: HiddenLayer | OutputLayer, weight: np.ndarray, x: np.ndarray,
+                z: np.ndarray) -> None:
+        batch = x.shape[0]
+        layer.cache["xp"] = x
+        layer.kernels.dense.forward(x.reshape(batch, -1), weight.reshape(weight.shape[0], -1),
+                                    z.reshape(batch, -1))  # (batch, n_out)
+
+    def grads(self, layer: HiddenLayer | OutputLayer, key: str, weight: np.ndarray,
+              delta: np.ndarray, updates: ParamUpdates, need_input_grad: bool) -> np.ndarray | None:
+        x = layer.cache["xp"]
+        batch = delta.shape[0]
+        delta2 = delta.reshape(batch, -1)  # (batch, n_out)
+        dx = (layer.kernels.dense.input_grad(delta2, weight.reshape(delta2.shape[1], -1))
+              .reshape(x.shape) if need_input_grad else None)
+        updates.dense_weight(key, weight, delta2, x.reshape(batch, -1))
+        return dx
+
+
+class ConvAsDense(DenseContraction):
+    """A conv layer whose window covers its whole input (LeNet-5's C5): a dense layer on the
+    flattened input, z = x_flat W_flatᵀ by BLAS."""
+
+
+@dataclass(frozen=True)
+class ConvContraction:
+    """The conv correlations of kernels/<device>/conv.py, over the zero-padded input."""
+
+    def forward(self, layer: HiddenLayer | OutputLayer, weight: np.ndarray, x: np.ndarray,
+                z: np.ndarray) -> None:
+        spec = cast(Conv2d, layer.spec)  # lowering pairs this contraction with conv layers
+        xp = layer.kernels.conv.pad(x, spec.padding)  # (batch, c, H+2p, W+2p)
+        layer.cache["xp"] = xp
+        # (batch, f, Ho, Wo); cols (batch, c·k·k, Ho·Wo) kept for BP4, or None for direct loops
+        layer.cache["cols"] = layer.kernels.conv.forward(xp, weight, spec.stride, z)
+
+    def grads(self, layer: HiddenLayer | OutputLayer, key: str, weight: np.ndarray,
+              delta: np.ndarray, updates: ParamUpdates, need_input_grad: bool) -> np.ndarray | None:
+        spec = cast(Conv2d, layer.spec)
+        conv, xp = layer.kernels.conv, layer.cache["xp"]
+        dx = None
+        if need_input_grad:
+            dxp = np.empty_like(xp)
+            conv.input_grad(delta, weight, spec.stride, dxp)
+            dx = conv.unpad(dxp, spec.padding)
+        cols = layer.cache.get("cols")
+        if cols is not None:  # im2col: the BP4 product fused with the step
+            updates.conv_weight_cols(key, weight, cols,
+                                     delta.reshape(delta.shape[0], delta.shape[1], -1))
+        else:  # direct loops reduce, then the step
+            conv.weight_grad(xp, delta, spec.stride, updates.buffer(key))
+            updates.reduced(key, weight)
+        return dx
+
+
+Contraction = DenseContraction | ConvContraction
+
+
 @dataclass
 class HiddenLayer:
     """A dense or conv layer with its activation (and optional inverted dropout on its output)."""
@@ -60,25 +123,13 @@ class HiddenLayer:
     kernels: Backend
     activation: str
     act: ChannelActivation  # the fused bias + activation pass the lowering chose
+    contraction: Contraction  # the linear part the lowering chose for this kind and shape
     dropout: float = 0.0
     cache: dict = field(default_factory=dict)
 
     def _linear(self, params: Params, x: np.ndarray) -> np.ndarray:
-        weight = params[f"{self.prefix}.weight"]
-        if isinstance(self.spec, Dense):
-            z = np.empty((x.shape[0], self.spec.n_out), dtype=x.dtype)
-            self.kernels.dense.forward(x, weight, z)  # (batch, n_out)
-            return z
-        z = np.empty((x.shape[0], *self.spec.out_shape), dtype=x.dtype)
-        if _conv_is_dense(self):  # the window covers the input: z = x_flat W_flatᵀ by BLAS
-            self.cache["xp"] = x
-            self.kernels.dense.forward(x.reshape(x.shape[0], -1),
-                                       weight.reshape(weight.shape[0], -1), z.reshape(z.shape[:2]))
-            return z
-        xp = self.kernels.conv.pad(x, self.spec.padding)  # (batch, c, H+2p, W+2p)
-        self.cache["xp"] = xp
-        # (batch, f, Ho, Wo); cols (batch, c·k·k, Ho·Wo) kept for BP4, or None for direct loops
-        self.cache["cols"] = self.kernels.conv.forward(xp, weight, self.spec.stride, z)
+        z = np.empty((x.shape[0], *self.spec.out_shape), dtype=x.dtype)  # (batch, *out_shape)
+        self.contraction.forward(self, params[f"{self.prefix}.weight"], x, z)
         return z
 
     def forward(self, params: Params, x: np.ndarray, *, train: bool,
@@ -132,37 +183,10 @@ def weight_and_input_grads(layer: HiddenLayer | OutputLayer, params: Params, x: 
                            delta: np.ndarray, updates: ParamUpdates, *,
                            need_input_grad: bool) -> np.ndarray | None:
     """∂L/∂x for the layer below, if asked, from the weights before the step; then BP4 (∂L/∂W)
-    with the step on W. delta: (batch, n_out) dense, (batch, f, Ho, Wo) conv."""
+    with the step on W, by the layer's contraction. delta: (batch, n_out) dense, (batch, f, Ho,
+    Wo) conv."""
     key = f"{layer.prefix}.weight"
-    weight = params[key]
-    if isinstance(layer.spec, Dense) or _conv_is_dense(layer):
-        # a conv whose window covers its input is a dense layer on the flattened input
-        batch, x_flat = delta.shape[0], x if isinstance(layer.spec, Dense) else layer.cache["xp"]
-        delta2 = delta.reshape(batch, -1)  # (batch, n_out)
-        x2 = x_flat.reshape(batch, -1)  # (batch, n_in)
-        dx = (layer.kernels.dense.input_grad(delta2, weight.reshape(delta2.shape[1], -1))
-              .reshape(x_flat.shape) if need_input_grad else None)
-        updates.dense_weight(key, weight, delta2, x2)
-        return dx
-    conv, xp, stride = layer.kernels.conv, layer.cache["xp"], layer.spec.stride
-    dx = None
-    if need_input_grad:
-        dxp = np.empty_like(xp)
-        conv.input_grad(delta, weight, stride, dxp)
-        dx = conv.unpad(dxp, layer.spec.padding)
-    cols = layer.cache.get("cols")
-    if cols is not None:  # im2col: the BP4 product fused with the step
-        updates.conv_weight_cols(key, weight, cols, delta.reshape(delta.shape[0], delta.shape[1], -1))
-    else:  # direct loops reduce, then the step
-        conv.weight_grad(xp, delta, stride, updates.buffer(key))
-        updates.reduced(key, weight)
-    return dx
-
-
-def _conv_is_dense(layer: HiddenLayer | OutputLayer) -> bool:
-    spec = layer.spec
-    return isinstance(spec, Conv2d) and layer.kernels.conv.is_dense(spec.in_shape, spec.kernel,
-                                                                    spec.padding)
+    return layer.contraction.grads(layer, key, params[key], delta, updates, need_input_grad)
 
 
 @dataclass
@@ -176,10 +200,11 @@ class OutputLayer:
     loss: str
     loss_scale: float  # the loss's vector-form factor (1/N for mse and bce, 1 for half_mse)
     cache: dict = field(default_factory=dict)
+    contraction: DenseContraction = field(default_factory=DenseContraction)
 
     def _z(self, params: Params, x: np.ndarray) -> np.ndarray:
-        z = np.empty((x.shape[0], self.spec.n_out), dtype=x.dtype)
-        self.kernels.dense.forward(x, params[f"{self.prefix}.weight"], z)  # (batch, n_out)
+        z = np.empty((x.shape[0], self.spec.n_out), dtype=x.dtype)  # (batch, n_out)
+        self.contraction.forward(self, params[f"{self.prefix}.weight"], x, z)
         return z
 
     def predict(self, params: Params, x: np.ndarray) -> np.ndarray:

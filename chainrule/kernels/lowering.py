@@ -16,12 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from chainrule.derive.spec import Conv2d, Dense, Layer, ModelSpec, Pool2d
 from chainrule.errors import ChainruleError
 from chainrule.kernels.layers import (
     ChannelActivation,
+    Contraction,
+    ConvAsDense,
     ConvAvgPool,
+    ConvContraction,
+    DenseContraction,
     FlattenLayer,
     HiddenLayer,
     LoweredLayer,
@@ -113,30 +118,34 @@ def lower_model(spec: ModelSpec, device: str, choices: Choices
     return hidden, output
 
 
-def _hidden(site: Site, act: ChannelActivation) -> HiddenLayer:
-    assert isinstance(site.spec, Dense | Conv2d)
-    drop = site.choices.dropout if isinstance(site.spec, Dense) else 0.0
-    return HiddenLayer(site.spec, site.prefix, site.backend, site.choices.activation, act, drop)
+def _hidden(site: Site, act: ChannelActivation, contraction: Contraction, dropout: float = 0.0
+            ) -> HiddenLayer:
+    spec = cast(Dense | Conv2d, site.spec)
+    return HiddenLayer(spec, site.prefix, site.backend, site.choices.activation, act, contraction,
+                       dropout)
 
 
 @register_lowering("dense", "cpu")
 def _dense_cpu(site: Site) -> HiddenLayer:
-    return _hidden(site, RowActivation(site.backend.activation(site.choices.activation)))
+    act = RowActivation(site.backend.activation(site.choices.activation))
+    return _hidden(site, act, DenseContraction(), site.choices.dropout)
 
 
 @register_lowering("conv", "cpu")
 def _conv_cpu(site: Site) -> HiddenLayer:
-    assert isinstance(site.spec, Conv2d)
+    spec = cast(Conv2d, site.spec)
     module = site.backend.activation(site.choices.activation)
-    _, rows, cols = site.spec.out_shape
+    _, rows, cols = spec.out_shape
     # one position per channel (LeNet-5's C5): the row kernel vectorises, 50 -> 7 us
-    return _hidden(site, RowActivation(module) if rows * cols == 1 else ChannelActivation(module))
+    act = RowActivation(module) if rows * cols == 1 else ChannelActivation(module)
+    # a window that covers the whole input is a dense product on the flattened input
+    covers = site.backend.conv.is_dense(spec.in_shape, spec.kernel, spec.padding)
+    return _hidden(site, act, ConvAsDense() if covers else ConvContraction())
 
 
 @register_lowering("pool", "cpu")
 def _pool(site: Site) -> PoolLayer:
-    assert isinstance(site.spec, Pool2d)
-    return PoolLayer(site.spec, site.backend)
+    return PoolLayer(cast(Pool2d, site.spec), site.backend)
 
 
 @register_lowering("flatten", "cpu")
@@ -146,21 +155,19 @@ def _flatten(site: Site) -> FlattenLayer:
 
 @register_lowering("output", "cpu")
 def _output(site: Site) -> OutputLayer:
-    if not isinstance(site.spec, Dense):
+    if site.spec.kind != "dense":
         raise ChainruleError(f"the last layer must be dense to be an output layer, got "
                              f"{site.spec.kind!r}")
     choices = site.choices
-    return OutputLayer(site.spec, site.prefix, site.backend, choices.output_activation,
+    return OutputLayer(cast(Dense, site.spec), site.prefix, site.backend, choices.output_activation,
                        choices.loss, choices.loss_scale)
 
 
 @register_fusion("conv", "pool", "cpu")
 def _conv_avg_pool(below: Site, above: Site) -> ConvAvgPool | None:
     """Average pooling over non-overlapping windows above a conv layer."""
-    pool = above.spec
-    assert isinstance(pool, Pool2d)
+    pool = cast(Pool2d, above.spec)
     if pool.mode != "avg" or pool.stride != pool.size:
         return None
-    conv = lowering("conv", below.backend.name)(below)
-    assert isinstance(conv, HiddenLayer)
+    conv = cast(HiddenLayer, lowering("conv", below.backend.name)(below))
     return ConvAvgPool(conv, PoolLayer(pool, above.backend))
