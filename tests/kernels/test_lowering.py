@@ -42,3 +42,25 @@ def test_a_kind_without_a_lowering_is_a_clear_error(monkeypatch: pytest.MonkeyPa
     with pytest.raises(ChainruleError, match="'flatten' has no lowering for --device cpu: "
                                              "expected one of: conv, dense, output, pool"):
         lowering.lower_model(parse_spec("cnn:1x4x4-conv3x3x2-dense2"), "cpu", CHOICES)
+
+
+def test_the_lowering_chooses_each_layers_contraction() -> None:
+    from chainrule.kernels.layers import ConvAsDense, ConvContraction, DenseContraction
+
+    # conv3x3 over a 3x3 input covers it all: a dense product (LeNet-5's C5)
+    spec = parse_spec("cnn:1x8x8-conv3x3x2-maxpool2-conv3x3x4-dense5-dense3")
+    layers, output = lowering.lower_model(spec, "cpu", CHOICES)
+    contractions = [type(layer.contraction) for layer in layers if isinstance(layer, HiddenLayer)]
+    assert contractions == [ConvContraction, ConvAsDense, DenseContraction]
+    assert type(output.contraction) is DenseContraction
+
+
+def test_every_kind_the_parser_makes_is_derived_and_lowered_on_the_cpu() -> None:
+    from chainrule.derive.net import _SECTIONS
+
+    spec = parse_spec("cnn:1x8x8-conv3x3x2-maxpool2-avgpool1-flatten-dense3")
+    kinds = {layer.kind for layer in spec.layers}
+    assert kinds == {"conv", "pool", "flatten", "dense"}
+    assert kinds <= set(_SECTIONS)
+    for kind in (*kinds, "output"):
+        assert callable(lowering.lowering(kind, "cpu"))
