@@ -48,6 +48,18 @@ def cache_dir() -> Path:
     return folder
 
 
+def cache_subdir(name: str) -> Path:
+    """A folder inside the cache folder (``data`` holds the decoded data sets), private like it."""
+    folder = cache_dir() / name
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise ChainruleError(f"cannot create the cache folder {str(folder)!r}: {exc.strerror}; "
+                             "set CHAINRULE_CACHE to a writable folder") from None
+    check_private(folder)
+    return folder
+
+
 def check_private(folder: Path) -> None:
     """Refuse a cache folder that another user could write to: Numba unpickles the files in it,
     so such a folder would let that user run code as us. Root-owned folders are trusted."""

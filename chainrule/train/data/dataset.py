@@ -24,6 +24,7 @@ FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", 
 NAMED_CLASSES = {"fashion-mnist": FASHION_MNIST_CLASSES}  # data sets whose labels have names
 MAX_CLASS_NAME = 40
 FINGERPRINT_ROWS = 1024
+NORM_CHUNK = 1 << 20  # values per float64 chunk of training_norm (8 MiB)
 
 
 @dataclass(frozen=True)
@@ -116,17 +117,36 @@ def standardise(x: np.ndarray, norm: tuple[float, float] | None) -> np.ndarray:
     return ((x - np.float32(mean)) / np.float32(usable_std(std))).astype(x.dtype, copy=False)
 
 
+def standardise_in_place(x: np.ndarray, norm: tuple[float, float]) -> np.ndarray:
+    """:func:`standardise` written into ``x`` itself (a float32 array), the same values without a
+    second full-size buffer."""
+    mean, std = norm
+    np.subtract(x, np.float32(mean), out=x)
+    np.divide(x, np.float32(usable_std(std)), out=x)
+    return x
+
+
 def usable_std(std: float) -> float:
     """``std`` when it is finite and > 0 in float32, else 1 (constant inputs stay unscaled)."""
     return std if math.isfinite(std) and np.float32(std) > 0 else 1.0
 
 
 def training_norm(x_train: np.ndarray) -> tuple[float, float]:
-    """The mean and standard deviation of every value in the training split (float64 sums)."""
+    """The mean and standard deviation of every value in the training split (float64 sums).
+
+    Two passes, as ``numpy.std`` makes (the mean, then the mean squared deviation), over chunks
+    of NORM_CHUNK values converted to float64 one at a time: never a float64 copy of the split."""
     if x_train.size == 0:
         raise ChainruleError("the training split is empty: expected at least one sample")
-    values = x_train.astype(np.float64)
-    return float(values.mean()), usable_std(float(values.std()))
+    flat = x_train.reshape(-1)  # (n * features,): a view of a contiguous split
+    chunks = range(0, flat.size, NORM_CHUNK)
+    mean = sum(float(flat[i:i + NORM_CHUNK].astype(np.float64).sum()) for i in chunks) / flat.size
+    squares = 0.0
+    for i in chunks:
+        deviation = flat[i:i + NORM_CHUNK].astype(np.float64)  # (≤ NORM_CHUNK,)
+        deviation -= mean
+        squares += float(np.square(deviation, out=deviation).sum())
+    return mean, usable_std(math.sqrt(squares / flat.size))
 
 
 def fit_inputs(x: np.ndarray, input_shape: Shape, *, model: str, data: str,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.train.data.dataset import Dataset, standardise, training_norm
+from chainrule.train.data.dataset import Dataset, standardise_in_place, training_norm
 from chainrule.train.data.discovery import IdxFiles
 from chainrule.train.data.idx import IdxError, read_idx
 
@@ -27,8 +27,8 @@ def load_idx_set(files: IdxFiles, *, name: str) -> Dataset:
                        f"{x_test.shape[2:]}")
     n_classes = int(max(y_train.max(initial=0), y_test.max(initial=0))) + 1
     norm = training_norm(x_train)
-    return Dataset(name, standardise(x_train, norm), y_train, standardise(x_test, norm), y_test,
-                   max(2, n_classes), input_norm=norm)
+    return Dataset(name, standardise_in_place(x_train, norm), y_train,
+                   standardise_in_place(x_test, norm), y_test, max(2, n_classes), input_norm=norm)
 
 
 def _images(source: str, raw: np.ndarray) -> np.ndarray:
@@ -38,7 +38,9 @@ def _images(source: str, raw: np.ndarray) -> np.ndarray:
     if 0 in raw.shape:
         raise IdxError(f"{source} holds no pixels (shape {raw.shape}): expected at least one "
                        "image of at least 1×1")
-    return (raw.astype(np.float32) / np.float32(255))[:, None, :, :]  # (n, 1, h, w) in [0, 1]
+    images = np.empty((raw.shape[0], 1, *raw.shape[1:]), dtype=np.float32)  # (n, 1, h, w)
+    np.divide(raw[:, None, :, :], np.float32(255), out=images)  # in [0, 1]; one float32 buffer
+    return images
 
 
 def _labels(source: str, raw: np.ndarray, n_images: int) -> np.ndarray:
