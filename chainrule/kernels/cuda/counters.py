@@ -55,6 +55,12 @@ def to_device(host: np.ndarray) -> Any:
     return cuda.to_device(np.ascontiguousarray(host), stream=stream())
 
 
+def copy_to_device(host: np.ndarray, dev: Any) -> None:
+    """Copy a host array into an existing device array of its shape (one transfer)."""
+    COUNTERS.transfers += 1
+    dev.copy_to_device(np.ascontiguousarray(host), stream=stream())
+
+
 def to_host(dev: Any, out: np.ndarray | None = None) -> np.ndarray:
     """Copy a device array to the host (one transfer), into ``out`` when given; waits for it."""
     COUNTERS.transfers += 1

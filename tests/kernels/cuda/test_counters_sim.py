@@ -15,6 +15,7 @@ def test_counters_count_launches_and_transfers() -> None:
     assert lines["round_trip"] == 0
     assert lines["into_out"] == 0
     assert lines["transfers_total"] == 4  # one up, three down
+    assert lines["copy_into"] == 0
     assert lines["empty_size"] == 4
     assert lines["reset"] == 0
     assert lines["same_stream"] == 1
