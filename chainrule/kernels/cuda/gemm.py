@@ -12,6 +12,8 @@ and B read from global memory serves 64 outputs instead of 16. A thread's rows a
 strided by 16 (row ``ty + 16 i``, column ``tx + 16 j``), so a warp reads consecutive shared-memory
 words (no bank conflicts) and writes consecutive output columns. Tiles are loaded along the
 contiguous axis of each operand (coalesced), transposed or not, and the edges are padded with zeros.
+An output too small to give :data:`BUSY` blocks of 64×64 (a dense layer at batch 64) runs with
+2×2 or 1×1 micro-tiles (32² or 16² tiles) instead, so that it still spreads over the SMs.
 
 Each output element is one thread's sum over k in ascending order: results do not depend on timing.
 The three layouts of backprop (Nielsen, *NNDL*, ch. 2) are three kernels of one template:
@@ -28,17 +30,19 @@ from numba import cuda
 
 from chainrule.kernels.cuda.counters import launch
 
-TILE = 64  # rows and columns of the output tile of one block
 DEPTH = 16  # the k extent of the tiles staged in shared memory
 SIDE = 16  # threads per block along each axis (256 threads)
-MICRO = TILE // SIDE  # rows and columns of one thread's micro-tile (4 x 4)
-LOADS = TILE * DEPTH // (SIDE * SIDE)  # elements each thread stages per operand per step (4)
+MICRO = 4  # rows and columns of one thread's micro-tile: 4 x 4, a 64 x 64 tile per block
+BUSY = 128  # blocks that keep a GPU busy (an H100 has 132 SMs): fewer, and the tiles shrink
 
 
 @cache
-def gemm_kernel(trans_a: bool, trans_b: bool, dtype: Any) -> Any:
+def gemm_kernel(trans_a: bool, trans_b: bool, dtype: Any, micro: int = MICRO) -> Any:
     """out (m, n) = op(a) op(b), op(a) = aᵀ when ``trans_a`` (a (k, m)) else a (m, k), and op(b)
-    = bᵀ when ``trans_b`` (b (n, k)) else b (k, n); ``dtype`` the element type (a numpy type)."""
+    = bᵀ when ``trans_b`` (b (n, k)) else b (k, n); ``dtype`` the element type (a numpy type);
+    each thread computes ``micro`` × ``micro`` outputs of a (16·micro)² tile."""
+    tile = SIDE * micro  # rows and columns of the block's output tile
+    loads = tile * DEPTH // (SIDE * SIDE)  # elements a thread stages per operand per step
 
     @cuda.jit
     def kernel(a, b, out):
@@ -46,20 +50,20 @@ def gemm_kernel(trans_a: bool, trans_b: bool, dtype: Any) -> Any:
         k = a.shape[0] if trans_a else a.shape[1]
         ty, tx = cuda.threadIdx.y, cuda.threadIdx.x
         tid = ty * SIDE + tx
-        row0, col0 = cuda.blockIdx.y * TILE, cuda.blockIdx.x * TILE
-        tile_a = cuda.shared.array((DEPTH, TILE), dtype=dtype)  # tile_a[kk, r] = op(a)[row0+r, kk]
-        tile_b = cuda.shared.array((DEPTH, TILE), dtype=dtype)  # tile_b[kk, c] = op(b)[kk, col0+c]
-        acc = cuda.local.array((MICRO, MICRO), dtype=dtype)  # out[row0+ty+16i, col0+tx+16j]
-        frag_a = cuda.local.array(MICRO, dtype=dtype)
-        frag_b = cuda.local.array(MICRO, dtype=dtype)
-        for i in range(MICRO):
-            for j in range(MICRO):
+        row0, col0 = cuda.blockIdx.y * tile, cuda.blockIdx.x * tile
+        tile_a = cuda.shared.array((DEPTH, tile), dtype=dtype)  # tile_a[kk, r] = op(a)[row0+r, kk]
+        tile_b = cuda.shared.array((DEPTH, tile), dtype=dtype)  # tile_b[kk, c] = op(b)[kk, col0+c]
+        acc = cuda.local.array((micro, micro), dtype=dtype)  # out[row0+ty+16i, col0+tx+16j]
+        frag_a = cuda.local.array(micro, dtype=dtype)
+        frag_b = cuda.local.array(micro, dtype=dtype)
+        for i in range(micro):
+            for j in range(micro):
                 acc[i, j] = 0
         for k0 in range(0, k, DEPTH):
-            for load in range(LOADS):
+            for load in range(loads):
                 e = load * SIDE * SIDE + tid
                 if trans_a:  # a (k, m): consecutive threads read along m
-                    kk, r = e // TILE, e % TILE
+                    kk, r = e // tile, e % tile
                     inside = k0 + kk < k and row0 + r < m
                     tile_a[kk, r] = a[k0 + kk, row0 + r] if inside else 0
                 else:  # a (m, k): consecutive threads read along k
@@ -71,21 +75,21 @@ def gemm_kernel(trans_a: bool, trans_b: bool, dtype: Any) -> Any:
                     inside = k0 + kk < k and col0 + c < n
                     tile_b[kk, c] = b[col0 + c, k0 + kk] if inside else 0
                 else:  # b (k, n): along n
-                    kk, c = e // TILE, e % TILE
+                    kk, c = e // tile, e % tile
                     inside = k0 + kk < k and col0 + c < n
                     tile_b[kk, c] = b[k0 + kk, col0 + c] if inside else 0
             cuda.syncthreads()
             for kk in range(DEPTH):
-                for i in range(MICRO):
+                for i in range(micro):
                     frag_a[i] = tile_a[kk, ty + SIDE * i]
                     frag_b[i] = tile_b[kk, tx + SIDE * i]
-                for i in range(MICRO):
-                    for j in range(MICRO):
+                for i in range(micro):
+                    for j in range(micro):
                         acc[i, j] += frag_a[i] * frag_b[j]
             cuda.syncthreads()
-        for i in range(MICRO):
+        for i in range(micro):
             r = row0 + ty + SIDE * i
-            for j in range(MICRO):
+            for j in range(micro):
                 c = col0 + tx + SIDE * j
                 if r < m and c < n:
                     out[r, c] = acc[i, j]
@@ -93,23 +97,39 @@ def gemm_kernel(trans_a: bool, trans_b: bool, dtype: Any) -> Any:
     return kernel
 
 
-def _run(trans_a: bool, trans_b: bool, a: Any, b: Any, out: Any) -> None:
+def _grid(m: int, n: int, micro: int) -> tuple[int, int]:
+    tile = SIDE * micro
+    return (n + tile - 1) // tile, (m + tile - 1) // tile
+
+
+def micro_tile(m: int, n: int) -> int:
+    """The micro-tile side for an (m, n) output: 4 (64² tiles) when that gives BUSY blocks, else
+    2 or 1 (32², 16² tiles), so that small products (a batch of 64) still spread over the SMs."""
+    for micro in (MICRO, 2):
+        blocks = _grid(m, n, micro)
+        if blocks[0] * blocks[1] >= BUSY:
+            return micro
+    return 1
+
+
+def _run(trans_a: bool, trans_b: bool, a: Any, b: Any, out: Any, micro: int | None) -> None:
     m, n = out.shape
-    blocks = ((n + TILE - 1) // TILE, (m + TILE - 1) // TILE)
-    kernel = gemm_kernel(trans_a, trans_b, np.dtype(out.dtype).type)
-    launch(kernel, blocks, (SIDE, SIDE), a, b, out)
+    micro = micro_tile(m, n) if micro is None else micro
+    kernel = gemm_kernel(trans_a, trans_b, np.dtype(out.dtype).type, micro)
+    launch(kernel, _grid(m, n, micro), (SIDE, SIDE), a, b, out)
 
 
-def matmul_nt(a: Any, b: Any, out: Any) -> None:
-    """out = a @ b.T; a (m, k), b (n, k), out (m, n): the dense forward z = x Wᵀ."""
-    _run(False, True, a, b, out)
+def matmul_nt(a: Any, b: Any, out: Any, micro: int | None = None) -> None:
+    """out = a @ b.T; a (m, k), b (n, k), out (m, n): the dense forward z = x Wᵀ. ``micro``:
+    the micro-tile side (1, 2 or 4), chosen from the shape when None."""
+    _run(False, True, a, b, out, micro)
 
 
-def matmul_nn(a: Any, b: Any, out: Any) -> None:
+def matmul_nn(a: Any, b: Any, out: Any, micro: int | None = None) -> None:
     """out = a @ b; a (m, k), b (k, n): ∂L/∂x = δ W."""
-    _run(False, False, a, b, out)
+    _run(False, False, a, b, out, micro)
 
 
-def matmul_tn(a: Any, b: Any, out: Any) -> None:
+def matmul_tn(a: Any, b: Any, out: Any, micro: int | None = None) -> None:
     """out = a.T @ b; a (k, m), b (k, n): BP4 ∂L/∂W = δᵀ x."""
-    _run(True, False, a, b, out)
+    _run(True, False, a, b, out, micro)
