@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 EVAL_CHUNK = 1000  # test samples per forward pass
 CHUNK_SECONDS = 0.15  # a chunk of compiled steps takes about this long: progress, signals between
 MAX_CHUNK = 4096  # batches per chunk at most
+# epochs of fewer batches step one by one: a chunk cannot span epochs, and the compiled loop
+# (compiled once per model, seconds; loaded from the cache after that) would not pay for itself
+CHUNK_MIN_BATCHES = 100
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # deferred, then checkpoint + exit
 
 
@@ -165,8 +168,9 @@ def train(network: Network, data: Batches, optimizer: Optimizer, *, epochs: int,
         return scheduled_factor(schedule, step, steps_per_epoch=n_batches, epochs=planned,
                                 restarts=restarts)
 
+    chunked = state.epoch < epochs and n_batches >= CHUNK_MIN_BATCHES
     run = _Run(network, data, optimizer, batch, callbacks, save, factor,
-               chunk_trainer(network, data, optimizer) if state.epoch < epochs else None)
+               chunk_trainer(network, data, optimizer) if chunked else None)
     with _deferred_interrupt() as interrupted:
         while state.epoch < epochs:
             _run_epoch(run, state, interrupted)
@@ -179,7 +183,7 @@ def train(network: Network, data: Batches, optimizer: Optimizer, *, epochs: int,
 def chunk_trainer(network: Network, data: Batches, optimizer: Optimizer) -> ChunkTrainer | None:
     """The backend's trainer of many steps per call for this run, or None (step by step): for a
     network that can describe itself to one (:class:`ChunkNetwork`) on a backend that has one."""
-    if not isinstance(network, ChunkNetwork) or data.x_train.shape[0] == 0:
+    if not isinstance(network, ChunkNetwork):
         return None
     request = network.chunk_request(data.x_train, data.t_train, data.labels_train, optimizer)
     return get_backend(network.device).chunk_trainer(request)

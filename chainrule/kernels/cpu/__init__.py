@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from chainrule.kernels.cpu import conv, dense, pool, threads
 from chainrule.kernels.cpu.activation import activation_module, activation_source
@@ -19,6 +20,9 @@ from chainrule.kernels.cpu.output import (
     softmax_ce_module,
     softmax_ce_source,
 )
+
+if TYPE_CHECKING:
+    from chainrule.kernels.chunks import ChunkRequest, ChunkTrainer
 
 
 class CpuBackend:
@@ -52,9 +56,12 @@ class CpuBackend:
         return softmax_ce_module()
 
     @staticmethod
-    def chunk_trainer(request: object) -> None:
-        """No compiled step loop yet: the training loop steps one batch at a time."""
-        return
+    def chunk_trainer(request: ChunkRequest) -> ChunkTrainer | None:
+        """The generated epoch function of a dense network (epoch.py); None for any other
+        (the training loop then steps one batch at a time)."""
+        from chainrule.kernels.cpu.epoch import chunk_trainer  # loaded when training starts
+
+        return chunk_trainer(request)
 
     @staticmethod
     @cache

@@ -1,0 +1,358 @@
+"""The CPU's compiled epoch: a generated Numba function per model runs a chunk of mini-batches
+with no Python between the steps (issue 13: the CPU form of a captured step, like an epoch
+written as JAX's ``lax.scan``).
+
+Each step is the one ``Network.train_step`` runs, kernel for kernel: the batch gathered by the
+epoch's order into reused buffers; per dense layer dense.py's product (with the same block split,
+:data:`~chainrule.kernels.blocks.SPLIT_MIN_FLOPS`) and the generated bias + activation pass; BP1
+from the generated output module; then, top layer first, BP3, BP2 and BP4 fused with the
+optimiser's rule (kernels/update.py), each input gradient taken before its weights' step (Nielsen,
+*NNDL*, ch. 2). The same kernels on the same values in the same order give the same parameters, bit
+for bit, as stepping one batch at a time (tests/kernels/test_epoch.py). The parallel kernels it
+calls keep their ``prange`` threads.
+
+The function is printed for the model's layer sizes and kernels and cached as every generated
+module is (cache.py). Numba's cache of a function holds the code of the functions it calls, and is
+keyed on its own file only, so the source names the generated modules it calls (whose names hold
+their hashes) and carries the digest of dense.py: a change to either gives a new module.
+
+Dense networks only: an input flatten, dense hidden layers without dropout, a dense output layer.
+For any other :class:`~chainrule.kernels.chunks.ChunkRequest` :func:`chunk_trainer` returns
+None, and the loop steps batch by batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numba
+import numpy as np
+
+from chainrule.derive.spec import Dense
+from chainrule.kernels.blocks import SPLIT_MIN_FLOPS
+from chainrule.kernels.cache import load_source
+from chainrule.kernels.chunks import ChunkRequest, ChunkResult
+from chainrule.kernels.header import module_header
+from chainrule.kernels.layers import FlattenLayer, HiddenLayer, OutputLayer, RowActivation
+from chainrule.kernels.update import update_module
+
+_HELPERS = '''
+@njit(cache=True)
+def row_blocks(m, k, n, threads):
+    # blocks.row_blocks: row blocks of an (m, k) by (k, n) product, one per thread when it is big
+    if 2 * m * k * n < SPLIT_MIN_FLOPS:
+        return 1
+    return max(1, min(threads, m))
+
+
+@njit(cache=True)
+def dense_forward(x, w, out, threads):
+    # dense.forward: out = x w^T. x: (b, n_in); w: (n_out, n_in); out: (b, n_out)
+    blocks = row_blocks(x.shape[0], x.shape[1], w.shape[0], threads)
+    if blocks == 1:
+        np.dot(x, w.T, out)
+    elif x.shape[0] < w.shape[0]:
+        features_times(x, w, out, min(blocks, w.shape[0]))
+    else:
+        rows_times(x, w, out, blocks)
+
+
+@njit(cache=True)
+def input_grad(delta, w, out, threads):
+    # dense.input_grad: out = delta w (dL/dx). delta: (b, n_out); w: (n_out, n_in); out: (b, n_in)
+    blocks = row_blocks(delta.shape[0], delta.shape[1], w.shape[1], threads)
+    if blocks == 1:
+        np.dot(delta, w, out)
+    else:
+        rows_times_plain(delta, w, out, blocks)
+
+
+@njit(cache=True)
+def weight_step(delta, x, w, scratch, kind, first, second, h, threads, spare):
+    # ParamUpdates.dense_weight: BP4 delta^T x with the rule on w. delta: (b, n_out); x: (b, n_in);
+    # scratch: (n_out, n_in); spare: flat, at least n_out * b, holds delta^T (n_out, b)
+    b, n_out = delta.shape
+    delta_t = spare[:n_out * b].reshape((n_out, b))
+    for r in range(b):
+        for c in range(n_out):
+            delta_t[c, r] = delta[r, c]
+    blocks = row_blocks(n_out, b, x.shape[1], threads)
+    return rows_step(delta_t, x, w.reshape(w.size), scratch, kind, first, second, h, blocks)
+
+
+@njit(cache=True)
+def gather(x, t, order, lo, hi, xb, tb):
+    # Batch rows: xb[r] = x[order[lo + r]], tb[r] = t[order[lo + r]]. x: (n, n_in); t: (n, n_out)
+    for r in range(hi - lo):
+        j = order[lo + r]
+        for c in range(x.shape[1]):
+            xb[r, c] = x[j, c]
+        for c in range(t.shape[1]):
+            tb[r, c] = t[j, c]
+
+
+@njit(cache=True)
+def count_correct(out, labels, order, lo):
+    # metrics.correct_count: one output thresholded at 0.5, else np.argmax (a NaN counts as the
+    # maximum); labels: (n,), or (0,) when the data have none
+    if labels.shape[0] == 0:
+        return 0
+    hits = 0
+    for r in range(out.shape[0]):
+        best = 0
+        if out.shape[1] == 1:
+            best = 1 if out[r, 0] >= 0.5 else 0
+        elif not math.isnan(out[r, 0]):
+            top = out[r, 0]
+            for k in range(1, out.shape[1]):
+                if math.isnan(out[r, k]):
+                    best = k
+                    break
+                if out[r, k] > top:
+                    best, top = k, out[r, k]
+        hits += 1 if best == labels[order[lo + r]] else 0
+    return hits
+'''
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The dense network a generated epoch function is printed for."""
+
+    hidden: tuple[HiddenLayer, ...]
+    output: OutputLayer
+    dtype: str  # float32 or float64
+
+    @property
+    def widths(self) -> list[int]:
+        """n_in of the first layer, then every layer's n_out."""
+        specs = [layer.spec for layer in self.hidden]
+        assert all(isinstance(spec, Dense) for spec in specs)  # dense_plan admits no other
+        first = specs[0] if specs else self.output.spec
+        assert isinstance(first, Dense)
+        return [first.n_in, *(spec.n_out for spec in specs if isinstance(spec, Dense)),
+                self.output.spec.n_out]
+
+
+def dense_plan(request: ChunkRequest) -> _Plan | None:
+    """The plan for a dense network without dropout, or None (the loop steps instead)."""
+    if request.dropout > 0.0 or request.x.dtype.name not in ("float32", "float64"):
+        return None
+    hidden: list[HiddenLayer] = []
+    for layer in request.layers:
+        if isinstance(layer, FlattenLayer) and not hidden:
+            continue  # the input, flattened: gathered as rows of features
+        if not (isinstance(layer, HiddenLayer) and isinstance(layer.spec, Dense)
+                and isinstance(layer.act, RowActivation) and layer.dropout == 0.0):
+            return None
+        hidden.append(layer)
+    if not isinstance(request.output, OutputLayer):
+        return None
+    return _Plan(tuple(hidden), request.output, request.x.dtype.name)
+
+
+def _output_kernel(output: OutputLayer) -> tuple[Any, str]:
+    """The generated output module and its fused BP1 function's name."""
+    if output.activation == "softmax":
+        return output.kernels.softmax_ce(), "softmax_ce_layer"
+    return output.kernels.output(output.activation, output.loss), "output_layer"
+
+
+def _digest(module: Any) -> str:
+    return hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()[:16]
+
+
+def steps_source(dense: ModuleType) -> str:
+    """The generated module of the steps every model's epoch function shares (compiled once per
+    dtype, not per model): dense.py's products with their block split, BP4 with the rule, the
+    batch gather and the count of correct predictions."""
+    lines = [f"# dense.py sha256 {_digest(dense)}: its kernels are compiled into this module's cache",
+             f"from {dense.__name__} import _features_times as features_times",
+             f"from {dense.__name__} import _rows_times as rows_times",
+             f"from {dense.__name__} import _rows_times_plain as rows_times_plain",
+             f"from {update_module().__name__} import rows_step",
+             "", f"SPLIT_MIN_FLOPS = {SPLIT_MIN_FLOPS}  # blocks.py", "", ""]
+    return (module_header("The steps of a compiled epoch of a dense network (kernels/cpu/epoch.py).")
+            + "\n".join(lines) + _HELPERS.lstrip("\n"))
+
+
+def _imports(plan: _Plan) -> str:
+    out_module, out_name = _output_kernel(plan.output)
+    steps = load_source("epoch_steps", steps_source(plan.output.kernels.dense))
+    lines = [(f"from {steps.__name__} import count_correct, dense_forward, gather, input_grad, "
+              "weight_step"),
+             f"from {update_module().__name__} import bias_step, delta_bias_step",
+             f"from {out_module.__name__} import {out_name} as output_layer"]
+    lines += [f"from {layer.act.module.__name__} import bias_act_rows as act{i}"
+              for i, layer in enumerate(plan.hidden)]
+    return "\n".join(lines) + "\n\n\n"
+
+
+def _forward(plan: _Plan) -> list[str]:
+    """The step's forward pass and loss; h names each layer's input."""
+    widths, lines, h = plan.widths, [], "xb"
+    for i, layer in enumerate(plan.hidden):
+        lines += [f"# {layer.prefix}: dense {widths[i]} -> {widths[i + 1]}, {layer.activation}",
+                  f"z{i}, a{i}, d{i} = z{i}_all[:b], a{i}_all[:b], d{i}_all[:b]",
+                  f"dense_forward({h}, weights[{i}], z{i}, threads)",
+                  f"act{i}(z{i}, biases[{i}], a{i}, d{i})  # a = g(z + b), d = g'(z + b)"]
+        h = f"a{i}"
+    out, last = plan.output, len(plan.hidden)
+    lines += [f"# {out.prefix}: dense {widths[-2]} -> {widths[-1]}, {out.activation} with {out.loss}",
+              "zo, out, delta = zo_all[:b], out_all[:b], delta_all[:b]",
+              f"dense_forward({h}, weights[{last}], zo, threads)",
+              f"loss = output_layer(zo, biases[{last}], tb, out, delta, scale / b)  # BP1"]
+    return lines
+
+
+def _backward(plan: _Plan) -> list[str]:
+    """BP3 + rule on b, dL/dx from the weights before their step, BP4 + rule on W; top first."""
+    widths, last = plan.widths, len(plan.hidden)
+    rule = "kind, {0}_first[{1}], {0}_second[{1}], {2}"
+    inputs = ["xb", *(f"a{i}" for i in range(last))]
+    lines = [(f"bad += bias_step(delta.reshape((b, {widths[-1]}, 1)), biases[{last}], "
+              f"b_grad[{last}], {rule.format('b', last, 'hb')})")]
+    grad = "delta"
+    for i in range(last, -1, -1):
+        if i < last:
+            n = widths[i + 1]
+            lines += [f"e{i} = e{i}_all[:b]  # BP2 delta of {plan.hidden[i].prefix}",
+                      (f"bad += delta_bias_step(g{i}.reshape((b, {n}, 1)), "
+                       f"d{i}.reshape((b, {n}, 1)), e{i}.reshape((b, {n}, 1)), biases[{i}], "
+                       f"b_grad[{i}], {rule.format('b', i, 'hb')})")]
+            grad = f"e{i}"
+        if i > 0:
+            lines += [f"g{i - 1} = g{i - 1}_all[:b]",
+                      f"input_grad({grad}, weights[{i}], g{i - 1}, threads)"]
+        lines.append(f"bad += weight_step({grad}, {inputs[i]}, weights[{i}], w_grad[{i}], "
+                     f"{rule.format('w', i, 'hw')}, threads, spare)")
+    return lines
+
+
+def _buffers(plan: _Plan) -> list[str]:
+    widths, dtype = plan.widths, f"np.{plan.dtype}"
+    lines = [f"xs = np.empty((batch, {widths[0]}), {dtype})  # the gathered batch",
+             f"ts = np.empty((batch, {widths[-1]}), {dtype})"]
+    for i in range(len(plan.hidden)):
+        lines += [f"{name}{i}_all = np.empty((batch, {widths[i + 1]}), {dtype})"
+                  for name in ("z", "a", "d", "g", "e")]
+    lines += [f"{name}_all = np.empty((batch, {widths[-1]}), {dtype})"
+              for name in ("zo", "out", "delta")]
+    lines.append(f"spare = np.empty(batch * {max(widths[1:])}, {dtype})  # delta^T for BP4")
+    return lines
+
+
+_SIGNATURE = '''
+@njit(cache=True)
+def train_chunk(order, batch, first, last, hypers, threads, x, t, labels, scale, kind, weights,
+                biases, w_first, w_second, b_first, b_second, w_grad, b_grad, losses, counts):
+    # Batches first..last-1 of the epoch's order (batch i: order[i*batch:(i+1)*batch]), one
+    # training step each. hypers: (last-first, 2, 8) the rule's rows [weights, biases] per step;
+    # losses: (last-first,) the mean batch losses out; counts out: [steps done, correct, bad].
+    # Stops after a non-finite loss (before its backward pass) or a non-finite update.
+    n = x.shape[0]
+'''
+
+_LOOP = '''    done, correct, bad = 0, 0, 0
+    for i in range(first, last):
+        lo, hi = i * batch, min(i * batch + batch, n)
+        b = hi - lo
+        hw, hb = hypers[i - first, 0], hypers[i - first, 1]
+        xb, tb = xs[:b], ts[:b]
+        gather(x, t, order, lo, hi, xb, tb)
+'''
+
+_AFTER_FORWARD = '''        losses[i - first] = loss
+        done += 1
+        if not math.isfinite(loss):
+            break
+        correct += count_correct(out, labels, order, lo)
+'''
+
+_END = '''        if bad > 0:
+            break
+    counts[0], counts[1], counts[2] = done, correct, bad
+'''
+
+
+def epoch_source(plan: _Plan) -> str:
+    """The generated module of ``train_chunk`` for this plan (the shared steps loaded)."""
+    def indent(lines: list[str], depth: int) -> str:
+        return "".join(" " * depth + line + "\n" for line in lines)
+
+    title = "A chunk of training steps of a dense network: " + \
+        "-".join(map(str, plan.widths)) + f" ({plan.dtype})."
+    return (module_header(title) + _imports(plan) + _SIGNATURE.lstrip("\n")
+            + indent(_buffers(plan), 4) + _LOOP + indent(_forward(plan), 8) + _AFTER_FORWARD
+            + indent(_backward(plan), 8) + _END)
+
+
+@dataclass
+class CpuChunkTrainer:
+    """Runs chunks of an epoch through the generated ``train_chunk`` (kernels/chunks.py)."""
+
+    function: Callable[..., None]
+    request: ChunkRequest
+    prefixes: tuple[str, ...]  # the dense layers' parameter prefixes, bottom first
+    scale: float  # the loss's vector-form factor (1 for softmax-CE)
+
+    def train_chunk(self, order: np.ndarray, batch: int, first: int, last: int,
+                    lr_scales: np.ndarray) -> ChunkResult:
+        request = self.request
+        hypers = request.hypers(lr_scales)  # (K, 2, 8); counts K optimiser steps
+        losses = np.zeros(last - first)  # (K,)
+        counts = np.zeros(3, dtype=np.int64)
+        n = request.x.shape[0]
+        self.function(order, batch, first, last, hypers, _threads(),
+                      request.x.reshape(n, -1), request.t, _labels(request.labels), self.scale,
+                      *self._bound(), losses, counts)
+        steps, correct, bad = (int(c) for c in counts)
+        sizes = [min(batch, n - i * batch) for i in range(first, first + steps)]
+        done = losses[:steps]
+        return ChunkResult(steps, sum(loss * size for loss, size in zip(done.tolist(), sizes)),
+                           sum(sizes), correct, float(done[-1]) if steps else 0.0, bad, done)
+
+    def _bound(self) -> tuple[Any, ...]:
+        """The rule's kind, then per dense layer (tuples, bottom first) the weights, biases,
+        their state slots and their gradient buffers, read afresh from the request's dicts."""
+        params, updates = self.request.params, self.request.updates
+        weights = tuple(f"{prefix}.weight" for prefix in self.prefixes)
+        biases = tuple(f"{prefix}.bias" for prefix in self.prefixes)
+        kind = int(updates.rules[weights[0]].kind)
+        return (kind, tuple(params[k] for k in weights), tuple(params[k] for k in biases),
+                tuple(updates.rules[k].first for k in weights),
+                tuple(updates.rules[k].second for k in weights),
+                tuple(updates.rules[k].first for k in biases),
+                tuple(updates.rules[k].second for k in biases),
+                tuple(updates.buffers[k] for k in weights), tuple(updates.buffers[k] for k in biases))
+
+
+def _threads() -> int:
+    """The thread count the block split uses (blocks.thread_blocks)."""
+    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+
+
+def _labels(labels: np.ndarray | None) -> np.ndarray:
+    return np.zeros(0, dtype=np.int64) if labels is None else labels
+
+
+def chunk_trainer(request: ChunkRequest) -> CpuChunkTrainer | None:
+    """A trainer for a dense network (the generated function loaded, compiled on first use), or
+    None for any other."""
+    plan = dense_plan(request)
+    if plan is None:
+        return None
+    # start Numba's thread pool: the compiled loop calls parallel kernels, and code loaded from
+    # the cache links against the pool's symbols (allocate_sched, ...), which only its launch
+    # registers ("LLVM ERROR: Symbol not found" otherwise, in a process that ran no parallel
+    # kernel yet)
+    numba.get_num_threads()
+    module = load_source("epoch", epoch_source(plan))
+    prefixes = (*(layer.prefix for layer in plan.hidden), plan.output.prefix)
+    scale = 1.0 if plan.output.activation == "softmax" else plan.output.loss_scale
+    return CpuChunkTrainer(module.train_chunk, request, prefixes, scale)
