@@ -1,7 +1,6 @@
-"""Run under NUMBA_ENABLE_CUDASIM=1 by test_cuda_sim.py: CUDA kernels vs CPU kernels, then gradcheck.
+"""Run under NUMBA_ENABLE_CUDASIM=1 by test_cuda_sim.py: CUDA kernels vs CPU kernels.
 
-Prints one line per comparison, ``name max_abs_diff``, and ``gradcheck SPEC LOSS rel_err``; the
-last comparison is two fused training steps.
+Prints one line per comparison, ``name max_abs_diff``.
 """
 
 from __future__ import annotations
@@ -9,12 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.derive.activations import ACTIVATIONS
-from chainrule.derive.spec import parse_spec
 from chainrule.kernels.cuda.counters import device_empty, to_device, to_host
 from chainrule.kernels.registry import get_backend
-from chainrule.train.gradcheck import gradcheck
-from chainrule.train.network import build_network
-from chainrule.train.optim import make_optimizer
 
 rng = np.random.default_rng(0)
 cpu, gpu = get_backend("cpu"), get_backend("cuda")
@@ -51,20 +46,4 @@ gpu.softmax_ce().softmax_ce_layer(to_device(z2), to_device(b2), to_device(onehot
 diff = max(abs(value - to_host(dl)[0]), np.max(np.abs(s - to_host(ds))),
            np.max(np.abs(delta - to_host(dd))))
 print(f"softmax_ce {diff:.3e}")
-
-for spec, loss in [("mlp:3-4-2", "softmax_ce"), ("mlp:3-4-2", "bce"),
-                   ("cnn:1x6x6-conv3x3x2-maxpool2-dense2", "mse")]:
-    result = gradcheck(parse_spec(spec), loss=loss, device="cuda")
-    print(f"gradcheck {spec} {loss} {result.max_rel_err:.3e}")
-
-# The fused training step on --device cuda against the same step on the CPU (float64, 2 steps).
-x_step, y_step = rng.standard_normal((5, 3)), rng.integers(0, 2, 5)
-trained = []
-for device in ("cpu", "cuda"):
-    net = build_network(parse_spec("mlp:3-4-2"), seed=1, dtype=np.float64, device=device)
-    optimizer = make_optimizer("momentum", net.params, lr=0.1, l2=0.01)
-    for _ in range(2):
-        net.train_step(x_step, y_step, optimizer)
-    trained.append(net.params)
-diff = max(np.max(np.abs(trained[0][k] - trained[1][k])) for k in trained[0])
-print(f"train_step_momentum {diff:.3e}")
+# gradcheck and training steps on --device cuda: tests/kernels/cuda/check_network.py

@@ -241,6 +241,7 @@ def _train_network(model: str, data: str, options: Any, out: Path | None, resume
     progress = (TrainingProgress(options.epochs, console=feedback.console,
                                  log_every=feedback.log_every) if feedback.live else None)
     listening = progress is not None or animation is not None
+    counting = _DeviceCounts(options.device, session)
     try:
         with progress if progress is not None else contextlib.nullcontext():
             session.run(epochs=options.epochs,
@@ -249,8 +250,31 @@ def _train_network(model: str, data: str, options: Any, out: Path | None, resume
         _report_stop(out, session.state, getattr(exc, "signum", signal.SIGINT))
     if animation is not None:
         animation.write()
-    return _result(session.network, session.dataset, session.state.history, out,
-                   optimizer=session.optimizer.name, model=model, data=data)
+    result = _result(session.network, session.dataset, session.state.history, out,
+                     optimizer=session.optimizer.name, model=model, data=data)
+    return result | counting.result(session, options.batch)
+
+
+class _DeviceCounts:
+    """For --device cuda: kernel launches and host↔device copies per training step of this run,
+    counted by the backend (``launches_per_step``, ``transfers_per_step``, ...); nothing for the
+    CPU."""
+
+    def __init__(self, device: str, session: Any) -> None:
+        from chainrule.kernels.registry import get_backend
+        self.backend = get_backend(device) if device == "cuda" else None
+        self.snapshot = self.backend.counter_snapshot() if self.backend else None  # type: ignore[attr-defined]
+        self.epoch, self.position = session.state.epoch, session.state.position
+
+    def result(self, session: Any, batch: int) -> dict[str, Any]:
+        if self.backend is None:
+            return {}
+        import math
+        per_epoch = math.ceil(len(session.dataset.x_train) / batch)
+        state = session.state
+        steps = (state.epoch - self.epoch) * per_epoch + state.position - self.position
+        counts = self.backend.step_counts(self.snapshot, steps)  # type: ignore[attr-defined]
+        return {"device": "cuda", **counts}
 
 
 def _report_stop(out: Path | None, state: Any, signum: int) -> NoReturn:

@@ -101,9 +101,24 @@ class CudaBackend:
         return CudaChunkTrainer(request)
 
     @staticmethod
-    def step_counts() -> dict[str, Any] | None:
-        """Launches and host↔device copies per step of the latest chunk trainer (None: none ran)."""
+    def counter_snapshot() -> tuple[int, int, object]:
+        """(launches, transfers, the latest chunk trainer's counts) so far, for :meth:`step_counts`."""
+        from chainrule.kernels.cuda.counters import COUNTERS
+        from chainrule.kernels.cuda.trainer import latest_counts
+        return COUNTERS.launches, COUNTERS.transfers, latest_counts()
+
+    @staticmethod
+    def step_counts(snapshot: tuple[int, int, object], steps: int) -> dict[str, Any]:
+        """Kernel launches and host↔device copies per training step since ``snapshot``: inside
+        the steps of the chunk trainer when one ran (the copies at the chunks' edges apart),
+        else averaged over the ``steps`` steps run one per call (the evaluation included)."""
+        from chainrule.kernels.cuda.counters import COUNTERS
         from chainrule.kernels.cuda.trainer import latest_counts
         counts = latest_counts()
-        return None if counts is None else counts.as_dict()
+        if counts is not None and counts is not snapshot[2] and counts.steps:
+            return {"step_path": "chunk trainer", **counts.as_dict()}
+        per = max(1, steps)
+        return {"step_path": "one step per call (each copies its batch and weights)",
+                "launches_per_step": (COUNTERS.launches - snapshot[0]) / per,
+                "transfers_per_step": (COUNTERS.transfers - snapshot[1]) / per, "steps": steps}
 

@@ -71,10 +71,11 @@ def gather_kernel(src, order, cursor, batch, dst):
 
 
 @cuda.jit
-def accumulate_kernel(out, labels, has_labels, loss, sums):
+def accumulate_kernel(out, labels, has_labels, loss, cursor, losses, sums):
     # One block: the batch's correct count, summed in a fixed order (a tree over THREADS partial
-    # counts); then sums += (loss * rows, correct), last loss, and a count of non-finite losses.
-    # out (rows, n_out) predictions; labels (rows, 1) int64; loss (1,) the batch's mean loss
+    # counts); then sums += (loss * rows, correct), last loss, a count of non-finite losses, and
+    # losses[cursor[1]] = loss. out (rows, n_out) predictions; labels (rows, 1) int64; loss (1,)
+    # the batch's mean loss; losses (K,) float64, one per step of the chunk
     tid = cuda.threadIdx.x
     partial = cuda.shared.array(256, dtype=np.int64)
     count = 0
@@ -102,6 +103,7 @@ def accumulate_kernel(out, labels, has_labels, loss, sums):
         sums[0] += value * out.shape[0]
         sums[1] += partial[0]
         sums[2] = value
+        losses[cursor[1]] = value
         if not math.isfinite(value):
             sums[3] += 1
 
@@ -158,6 +160,7 @@ class CudaChunkTrainer:
         self.sums = counters.device_zeros(4, np.float64)
         self.h = counters.device_zeros((2, 8), np.float64)  # [weights, biases] of this step
         self.rows = counters.device_empty((1, 2, 8), np.float64)
+        self.losses = counters.device_empty(1, np.float64)  # (capacity,) the chunk's batch losses
         self.updates = self._device_updates()
         self.batches: dict[int, tuple[Any, Any, Any]] = {}
         self.graph: StepGraph | None = None
@@ -184,8 +187,9 @@ class CudaChunkTrainer:
             upload_into(self.order, np.asarray(order, dtype=np.int64))
             self.order_host = np.array(order, copy=True)
         if rows.shape[0] > self.rows.shape[0]:
-            self.rows = counters.device_empty((max(rows.shape[0], 2 * self.rows.shape[0]), 2, 8),
-                                              np.float64)
+            capacity = max(rows.shape[0], 2 * self.rows.shape[0])
+            self.rows = counters.device_empty((capacity, 2, 8), np.float64)
+            self.losses = counters.device_empty(capacity, np.float64)
         upload_into(self.rows[:rows.shape[0]], rows)
         for layer in [*self.layers, self.output]:
             layer.load_from_host(self.params)
@@ -227,7 +231,8 @@ class CudaChunkTrainer:
         for layer in self.layers:
             h = layer.forward_device(h, train=True)
         loss, out = self.output.loss_forward_device(h, tb)
-        counters.launch(accumulate_kernel, 1, THREADS, out, lb, self.has_labels, loss, self.sums)
+        counters.launch(accumulate_kernel, 1, THREADS, out, lb, self.has_labels, loss, self.cursor,
+                        self.losses, self.sums)
 
     def _backward(self) -> None:
         grad = self.output.backward_device(self.updates, need_input_grad=bool(self.layers))
@@ -279,16 +284,18 @@ class CudaChunkTrainer:
         if not math.isfinite(sums[LOSS_SUM]) or sums[BAD_LOSSES] or bad:
             return self._replay_failing(order, batch, first, last, rows)
         self._store()
+        result = self._result(sums, order, batch, first, last, bad)
         self.counts.chunks += 1
         self.counts.chunk_transfers += counters.COUNTERS.transfers - before - inside
-        return self._result(sums, order, batch, first, last, bad)
+        return result
 
     def _result(self, sums: np.ndarray, order: np.ndarray, batch: int, first: int, last: int,
                 bad: int) -> ChunkResult:
         seen = min(last * batch, order.shape[0]) - first * batch
+        losses = counters.to_host(self.losses[:last - first])  # (steps,) one copy per chunk
         return ChunkResult(steps=last - first, loss_sum=float(sums[LOSS_SUM]), seen=int(seen),
                            correct=int(sums[CORRECT]), last_loss=float(sums[LAST_LOSS]),
-                           nonfinite=bad)
+                           nonfinite=bad, batch_losses=losses)
 
     def _replay_failing(self, order: np.ndarray, batch: int, first: int, last: int,
                         rows: np.ndarray) -> ChunkResult:

@@ -1,0 +1,74 @@
+"""Run under NUMBA_ENABLE_CUDASIM=1 by test_network_sim.py: a network on ``--device cuda``.
+
+Prints ``name value`` lines: gradcheck of three tiny networks (the CUDA kernels' gradients against
+float64 central differences), three training steps run by the CUDA chunk trainer against three
+``train_step`` calls on the CPU (float32, Adam with an L2 penalty), the trainer's counts of
+launches and host↔device copies inside the steps and at the chunks' edges, and
+``train --device cuda --format json`` through the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from typer.testing import CliRunner
+
+from chainrule.cli.main import load_commands
+from chainrule.derive.spec import parse_spec
+from chainrule.kernels.registry import get_backend
+from chainrule.train.gradcheck import gradcheck
+from chainrule.train.network import build_network
+from chainrule.train.optim import make_optimizer
+
+GRADCHECKS = ["mlp:4-3-2", "cnn:1x6x6-conv3x3x2-maxpool2-dense2",
+              "cnn:1x8x8-conv3x3x2-avgpool2-dense2"]  # the last: LeNet-style, average pooling
+for spec in GRADCHECKS:
+    result = gradcheck(parse_spec(spec), device="cuda", max_coords=4)
+    print(f"gradcheck_{spec} {result.max_rel_err:.3e}")
+    print(f"gradcheck_checks_{spec} {len(result.checks)}")
+
+# Three steps: the CPU's train_step on batches of 2, the CUDA chunk trainer over the same order
+SPEC, BATCH, STEPS = "mlp:4-3-2", 2, 3
+rng = np.random.default_rng(0)
+x = rng.standard_normal((BATCH * STEPS, 4)).astype(np.float32)
+labels = rng.integers(0, 2, BATCH * STEPS)
+order = rng.permutation(BATCH * STEPS)
+trained = {}
+for device in ("cpu", "cuda"):
+    net = build_network(parse_spec(SPEC), seed=1, device=device)
+    optimizer = make_optimizer("adam", net.params, lr=0.05, l2=0.01)
+    if device == "cpu":
+        losses = []
+        for step in range(STEPS):
+            index = order[step * BATCH:(step + 1) * BATCH]
+            losses.append(net.train_step(x[index], labels[index], optimizer)[0])
+    else:
+        request = net.chunk_request(x, labels, labels, optimizer)
+        trainer = get_backend("cuda").chunk_trainer(request)
+        assert trainer is not None
+        chunk = trainer.train_chunk(order, BATCH, 0, STEPS, np.ones(STEPS))
+        counts = trainer.counts  # type: ignore[attr-defined]
+    trained[device] = {k: v.copy() for k, v in net.params.items()}
+diff = max(float(np.max(np.abs(trained["cpu"][k] - trained["cuda"][k]))) for k in trained["cpu"])
+moved = max(float(np.max(np.abs(trained["cpu"][k] - build_network(parse_spec(SPEC), seed=1)
+                                .params[k]))) for k in trained["cpu"])
+print(f"steps_params_max_abs_diff {diff:.3e}")
+print(f"steps_params_moved {moved:.3e}")  # the steps did change the weights
+print(f"steps_loss_sum_diff {abs(chunk.loss_sum - sum(v * BATCH for v in losses)):.3e}")
+print(f"steps_batch_losses_diff {float(np.max(np.abs(chunk.batch_losses - losses))):.3e}")
+print(f"steps_done {chunk.steps}")
+print(f"steps_transfers_inside {counts.transfers}")
+print(f"steps_launches_inside {counts.launches}")
+print(f"steps_transfers_at_edges {counts.chunk_transfers}")
+
+# The CLI: a short run on the device reports its counts
+runner = CliRunner()
+done = runner.invoke(load_commands(), ["train", "mlp:2-2-2", "--data", "xor", "--epochs", "1",
+                                       "--batch", "2", "--device", "cuda", "--format", "json"])
+assert done.exit_code == 0, done.output
+payload = json.loads(done.stdout)
+print(f"cli_chunk_trainer {int(payload['step_path'] == 'chunk trainer')}")
+print(f"cli_launches_per_step {payload['launches_per_step']}")
+print(f"cli_transfers_per_step {payload['transfers_per_step']}")
+print(f"cli_steps {payload['steps']}")
