@@ -15,9 +15,13 @@ from pathlib import Path
 ROOT = Path(__file__).parents[3]
 
 
-def run_check(name: str) -> dict[str, float]:
-    """Run ``check_<name>.py`` with NUMBA_ENABLE_CUDASIM=1 and return its ``name value`` lines."""
-    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "NUMBA_NUM_THREADS": "1"}
+def run_check(name: str, *, simulate: bool = True) -> dict[str, float]:
+    """Run ``check_<name>.py`` (with NUMBA_ENABLE_CUDASIM=1 unless not ``simulate``) and return
+    its ``name value`` lines."""
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
+    env.pop("NUMBA_ENABLE_CUDASIM", None)
+    if simulate:
+        env["NUMBA_ENABLE_CUDASIM"] = "1"
     script = Path(__file__).with_name(f"check_{name}.py")
     done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True,
                           check=False, cwd=ROOT, timeout=600)
