@@ -1,0 +1,142 @@
+"""The CPU's compiled epoch (kernels/cpu/epoch.py): a chunk of batches gives, bit for bit, the
+parameters, optimiser state, batch losses and correct counts of ``Network.train_step`` called
+batch by batch; it stops where the step loop would stop; it declines networks it cannot run.
+
+Models share the shapes of the loop's tests (2 inputs, 3 outputs) so that the generated functions
+compile once for both files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from chainrule.derive.spec import parse_spec
+from chainrule.kernels.registry import get_backend
+from chainrule.train.metrics import correct_count
+from chainrule.train.network import Network, build_network
+from chainrule.train.optim import Optimizer, make_optimizer
+
+MODELS = [("mlp:2-8-3", "softmax_ce", "relu"), ("mlp:2-6-5-3", "mse", "tanh")]
+
+
+def pair(spec, loss, activation, optimizer, *, lr=0.05):
+    """Two identical networks with their optimisers: one to step, one to chunk."""
+    def one() -> tuple[Network, Optimizer]:
+        net = build_network(parse_spec(spec), loss=loss, activation=activation, seed=4)
+        return net, make_optimizer(optimizer, net.params, lr=lr, l2=0.01, l1=0.002)
+    return one(), one()
+
+
+def data(net, n, *, labels=True, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, net.spec.n_inputs)).astype(np.float32)
+    classes = rng.integers(0, net.spec.n_outputs, n)
+    t = (np.eye(net.spec.n_outputs, dtype=np.float32)[classes] if net.loss == "softmax_ce"
+         else rng.random((n, net.spec.n_outputs)).astype(np.float32))
+    return x, t, classes if labels else None, rng.permutation(n)
+
+
+def step_all(net, optimizer, x, t, labels, order, batch, scales):
+    """The per-step reference: (batch losses, correct, nonfinite of the last step)."""
+    losses, correct, bad = [], 0, 0
+    for i, scale in enumerate(scales):
+        index = order[i * batch:(i + 1) * batch]
+        optimizer.lr_scale = float(scale)
+        loss, predictions, bad = net.train_step(x[index], t[index], optimizer)
+        losses.append(loss)
+        if not np.isfinite(loss) or bad:
+            break
+        correct += correct_count(predictions, None if labels is None else labels[index])
+    return losses, correct, bad
+
+
+def trainer(net, optimizer, x, t, labels):
+    made = get_backend("cpu").chunk_trainer(net.chunk_request(x, t, labels, optimizer))
+    assert made is not None
+    return made
+
+
+def assert_same_state(a, b):
+    (net_a, opt_a), (net_b, opt_b) = a, b
+    for key in net_a.params:
+        np.testing.assert_array_equal(net_a.params[key], net_b.params[key], err_msg=key)
+    for key, array in opt_a.state_arrays().items():
+        np.testing.assert_array_equal(array, opt_b.state_arrays()[key], err_msg=key)
+    assert opt_a.state_meta() == opt_b.state_meta()  # Adam's t
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize(("spec", "loss", "activation"), MODELS)
+def test_chunks_equal_steps_bit_for_bit(spec, loss, activation, optimizer):
+    stepped, chunked = pair(spec, loss, activation, optimizer)
+    x, t, labels, order = data(stepped[0], 53, labels=loss == "softmax_ce")  # 7 batches of 8, last 5
+    scales = np.random.default_rng(1).uniform(0.2, 1.0, 7)  # a schedule's factors
+    losses, correct, _ = step_all(*stepped, x, t, labels, order, 8, scales)
+    run = trainer(*chunked, x, t, labels)
+    first, second = run.train_chunk(order, 8, 0, 3, scales[:3]), run.train_chunk(order, 8, 3, 7, scales[3:])
+    assert_same_state(stepped, chunked)
+    got = np.concatenate([first.batch_losses, second.batch_losses])
+    assert got.tolist() == losses  # the same float64 values
+    assert (first.steps, second.steps, first.seen, second.seen) == (3, 4, 24, 29)
+    assert first.correct + second.correct == correct and (correct > 0) == (labels is not None)
+    assert second.loss_sum == sum(loss * size for loss, size in zip(losses[3:], [8, 8, 8, 5]))
+    assert second.last_loss == losses[-1] and second.nonfinite == 0
+
+
+def test_a_nan_loss_stops_the_chunk_before_its_backward_pass():
+    stepped, chunked = pair(*MODELS[0], "adam")
+    x, t, labels, order = data(stepped[0], 40)
+    t[order[25]] = np.nan  # in batch 3 (0-based) of 8
+    scales = np.ones(5)
+    losses, _, _ = step_all(*stepped, x, t, labels, order, 8, scales)
+    result = trainer(*chunked, x, t, labels).train_chunk(order, 8, 0, 5, scales)
+    assert result.steps == len(losses) == 4 and np.isnan(result.last_loss)
+    assert result.batch_losses[:3].tolist() == losses[:3]
+    chunked[1].t = stepped[1].t  # the chunk counted all its steps' hyperparameters
+    assert_same_state(stepped, chunked)
+
+
+def test_an_update_that_overflows_stops_the_chunk_with_its_count():
+    stepped, chunked = pair(*MODELS[0], "sgd", lr=1e300)
+    x, t, labels, order = data(stepped[0], 40)
+    _, _, bad = step_all(*stepped, x, t, labels, order, 8, np.ones(5))
+    result = trainer(*chunked, x, t, labels).train_chunk(order, 8, 0, 5, np.ones(5))
+    assert result.steps == 1 and result.nonfinite == bad > 0
+    for key in stepped[0].params:
+        np.testing.assert_array_equal(stepped[0].params[key], chunked[0].params[key])
+
+
+def test_networks_it_cannot_run_step_one_by_one():
+    for spec, dropout in (("mlp:2-8-3", 0.5), ("cnn:1x6x6-conv3x3x2-dense3", 0.0)):
+        net = build_network(parse_spec(spec), dropout=dropout)
+        x = np.zeros((4, *net.spec.input_shape), np.float32)
+        request = net.chunk_request(x, np.zeros((4, 3), np.float32), None,
+                                    make_optimizer("sgd", net.params, lr=0.1))
+        assert get_backend("cpu").chunk_trainer(request) is None
+
+
+FRESH = """
+import numpy as np
+from chainrule.derive.spec import parse_spec
+from chainrule.kernels.registry import get_backend
+from chainrule.train.network import build_network
+from chainrule.train.optim import make_optimizer
+net = build_network(parse_spec("mlp:2-8-3"), seed=4)
+x, t = np.ones((10, 2), np.float32), np.eye(3, dtype=np.float32)[np.arange(10) % 3]
+request = net.chunk_request(x, t, None, make_optimizer("sgd", net.params, lr=0.1))
+result = get_backend("cpu").chunk_trainer(request).train_chunk(np.arange(10), 4, 0, 3, np.ones(3))
+print(result.steps)
+"""
+
+
+def test_a_fresh_process_runs_the_cached_loop_before_any_parallel_kernel():
+    """Code loaded from Numba's cache links against the thread pool's symbols: the pool must be
+    started first ("LLVM ERROR: Symbol not found: allocate_sched" otherwise)."""
+    for _ in range(2):  # the first may compile; the second loads from the cache
+        done = subprocess.run([sys.executable, "-c", FRESH], capture_output=True, text=True, check=False,
+                              env={**os.environ, "NUMBA_NUM_THREADS": "2"}, timeout=300)
+        assert (done.returncode, done.stdout.strip()) == (0, "3"), done.stderr[-2000:]
