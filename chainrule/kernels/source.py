@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from chainrule.derive.spec import ModelSpec
 from chainrule.kernels.registry import backend_class
-from chainrule.kernels.update import update_source
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ def kernel_sources(spec: ModelSpec, *, activation: str, output_activation: str,
                                     output_source(output_activation, loss)))
     sources.append(KernelSource("update", "BP2 + BP3 and BP4's reductions fused with the "
                                 "sgd / momentum / adam step and the L2/L1 penalty gradient",
-                                True, update_source()))
+                                True, backend.update_source()))
     return sources
 
 

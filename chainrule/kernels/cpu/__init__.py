@@ -20,6 +20,7 @@ from chainrule.kernels.cpu.output import (
     softmax_ce_module,
     softmax_ce_source,
 )
+from chainrule.kernels.update import update_source
 
 if TYPE_CHECKING:
     from chainrule.kernels.chunks import ChunkRequest, ChunkTrainer
@@ -36,6 +37,7 @@ class CpuBackend:
     activation_source = staticmethod(activation_source)
     output_source = staticmethod(output_source)
     softmax_ce_source = staticmethod(softmax_ce_source)
+    update_source = staticmethod(update_source)  # the fused reductions + step
 
     def __init__(self) -> None:
         threads.configure()  # OpenMP threads and one BLAS thread per call (see threads.py)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from chainrule.errors import ChainruleError
 from chainrule.kernels.cuda import lowering as _lowering  # noqa: F401 - registers the layers
 from chainrule.kernels.cuda.generated import activation_source, output_source, softmax_ce_source
+from chainrule.kernels.cuda.step import step_source
 
 if TYPE_CHECKING:
     from chainrule.kernels.chunks import ChunkRequest, ChunkTrainer
@@ -63,6 +64,7 @@ class CudaBackend:
     activation_source = staticmethod(activation_source)
     output_source = staticmethod(output_source)
     softmax_ce_source = staticmethod(softmax_ce_source)
+    update_source = staticmethod(step_source)  # the fused reductions + step, printed
 
     def __init__(self) -> None:
         require_cuda()
