@@ -212,3 +212,16 @@ def test_predict_and_loss_matches_predict_and_the_unchunked_loss_on_a_real_netwo
     outputs, loss = loop.predict_and_loss(session.network, x, t)
     np.testing.assert_allclose(outputs, loop.predict(session.network, x), rtol=1e-6, atol=1e-7)
     assert loss == pytest.approx(session.network.loss_value(x, t), rel=1e-6)  # unchunked
+
+
+class NoLoss:
+    """A network without a differentiable loss (as the perceptron): predictions only."""
+
+    def forward(self, x):
+        return np.ones((x.shape[0], 1))
+
+
+def test_predict_and_loss_gives_no_loss_for_a_network_without_one():
+    outputs, loss = loop.predict_and_loss(NoLoss(), np.zeros((3, 2)), np.zeros((3, 1)))
+    assert loss is None and outputs.tolist() == [[1.0]] * 3
+    assert isinstance(OnePass(), loop.LossNetwork) and not isinstance(NoLoss(), loop.LossNetwork)
