@@ -14,10 +14,10 @@ each one compiled loop without Python between its steps, sized to take about
 :data:`CHUNK_SECONDS`; progress, the NaN stop, stop signals and checkpoints come between the
 chunks, and the results equal those of stepping batch by batch, bit for bit.
 
-SIGINT (Ctrl-C), SIGTERM and SIGHUP are deferred to the end of the step (or chunk) in progress: the loop
-saves, then raises :class:`Interrupted` (a ``KeyboardInterrupt`` carrying the signal number; the
-CLI exits 128 + signal: 130, 143, 129). A signal that arrives during a save (the last one
-included) takes effect as soon as that save is complete.
+SIGINT (Ctrl-C), SIGTERM and SIGHUP are deferred to the end of the step (or chunk) in progress:
+the loop saves, then raises :class:`Interrupted` (a ``KeyboardInterrupt`` carrying the signal
+number; the CLI exits 128 + signal: 130, 143, 129). A signal that arrives during a save (the last
+one included) takes effect as soon as that save is complete.
 """
 
 from __future__ import annotations

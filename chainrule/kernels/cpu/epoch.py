@@ -171,14 +171,14 @@ def steps_source(dense: ModuleType) -> str:
     """The generated module of the steps every model's epoch function shares (compiled once per
     dtype, not per model): dense.py's products with their block split, BP4 with the rule, the
     batch gather and the count of correct predictions."""
-    lines = [f"# dense.py sha256 {_digest(dense)}: its kernels are compiled into this module's cache",
+    lines = [f"# dense.py sha256 {_digest(dense)}: its kernels are compiled into this module",
              f"from {dense.__name__} import _features_times as features_times",
              f"from {dense.__name__} import _rows_times as rows_times",
              f"from {dense.__name__} import _rows_times_plain as rows_times_plain",
              f"from {update_module().__name__} import rows_step",
              "", f"SPLIT_MIN_FLOPS = {SPLIT_MIN_FLOPS}  # blocks.py", "", ""]
-    return (module_header("The steps of a compiled epoch of a dense network (kernels/cpu/epoch.py).")
-            + "\n".join(lines) + _HELPERS.lstrip("\n"))
+    title = "The steps of a compiled epoch of a dense network (kernels/cpu/epoch.py)."
+    return module_header(title) + "\n".join(lines) + _HELPERS.lstrip("\n")
 
 
 def _imports(plan: _Plan) -> str:
@@ -203,7 +203,7 @@ def _forward(plan: _Plan) -> list[str]:
                   f"act{i}(z{i}, biases[{i}], a{i}, d{i})  # a = g(z + b), d = g'(z + b)"]
         h = f"a{i}"
     out, last = plan.output, len(plan.hidden)
-    lines += [f"# {out.prefix}: dense {widths[-2]} -> {widths[-1]}, {out.activation} with {out.loss}",
+    lines += [f"# {out.prefix}: dense {widths[-2]} -> {widths[-1]}, {out.activation}, {out.loss}",
               "zo, out, delta = zo_all[:b], out_all[:b], delta_all[:b]",
               f"dense_forward({h}, weights[{last}], zo, threads)",
               f"loss = output_layer(zo, biases[{last}], tb, out, delta, scale / b)  # BP1"]
@@ -329,7 +329,8 @@ class CpuChunkTrainer:
                 tuple(updates.rules[k].second for k in weights),
                 tuple(updates.rules[k].first for k in biases),
                 tuple(updates.rules[k].second for k in biases),
-                tuple(updates.buffers[k] for k in weights), tuple(updates.buffers[k] for k in biases))
+                tuple(updates.buffers[k] for k in weights),
+                tuple(updates.buffers[k] for k in biases))
 
 
 def _threads() -> int:
