@@ -112,6 +112,11 @@ def load_source(prefix: str, source: str) -> ModuleType:
     if not verified(path, name):  # missing, or no longer the source its name is the hash of
         atomic_write_text(path, source, what="kernel cache file")
     drop_unreadable_numba_cache(path.parent, name)
+    return import_file(name, path)
+
+
+def import_file(name: str, path: Path) -> ModuleType:
+    """Import the cached module file ``path`` as ``name`` (registered in ``sys.modules`` first)."""
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ChainruleError(f"cannot import generated kernel module {str(path)!r}")

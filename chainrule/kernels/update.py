@@ -22,16 +22,27 @@ from __future__ import annotations
 from enum import IntEnum
 from functools import cache
 from types import ModuleType
+from typing import Any
 
 import numpy as np
-import sympy as sp
 
-from chainrule.derive.penalties import LAMBDA, PENALTIES, W
-from chainrule.kernels.cache import load_source
 from chainrule.kernels.header import module_header
-from chainrule.kernels.printer import print_function
+from chainrule.kernels.index import indexed_module
 
-L2, L1, G = sp.symbols("l2 l1 g", real=True)
+
+@cache
+def penalty_symbols() -> tuple[Any, Any, Any]:
+    """The SymPy symbols l2, l1 and g of the printed penalty gradient (SymPy loads only here)."""
+    import sympy as sp
+
+    return sp.symbols("l2 l1 g", real=True)
+
+
+def __getattr__(name: str) -> Any:
+    """``L2``, ``L1``, ``G``: :func:`penalty_symbols`, made when first imported (PEP 562)."""
+    if name in ("L2", "L1", "G"):
+        return penalty_symbols()[("L2", "L1", "G").index(name)]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Rule(IntEnum):
@@ -178,6 +189,10 @@ def cols_step(cols, delta, p, scratch, kind, first, second, h, blocks):
 
 def update_source() -> str:
     """The generated module: ``penalised(w, g, l2, l1)`` printed from derive, then the kernels."""
+    from chainrule.derive.penalties import LAMBDA, PENALTIES, W  # SymPy: only when deriving
+    from chainrule.kernels.printer import print_function
+
+    L2, L1, G = penalty_symbols()  # the printed names
     l2_grad = PENALTIES["l2"].gradient().subs(LAMBDA, L2)
     l1_grad = PENALTIES["l1"].gradient().subs(LAMBDA, L1)
     return (module_header("Gradient reductions fused with the optimiser step "
@@ -190,7 +205,8 @@ def update_source() -> str:
 
 @cache
 def update_module() -> ModuleType:
-    return load_source("update", update_source())
+    """The module, from the cache's index when it knows it (no SymPy; kernels/index.py)."""
+    return indexed_module("update", lambda: ("update", update_source()))
 
 
 def hyperparameters(*, lr: float = 0.0, beta1: float = 0.0, beta2: float = 0.0, eps: float = 0.0,

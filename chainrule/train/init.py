@@ -10,9 +10,14 @@ weights in every run and both dtypes start from the same numbers.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from chainrule.derive.activations import InitFamily, get_activation
+from chainrule.kernels.facts import get_activation  # the registry's facts, no SymPy when warm
+
+if TYPE_CHECKING:
+    from chainrule.derive.activations import InitFamily
 
 SOFTMAX = "softmax"  # softmax_ce's output: a vector function, outside the elementwise registry
 

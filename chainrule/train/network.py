@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chainrule.derive.activations import get_activation
-from chainrule.derive.losses import get_loss, trainable_losses
 from chainrule.derive.spec import Layer, ModelSpec
 from chainrule.errors import ChainruleError
 from chainrule.kernels.chunks import ChunkRequest
+from chainrule.kernels.facts import get_activation, get_loss, trainable_losses  # no SymPy if warm
 from chainrule.kernels.fused_step import ParamUpdates, store_updates
 from chainrule.kernels.layers import LoweredLayer, OutputLayer
 from chainrule.kernels.lowering import Choices, lower_model

@@ -19,10 +19,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from chainrule.derive.losses import get_loss
 from chainrule.derive.spec import ModelSpec, parse_spec
 from chainrule.errors import ChainruleError
 from chainrule.fsutil import check_output
+from chainrule.kernels.facts import get_loss  # the registry's facts without SymPy (warm cache)
 from chainrule.train.checkpoint import (
     Checkpoint,
     load_checkpoint,

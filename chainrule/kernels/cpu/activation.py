@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from chainrule.derive.activations import A, Z, get_activation
-from chainrule.kernels.cache import load_source
 from chainrule.kernels.header import module_header
-from chainrule.kernels.printer import print_function
+from chainrule.kernels.index import indexed_module
 
 # g and g' are inlined into the fused loops by Numba itself, so that LLVM sees one loop body and
 # vectorises it (called as separate functions, the tanh pass over C1 ran 6 times slower)
@@ -60,6 +58,9 @@ def bias_act_infer(z, b, a):
 
 def activation_source(name: str) -> str:
     """The generated module for activation ``name``."""
+    from chainrule.derive.activations import A, Z, get_activation  # SymPy: only when deriving
+    from chainrule.kernels.printer import print_function
+
     act = get_activation(name)
     derivative = act.derivative()
     from_output = derivative.subs(act.expr, A)
@@ -75,4 +76,10 @@ def activation_source(name: str) -> str:
 
 
 def activation_module(name: str) -> ModuleType:
-    return load_source(f"act_{get_activation(name).name}", activation_source(name))
+    """The module of ``name``, from the cache's index when it knows it (no SymPy; index.py)."""
+    def derive() -> tuple[str, str]:
+        from chainrule.derive.activations import get_activation
+
+        return f"act_{get_activation(name).name}", activation_source(name)
+
+    return indexed_module(f"act:{name}", derive)

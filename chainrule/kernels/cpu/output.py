@@ -11,14 +11,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from chainrule.derive.activations import A, Z, get_activation
-from chainrule.derive.losses import T, get_loss, unit_losses
-from chainrule.derive.output_delta import output_delta
 from chainrule.errors import ChainruleError
-from chainrule.kernels.bodies import dropout_functions, softmax_ce_functions
-from chainrule.kernels.cache import load_source
 from chainrule.kernels.header import module_header
-from chainrule.kernels.printer import print_function
+from chainrule.kernels.index import indexed_module
 
 _FUSED = '''
 @njit(cache=True)
@@ -90,6 +85,8 @@ def dropout(u, keep, a, d):
 
 def loss_factor(loss: str, n_out: int) -> float:
     """The factor c with L_vector = c · Σ_units L_scalar (:meth:`Loss.unit_factor`)."""
+    from chainrule.derive.losses import get_loss
+
     loss_def = get_loss(loss)
     if loss_def.scalar is None:
         raise ChainruleError(f"loss {loss!r} has no per-unit form")
@@ -98,6 +95,11 @@ def loss_factor(loss: str, n_out: int) -> float:
 
 def output_source(activation: str, loss: str) -> str:
     """The generated output-layer module for an activation and a per-unit loss."""
+    from chainrule.derive.activations import A, Z, get_activation  # SymPy: only when deriving
+    from chainrule.derive.losses import T, get_loss, unit_losses
+    from chainrule.derive.output_delta import output_delta
+    from chainrule.kernels.printer import print_function
+
     act, loss_def = get_activation(activation), get_loss(loss)
     if loss_def.name not in unit_losses():
         raise ChainruleError(f"loss {loss!r} cannot train an output layer: expected one of: "
@@ -115,6 +117,8 @@ def output_source(activation: str, loss: str) -> str:
 def softmax_ce_source() -> str:
     """The generated softmax + cross-entropy module: its scalar bodies (the partition term,
     s, the CE term and δ = s − t) printed from derive/ by :mod:`chainrule.kernels.bodies`."""
+    from chainrule.kernels.bodies import softmax_ce_functions  # SymPy: only when deriving
+
     return (module_header("Output layer: softmax with cross-entropy.")
             + softmax_ce_functions("@njit(cache=True)") + "\n" + _SOFTMAX)
 
@@ -122,18 +126,27 @@ def softmax_ce_source() -> str:
 def dropout_source() -> str:
     """The generated inverted-dropout module: y = μa/p and ∂C/∂a = μg/p printed from
     derive/layers/dropout.py; μ = 1 where the uniform draw is below the keep probability p."""
+    from chainrule.kernels.bodies import dropout_functions  # SymPy: only when deriving
+
     return (module_header("Inverted dropout.")
             + dropout_functions('@njit(cache=True, inline="always")') + "\n" + _DROPOUT)
 
 
 def output_module(activation: str, loss: str) -> ModuleType:
-    name = f"out_{get_activation(activation).name}_{get_loss(loss).name}"
-    return load_source(name, output_source(activation, loss))
+    """The module of an output layer, from the cache's index when it knows it (index.py)."""
+    def derive() -> tuple[str, str]:
+        from chainrule.derive.activations import get_activation
+        from chainrule.derive.losses import get_loss
+
+        name = f"out_{get_activation(activation).name}_{get_loss(loss).name}"
+        return name, output_source(activation, loss)
+
+    return indexed_module(f"out:{activation}:{loss}", derive)
 
 
 def dropout_module() -> ModuleType:
-    return load_source("dropout", dropout_source())
+    return indexed_module("dropout", lambda: ("dropout", dropout_source()))
 
 
 def softmax_ce_module() -> ModuleType:
-    return load_source("softmax_ce", softmax_ce_source())
+    return indexed_module("softmax_ce", lambda: ("softmax_ce", softmax_ce_source()))
