@@ -184,9 +184,8 @@ class CudaHidden:
         self.load_from_host(params)
         uniforms = None
         if train and rng is not None and self.dropout > 0.0:
-            # the CPU layer's draw, uploaded: the same masks on both devices for one seed
-            uniforms = counters.to_device(rng.random(self.uniforms_size(x.shape[0]))
-                                          .astype(np.dtype(params[f"{self.prefix}.weight"].dtype)))
+            # the CPU layer's float64 draw, uploaded: the same masks on both devices for one seed
+            uniforms = counters.to_device(rng.random(self.uniforms_size(x.shape[0])))
         return self.forward_device(as_device(x), train=train, uniforms=uniforms)
 
     def backward(self, params: Params, grad_a: Any, updates: ParamUpdates, *,

@@ -10,6 +10,8 @@ launches and host↔device copies inside the steps and at the chunks' edges, and
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import numpy as np
 from typer.testing import CliRunner
@@ -62,9 +64,34 @@ print(f"steps_transfers_inside {counts.transfers}")
 print(f"steps_launches_inside {counts.launches}")
 print(f"steps_transfers_at_edges {counts.chunk_transfers}")
 
-# The CLI: a short run on the device reports its counts
+# The CLI: evaluate and predict a checkpoint on the device as on the CPU
 runner = CliRunner()
-done = runner.invoke(load_commands(), ["train", "mlp:2-2-2", "--data", "xor", "--epochs", "1",
+app = load_commands()
+with tempfile.TemporaryDirectory() as folder:
+    checkpoint, rows = str(Path(folder) / "ck.npz"), Path(folder) / "rows.csv"
+    trained = runner.invoke(app, ["train", "mlp:2-3-2", "--data", "xor", "--epochs", "3",
+                                  "--batch", "4", "--out", checkpoint, "--format", "json"])
+    assert trained.exit_code == 0, trained.output
+    rows.write_text("0,1\n1,1\n")
+    results = {}
+    for device in ("cpu", "cuda"):
+        evaluated = runner.invoke(app, ["evaluate", checkpoint, "--data", "xor", "--device",
+                                        device, "--format", "json"])
+        predicted = runner.invoke(app, ["predict", checkpoint, "--input", str(rows), "--device",
+                                        device, "--format", "json"])
+        assert evaluated.exit_code == 0 and predicted.exit_code == 0, (evaluated.output,
+                                                                       predicted.output)
+        results[device] = (json.loads(evaluated.stdout), json.loads(predicted.stdout))
+cpu_eval, cpu_pred = results["cpu"]
+gpu_eval, gpu_pred = results["cuda"]
+print(f"cli_evaluate_loss_diff {abs(cpu_eval['loss'] - gpu_eval['loss']):.3e}")
+print(f"cli_evaluate_same_confusion {int(cpu_eval['confusion'] == gpu_eval['confusion'])}")
+outputs = [(np.array(p["output"]), np.array(q["output"]))
+           for p, q in zip(cpu_pred["predictions"], gpu_pred["predictions"], strict=True)]
+print(f"cli_predict_max_diff {max(float(np.max(np.abs(p - q))) for p, q in outputs):.3e}")
+
+# The CLI: a short run on the device reports its counts
+done = runner.invoke(app, ["train", "mlp:2-2-2", "--data", "xor", "--epochs", "1",
                                        "--batch", "2", "--device", "cuda", "--format", "json"])
 assert done.exit_code == 0, done.output
 payload = json.loads(done.stdout)

@@ -39,6 +39,12 @@ def test_steps_copy_nothing_between_host_and_device(lines: dict[str, float]) -> 
     assert lines["steps_transfers_at_edges"] > 0  # the counter does count copies
 
 
+def test_evaluate_and_predict_on_cuda_match_the_cpu(lines: dict[str, float]) -> None:
+    assert lines["cli_evaluate_loss_diff"] < 1e-5
+    assert lines["cli_evaluate_same_confusion"] == 1
+    assert lines["cli_predict_max_diff"] < 1e-5
+
+
 def test_train_json_reports_launches_and_transfers_per_step(lines: dict[str, float]) -> None:
     assert lines["cli_steps"] == 2
     assert lines["cli_launches_per_step"] > 0
