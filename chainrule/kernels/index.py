@@ -6,7 +6,7 @@ expressions (up to 0.4 s more), only to find that the module, named by the hash 
 (``module:act:relu``, ``module:update``), the name of the module the request produced, and the
 few facts of derive's registries that building a network asks for (:mod:`.facts`: an
 activation's canonical name, a loss's default output and unit factor). Training from a warm
-cache therefore imports no SymPy (README, "Start-up").
+cache therefore imports no SymPy (README, "Security and failure behaviour": the kernel cache).
 
 The index is a JSON file in the kernel cache folder named by the *generator stamp*: a SHA-256 of
 every source file of ``chainrule/derive`` and ``chainrule/kernels``, chainrule's version and
