@@ -14,6 +14,7 @@ Layout (batch, channels, rows, cols); every array is on the device, every call i
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -96,12 +97,11 @@ def input_grad_kernel(delta, w, stride, dxp):
         dxp[n, c, y, x] = acc
 
 
-@cuda.jit
-def weight_grad_kernel(xp, delta, stride, out):
-    # BP4, block per weight (f, c, m, q): out = sum over (n, i, j) of delta[n,f,i,j] *
-    # xp[n,c,i*s+m,j*s+q]; of the block's T threads (a power of two), thread t takes terms t,
-    # t + T, ... then the T partial sums are added by a fixed tree
-    f, c, m, q = unravel(cuda.blockIdx.x, out.shape)
+@cuda.jit(device=True)
+def weight_sum(xp, delta, stride, f, c, m, q):
+    # BP4 for one weight, by the whole block: the sum over (n, i, j) of delta[n,f,i,j] *
+    # xp[n,c,i*s+m,j*s+q]. Of the block's T threads (a power of two), thread t takes terms t,
+    # t + T, ... then the T partial sums are added by a fixed tree; every thread gets the total
     rows, cols = delta.shape[2], delta.shape[3]
     threads = cuda.blockDim.x
     acc = 0.0
@@ -119,8 +119,33 @@ def weight_grad_kernel(xp, delta, stride, out):
             partial[tid] += partial[tid + width]
         cuda.syncthreads()
         width //= 2
-    if tid == 0:
-        out[f, c, m, q] = partial[0]
+    return partial[0]
+
+
+@cuda.jit
+def weight_grad_kernel(xp, delta, stride, out):
+    # BP4, one block per weight (f, c, m, q) of out (F, C, K, K)
+    f, c, m, q = unravel(cuda.blockIdx.x, out.shape)
+    total = weight_sum(xp, delta, stride, f, c, m, q)
+    if cuda.threadIdx.x == 0:
+        out[f, c, m, q] = total
+
+
+@cache
+def weight_step_kernel(rule: Any) -> Any:
+    """BP4 fused with the optimiser: as weight_grad_kernel, then thread 0 applies ``rule`` (the
+    device function of kernels/cuda/step.py) to the weight it reduced, counting non-finite ones."""
+
+    @cuda.jit
+    def kernel(xp, delta, stride, out, grad, p, kind, first, second, h, bad):
+        f, c, m, q = unravel(cuda.blockIdx.x, out.shape)
+        total = weight_sum(xp, delta, stride, f, c, m, q)
+        if cuda.threadIdx.x == 0:
+            out[f, c, m, q] = total  # grad[blockIdx.x]: read back by this thread only
+            if rule(p, grad, cuda.blockIdx.x, kind, first, second, h):
+                cuda.atomic.add(bad, 0, 1)
+
+    return kernel
 
 
 def pad(x: Any, p: int, out: Any) -> None:
@@ -148,6 +173,15 @@ def weight_grad(xp: Any, delta: Any, stride: int, out: Any) -> None:
     block size, and so the order, depends on the shapes only)."""
     launch(weight_grad_kernel, max(1, out.size), reduce_threads(delta.size // delta.shape[1]), xp,
            delta, stride, out)
+
+
+def weight_grad_rule(xp: Any, delta: Any, stride: int, out: Any, rule: Any, p: Any, kind: int,
+                     first: Any, second: Any, h: Any, bad: Any) -> None:
+    """BP4 into the scratch ``out`` (F, C, K, K), then ``rule`` on each weight of p as soon as its
+    sum is known; one launch. kernels/cuda/step.py calls this."""
+    launch(weight_step_kernel(rule), max(1, out.size), reduce_threads(delta.size // delta.shape[1]),
+           xp, delta, stride, out, out.reshape(out.size), p.reshape(p.size), int(kind),
+           first.reshape(first.size), second.reshape(second.size), h, bad)
 
 
 def reduce_threads(terms: int) -> int:

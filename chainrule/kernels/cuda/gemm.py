@@ -37,23 +37,63 @@ BUSY = 128  # blocks that keep a GPU busy (an H100 has 132 SMs): fewer, and the 
 
 
 @cache
-def gemm_kernel(trans_a: bool, trans_b: bool, dtype: Any, micro: int = MICRO) -> Any:
+def gemm_kernel(trans_a: bool, trans_b: bool, dtype: Any, micro: int = MICRO,
+                rule: Any = None) -> Any:
     """out (m, n) = op(a) op(b), op(a) = aᵀ when ``trans_a`` (a (k, m)) else a (m, k), and op(b)
     = bᵀ when ``trans_b`` (b (n, k)) else b (k, n); ``dtype`` the element type (a numpy type);
-    each thread computes ``micro`` × ``micro`` outputs of a (16·micro)² tile."""
+    each thread computes ``micro`` × ``micro`` outputs of a (16·micro)² tile. With ``rule`` (the
+    optimiser's device function of kernels/cuda/step.py) the kernel takes (a, b, out, grad, p, kind,
+    first, second, h, bad) and applies the rule to each output element as soon as it is written
+    (grad, p, first, second: flat views; the count of non-finite results is added to bad)."""
+    product = _product(trans_a, trans_b, dtype, micro)
+    if rule is None:
+        @cuda.jit
+        def kernel(a, b, out):
+            m, n = out.shape
+            acc = cuda.local.array((micro, micro), dtype=dtype)  # out[row0+ty+16i, col0+tx+16j]
+            row0, col0 = product(a, b, m, n, acc)
+            for i in range(micro):
+                r = row0 + cuda.threadIdx.y + SIDE * i
+                for j in range(micro):
+                    c = col0 + cuda.threadIdx.x + SIDE * j
+                    if r < m and c < n:
+                        out[r, c] = acc[i, j]
+
+        return kernel
+
+    @cuda.jit
+    def stepped(a, b, out, grad, p, kind, first, second, h, bad):
+        m, n = out.shape
+        acc = cuda.local.array((micro, micro), dtype=dtype)
+        row0, col0 = product(a, b, m, n, acc)
+        count = 0
+        for i in range(micro):
+            r = row0 + cuda.threadIdx.y + SIDE * i
+            for j in range(micro):
+                c = col0 + cuda.threadIdx.x + SIDE * j
+                if r < m and c < n:
+                    out[r, c] = acc[i, j]  # grad[r * n + c]: read back by this thread only
+                    count += rule(p, grad, r * n + c, kind, first, second, h)
+        if count:
+            cuda.atomic.add(bad, 0, count)
+
+    return stepped
+
+
+def _product(trans_a: bool, trans_b: bool, dtype: Any, micro: int) -> Any:
+    """The device function that fills a thread's micro-tile acc (micro, micro) with its outputs
+    of op(a) op(b) and returns the block's first row and column (see :func:`gemm_kernel`)."""
     tile = SIDE * micro  # rows and columns of the block's output tile
     loads = tile * DEPTH // (SIDE * SIDE)  # elements a thread stages per operand per step
 
-    @cuda.jit
-    def kernel(a, b, out):
-        m, n = out.shape
+    @cuda.jit(device=True, inline=True)
+    def product(a, b, m, n, acc):
         k = a.shape[0] if trans_a else a.shape[1]
         ty, tx = cuda.threadIdx.y, cuda.threadIdx.x
         tid = ty * SIDE + tx
         row0, col0 = cuda.blockIdx.y * tile, cuda.blockIdx.x * tile
         tile_a = cuda.shared.array((DEPTH, tile), dtype=dtype)  # tile_a[kk, r] = op(a)[row0+r, kk]
         tile_b = cuda.shared.array((DEPTH, tile), dtype=dtype)  # tile_b[kk, c] = op(b)[kk, col0+c]
-        acc = cuda.local.array((micro, micro), dtype=dtype)  # out[row0+ty+16i, col0+tx+16j]
         frag_a = cuda.local.array(micro, dtype=dtype)
         frag_b = cuda.local.array(micro, dtype=dtype)
         for i in range(micro):
@@ -87,14 +127,9 @@ def gemm_kernel(trans_a: bool, trans_b: bool, dtype: Any, micro: int = MICRO) ->
                     for j in range(micro):
                         acc[i, j] += frag_a[i] * frag_b[j]
             cuda.syncthreads()
-        for i in range(micro):
-            r = row0 + ty + SIDE * i
-            for j in range(micro):
-                c = col0 + tx + SIDE * j
-                if r < m and c < n:
-                    out[r, c] = acc[i, j]
+        return row0, col0
 
-    return kernel
+    return product
 
 
 def _grid(m: int, n: int, micro: int) -> tuple[int, int]:
@@ -133,3 +168,15 @@ def matmul_nn(a: Any, b: Any, out: Any, micro: int | None = None) -> None:
 def matmul_tn(a: Any, b: Any, out: Any, micro: int | None = None) -> None:
     """out = a.T @ b; a (k, m), b (k, n): BP4 ∂L/∂W = δᵀ x."""
     _run(True, False, a, b, out, micro)
+
+
+def matmul_tn_rule(a: Any, b: Any, out: Any, rule: Any, p: Any, kind: int, first: Any,
+                   second: Any, h: Any, bad: Any, micro: int | None = None) -> None:
+    """out = a.T @ b (BP4 into the scratch ``out``), then ``rule`` on each element of p (same
+    size as out) while it is in registers; one launch. kernels/cuda/step.py calls this."""
+    m, n = out.shape
+    micro = micro_tile(m, n) if micro is None else micro
+    kernel = gemm_kernel(True, False, np.dtype(out.dtype).type, micro, rule)
+    launch(kernel, _grid(m, n, micro), (SIDE, SIDE), a, b, out, out.reshape(out.size),
+           p.reshape(p.size), int(kind), first.reshape(first.size), second.reshape(second.size), h,
+           bad)

@@ -5,11 +5,12 @@ Sutskever et al., ICML 2013, Adam after Kingma & Ba, ICLR 2015) on the same hype
 ``h`` (float64 (8,), :data:`~chainrule.kernels.update.HYPER_SLOTS`), and the same penalty gradient
 ``penalised(w, g, l2, l1)``, printed from :data:`chainrule.derive.penalties.PENALTIES` by the
 printer, never typed here. BP3 (∂L/∂b_c = Σ_{n,s} δ[n,c,s]; Nielsen, *NNDL*, ch. 2) runs one block
-per channel: each thread sums a fixed strided share of the (batch, position) pairs, the block adds
-the shares by a fixed tree in shared memory, and thread 0 applies the rule to b_c. No atomics touch
-a float, so results do not depend on thread timing; the count of non-finite results is added to the
-device array ``bad`` (1,) with an integer atomic. The weight gradients are reduced by the GEMM and
-conv kernels into a scratch array and stepped by :func:`apply` (one thread per element).
+per channel (32 to 256 threads, by the number of terms): each thread sums a fixed strided share of
+the (batch, position) pairs, the block adds the shares by a fixed tree in shared memory, and thread
+0 applies the rule to b_c. No atomics touch a float, so results do not depend on thread timing; the
+count of non-finite results is added to the device array ``bad`` (1,) with an integer atomic. The weight gradients are reduced by the GEMM and
+conv kernels into a scratch array, and the rule is applied in the same launch as soon as each
+element is written (:func:`dense_weight_step`, :func:`conv_weight_step`), or by :func:`apply`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from chainrule.derive.penalties import LAMBDA, PENALTIES, W
 from chainrule.kernels.cache import load_source
+from chainrule.kernels.cuda import conv, gemm
 from chainrule.kernels.printer import print_function
 from chainrule.kernels.update import L1, L2, G
 
@@ -65,13 +67,13 @@ def rule(p, grad, i, kind, first, second, h):
 
 @cuda.jit(device=True)
 def block_total(value):
-    # The sum of value over the block's THREADS threads by a fixed tree (no atomics); every
-    # thread of the block calls it and gets the total
+    # The sum of value over the block's threads (a power of two, at most THREADS) by a fixed tree
+    # (no atomics); every thread of the block calls it and gets the total
     partial = cuda.shared.array(THREADS, dtype=np.float64)
     tid = cuda.threadIdx.x
     partial[tid] = value
     cuda.syncthreads()
-    width = THREADS // 2
+    width = cuda.blockDim.x // 2
     while width > 0:
         if tid < width:
             partial[tid] += partial[tid + width]
@@ -82,13 +84,13 @@ def block_total(value):
 
 @cuda.jit
 def bias_step_kernel(delta, p, scratch, kind, first, second, h, bad):
-    # BP3, block c: scratch[c] = sum over batch n and positions s of delta[n, c, s] (thread i sums
-    # pairs i, i + THREADS, ...; then the fixed tree), then the rule on b_c.
+    # BP3, block c: scratch[c] = sum over batch n and positions s of delta[n, c, s] (of T threads,
+    # thread i sums pairs i, i + T, ...; then the fixed tree), then the rule on b_c.
     # delta: (batch, channels, positions); p, scratch: (channels,); bad: (1,) int64
     c = cuda.blockIdx.x
     positions = delta.shape[2]
     acc = 0.0
-    for j in range(cuda.threadIdx.x, delta.shape[0] * positions, THREADS):
+    for j in range(cuda.threadIdx.x, delta.shape[0] * positions, cuda.blockDim.x):
         acc += delta[j // positions, c, j % positions]
     total = block_total(acc)
     if cuda.threadIdx.x == 0:
@@ -104,7 +106,7 @@ def delta_bias_step_kernel(grad_a, d, delta, p, scratch, kind, first, second, h,
     c = cuda.blockIdx.x
     positions = grad_a.shape[2]
     acc = 0.0
-    for j in range(cuda.threadIdx.x, grad_a.shape[0] * positions, THREADS):
+    for j in range(cuda.threadIdx.x, grad_a.shape[0] * positions, cuda.blockDim.x):
         n, s = j // positions, j % positions
         value = grad_a[n, c, s] * d[n, c, s]
         delta[n, c, s] = value
@@ -129,13 +131,23 @@ def flat(x):
     return x.reshape(x.size)
 
 
+def reduce_threads(terms):
+    # Threads per block for a sum of terms: about 32 terms each, a power of two in 32..THREADS
+    # (the block size, and so the order of the sum, depends on the shapes only)
+    threads = 32
+    while threads < THREADS and threads * 32 < terms:
+        threads *= 2
+    return threads
+
+
 def bias_step(delta, p, scratch, kind, first, second, h, bad):
-    launch(bias_step_kernel, delta.shape[1], THREADS, delta, p, scratch, int(kind), flat(first),
-           flat(second), h, bad)
+    launch(bias_step_kernel, delta.shape[1], reduce_threads(delta.shape[0] * delta.shape[2]),
+           delta, p, scratch, int(kind), flat(first), flat(second), h, bad)
 
 
 def delta_bias_step(grad_a, d, delta, p, scratch, kind, first, second, h, bad):
-    launch(delta_bias_step_kernel, grad_a.shape[1], THREADS, grad_a, d, delta, p, scratch,
+    launch(delta_bias_step_kernel, grad_a.shape[1],
+           reduce_threads(grad_a.shape[0] * grad_a.shape[2]), grad_a, d, delta, p, scratch,
            int(kind), flat(first), flat(second), h, bad)
 
 
@@ -177,3 +189,18 @@ def delta_bias_step(grad_a3: Any, d3: Any, delta3: Any, p: Any, scratch: Any, ki
 def apply(p: Any, grad: Any, kind: int, first: Any, second: Any, h: Any, bad: Any) -> None:
     """The rule on a gradient reduced elsewhere (any shape, viewed flat). One launch."""
     step_module().apply(p, grad, kind, first, second, h, bad)
+
+
+def dense_weight_step(delta: Any, x: Any, p: Any, scratch: Any, kind: int, first: Any, second: Any,
+                      h: Any, bad: Any) -> None:
+    """BP4 of a dense layer, scratch (n_out, n_in) = δᵀ x (δ (batch, n_out), x (batch, n_in)), by
+    the tiled GEMM, with the rule applied to each weight in the GEMM's epilogue. One launch."""
+    gemm.matmul_tn_rule(delta, x, scratch, step_module().rule, p, kind, first, second, h, bad)
+
+
+def conv_weight_step(xp: Any, delta: Any, stride: int, p: Any, scratch: Any, kind: int,
+                     first: Any, second: Any, h: Any, bad: Any) -> None:
+    """BP4 of a conv layer into scratch (F, C, K, K) (one block per weight, a fixed-order sum),
+    with the rule applied to each weight by the thread that reduced it. One launch."""
+    conv.weight_grad_rule(xp, delta, stride, scratch, step_module().rule, p, kind, first, second,
+                          h, bad)

@@ -38,18 +38,20 @@ def ptx(kernel, *sig) -> str:
 F, I = nt.float32, nt.int64
 A1, A2, A3, A4 = (nt.Array(F, d, "C") for d in (1, 2, 3, 4))
 I1, I4, H = nt.Array(I, 1, "C"), nt.Array(I, 4, "C"), nt.Array(nt.float64, 1, "C")
+_no_gpu_needed()
 try:
     ptx(gemm.gemm_kernel(False, True, np.float32), A2, A2, A2)
 except (NvvmSupportError, CudaSupportError, OSError) as exc:  # no NVVM here: nothing to check
     print(f"skip {type(exc).__name__}")
     sys.exit(0)
-_no_gpu_needed()
 act, steps = generated.activation_module("sigmoid"), step.step_module()
 KERNELS = {  # those with shared or local arrays, closures, atomics, device calls
     "gemm_nt_4": (gemm.gemm_kernel(False, True, np.float32, 4), A2, A2, A2),
     "gemm_tn_1": (gemm.gemm_kernel(True, False, np.float32, 1), A2, A2, A2),
     "conv_input_grad": (conv.input_grad_kernel, A4, A4, I, A4),
     "conv_weight_grad": (conv.weight_grad_kernel, A4, A4, I, A4),
+    "conv_weight_step": (conv.weight_step_kernel(steps.rule), A4, A4, I, A4, A1, A1, I, A1, A1, H,
+                         I1),
     "pool_max_backward": (pool.max_backward_kernel, A4, I4, I, I, A4),
     "step_bias": (steps.bias_step_kernel, A3, A1, A1, I, A1, A1, H, I1),
     "step_apply": (steps.apply_kernel, A1, A1, I, A1, A1, H, I1),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from check_common import COUNTERS, counted, down, normal, rel, up
 
+from chainrule.kernels.cpu import conv as cpu_conv
 from chainrule.kernels.cuda import step
 from chainrule.kernels.cuda.counters import device_empty, device_zeros, to_device
 from chainrule.kernels.update import Rule, hyperparameters, update_module
@@ -80,3 +81,36 @@ for kind in Rule:  # apply: a (3, 130) weight viewed flat, one non-finite gradie
     print(f"apply_{kind.name}_bad_count {want_bad}")
 COUNTERS.reset()
 print(f"empty {device_empty(0, np.float32).size}")
+
+# BP4 fused with the rule: the GEMM's epilogue (dense) and the conv's per-weight blocks, against
+# NumPy's / the CPU conv's gradient followed by update.py's apply
+
+x_dense, delta_dense = normal(4, 5), normal(4, 3)  # (batch, n_in), (batch, n_out)
+xp_conv, delta_conv = normal(2, 2, 5, 4), normal(2, 1, 4, 3)  # k = 2, stride 1
+grad_conv = np.empty((1, 2, 2, 2), np.float32)
+cpu_conv.weight_grad(xp_conv, delta_conv, 1, grad_conv)
+grads = {"dense": delta_dense.T @ x_dense, "conv": grad_conv}
+for name, grad in grads.items():
+    for kind in Rule:
+        p = normal(*grad.shape)
+        first, second = state(kind)
+        if first.size:
+            first = normal(p.size)
+            second = np.abs(normal(p.size)) if second.size else second
+        cpu_p, cpu_first, cpu_second = p.reshape(-1).copy(), first.copy(), second.copy()
+        cpu.apply(cpu_p, grad.reshape(-1).copy(), int(kind), cpu_first, cpu_second, h)
+        dp, df, ds = up(p, first, second)
+        scratch, dbad, dh = device_empty(grad.shape, np.float32), device_zeros(1, np.int64), \
+            to_device(h)
+        if name == "dense":
+            dx, dd = up(x_dense, delta_dense)
+            counted(f"weight_step_{name}_{kind.name}", step.dense_weight_step, dd, dx, dp,
+                    scratch, kind, df, ds, dh, dbad)
+        else:
+            dxp, dd = up(xp_conv, delta_conv)
+            counted(f"weight_step_{name}_{kind.name}", step.conv_weight_step, dxp, dd, 1, dp,
+                    scratch, kind, df, ds, dh, dbad)
+        worst = max(rel(down(scratch), grad), rel(down(dp).reshape(-1), cpu_p),
+                    *(rel(down(d), c) for d, c in ((df, cpu_first), (ds, cpu_second)) if c.size))
+        print(f"weight_step_{name}_{kind.name} {worst}")
+        print(f"weight_step_{name}_{kind.name}_bad {down(dbad)[0]}")

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from sim_helpers import run_check
 
-KERNELS = ["gemm_nt_4", "gemm_tn_1", "conv_input_grad", "conv_weight_grad", "pool_max_backward",
+KERNELS = ["gemm_nt_4", "gemm_tn_1", "conv_input_grad", "conv_weight_grad", "conv_weight_step",
+           "pool_max_backward",
            "step_bias", "step_apply", "bias_act_sigmoid", "zero"]
 
 

@@ -1,5 +1,6 @@
 """kernels/cuda/step.py in Numba's CUDA simulator: BP3 fused with each rule (STORE, SGD, momentum,
-Adam), BP2 + BP3 + rule, and the rule alone match kernels/update.py's CPU kernels (float32,
+Adam), BP2 + BP3 + rule, BP4 + rule (dense GEMM epilogue, conv per-weight blocks) and the rule
+alone match kernels/update.py's CPU kernels (float32,
 relative error < 1e-5), count the same non-finite results, launch once and copy nothing; the rule
 is printed from derive/penalties.py."""
 
@@ -12,7 +13,8 @@ from chainrule.kernels.cuda.step import step_source
 from chainrule.kernels.update import Rule
 
 KERNELS = [f"{name}_{kind.name}" for kind in Rule
-           for name in ("bias_step_conv", "delta_bias_step_conv", "apply")]
+           for name in ("bias_step_conv", "delta_bias_step_conv", "apply", "weight_step_dense",
+                        "weight_step_conv")]
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,7 @@ def lines() -> dict[str, float]:
 def test_step_kernels_match_update_py(lines: dict[str, float]) -> None:
     for name in KERNELS:
         assert lines[name] < 1e-5, name
-        assert lines[f"{name}_bad"] == 0, name  # the same non-finite count as the CPU
+        assert lines[f"{name}_bad"] == 0, name  # the CPU's non-finite count (0) on finite data
 
 
 def test_a_non_finite_gradient_is_counted(lines: dict[str, float]) -> None:
