@@ -104,7 +104,7 @@ class CudaBackend:
 
     @staticmethod
     def counter_snapshot() -> tuple[int, int, object]:
-        """(launches, transfers, the latest chunk trainer's counts) so far, for :meth:`step_counts`."""
+        """(launches, transfers, the latest chunk trainer's counts) now, for :meth:`step_counts`."""
         from chainrule.kernels.cuda.counters import COUNTERS
         from chainrule.kernels.cuda.trainer import latest_counts
         return COUNTERS.launches, COUNTERS.transfers, latest_counts()

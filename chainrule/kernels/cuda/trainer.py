@@ -1,14 +1,15 @@
-"""The CUDA chunk trainer (:class:`chainrule.kernels.chunks.ChunkTrainer`): many steps per call, on the device.
+"""The CUDA chunk trainer (a :class:`chainrule.kernels.chunks.ChunkTrainer`): many steps per call.
 
 The training data are uploaded once; an epoch's order once per epoch; a chunk's hyperparameter
 rows (``request.hypers``: the learning-rate schedule and Adam's corrections, per step) once per
-chunk. A step then copies nothing between host and device: it selects its hyperparameter row and
-gathers its batch on the device from a device cursor (:data:`CURSOR`: the batch index and the row,
-advanced by the step's last kernel), runs the lowered layers' device passes, and adds its loss and
-correct count into device sums. The host reads those sums, and the count of non-finite updates,
-once per chunk, and then copies the parameters and the optimiser state back into the host arrays
-that checkpoints read. Because every step reads only fixed device addresses, a full-batch step can
-be captured once into a CUDA graph and replayed (:mod:`.capture`; plain launches in the simulator).
+chunk. A step then copies nothing between host and device. Its first kernel gathers its batch and
+selects its hyperparameter row on the device, from a device cursor (:data:`CURSOR`); the lowered
+layers' device passes follow; the kernel that adds the step's loss and correct count into device
+sums also moves the cursor on; the backward pass ends the step. The host reads those sums, the
+batch losses and the count of non-finite updates once per chunk, and then copies the parameters
+and the optimiser state back into the host arrays that checkpoints read. Because every step reads
+only fixed device addresses, a full-batch step can be captured once into a CUDA graph and replayed
+(:mod:`.capture`; plain launches in the simulator).
 
 A chunk whose loss or update went non-finite is replayed from its start (the host arrays still hold
 the parameters it began with) one step at a time, stopping after the failing step, as the per-step
@@ -44,37 +45,32 @@ def set_cursor_kernel(cursor, batch_index):
 
 
 @cuda.jit
-def advance_kernel(cursor):
-    # The step's last kernel: the next batch and the next hyperparameter row
-    if cuda.grid(1) == 0:
-        cursor[0] += 1
-        cursor[1] += 1
-
-
-@cuda.jit
-def select_hypers_kernel(rows, cursor, h):
-    # h (2, 8) = rows[cursor[1]]: this step's [weights, biases] hyperparameters; rows (K, 2, 8)
+def begin_step_kernel(x, t, labels, order, cursor, batch, rows, h, xb, tb, lb):
+    # The step's first kernel: its batch gathered from the device data by the epoch's order,
+    # xb[j] = x[order[cursor[0] * batch + j]] (and tb, lb likewise), and its hyperparameters
+    # h (2, 8) = rows[cursor[1]] ([weights, biases]). x (n, width), t (n, n_out), labels (n, 1);
+    # xb (size, width), tb (size, n_out), lb (size, 1) with size <= batch; rows (K, 2, 8)
     i = cuda.grid(1)
-    if i < h.shape[0] * h.shape[1]:
+    base = cursor[0] * batch
+    if i < xb.size:
+        row, col = i // xb.shape[1], i % xb.shape[1]
+        xb[row, col] = x[order[base + row], col]
+    if i < tb.size:
+        row, col = i // tb.shape[1], i % tb.shape[1]
+        tb[row, col] = t[order[base + row], col]
+    if i < lb.shape[0]:
+        lb[i, 0] = labels[order[base + i], 0]
+    if i < h.size:
         r, c = i // h.shape[1], i % h.shape[1]
         h[r, c] = rows[cursor[1], r, c]
-
-
-@cuda.jit
-def gather_kernel(src, order, cursor, batch, dst):
-    # dst[j] = src[order[cursor[0] * batch + j]]; src (n, width), dst (rows, width), rows <= batch
-    i = cuda.grid(1)
-    width = src.shape[1]
-    if i < dst.shape[0] * width:
-        row, col = i // width, i % width
-        dst[row, col] = src[order[cursor[0] * batch + row], col]
 
 
 @cuda.jit
 def accumulate_kernel(out, labels, has_labels, loss, cursor, losses, sums):
     # One block: the batch's correct count, summed in a fixed order (a tree over THREADS partial
     # counts); then sums += (loss * rows, correct), last loss, a count of non-finite losses, and
-    # losses[cursor[1]] = loss. out (rows, n_out) predictions; labels (rows, 1) int64; loss (1,)
+    # losses[cursor[1]] = loss; then the cursor moves to the next batch and hyperparameter row
+    # (the backward pass after this kernel reads neither). out (rows, n_out) predictions; labels (rows, 1) int64; loss (1,)
     # the batch's mean loss; losses (K,) float64, one per step of the chunk
     tid = cuda.threadIdx.x
     partial = cuda.shared.array(256, dtype=np.int64)
@@ -104,6 +100,8 @@ def accumulate_kernel(out, labels, has_labels, loss, cursor, losses, sums):
         sums[1] += partial[0]
         sums[2] = value
         losses[cursor[1]] = value
+        cursor[0] += 1
+        cursor[1] += 1
         if not math.isfinite(value):
             sums[3] += 1
 
@@ -219,14 +217,9 @@ class CudaChunkTrainer:
 
     def _forward(self, rows: int, batch: int) -> None:
         xb, tb, lb = self._batch(rows)
-        counters.launch(select_hypers_kernel, 1, 16, self.rows, self.cursor, self.h)
-        counters.launch(gather_kernel, _blocks(xb.size), THREADS, self.x, self.order, self.cursor,
-                        batch, xb)
-        counters.launch(gather_kernel, _blocks(tb.size), THREADS, self.t, self.order, self.cursor,
-                        batch, tb)
-        if self.has_labels:
-            counters.launch(gather_kernel, _blocks(rows), THREADS, self.labels, self.order,
-                            self.cursor, batch, lb)
+        threads = max(xb.size, tb.size, self.h.size)
+        counters.launch(begin_step_kernel, _blocks(threads), THREADS, self.x, self.t, self.labels,
+                        self.order, self.cursor, batch, self.rows, self.h, xb, tb, lb)
         h = xb.reshape(rows, *self.input_shape)
         for layer in self.layers:
             h = layer.forward_device(h, train=True)
@@ -239,7 +232,6 @@ class CudaChunkTrainer:
         for index in range(len(self.layers) - 1, -1, -1):
             grad = self.layers[index].backward_device(grad, self.updates,
                                                       need_input_grad=index > 0)
-        counters.launch(advance_kernel, 1, 1, self.cursor)
 
     def _step(self, rows: int, batch: int) -> None:
         self._forward(rows, batch)
