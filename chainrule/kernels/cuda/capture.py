@@ -3,10 +3,11 @@ against ~49 µs per numba launch from Python).
 
 The driver API of cuda-bindings (which numba-cuda depends on): ``cuStreamBeginCapture`` on the
 backend's numba stream (relaxed mode), the step's launches (recorded, not run),
-``cuStreamEndCapture``, ``cuGraphInstantiate``; then ``cuGraphLaunch`` per step (CUDA Programming Guide, "CUDA Graphs",
-stream capture). The step reads only fixed device addresses (kernels/cuda/trainer.py), so each
-replay is the next step. In the simulator, without cuda-bindings, or on any error while capturing,
-:func:`capture_step` returns None with a note, and the trainer launches the kernels one by one.
+``cuStreamEndCapture``, ``cuGraphInstantiate``; then ``cuGraphLaunch`` per step (CUDA
+Programming Guide, "CUDA Graphs", stream capture). The step reads only fixed device addresses
+(kernels/cuda/trainer.py), so each replay is the next step. In the simulator, without
+cuda-bindings, or on any error while capturing, :func:`capture_step` returns None with a note,
+and the trainer launches the kernels one by one.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Lowered layers of the CUDA backend: the protocol of :mod:`chainrule.kernels.layers`, on the device.
+"""Lowered layers of the CUDA backend: the protocol of kernels/layers.py, on the device.
 
 Each layer keeps device copies of its parameters and device buffers for its activations (one set
 per batch shape, allocated once, so that a captured step replays on the same addresses). Its
@@ -169,7 +169,8 @@ class CudaHidden:
         """How many uniforms one training forward pass's dropout mask reads (0: no dropout)."""
         if self.dropout <= 0.0:
             return 0
-        n_out = self.spec.n_out if isinstance(self.spec, Dense) else int(np.prod(self.spec.out_shape))
+        spec = self.spec
+        n_out = spec.n_out if isinstance(spec, Dense) else int(np.prod(spec.out_shape))
         return batch * n_out
 
     # -- host protocol (Network) ------------------------------------------------------------

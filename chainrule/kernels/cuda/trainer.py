@@ -70,8 +70,8 @@ def accumulate_kernel(out, labels, has_labels, loss, cursor, losses, sums):
     # One block: the batch's correct count, summed in a fixed order (a tree over THREADS partial
     # counts); then sums += (loss * rows, correct), last loss, a count of non-finite losses, and
     # losses[cursor[1]] = loss; then the cursor moves to the next batch and hyperparameter row
-    # (the backward pass after this kernel reads neither). out (rows, n_out) predictions; labels (rows, 1) int64; loss (1,)
-    # the batch's mean loss; losses (K,) float64, one per step of the chunk
+    # (the backward pass after this kernel reads neither). out (rows, n_out) predictions;
+    # labels (rows, 1) int64; loss (1,) the batch's mean loss; losses (K,) float64, one per step
     tid = cuda.threadIdx.x
     partial = cuda.shared.array(256, dtype=np.int64)
     count = 0

@@ -1,4 +1,4 @@
-"""The device's :class:`~chainrule.kernels.fused_step.ParamUpdates`: rules and optimiser state on the GPU.
+"""The device's ``ParamUpdates`` (kernels/fused_step.py): rules and optimiser state on the GPU.
 
 The CUDA layers hand each reduction here, as the CPU layers hand theirs to ``ParamUpdates``; the
 fused kernels of :mod:`chainrule.kernels.cuda.step` reduce BP3 and apply the parameter's rule
@@ -79,8 +79,8 @@ class DeviceUpdates:
         self._apply(key, param)
 
     def conv_weight(self, key: str, param: Device, xp: Device, delta: Device, stride: int) -> None:
-        """BP4 of a conv (Σₙ correlation of xp with δ), then the rule. xp (batch, c, H+2p, W+2p);
-        delta (batch, f, Ho, Wo)."""
+        """BP4 of a conv (Σₙ correlation of xp with δ), then the rule.
+        xp (batch, c, H+2p, W+2p); delta (batch, f, Ho, Wo)."""
         _, conv = _kernels()
         conv.weight_grad(xp, delta, stride, self.scratch[key].reshape(param.shape))
         self._apply(key, param)
