@@ -64,6 +64,26 @@ print(f"steps_transfers_inside {counts.transfers}")
 print(f"steps_launches_inside {counts.launches}")
 print(f"steps_transfers_at_edges {counts.chunk_transfers}")
 
+# A chunk that diverges stops after its first failing step, as the per-step loop would: the
+# device reads the sums once, finds a non-finite update, and replays the chunk step by step
+x_big = rng.standard_normal((6, 2)).astype(np.float32) * 100
+y_big = rng.integers(0, 2, 6)
+nonfinite = {}
+for device in ("cpu", "cuda"):
+    net = build_network(parse_spec("mlp:2-2"), seed=1, device=device)
+    optimizer = make_optimizer("sgd", net.params, lr=1e38)
+    if device == "cpu":
+        nonfinite[device] = net.train_step(x_big[:2], y_big[:2], optimizer)[2]
+    else:
+        trainer = get_backend("cuda").chunk_trainer(
+            net.chunk_request(x_big, y_big, y_big, optimizer))
+        assert trainer is not None
+        diverged = trainer.train_chunk(np.arange(6), 2, 0, 3, np.ones(3))
+        nonfinite[device] = diverged.nonfinite
+print(f"diverged_steps {diverged.steps}")
+print(f"diverged_nonfinite_cpu {nonfinite['cpu']}")
+print(f"diverged_nonfinite_cuda {nonfinite['cuda']}")
+
 # The CLI: evaluate and predict a checkpoint on the device as on the CPU
 runner = CliRunner()
 app = load_commands()

@@ -39,6 +39,12 @@ def test_steps_copy_nothing_between_host_and_device(lines: dict[str, float]) -> 
     assert lines["steps_transfers_at_edges"] > 0  # the counter does count copies
 
 
+def test_a_diverging_chunk_stops_after_its_first_bad_step(lines: dict[str, float]) -> None:
+    assert lines["diverged_steps"] == 1
+    assert lines["diverged_nonfinite_cpu"] > 0
+    assert lines["diverged_nonfinite_cuda"] == lines["diverged_nonfinite_cpu"]
+
+
 def test_evaluate_and_predict_on_cuda_match_the_cpu(lines: dict[str, float]) -> None:
     assert lines["cli_evaluate_loss_diff"] < 1e-5
     assert lines["cli_evaluate_same_confusion"] == 1
