@@ -55,10 +55,12 @@ fuzz: install
 	cd $(OUT)/fuzz && $(abspath $(BIN))/python $(CURDIR)/fuzz/expr_parser.py -max_total_time=60 \
 	  -dict=$(CURDIR)/fuzz/expr.dict work $(CURDIR)/fuzz/corpus
 
-# PyTorch lives only in the bench's own environment (the CPU wheel, torch 2.13.0).
+# PyTorch and JAX live only in the bench's own environment (CPU builds: torch 2.13.0, jax 0.10.2).
+# About 10 minutes on 2 idle cores; options: make bench BENCH_ARGS="--epochs 1 --models mlp"
+# (bench/run.py --help). It adds a dated section to bench/RESULTS.md.
 bench: install
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
-	.venv-bench/bin/pip install -q torch==2.13.0
+	.venv-bench/bin/pip install -q torch==2.13.0 jax==0.10.2
 	.venv-bench/bin/pip install -q -e .
 	.venv-bench/bin/python bench/run.py $(BENCH_ARGS)
 

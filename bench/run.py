@@ -1,16 +1,25 @@
-"""chainrule against PyTorch and NumPy on the same work, in one run; writes bench/RESULTS.md.
+"""chainrule against PyTorch, NumPy and JAX on the same work, in one run; updates bench/RESULTS.md.
 
-Run it with ``make bench`` (which builds .venv-bench with PyTorch 2.13, CPU). It measures
+Run it with ``make bench`` (which builds .venv-bench with PyTorch 2.13 CPU and JAX), options through
+``make bench BENCH_ARGS="..."``. On Fashion-MNIST (60k training samples, batch 64, training only,
+seconds per epoch) it measures
 
-1. the wall time of ``chainrule derive neuron --activation sigmoid --loss mse`` (median of 5 runs,
-   a fresh process each: imports included);
-2. whole epochs on Fashion-MNIST (60k samples, batch 64, SGD lr 0.1) for mlp:784-128-10 and lenet5:
-   chainrule (numba CPU kernels), PyTorch (CPU) and NumPy (MLP only), with the test accuracy after
-   ``--epochs`` epochs;
-3. per-step times from ``bench/step_bench.py`` (same batches, alternating rounds).
+1. mlp:784-128-10 (SGD 0.1), lenet5 (SGD 0.1) and TensorFlow's two-conv net cnn2 (Adam 0.001):
+   chainrule, PyTorch (bench/torch_ref.py), NumPy from scratch (MLP; bench/numpy_ref.py) and JAX
+   (bench/jax_ref.py: a jit-compiled step looped from Python, and the epoch as one ``lax.scan``),
+   with the test accuracy after the same epochs and each worker's peak RSS;
+2. chainrule's start-up and peak RSS on ``chainrule train mlp:784-128-10 --data fashion-mnist
+   --epochs 1`` (bench/startup.py), and the wall time of ``chainrule derive neuron``;
+3. issue 10's "CPU speed unchanged": ``bench/step_bench.py --baseline REV``, per-step times of this
+   tree against a git revision, in one run;
+
+then writes a dated section at the top of bench/RESULTS.md (bench/report.py, which also states the
+issue-13 targets as ratios, each met or missed), keeping the sections already there.
 
 Each framework trains in its own worker process: PyTorch's and Numba's OpenMP runtimes slow each
-other down badly when they share one.
+other down badly when they share one. chainrule's first epoch (numba compile or cache load) is not
+timed; JAX compiles before its timed epochs; PyTorch and NumPy time every epoch (the median is
+given).
 """
 
 from __future__ import annotations
@@ -18,124 +27,160 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import shutil
-import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import baseline
+import report
+import startup
+from measure import run_measured
+
 ROOT = Path(__file__).resolve().parents[1]
-RECIPES = {"mlp": ("mlp:784-128-10", 0.1), "lenet5": ("lenet5", 0.1)}
-FRAMEWORKS = ("chainrule", "torch", "numpy")
+CNN2 = "cnn:1x28x28-conv3x3x32p1-maxpool2-conv3x3x64p1-maxpool2-dense128-dense10"
 
 
-def derive_neuron_seconds(runs: int = 5) -> float:
-    exe = shutil.which("chainrule") or str(Path(sys.executable).parent / "chainrule")
-    times = []
-    for _ in range(runs):
-        begin = time.perf_counter()
-        subprocess.run([exe, "derive", "neuron", "--activation", "sigmoid", "--loss", "mse"],
-                       check=True, capture_output=True)
-        times.append(time.perf_counter() - begin)
-    return statistics.median(times)
+@dataclass(frozen=True)
+class Recipe:
+    spec: str
+    optimizer: str
+    lr: float
+    epochs: int  # default epochs per run (chainrule times all but the first)
 
 
-def worker(framework: str, model: str, *, epochs: int, batch: int) -> dict[str, float]:
-    """Train one framework on one model in this process; seconds per epoch and test accuracy."""
-    sys.path.insert(0, str(ROOT / "bench"))
+RECIPES = {"mlp": Recipe("mlp:784-128-10", "sgd", 0.1, 3), "lenet5": Recipe("lenet5", "sgd", 0.1, 2),
+           "cnn2": Recipe(CNN2, "adam", 0.001, 2)}
+PEERS = ("chainrule", "torch", "numpy", "jax-step", "jax-scan")
+ONE_THREAD = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+BASELINE = "96950c5"  # the commit before issue 10's lowering work (issue 10: "CPU speed unchanged")
+
+
+def runs_peer(model: str, peer: str, jax_models: list[str]) -> bool:
+    if peer == "numpy":
+        return model == "mlp"
+    if peer.startswith("jax"):
+        return model in jax_models and model != "cnn2"
+    return True
+
+
+def worker(peer: str, model: str, *, epochs: int, batch: int) -> dict[str, Any]:
+    """Train one peer on one model in this process; seconds per epoch and test accuracy."""
     from chainrule.train.data import load_dataset
 
-    spec, lr = RECIPES[model]
-    if framework == "chainrule":
+    recipe = RECIPES[model]
+    if peer == "chainrule":
         from chainrule.train.session import TrainOptions, start
 
-        options = TrainOptions(epochs=epochs, batch=batch, lr=lr, schedule="constant")  # as PyTorch
-        session = start(spec, "fashion-mnist", options)
-        history = session.run().history
-        seconds = [60000 / s.samples_per_s for s in history][1:]  # epoch 1 includes compiling
-        return {"seconds_per_epoch": float(np.median(seconds or [60000 / history[0].samples_per_s])),
-                "test_acc": float(history[-1].test_acc)}
-    data = load_dataset("fashion-mnist")  # the same standardised inputs for every framework
-    if framework == "torch":
+        options = TrainOptions(epochs=epochs, batch=batch, lr=recipe.lr, optimizer=recipe.optimizer,
+                               schedule="constant")  # as the peers
+        history = start(recipe.spec, "fashion-mnist", options).run().history
+        seconds = [60000 / s.samples_per_s for s in history][1:] or [60000 / history[0].samples_per_s]
+        return {"seconds_per_epoch": float(np.median(seconds)), "epochs_timed": len(seconds),
+                "test_acc": float(history[-1].test_acc or 0.0)}
+    data = load_dataset("fashion-mnist")  # the same standardised inputs for every peer
+    split = (data.x_train, data.y_train, data.x_test, data.y_test)
+    if peer == "torch":
         import torch_ref
 
-        return torch_ref.train(model, data.x_train, data.y_train, data.x_test, data.y_test,
-                               epochs=epochs, batch=batch, lr=lr, threads=os.cpu_count() or 2)
-    import numpy_ref
+        threads = int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 2)
+        return torch_ref.train(model, *split, epochs=epochs, batch=batch, lr=recipe.lr,
+                               threads=threads, optimizer=recipe.optimizer)
+    if peer == "numpy":
+        import numpy_ref
 
-    return numpy_ref.train_mlp(data.x_train, data.y_train, data.x_test, data.y_test,
-                               epochs=epochs, batch=batch, lr=lr)
+        return numpy_ref.train_mlp(*split, epochs=epochs, batch=batch, lr=recipe.lr)
+    import jax_ref
+
+    return jax_ref.train(model, peer.removeprefix("jax-"), *split, epochs=epochs, batch=batch,
+                         lr=recipe.lr)
 
 
-def run_worker(framework: str, model: str, *, epochs: int, batch: int) -> dict[str, float]:
-    command = [sys.executable, __file__, "--worker", framework, "--models", model,
+def worker_env(one_thread: bool) -> dict[str, str] | None:
+    """The environment of the workers: every framework on one thread with ``--one-thread``."""
+    if not one_thread:
+        return None
+    return {**os.environ, **{name: "1" for name in ONE_THREAD}, "XLA_FLAGS": " ".join(
+        [os.environ.get("XLA_FLAGS", ""), "--xla_cpu_multi_thread_eigen=false",
+         "intra_op_parallelism_threads=1"]).strip()}
+
+
+def run_worker(peer: str, model: str, *, epochs: int, batch: int,
+               env: dict[str, str] | None) -> dict[str, float]:
+    command = [sys.executable, __file__, "--worker", peer, "--models", model,
                "--epochs", str(epochs), "--batch", str(batch)]
-    result = subprocess.run(command, check=True, capture_output=True, text=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    run = run_measured(command, env=env)
+    return json.loads(run.stdout.strip().splitlines()[-1]) | {"peak_rss_mb": run.peak_rss_mb}
+
+
+def step_bench(rev: str, models: str, rounds: int, env: dict[str, str] | None) -> str:
+    """``bench/step_bench.py``'s table: this tree's chainrule against revision ``rev``."""
+    folder = baseline.resolve(rev)
+    command = [sys.executable, str(ROOT / "bench" / "step_bench.py"), "--models", models,
+               "--only", "chainrule", "--baseline", str(folder), "--rounds", str(rounds)]
+    return subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=0, help="epochs per training run for "
+                        "every model (default: mlp 3, lenet5 2, cnn2 2)")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--models", default="mlp,lenet5,cnn2")
+    parser.add_argument("--peers", default=",".join(PEERS), help="of " + ",".join(PEERS))
+    parser.add_argument("--jax-models", default="mlp", help="models JAX trains (mlp,lenet5; "
+                        "LeNet-5 costs about a minute more on 2 cores)")
+    parser.add_argument("--startup-runs", type=int, default=5, help="0 skips the start-up")
+    parser.add_argument("--baseline", default=BASELINE, help="git revision (or folder) for "
+                        "step_bench.py --baseline; '' skips it")
+    parser.add_argument("--baseline-models", default="mlp,lenet5")
+    parser.add_argument("--rounds", type=int, default=5, help="step_bench.py rounds")
+    parser.add_argument("--one-thread", action="store_true", help="every framework on one "
+                        "thread (steadier on a loaded machine; the start-up runs as a user's)")
+    parser.add_argument("--note", default="", help="a remark for the section (e.g. preliminary)")
+    parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md alone")
+    parser.add_argument("--worker", default="", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per training run")
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--models", default="mlp,lenet5")
-    parser.add_argument("--worker", default="", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.models, epochs=args.epochs, batch=args.batch)))
         return
-    rows = [["`chainrule derive neuron --activation sigmoid --loss mse`", "wall time",
-             f"{derive_neuron_seconds():.2f} s", "", ""]]
-    for model in args.models.split(","):
-        cells = []
-        for framework in FRAMEWORKS:
-            if framework == "numpy" and model != "mlp":
-                cells.append("—")
-                continue
-            result = run_worker(framework, model, epochs=args.epochs, batch=args.batch)
-            cells.append(f"{result['seconds_per_epoch']:.2f} s ({result['test_acc']:.4f})")
-            print(model, framework, result, flush=True)
-        rows.append([f"{RECIPES[model][0]}, {args.epochs} epochs, batch {args.batch}",
-                     "s/epoch (test acc)", *cells])
-    steps = subprocess.run([sys.executable, str(ROOT / "bench" / "step_bench.py"), "--rounds", "5"],
-                           check=True, capture_output=True, text=True).stdout
-    write_results(rows, steps, " ".join(sys.argv[1:]))
-
-
-def machine_name() -> str:
-    """The CPU's model name from /proc/cpuinfo, or what ``platform`` knows."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def write_results(rows: list[list[str]], steps: str, arguments: str) -> None:
-    import torch
-
-    lines = [
-        "# Benchmark results", "",
-        (f"Machine: {machine_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-         f"numpy {np.__version__}, PyTorch {torch.__version__} (CPU)."), "",
-        f"Command: `make bench` (= `.venv-bench/bin/python bench/run.py {arguments}`).", "",
-        "| work | measure | chainrule | PyTorch | NumPy |", "|---|---|---:|---:|---:|",
-        *[f"| {' | '.join(row)} |" for row in rows], "",
-        "Seconds per epoch count training only (no test pass) and exclude chainrule's first epoch",
-        "(numba compile or cache load). Every framework sees the same standardised inputs, the same",
-        "constant learning rate and plain SGD; accuracies differ by initialisation and shuffling.", "",
-        "Per training step (`bench/step_bench.py --rounds 5`: forward, backprop and SGD update on",
-        "the same batches; each framework in its own process; median of the rounds' medians):", "",
-        "```", steps.strip(), "```",
-    ]
-    (ROOT / "bench" / "RESULTS.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    began, load_before = time.time(), os.getloadavg()
+    epochs: dict[str, dict[str, dict[str, float]]] = {}
+    env = worker_env(args.one_thread)
+    counts = {model: args.epochs or RECIPES[model].epochs for model in args.models.split(",")}
+    for model, count in counts.items():
+        epochs[model] = {}
+        for peer in args.peers.split(","):
+            if runs_peer(model, peer, args.jax_models.split(",")):
+                epochs[model][peer] = run_worker(peer, model, epochs=count, batch=args.batch,
+                                                 env=env)
+                print(model, peer, epochs[model][peer], flush=True)
+    start_up = startup.measure(args.startup_runs) if args.startup_runs else {}
+    if start_up:
+        start_up["derive_neuron_s"] = startup.derive_neuron_seconds()
+        print("start-up", start_up, flush=True)
+    steps = (step_bench(args.baseline, args.baseline_models, args.rounds, env)
+             if args.baseline else "")
+    print(steps, flush=True)
+    section = report.section(report.Run(
+        epochs=epochs, epoch_counts=counts, startup=start_up, steps=steps, baseline=args.baseline, batch=args.batch,
+        recipes={m: (r.spec, r.optimizer, r.lr) for m, r in RECIPES.items()},
+        arguments=sys.argv[1:], began=began, minutes=(time.time() - began) / 60,
+        load=(load_before, os.getloadavg()), note=args.note))
+    print(section)
+    if not args.no_write:
+        report.insert_section(ROOT / "bench" / "RESULTS.md", section)
 
 
 if __name__ == "__main__":

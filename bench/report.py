@@ -1,0 +1,205 @@
+"""The Markdown section that ``make bench`` adds to bench/RESULTS.md, and the issue-13 targets.
+
+A section is dated and names the machine (``lscpu``'s model name, the core count), the load
+average before and after the run, the versions, the commit, and the exact command. Its tables: the
+seconds per epoch and test accuracy of every peer, each worker's peak RSS, chainrule's start-up,
+the targets of issue 13 as ratios measured in this run (each met or missed), and issue 10's per-step
+comparison against a baseline revision. :func:`insert_section` puts the new section first under the
+title and keeps every section already in the file.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TITLE = "# Benchmark results"
+PEER_NAMES = {"chainrule": "chainrule", "torch": "PyTorch", "numpy": "NumPy",
+              "jax-step": "JAX, jit step", "jax-scan": "JAX, epoch as one `lax.scan`"}
+MODEL_NAMES = {"mlp": "MLP", "lenet5": "LeNet-5", "cnn2": "two-conv net"}
+# (model, peer, limit): chainrule's epoch ≤ limit × the peer's (issue 13's targets)
+EPOCH_TARGETS = [("lenet5", "torch", 0.5), ("cnn2", "torch", 0.7), ("mlp", "jax-scan", 1.0),
+                 ("mlp", "torch", 0.36), ("mlp", "numpy", 0.6)]
+STARTUP_LIMIT_S, RSS_LIMIT_MB, ACCURACY_POINTS, UNCHANGED = 1.5, 600.0, 0.5, 1.05
+
+Results = dict[str, dict[str, dict[str, float]]]  # model -> peer -> figures
+
+
+@dataclass(frozen=True)
+class Run:
+    epochs: Results
+    epoch_counts: dict[str, int]
+    startup: dict[str, float]
+    steps: str  # bench/step_bench.py's output
+    baseline: str
+    batch: int
+    recipes: dict[str, tuple[str, str, float]]  # model -> (spec, optimizer, lr)
+    arguments: list[str]
+    began: float
+    minutes: float
+    load: tuple[tuple[float, ...], tuple[float, ...]]
+    note: str
+
+
+def verdict(met: bool) -> str:
+    return "**met**" if met else "**missed**"
+
+
+def cpu_model() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        return next(line.split(":", 1)[1].strip() for line in out.splitlines()
+                    if line.startswith("Model name"))
+    except (OSError, subprocess.CalledProcessError, StopIteration):
+        return "unknown CPU"
+
+
+def versions() -> str:
+    found = []
+    for name in ("numpy", "numba", "torch", "jax", "jaxlib"):
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pass
+    return ", ".join(found)
+
+
+def commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *args], check=False, capture_output=True,
+                              text=True).stdout.strip()
+    dirty = " with uncommitted changes in chainrule/" if git("status", "--porcelain",
+                                                             "chainrule") else ""
+    return f"{git('rev-parse', '--short', 'HEAD')}{dirty}"
+
+
+def header(run: Run) -> list[str]:
+    import os
+    import platform
+
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.began))
+    before, after = (" / ".join(f"{v:.2f}" for v in load) for load in run.load)
+    args = shlex.join(run.arguments)
+    return [
+        f"## `make bench`, {when}" + (f" ({run.note})" if run.note else ""), "",
+        (f"Machine: {cpu_model()}, {os.cpu_count()} cores; load average (1, 5, 15 min) {before} "
+        f"before the run, {after} after. Python {platform.python_version()}, {versions()}. "
+        f"chainrule at {commit()}."), "",
+        (f"Command: `make bench{f' BENCH_ARGS={shlex.quote(args)}' if args else ''}` (= "
+        f"`.venv-bench/bin/python bench/run.py{' ' + args if args else ''}`); "
+        f"the run took {run.minutes:.1f} min."), ""]
+
+
+def epoch_table(run: Run) -> list[str]:
+    peers = [p for p in PEER_NAMES if any(p in by_peer for by_peer in run.epochs.values())]
+    lines = [(f"Fashion-MNIST, 60k training samples, batch {run.batch}: seconds per epoch, training "
+             "only (test accuracy after the run's epochs)."), "",
+             "| model, optimiser, epochs | " + " | ".join(PEER_NAMES[p] for p in peers) + " |",
+             "|---|" + "---:|" * len(peers)]
+    for model, by_peer in run.epochs.items():
+        spec, optimizer, lr = run.recipes[model]
+        cells = [f"{by_peer[p]['seconds_per_epoch']:.3g} s ({100 * by_peer[p]['test_acc']:.2f}%)"
+                 if p in by_peer else "—" for p in peers]
+        lines.append(f"| `{spec}`, {optimizer} {lr:g}, {run.epoch_counts[model]} | "
+                     + " | ".join(cells) + " |")
+    lines += ["", "Peak RSS of each worker process (MB; data set, framework and training):", "",
+              "| model | " + " | ".join(PEER_NAMES[p] for p in peers) + " |",
+              "|---|" + "---:|" * len(peers)]
+    for model, by_peer in run.epochs.items():
+        cells = [f"{by_peer[p]['peak_rss_mb']:.0f}" if p in by_peer else "—" for p in peers]
+        lines.append(f"| {MODEL_NAMES.get(model, model)} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def startup_lines(run: Run) -> list[str]:
+    s = run.startup
+    if not s:
+        return []
+    return [(f"Start-up (bench/startup.py; warm kernel cache; median of {s['runs']:.0f} fresh "
+            "processes): `chainrule train mlp:784-128-10 --data fashion-mnist --epochs 1 "
+            f"--format json` took {s['wall_s']:.2f} s of wall time, of which its epoch reported "
+            f"{s['epoch_s']:.2f} s ({s['train_s']:.2f} s training, the rest the test pass): "
+            f"**start-up {s['startup_s']:.2f} s**. Peak RSS {s['peak_rss_mb']:.0f} MB (median; "
+            f"largest {s['peak_rss_max_mb']:.0f} MB). `chainrule derive neuron --activation "
+            f"sigmoid --loss mse`: {s['derive_neuron_s']:.2f} s wall (median of 5)."), ""]
+
+
+def ratio_rows(run: Run) -> list[str]:
+    rows = []
+    for model, peer, limit in EPOCH_TARGETS:
+        by_peer = run.epochs.get(model, {})
+        what = f"{MODEL_NAMES[model]} epoch, chainrule / {PEER_NAMES[peer]}"
+        if "chainrule" not in by_peer or peer not in by_peer:
+            rows.append(f"| {what} | not measured | ≤ {limit:g} | — |")
+            continue
+        ratio = by_peer["chainrule"]["seconds_per_epoch"] / by_peer[peer]["seconds_per_epoch"]
+        rows.append(f"| {what} | {ratio:.2f} | ≤ {limit:g} | {verdict(ratio <= limit)} |")
+    return rows
+
+
+def target_table(run: Run) -> list[str]:
+    rows = ratio_rows(run)
+    if run.startup:
+        up, rss = run.startup["startup_s"], run.startup["peak_rss_max_mb"]
+        rows += [(f"| start-up, warm cache | {up:.2f} s | ≤ {STARTUP_LIMIT_S} s | "
+                 f"{verdict(up <= STARTUP_LIMIT_S)} |"),
+                 (f"| peak RSS, Fashion-MNIST MLP run (largest of the runs) | {rss:.0f} MB | "
+                 f"≤ {RSS_LIMIT_MB:.0f} MB | {verdict(rss <= RSS_LIMIT_MB)} |")]
+    for model, by_peer in run.epochs.items():
+        if "chainrule" in by_peer and "torch" in by_peer:
+            gap = 100 * (by_peer["chainrule"]["test_acc"] - by_peer["torch"]["test_acc"])
+            rows.append(f"| {MODEL_NAMES.get(model, model)} accuracy, chainrule − PyTorch | "
+                        f"{gap:+.2f} points | within ±{ACCURACY_POINTS} | "
+                        f"{verdict(abs(gap) <= ACCURACY_POINTS)} |")
+    return ["Issue 13's targets, each measured in this run:", "",
+            "| target | figure | limit | |", "|---|---:|---:|---|", *rows, ""]
+
+
+def step_medians(steps: str) -> dict[tuple[str, str], float]:
+    """(model, framework) -> median ms per step, from step_bench.py's table."""
+    found = {}
+    for line in steps.splitlines():
+        match = re.match(r"(\S+)\s+(\S+)\s+([0-9.]+)\s+\[", line)
+        if match:
+            found[(match[1], match[2])] = float(match[3])
+    return found
+
+
+def baseline_lines(run: Run) -> list[str]:
+    if not run.steps:
+        return []
+    import baseline
+
+    medians = step_medians(run.steps)
+    verdicts = []
+    for model in sorted({m for m, _ in medians}):
+        if (model, "chainrule") in medians and (model, "baseline") in medians:
+            ratio = medians[(model, "chainrule")] / medians[(model, "baseline")]
+            verdicts.append(f"{MODEL_NAMES.get(model, model)} {ratio:.2f}× "
+                            f"({verdict(ratio <= UNCHANGED)})")
+    return [f"Issue 10, \"the CPU speed is unchanged\": per-step time of this tree (`chainrule`) "
+            f"against `baseline` = {baseline.describe(run.baseline)}, in one run "
+            f"(`bench/step_bench.py --baseline {run.baseline}`; ms per step, median of the "
+            "rounds' medians). This tree / baseline: " + ", ".join(verdicts)
+            + f"; met means at most {UNCHANGED:g}×.", "", "```", run.steps.strip(), "```", ""]
+
+
+def section(run: Run) -> str:
+    return "\n".join([*header(run), *epoch_table(run), *startup_lines(run), *target_table(run),
+                      *baseline_lines(run)])
+
+
+def insert_section(path: Path, text: str) -> None:
+    """Put ``text`` first under the file's title, keeping all that follows."""
+    old = path.read_text(encoding="utf-8") if path.exists() else TITLE + "\n"
+    lines = old.splitlines()
+    body = lines[1:] if lines and lines[0].strip() == TITLE else lines
+    while body and not body[0].strip():
+        body = body[1:]
+    path.write_text("\n".join([TITLE, "", text.rstrip(), "", *body]) + "\n", encoding="utf-8")
