@@ -10,7 +10,7 @@ Numba's, the two runtimes took each other's cores (a 0.3 ms MLP step then measur
 per framework.
 
 Run: ``.venv-bench/bin/python bench/step_bench.py [--models mlp,lenet5] [--epoch]
-[--baseline DIR]``; ``--baseline`` adds a column for another chainrule checkout (before/after).
+[--baseline REV]``; ``--baseline`` adds a column for another chainrule revision (before/after).
 Models: mlp:784-128-10 (ReLU, softmax-CE) and lenet5 (tanh, average pooling, C1 padded by 2), as
 in bench/torch_ref.py.
 """
@@ -30,6 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import baseline
 import torch_ref
 
 from chainrule.derive.spec import parse_spec
@@ -192,9 +193,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--epoch", action="store_true", help="also time one 60k-sample epoch")
     parser.add_argument("--only", default="", help="comma list of frameworks (chainrule,torch,numpy)")
-    parser.add_argument("--baseline", default="", help="a folder holding another chainrule "
-                        "package (e.g. `git archive <commit> chainrule | tar -x -C DIR`), timed "
-                        "as the framework 'baseline'")
+    parser.add_argument("--baseline", default="", help="a git revision (e.g. 96950c5; "
+                        "bench/baseline.py unpacks its chainrule package into a cached folder) or "
+                        "a folder holding another chainrule package, timed as the framework "
+                        "'baseline' beside this tree in the same run")
     parser.add_argument("--worker", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -203,6 +205,7 @@ def main() -> None:
     wanted = args.only.split(",") if args.only else ["chainrule", "torch", "numpy"]
     if args.baseline:
         wanted.insert(0, "baseline")
+        args.baseline = str(baseline.resolve(args.baseline))
     print(f"{'model':8} {'framework':10} {'ms/step (median of rounds)':>28}  rounds", flush=True)
     for model in args.models.split(","):
         names = [name for name in wanted if name != "numpy" or model == "mlp"]
