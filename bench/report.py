@@ -196,10 +196,11 @@ def section(run: Run) -> str:
 
 
 def insert_section(path: Path, text: str) -> None:
-    """Put ``text`` first under the file's title, keeping all that follows."""
-    old = path.read_text(encoding="utf-8") if path.exists() else TITLE + "\n"
-    lines = old.splitlines()
-    body = lines[1:] if lines and lines[0].strip() == TITLE else lines
-    while body and not body[0].strip():
-        body = body[1:]
-    path.write_text("\n".join([TITLE, "", text.rstrip(), "", *body]) + "\n", encoding="utf-8")
+    """Put ``text`` before the file's first ``## `` section, keeping all that is there."""
+    lines = (path.read_text(encoding="utf-8") if path.exists() else TITLE + "\n").splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith("## ")), len(lines))
+    head = lines[:first]
+    while head and not head[-1].strip():
+        head.pop()
+    path.write_text("\n".join([*head, "", text.rstrip(), "", *lines[first:]]).rstrip() + "\n",
+                    encoding="utf-8")
