@@ -23,7 +23,7 @@ from numba import cuda
 from chainrule.kernels.cuda.counters import launch
 
 THREADS = 256  # threads per block of the elementwise kernels
-REDUCE = 256  # most threads per block of the BP4 reduction (a power of two)
+REDUCE = 1024  # most threads per block of the BP4 reduction (a power of two)
 TERMS = 32  # BP4 terms per thread from which a block doubles its threads (32 .. REDUCE)
 
 
