@@ -329,7 +329,7 @@ class CudaPool:
         pool = _kernels().pool
         dx = self.buffers.get("dx", self.cache["in_shape"], self.cache["dtype"])
         if self.spec.mode == "max":
-            pool.max_backward(grad, self.cache["arg"], dx)
+            pool.max_backward(grad, self.cache["arg"], dx, self.spec.size, self.spec.stride)
         else:
             pool.avg_backward(grad, self.spec.size, self.spec.stride, dx)
         return dx
