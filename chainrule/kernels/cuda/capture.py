@@ -12,6 +12,7 @@ and the trainer launches the kernels one by one.
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,10 +38,17 @@ def _check(result: Any, what: str) -> Any:
 
 
 def _stream_handle(driver: Any) -> Any:
-    """The backend's numba stream as a driver ``CUstream``."""
-    handle = counters.stream().handle
-    address = getattr(handle, "value", None)  # a ctypes c_void_p (numba's ctypes binding)
-    return driver.CUstream(int(address if address is not None else handle))
+    """The backend's numba stream as a driver ``CUstream``: by the CUDA stream protocol where the
+    stream has it, else from its handle (a ``CUstream`` of the NVIDIA binding, or a ctypes
+    pointer in older numba)."""
+    stream = counters.stream()
+    protocol = getattr(stream, "__cuda_stream__", None)
+    if protocol is not None:
+        return driver.CUstream(int(protocol()[1]))
+    handle = stream.handle
+    if isinstance(handle, ctypes.c_void_p):
+        return driver.CUstream(int(handle.value or 0))
+    return driver.CUstream(int(handle))
 
 
 @dataclass
