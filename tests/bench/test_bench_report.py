@@ -1,0 +1,83 @@
+"""The bench harness's own logic (bench/report.py, bench/baseline.py, bench/measure.py), without
+running any benchmark: sections keep the earlier ones, targets are judged from the ratios, the
+step table is parsed, and a git revision unpacks to an importable package."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import baseline
+import measure
+import report
+
+STEPS = """model    framework    ms/step (median of rounds)  rounds
+mlp      baseline                         0.400  [0.400 0.410]
+mlp      chainrule                        0.300  [0.300 0.310]
+"""
+
+
+def make_run(**changes: object) -> report.Run:
+    figures = {"mlp": {"chainrule": {"seconds_per_epoch": 0.3, "test_acc": 0.87, "peak_rss_mb": 400},
+                       "torch": {"seconds_per_epoch": 1.0, "test_acc": 0.868, "peak_rss_mb": 500},
+                       "numpy": {"seconds_per_epoch": 0.4, "test_acc": 0.86, "peak_rss_mb": 300}}}
+    fields = {"epochs": figures, "epoch_counts": {"mlp": 3}, "startup": {}, "steps": "",
+              "baseline": "", "batch": 64, "recipes": {"mlp": ("mlp:784-128-10", "sgd", 0.1)},
+              "arguments": ["--models", "mlp"], "began": 0.0, "minutes": 1.0,
+              "load": ((1.0, 1.0, 1.0), (2.0, 2.0, 2.0)), "note": "preliminary"}
+    return report.Run(**(fields | changes))  # type: ignore[arg-type]
+
+
+def test_insert_section_keeps_earlier_sections_after_the_new_one(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n\nintro\n\n## old run\n\nold figures\n")
+    report.insert_section(results, "## new run\n\nnew figures\n")
+    text = results.read_text()
+    assert text.index("intro") < text.index("## new run") < text.index("## old run")
+    assert "old figures" in text and text.count("# Benchmark results") == 1
+
+
+def test_targets_are_judged_from_the_ratios_of_this_run() -> None:
+    rows = report.ratio_rows(make_run())
+    torch = next(r for r in rows if "PyTorch" in r and "MLP" in r)
+    numpy = next(r for r in rows if "NumPy" in r)
+    assert "0.30 | ≤ 0.36 | **met**" in torch  # 0.3 / 1.0
+    assert "0.75 | ≤ 0.6 | **missed**" in numpy  # 0.3 / 0.4
+    assert any("LeNet-5" in r and "not measured" in r for r in rows)
+
+
+def test_accuracy_gap_is_in_points() -> None:
+    table = "\n".join(report.target_table(make_run()))
+    assert "+0.20 points | within ±0.5 | **met**" in table
+
+
+def test_step_table_is_parsed() -> None:
+    assert report.step_medians(STEPS) == {("mlp", "baseline"): 0.4, ("mlp", "chainrule"): 0.3}
+
+
+def test_a_revision_unpacks_to_an_importable_package(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = baseline.checkout("HEAD")
+    assert folder.parent == tmp_path / "chainrule-bench"
+    assert (folder / "chainrule" / "__init__.py").is_file()
+    assert baseline.checkout("HEAD") == folder  # reused, not unpacked again
+    assert baseline.resolve(str(folder)) == folder  # a folder is taken as it is
+    with pytest.raises(subprocess.CalledProcessError):
+        baseline.checkout("no-such-revision-xyz")
+
+
+def test_measured_run_reports_peak_rss_of_that_child() -> None:
+    small = measure.run_measured([sys.executable, "-c", "print('ok')"])
+    big = measure.run_measured([sys.executable, "-c",
+                                "b = bytearray(200_000_000); b[::4096] = b'x' * len(b[::4096])"])
+    assert small.stdout.strip() == "ok"
+    assert big.peak_rss_mb > small.peak_rss_mb + 150
+    with pytest.raises(RuntimeError, match="exited 3"):
+        measure.run_measured([sys.executable, "-c", "import sys; sys.exit(3)"])
