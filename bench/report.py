@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TITLE = "# Benchmark results"
@@ -28,14 +29,14 @@ EPOCH_TARGETS = [("lenet5", "torch", 0.5), ("cnn2", "torch", 0.7), ("mlp", "jax-
                  ("mlp", "torch", 0.36), ("mlp", "numpy", 0.6)]
 STARTUP_LIMIT_S, RSS_LIMIT_MB, ACCURACY_POINTS, UNCHANGED = 1.5, 600.0, 0.5, 1.05
 
-Results = dict[str, dict[str, dict[str, float]]]  # model -> peer -> figures
+Results = dict[str, dict[str, dict[str, Any]]]  # model -> peer -> figures, or {"error": line}
 
 
 @dataclass(frozen=True)
 class Run:
     epochs: Results
     epoch_counts: dict[str, int]
-    startup: dict[str, float]
+    startup: dict[str, Any]
     steps: str  # bench/step_bench.py's output
     baseline: str
     batch: int
@@ -45,6 +46,23 @@ class Run:
     minutes: float
     load: tuple[tuple[float, ...], tuple[float, ...]]
     note: str
+
+
+def measured(by_peer: dict[str, dict[str, Any]], peer: str) -> bool:
+    return peer in by_peer and "error" not in by_peer[peer]
+
+
+def cell(figures: dict[str, Any] | None, text: str) -> str:
+    if figures is None:
+        return "—"
+    return "failed" if "error" in figures else text
+
+
+def failures(run: Run) -> list[str]:
+    lines = [f"- {MODEL_NAMES.get(model, model)}, {PEER_NAMES[peer]}: `{figures['error']}`"
+             for model, by_peer in run.epochs.items() for peer, figures in by_peer.items()
+             if "error" in figures]
+    return ["Failed runs (their last line of stderr):", "", *lines, ""] if lines else []
 
 
 def verdict(met: bool) -> str:
@@ -104,23 +122,25 @@ def epoch_table(run: Run) -> list[str]:
              "|---|" + "---:|" * len(peers)]
     for model, by_peer in run.epochs.items():
         spec, optimizer, lr = run.recipes[model]
-        cells = [f"{by_peer[p]['seconds_per_epoch']:.3g} s ({100 * by_peer[p]['test_acc']:.2f}%)"
-                 if p in by_peer else "—" for p in peers]
+        cells = [cell(by_peer.get(p), f"{by_peer[p].get('seconds_per_epoch', 0):.3g} s "
+                      f"({100 * by_peer[p].get('test_acc', 0):.2f}%)") for p in peers]
         lines.append(f"| `{spec}`, {optimizer} {lr:g}, {run.epoch_counts[model]} | "
                      + " | ".join(cells) + " |")
     lines += ["", "Peak RSS of each worker process (MB; data set, framework and training):", "",
               "| model | " + " | ".join(PEER_NAMES[p] for p in peers) + " |",
               "|---|" + "---:|" * len(peers)]
     for model, by_peer in run.epochs.items():
-        cells = [f"{by_peer[p]['peak_rss_mb']:.0f}" if p in by_peer else "—" for p in peers]
+        cells = [cell(by_peer.get(p), f"{by_peer[p].get('peak_rss_mb', 0):.0f}") for p in peers]
         lines.append(f"| {MODEL_NAMES.get(model, model)} | " + " | ".join(cells) + " |")
-    return lines + [""]
+    return [*lines, "", *failures(run)]
 
 
 def startup_lines(run: Run) -> list[str]:
     s = run.startup
     if not s:
         return []
+    if "error" in s:
+        return [f"Start-up (bench/startup.py): failed, `{s['error']}`.", ""]
     return [(f"Start-up (bench/startup.py; warm kernel cache; median of {s['runs']:.0f} fresh "
             "processes): `chainrule train mlp:784-128-10 --data fashion-mnist --epochs 1 "
             f"--format json` took {s['wall_s']:.2f} s of wall time, of which its epoch reported "
@@ -135,7 +155,7 @@ def ratio_rows(run: Run) -> list[str]:
     for model, peer, limit in EPOCH_TARGETS:
         by_peer = run.epochs.get(model, {})
         what = f"{MODEL_NAMES[model]} epoch, chainrule / {PEER_NAMES[peer]}"
-        if "chainrule" not in by_peer or peer not in by_peer:
+        if not (measured(by_peer, "chainrule") and measured(by_peer, peer)):
             rows.append(f"| {what} | not measured | ≤ {limit:g} | — |")
             continue
         ratio = by_peer["chainrule"]["seconds_per_epoch"] / by_peer[peer]["seconds_per_epoch"]
@@ -145,14 +165,14 @@ def ratio_rows(run: Run) -> list[str]:
 
 def target_table(run: Run) -> list[str]:
     rows = ratio_rows(run)
-    if run.startup:
+    if run.startup and "error" not in run.startup:
         up, rss = run.startup["startup_s"], run.startup["peak_rss_max_mb"]
         rows += [(f"| start-up, warm cache | {up:.2f} s | ≤ {STARTUP_LIMIT_S} s | "
                  f"{verdict(up <= STARTUP_LIMIT_S)} |"),
                  (f"| peak RSS, Fashion-MNIST MLP run (largest of the runs) | {rss:.0f} MB | "
                  f"≤ {RSS_LIMIT_MB:.0f} MB | {verdict(rss <= RSS_LIMIT_MB)} |")]
     for model, by_peer in run.epochs.items():
-        if "chainrule" in by_peer and "torch" in by_peer:
+        if measured(by_peer, "chainrule") and measured(by_peer, "torch"):
             gap = 100 * (by_peer["chainrule"]["test_acc"] - by_peer["torch"]["test_acc"])
             rows.append(f"| {MODEL_NAMES.get(model, model)} accuracy, chainrule − PyTorch | "
                         f"{gap:+.2f} points | within ±{ACCURACY_POINTS} | "

@@ -111,18 +111,35 @@ def worker_env(one_thread: bool) -> dict[str, str] | None:
 
 
 def run_worker(peer: str, model: str, *, epochs: int, batch: int,
-               env: dict[str, str] | None) -> dict[str, float]:
+               env: dict[str, str] | None) -> dict[str, Any]:
+    """The worker's figures and its peak RSS, or ``{"error": its last line of stderr}``."""
     command = [sys.executable, __file__, "--worker", peer, "--models", model,
                "--epochs", str(epochs), "--batch", str(batch)]
-    run = run_measured(command, env=env)
+    try:
+        run = run_measured(command, env=env)
+    except RuntimeError as exc:
+        return {"error": last_line(str(exc))}
     return json.loads(run.stdout.strip().splitlines()[-1]) | {"peak_rss_mb": run.peak_rss_mb}
+
+
+def last_line(text: str) -> str:
+    return next((line.strip() for line in reversed(text.splitlines()) if line.strip()), "failed")
 
 
 def step_bench(rev: str, models: str, rounds: int, env: dict[str, str] | None) -> str:
     """``bench/step_bench.py``'s table: this tree's chainrule against revision ``rev``."""
     command = [sys.executable, str(ROOT / "bench" / "step_bench.py"), "--models", models,
                "--only", "chainrule", "--baseline", rev, "--rounds", str(rounds)]
-    return subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+    done = subprocess.run(command, check=False, capture_output=True, text=True, env=env)
+    return done.stdout + (f"step_bench.py failed: {last_line(done.stderr)}\n"
+                          if done.returncode else "")
+
+
+def measure_startup(runs: int) -> dict[str, Any]:
+    try:
+        return startup.measure(runs) | {"derive_neuron_s": startup.derive_neuron_seconds()}
+    except (RuntimeError, ValueError, KeyError) as exc:  # a failed run, or output not JSON
+        return {"error": last_line(str(exc))}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -154,7 +171,7 @@ def main() -> None:
         print(json.dumps(worker(args.worker, args.models, epochs=args.epochs, batch=args.batch)))
         return
     began, load_before = time.time(), os.getloadavg()
-    epochs: dict[str, dict[str, dict[str, float]]] = {}
+    epochs: dict[str, dict[str, dict[str, Any]]] = {}
     env = worker_env(args.one_thread)
     counts = {model: args.epochs or RECIPES[model].epochs for model in args.models.split(",")}
     for model, count in counts.items():
@@ -164,9 +181,8 @@ def main() -> None:
                 epochs[model][peer] = run_worker(peer, model, epochs=count, batch=args.batch,
                                                  env=env)
                 print(model, peer, epochs[model][peer], flush=True)
-    start_up = startup.measure(args.startup_runs) if args.startup_runs else {}
+    start_up = measure_startup(args.startup_runs) if args.startup_runs else {}
     if start_up:
-        start_up["derive_neuron_s"] = startup.derive_neuron_seconds()
         print("start-up", start_up, flush=True)
     steps = (step_bench(args.baseline, args.baseline_models, args.rounds, env)
              if args.baseline else "")

@@ -81,3 +81,15 @@ def test_measured_run_reports_peak_rss_of_that_child() -> None:
     assert big.peak_rss_mb > small.peak_rss_mb + 150
     with pytest.raises(RuntimeError, match="exited 3"):
         measure.run_measured([sys.executable, "-c", "import sys; sys.exit(3)"])
+
+
+def test_a_failed_worker_shows_as_failed_and_is_not_judged() -> None:
+    figures = {"cnn2": {"chainrule": {"error": "IndexError: tuple index out of range"},
+                        "torch": {"seconds_per_epoch": 20.0, "test_acc": 0.9, "peak_rss_mb": 900}}}
+    run = make_run(epochs=figures, epoch_counts={"cnn2": 2},
+                   recipes={"cnn2": ("cnn:1x28x28-conv3x3x32p1-dense10", "adam", 0.001)})
+    text = report.section(run)
+    assert "| failed | 20 s (90.00%) |" in text
+    assert "two-conv net, chainrule: `IndexError: tuple index out of range`" in text
+    assert "| two-conv net epoch, chainrule / PyTorch | not measured |" in text
+    assert "accuracy" not in text.split("Issue 13's targets")[1]
