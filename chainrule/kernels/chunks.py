@@ -36,6 +36,8 @@ class ChunkRequest:
     # kernels/update.py) for [weights, biases]; calling it advances the optimiser by K steps
     hypers: Callable[[np.ndarray], np.ndarray]
     dropout: float = 0.0
+    # draws the dropout masks, as train_step's rng does (the run's generator); None: none
+    rng: np.random.Generator | None = None
 
 
 @dataclass(frozen=True)

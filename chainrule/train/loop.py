@@ -129,7 +129,8 @@ class ChunkNetwork(Protocol):
     device: str
 
     def chunk_request(self, x: np.ndarray, t: np.ndarray, labels: np.ndarray | None,
-                      optimizer: Optimizer) -> ChunkRequest: ...
+                      optimizer: Optimizer, *, rng: np.random.Generator | None = None
+                      ) -> ChunkRequest: ...
 
 
 @runtime_checkable
@@ -170,7 +171,7 @@ def train(network: Network, data: Batches, optimizer: Optimizer, *, epochs: int,
 
     chunked = state.epoch < epochs and n_batches >= CHUNK_MIN_BATCHES
     run = _Run(network, data, optimizer, batch, callbacks, save, factor,
-               chunk_trainer(network, data, optimizer) if chunked else None)
+               chunk_trainer(network, data, optimizer, state.rng) if chunked else None)
     with _deferred_interrupt() as interrupted:
         while state.epoch < epochs:
             _run_epoch(run, state, interrupted)
@@ -180,12 +181,15 @@ def train(network: Network, data: Batches, optimizer: Optimizer, *, epochs: int,
     return state
 
 
-def chunk_trainer(network: Network, data: Batches, optimizer: Optimizer) -> ChunkTrainer | None:
+def chunk_trainer(network: Network, data: Batches, optimizer: Optimizer,
+                  rng: np.random.Generator) -> ChunkTrainer | None:
     """The backend's trainer of many steps per call for this run, or None (step by step): for a
-    network that can describe itself to one (:class:`ChunkNetwork`) on a backend that has one."""
+    network that can describe itself to one (:class:`ChunkNetwork`) on a backend that has one.
+    ``rng`` is the run's generator, which the steps' dropout masks come from."""
     if not isinstance(network, ChunkNetwork):
         return None
-    request = network.chunk_request(data.x_train, data.t_train, data.labels_train, optimizer)
+    request = network.chunk_request(data.x_train, data.t_train, data.labels_train, optimizer,
+                                    rng=rng)
     return get_backend(network.device).chunk_trainer(request)
 
 

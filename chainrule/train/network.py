@@ -111,14 +111,16 @@ class Network:
         return self._forward_loss(x, y, None)
 
     def chunk_request(self, x: np.ndarray, t: np.ndarray, labels: np.ndarray | None,
-                      optimizer: Optimizer) -> ChunkRequest:
+                      optimizer: Optimizer, *, rng: np.random.Generator | None = None
+                      ) -> ChunkRequest:
         """What a backend's chunk trainer (kernels/chunks.py) binds once per run: the lowered
         layers, the parameters, the training split (n, *input_shape) and targets (n, n_out) in
-        the network's dtype (no copy when they already are), and the optimiser's rules and
-        per-step hyperparameters (:meth:`Optimizer.chunk_hypers`)."""
+        the network's dtype (no copy when they already are), the optimiser's rules and
+        per-step hyperparameters (:meth:`Optimizer.chunk_hypers`), and ``rng`` for the dropout
+        masks, as :meth:`train_step` takes it."""
         return ChunkRequest(self.layers, self.output, self.params, self._as_batch(x),
                             self._as_targets(t, x.shape[0]), labels, optimizer.rules(self.params),
-                            optimizer.chunk_hypers, self.dropout)
+                            optimizer.chunk_hypers, self.dropout, rng)
 
     def _as_batch(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from chainrule.derive.spec import parse_spec
+from chainrule.kernels.cpu import epoch
 from chainrule.kernels.registry import get_backend
 from chainrule.train.metrics import correct_count
 from chainrule.train.network import Network, build_network
@@ -23,10 +24,11 @@ from chainrule.train.optim import Optimizer, make_optimizer
 MODELS = [("mlp:2-8-3", "softmax_ce", "relu"), ("mlp:2-6-5-3", "mse", "tanh")]
 
 
-def pair(spec, loss, activation, optimizer, *, lr=0.05):
+def pair(spec, loss, activation, optimizer, *, lr=0.05, dropout=0.0):
     """Two identical networks with their optimisers: one to step, one to chunk."""
     def one() -> tuple[Network, Optimizer]:
-        net = build_network(parse_spec(spec), loss=loss, activation=activation, seed=4)
+        net = build_network(parse_spec(spec), loss=loss, activation=activation, seed=4,
+                            dropout=dropout)
         return net, make_optimizer(optimizer, net.params, lr=lr, l2=0.01, l1=0.002)
     return one(), one()
 
@@ -40,13 +42,13 @@ def data(net, n, *, labels=True, seed=0):
     return x, t, classes if labels else None, rng.permutation(n)
 
 
-def step_all(net, optimizer, x, t, labels, order, batch, scales):
+def step_all(net, optimizer, x, t, labels, order, batch, scales, rng=None):
     """The per-step reference: (batch losses, correct, nonfinite of the last step)."""
     losses, correct, bad = [], 0, 0
     for i, scale in enumerate(scales):
         index = order[i * batch:(i + 1) * batch]
         optimizer.lr_scale = float(scale)
-        loss, predictions, bad = net.train_step(x[index], t[index], optimizer)
+        loss, predictions, bad = net.train_step(x[index], t[index], optimizer, rng=rng)
         losses.append(loss)
         if not np.isfinite(loss) or bad:
             break
@@ -54,8 +56,8 @@ def step_all(net, optimizer, x, t, labels, order, batch, scales):
     return losses, correct, bad
 
 
-def trainer(net, optimizer, x, t, labels):
-    made = get_backend("cpu").chunk_trainer(net.chunk_request(x, t, labels, optimizer))
+def trainer(net, optimizer, x, t, labels, rng=None):
+    made = get_backend("cpu").chunk_trainer(net.chunk_request(x, t, labels, optimizer, rng=rng))
     assert made is not None
     return made
 
@@ -73,11 +75,13 @@ def assert_same_state(a, b):
 @pytest.mark.parametrize(("spec", "loss", "activation"), MODELS)
 def test_chunks_equal_steps_bit_for_bit(spec, loss, activation, optimizer):
     stepped, chunked = pair(spec, loss, activation, optimizer)
-    x, t, labels, order = data(stepped[0], 53, labels=loss == "softmax_ce")  # 7 batches of 8, last 5
+    # 7 batches of 8, the last one of 5
+    x, t, labels, order = data(stepped[0], 53, labels=loss == "softmax_ce")
     scales = np.random.default_rng(1).uniform(0.2, 1.0, 7)  # a schedule's factors
     losses, correct, _ = step_all(*stepped, x, t, labels, order, 8, scales)
     run = trainer(*chunked, x, t, labels)
-    first, second = run.train_chunk(order, 8, 0, 3, scales[:3]), run.train_chunk(order, 8, 3, 7, scales[3:])
+    first = run.train_chunk(order, 8, 0, 3, scales[:3])
+    second = run.train_chunk(order, 8, 3, 7, scales[3:])
     assert_same_state(stepped, chunked)
     got = np.concatenate([first.batch_losses, second.batch_losses])
     assert got.tolist() == losses  # the same float64 values
@@ -85,6 +89,21 @@ def test_chunks_equal_steps_bit_for_bit(spec, loss, activation, optimizer):
     assert first.correct + second.correct == correct and (correct > 0) == (labels is not None)
     assert second.loss_sum == sum(loss * size for loss, size in zip(losses[3:], [8, 8, 8, 5]))
     assert second.last_loss == losses[-1] and second.nonfinite == 0
+
+
+@pytest.mark.parametrize(("optimizer", "max_draws"), [("sgd", 1 << 20), ("adam", 8 * 11 * 2)])
+def test_dropout_masks_come_from_the_same_draws(monkeypatch, optimizer, max_draws):
+    monkeypatch.setattr(epoch, "MAX_DRAWS", max_draws)  # pieces of 2 steps: 11 draws a sample
+    stepped, chunked = pair("mlp:2-6-5-3", "mse", "tanh", optimizer, dropout=0.3)
+    x, t, labels, order = data(stepped[0], 53)
+    generators = [np.random.default_rng(9) for _ in range(2)]
+    losses, correct, _ = step_all(*stepped, x, t, labels, order, 8, np.ones(7), generators[0])
+    run = trainer(*chunked, x, t, labels, generators[1])
+    results = [run.train_chunk(order, 8, a, b, np.ones(b - a)) for a, b in ((0, 2), (2, 7))]
+    assert_same_state(stepped, chunked)
+    assert np.concatenate([r.batch_losses for r in results]).tolist() == losses
+    assert sum(r.correct for r in results) == correct
+    assert generators[0].random() == generators[1].random()  # as many draws taken
 
 
 def test_a_nan_loss_stops_the_chunk_before_its_backward_pass():
@@ -111,6 +130,7 @@ def test_an_update_that_overflows_stops_the_chunk_with_its_count():
 
 
 def test_networks_it_cannot_run_step_one_by_one():
+    # dropout without the run's generator, and a conv layer
     for spec, dropout in (("mlp:2-8-3", 0.5), ("cnn:1x6x6-conv3x3x2-dense3", 0.0)):
         net = build_network(parse_spec(spec), dropout=dropout)
         x = np.zeros((4, *net.spec.input_shape), np.float32)
@@ -137,6 +157,7 @@ def test_a_fresh_process_runs_the_cached_loop_before_any_parallel_kernel():
     """Code loaded from Numba's cache links against the thread pool's symbols: the pool must be
     started first ("LLVM ERROR: Symbol not found: allocate_sched" otherwise)."""
     for _ in range(2):  # the first may compile; the second loads from the cache
-        done = subprocess.run([sys.executable, "-c", FRESH], capture_output=True, text=True, check=False,
-                              env={**os.environ, "NUMBA_NUM_THREADS": "2"}, timeout=300)
+        done = subprocess.run([sys.executable, "-c", FRESH], capture_output=True, text=True,
+                              env={**os.environ, "NUMBA_NUM_THREADS": "2"}, timeout=300,
+                              check=False)
         assert (done.returncode, done.stdout.strip()) == (0, "3"), done.stderr[-2000:]

@@ -75,7 +75,7 @@ class FakeNetwork:
     def train_step(self, x, y, optimizer, *, rng=None):
         raise AssertionError("a chunked run stepped batch by batch")
 
-    def chunk_request(self, x, t, labels, optimizer):
+    def chunk_request(self, x, t, labels, optimizer, *, rng=None):
         return self.trainer
 
 
@@ -185,10 +185,11 @@ def run(monkeypatch, *, chunked, sizes=(1, 7, 3, 30), **changes):
     return session
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
-def test_a_chunked_run_equals_a_stepped_one_bit_for_bit(monkeypatch, optimizer):
-    stepped = run(monkeypatch, chunked=False, optimizer=optimizer)
-    chunked = run(monkeypatch, chunked=True, optimizer=optimizer)
+@pytest.mark.parametrize(("optimizer", "dropout"), [("sgd", 0.0), ("momentum", 0.0),
+                                                    ("adam", 0.0), ("sgd", 0.2)])
+def test_a_chunked_run_equals_a_stepped_one_bit_for_bit(monkeypatch, optimizer, dropout):
+    stepped = run(monkeypatch, chunked=False, optimizer=optimizer, dropout=dropout)
+    chunked = run(monkeypatch, chunked=True, optimizer=optimizer, dropout=dropout)
     for key in stepped.network.params:
         np.testing.assert_array_equal(stepped.network.params[key], chunked.network.params[key])
     strip = [{**h.as_dict(), "seconds": 0, "samples_per_s": 0} for h in stepped.state.history]

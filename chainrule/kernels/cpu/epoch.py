@@ -16,14 +16,17 @@ module is (cache.py). Numba's cache of a function holds the code of the function
 keyed on its own file only, so the source names the generated modules it calls (whose names hold
 their hashes) and carries the digest of dense.py: a change to either gives a new module.
 
-Dense networks only: an input flatten, dense hidden layers without dropout, a dense output layer.
-For any other :class:`~chainrule.kernels.chunks.ChunkRequest` :func:`chunk_trainer` returns
-None, and the loop steps batch by batch.
+Dense networks only: an input flatten, dense hidden layers (with inverted dropout when the request
+brings the run's generator), a dense output layer. The dropout masks come from the uniforms that
+``rng.random`` gives per layer and step in the step loop: drawn for many steps at once they are
+the same numbers in the same order. For any other :class:`~chainrule.kernels.chunks.ChunkRequest`
+:func:`chunk_trainer` returns None, and the loop steps batch by batch.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +132,12 @@ class _Plan:
     dtype: str  # float32 or float64
 
     @property
+    def drawn(self) -> int:
+        """Uniforms drawn per sample and step: the widths of the layers with dropout."""
+        return sum(width for layer, width in zip(self.hidden, self.widths[1:])
+                   if layer.dropout > 0.0)
+
+    @property
     def widths(self) -> list[int]:
         """n_in of the first layer, then every layer's n_out."""
         specs = [layer.spec for layer in self.hidden]
@@ -140,15 +149,17 @@ class _Plan:
 
 
 def dense_plan(request: ChunkRequest) -> _Plan | None:
-    """The plan for a dense network without dropout, or None (the loop steps instead)."""
-    if request.dropout > 0.0 or request.x.dtype.name not in ("float32", "float64"):
+    """The plan for a dense network (its dropout masks drawn from ``request.rng``), or None
+    (the loop steps instead)."""
+    if request.x.dtype.name not in ("float32", "float64"):
         return None
     hidden: list[HiddenLayer] = []
     for layer in request.layers:
         if isinstance(layer, FlattenLayer) and not hidden:
             continue  # the input, flattened: gathered as rows of features
         if not (isinstance(layer, HiddenLayer) and isinstance(layer.spec, Dense)
-                and isinstance(layer.act, RowActivation) and layer.dropout == 0.0):
+                and isinstance(layer.act, RowActivation)
+                and (layer.dropout == 0.0 or request.rng is not None)):
             return None
         hidden.append(layer)
     if not isinstance(request.output, OutputLayer):
@@ -190,6 +201,8 @@ def _imports(plan: _Plan) -> str:
              f"from {out_module.__name__} import {out_name} as output_layer"]
     lines += [f"from {layer.act.module.__name__} import bias_act_rows as act{i}"
               for i, layer in enumerate(plan.hidden)]
+    if plan.drawn:
+        lines.append(f"from {plan.output.kernels.dropout().__name__} import dropout as drop")
     return "\n".join(lines) + "\n\n\n"
 
 
@@ -201,6 +214,11 @@ def _forward(plan: _Plan) -> list[str]:
                   f"z{i}, a{i}, d{i} = z{i}_all[:b], a{i}_all[:b], d{i}_all[:b]",
                   f"dense_forward({h}, weights[{i}], z{i}, threads)",
                   f"act{i}(z{i}, biases[{i}], a{i}, d{i})  # a = g(z + b), d = g'(z + b)"]
+        if layer.dropout > 0.0:  # HiddenLayer.forward: the mask from rng.random(a.size)
+            size = f"b * {widths[i + 1]}"
+            lines += [(f"drop(u[at:at + {size}], keeps[{i}], a{i}.reshape({size}), "
+                       f"d{i}.reshape({size}))"),
+                      f"at += {size}"]
         h = f"a{i}"
     out, last = plan.output, len(plan.hidden)
     lines += [f"# {out.prefix}: dense {widths[-2]} -> {widths[-1]}, {out.activation}, {out.loss}",
@@ -249,13 +267,15 @@ def _buffers(plan: _Plan) -> list[str]:
 
 _SIGNATURE = '''
 @njit(cache=True)
-def train_chunk(order, batch, first, last, hypers, threads, x, t, labels, scale, kind, weights,
-                biases, w_first, w_second, b_first, b_second, w_grad, b_grad, losses, counts):
+def train_chunk(order, batch, first, last, hypers, threads, x, t, labels, scale, u, keeps, kind,
+                weights, biases, w_first, w_second, b_first, b_second, w_grad, b_grad, losses,
+                counts):
     # Batches first..last-1 of the epoch's order (batch i: order[i*batch:(i+1)*batch]), one
     # training step each. hypers: (last-first, 2, 8) the rule's rows [weights, biases] per step;
-    # losses: (last-first,) the mean batch losses out; counts out: [steps done, correct, bad].
-    # Stops after a non-finite loss (before its backward pass) or a non-finite update.
-    n = x.shape[0]
+    # u: the dropout layers' uniforms, step by step and layer by layer; keeps: per hidden layer,
+    # 1 - dropout; losses: (last-first,) the mean batch losses out; counts out: [steps done,
+    # correct, bad]. Stops after a non-finite loss (before its backward pass) or update.
+    n, at = x.shape[0], 0
 '''
 
 _LOOP = '''    done, correct, bad = 0, 0, 0
@@ -300,22 +320,44 @@ class CpuChunkTrainer:
     request: ChunkRequest
     prefixes: tuple[str, ...]  # the dense layers' parameter prefixes, bottom first
     scale: float  # the loss's vector-form factor (1 for softmax-CE)
+    keeps: tuple[float, ...]  # per hidden layer, 1 - its dropout (as HiddenLayer.forward has it)
+    drawn: int  # uniforms per sample and step (the dropout layers' widths)
 
     def train_chunk(self, order: np.ndarray, batch: int, first: int, last: int,
                     lr_scales: np.ndarray) -> ChunkResult:
-        request = self.request
+        """Batches first..last-1, in pieces whose dropout uniforms fit MAX_DRAWS (one piece
+        without dropout); stops after a failed batch."""
+        n = self.request.x.shape[0]
+        piece = max(1, MAX_DRAWS // max(1, batch * self.drawn))
+        losses: list[float] = []
+        correct = bad = 0
+        for start in range(first, last, piece):
+            stop = min(last, start + piece)
+            done, hits, bad = self._piece(order, batch, start, stop,
+                                          lr_scales[start - first:stop - first])
+            losses += done
+            correct += hits
+            if len(done) < stop - start or bad or not math.isfinite(done[-1]):
+                break
+        sizes = [min(batch, n - i * batch) for i in range(first, first + len(losses))]
+        return ChunkResult(len(losses), sum(loss * size for loss, size in zip(losses, sizes)),
+                           sum(sizes), correct, losses[-1] if losses else 0.0, bad,
+                           np.array(losses))
+
+    def _piece(self, order: np.ndarray, batch: int, first: int, last: int,
+               lr_scales: np.ndarray) -> tuple[list[float], int, int]:
+        """One call of the generated loop: (batch losses, correct, bad of the last batch)."""
+        request, n = self.request, self.request.x.shape[0]
         hypers = request.hypers(lr_scales)  # (K, 2, 8); counts K optimiser steps
-        losses = np.zeros(last - first)  # (K,)
-        counts = np.zeros(3, dtype=np.int64)
-        n = request.x.shape[0]
-        self.function(order, batch, first, last, hypers, _threads(),
-                      request.x.reshape(n, -1), request.t, _labels(request.labels), self.scale,
+        samples = min(n, last * batch) - first * batch
+        u = (request.rng.random(samples * self.drawn) if request.rng is not None and self.drawn
+             else _NO_DRAWS)  # the uniforms rng.random gives the steps' dropout, in order
+        losses, counts = np.zeros(last - first), np.zeros(3, dtype=np.int64)
+        self.function(order, batch, first, last, hypers, _threads(), request.x.reshape(n, -1),
+                      request.t, _labels(request.labels), self.scale, u, self.keeps,
                       *self._bound(), losses, counts)
         steps, correct, bad = (int(c) for c in counts)
-        sizes = [min(batch, n - i * batch) for i in range(first, first + steps)]
-        done = losses[:steps]
-        return ChunkResult(steps, sum(loss * size for loss, size in zip(done.tolist(), sizes)),
-                           sum(sizes), correct, float(done[-1]) if steps else 0.0, bad, done)
+        return losses[:steps].tolist(), correct, bad
 
     def _bound(self) -> tuple[Any, ...]:
         """The rule's kind, then per dense layer (tuples, bottom first) the weights, biases,
@@ -338,6 +380,10 @@ def _threads() -> int:
     return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
 
 
+_NO_DRAWS = np.zeros(0)  # no dropout: no uniforms
+MAX_DRAWS = 1 << 20  # dropout uniforms drawn per call at most (8 MB)
+
+
 def _labels(labels: np.ndarray | None) -> np.ndarray:
     return np.zeros(0, dtype=np.int64) if labels is None else labels
 
@@ -356,4 +402,5 @@ def chunk_trainer(request: ChunkRequest) -> CpuChunkTrainer | None:
     module = load_source("epoch", epoch_source(plan))
     prefixes = (*(layer.prefix for layer in plan.hidden), plan.output.prefix)
     scale = 1.0 if plan.output.activation == "softmax" else plan.output.loss_scale
-    return CpuChunkTrainer(module.train_chunk, request, prefixes, scale)
+    keeps = tuple(1.0 - layer.dropout for layer in plan.hidden) or (1.0,)
+    return CpuChunkTrainer(module.train_chunk, request, prefixes, scale, keeps, plan.drawn)
