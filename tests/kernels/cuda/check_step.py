@@ -114,3 +114,12 @@ for name, grad in grads.items():
                     *(rel(down(d), c) for d, c in ((df, cpu_first), (ds, cpu_second)) if c.size))
         print(f"weight_step_{name}_{kind.name} {worst}")
         print(f"weight_step_{name}_{kind.name}_bad {down(dbad)[0]}")
+
+# The same inputs twice: bit-identical sums (fixed trees, no float atomics), whatever the timing
+runs = []
+for _ in range(2):
+    de, dp, ds, df = up(delta, normal(channels), np.zeros(channels, np.float32),
+                        np.zeros(channels, np.float32))
+    step.bias_step(de, dp, ds, Rule.STORE, df, df, to_device(h), device_zeros(1, np.int64))
+    runs.append(down(df))
+print(f"repeat_differs {int(not np.array_equal(runs[0], runs[1]))}")

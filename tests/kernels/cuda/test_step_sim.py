@@ -28,6 +28,10 @@ def test_step_kernels_match_update_py(lines: dict[str, float]) -> None:
         assert lines[f"{name}_bad"] == 0, name  # the CPU's non-finite count (0) on finite data
 
 
+def test_reductions_repeat_bit_for_bit(lines: dict[str, float]) -> None:
+    assert lines["repeat_differs"] == 0
+
+
 def test_a_non_finite_gradient_is_counted(lines: dict[str, float]) -> None:
     for kind in Rule:
         assert lines[f"apply_{kind.name}_bad_count"] == 1
