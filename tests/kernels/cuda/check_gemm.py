@@ -11,7 +11,7 @@ from chainrule.kernels.cuda.counters import device_empty
 
 # (m, n, k): m past one 64-row tile, n and k ragged; then a wide one; then k below one depth step.
 # micro: the 4x4 (64^2 tiles) and 2x2 micro-tiles forced; None: chosen from the shape (here 1x1)
-for m, n, k, micro in [(70, 5, 19, 4), (3, 66, 33, 2), (2, 3, 1, 4), (20, 17, 19, None)]:
+for m, n, k, micro in [(70, 5, 19, 4), (3, 40, 17, 2), (2, 3, 1, 4), (20, 17, 19, None)]:
     x, w, delta = normal(m, k), normal(n, k), normal(m, n)
     cases = {"nt": (gemm.matmul_nt, x, w, x @ w.T),  # z = x W^T
              "nn": (gemm.matmul_nn, delta, w, delta @ w),  # dL/dx = delta W
