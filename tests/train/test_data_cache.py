@@ -168,3 +168,15 @@ def test_decoding_allocates_no_float64_or_second_copy_of_the_images(tmp_path, mo
     # the old decode held pixels/255 twice in float32 and twice in float64 (six times the
     # images); now one float32 buffer, the uint8 pixels (1/4 of it) and 32 kB of float64
     assert peak < 2 * images, (peak, images)
+
+
+def test_a_crashed_writers_old_temporary_folder_is_removed(tmp_path, cache):
+    root = tmp_path / "cache" / "data"
+    root.mkdir(parents=True)
+    old, recent = root / ".tmp-old", root / ".tmp-recent"
+    for temp in (old, recent):
+        temp.mkdir()
+        (temp / "x_train.npy").write_bytes(b"partial")
+    os.utime(old, (1, 1))
+    load_dataset(str(write_set(tmp_path / "set")))
+    assert not old.exists() and recent.exists()

@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import astuple, fields
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ DTYPES = {"x_train": "float32", "y_train": "int64", "x_test": "float32", "y_test
 _LOADER_FILES = ("npy_cache.py", "idx.py", "idx_set.py", "dataset.py", "limits.py")
 _EDGE = 64 * 1024  # bytes sampled at each end of a file
 _BLOCKS, _BLOCK = 16, 4096  # and this many blocks of this size between
+STALE_TEMP_SECONDS = 3600
 
 
 def sampled_digest(path: Path) -> str:
@@ -111,7 +113,8 @@ def _mapped(folder: Path, array: str, recorded: dict[str, Any]) -> np.ndarray:
 
 def write_entry(root: Path, folder: Path, dataset: Dataset, key: str, sources: list[str]) -> None:
     """Write the entry under a temporary name, then rename it to ``folder`` (replacing a damaged
-    one), and remove the other entries made from the same files."""
+    one), and remove the other entries made from the same files (and what a crashed writer left)."""
+    _remove_stale_temps(root)
     temp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
     try:
         meta: dict[str, Any] = {"format": FORMAT, "key": key, "sources": sources,
@@ -130,6 +133,14 @@ def write_entry(root: Path, folder: Path, dataset: Dataset, key: str, sources: l
     finally:
         shutil.rmtree(temp, ignore_errors=True)
     _remove_others(root, folder, sources)
+
+
+def _remove_stale_temps(root: Path) -> None:
+    """Temporary folders over an hour old: a writer that was killed before its rename."""
+    for temp in root.glob(".tmp-*"):
+        with contextlib.suppress(OSError):
+            if time.time() - temp.stat().st_mtime > STALE_TEMP_SECONDS:
+                shutil.rmtree(temp)
 
 
 def _remove_others(root: Path, kept: Path, sources: list[str]) -> None:
