@@ -67,8 +67,9 @@ class StepGraph:
 
 
 def capture_step(step: Callable[[], None], notes: list[str]) -> StepGraph | None:
-    """``step`` captured (its launches recorded, not run) and instantiated; None with a note in
-    ``notes`` when capture is not available (the simulator) or fails."""
+    """``step`` captured (its launches recorded, not run: the caller replays the graph for this
+    step and each next one) and instantiated; None with a note in ``notes`` when capture is not
+    available (the simulator) or fails."""
     if _simulated():
         _note(notes, "the simulator has no CUDA graphs: plain launches")
         return None
@@ -93,10 +94,8 @@ def capture_step(step: Callable[[], None], notes: list[str]) -> StepGraph | None
         _note(notes, f"CUDA graph capture failed ({type(exc).__name__}: {exc}): plain launches")
         return None
     kernels = counters.COUNTERS.launches - launches
-    counters.COUNTERS.launches = launches  # recorded, not run: the replay counts them
-    graph_step = StepGraph(driver, graph, executable, stream, kernels)
-    graph_step.replay()  # the captured step itself has not run yet
-    return graph_step
+    counters.COUNTERS.launches = launches  # recorded, not run: each replay counts them
+    return StepGraph(driver, graph, executable, stream, kernels)  # not run yet: replay it
 
 
 def _simulated() -> bool:

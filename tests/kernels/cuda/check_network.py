@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 
 from chainrule.cli.main import load_commands
 from chainrule.derive.spec import parse_spec
+from chainrule.kernels.cuda import trainer as trainer_module
 from chainrule.kernels.registry import get_backend
 from chainrule.train.gradcheck import gradcheck
 from chainrule.train.network import build_network
@@ -30,7 +32,25 @@ for spec in GRADCHECKS:
     print(f"gradcheck_{spec} {result.max_rel_err:.3e}")
     print(f"gradcheck_checks_{spec} {len(result.checks)}")
 
+
+
+class RecordedStep:
+    """A stand-in for a captured CUDA graph (the simulator has none): replaying it runs the step
+    it recorded, so the trainer's graph path (capture once, replay per step) runs here too."""
+
+    def __init__(self, step: Callable[[], None]) -> None:
+        self.step = step
+
+    def replay(self) -> None:
+        self.step()
+
+
+def record_step(step: Callable[[], None], notes: list[str]) -> RecordedStep:
+    return RecordedStep(step)  # like capture_step: recorded, not run
+
+
 # Three steps: the CPU's train_step on batches of 2, the CUDA chunk trainer over the same order
+# (its first step launched, the next two replayed from the stand-in graph)
 SPEC, BATCH, STEPS = "mlp:4-3-2", 2, 3
 rng = np.random.default_rng(0)
 x = rng.standard_normal((BATCH * STEPS, 4)).astype(np.float32)
@@ -49,7 +69,9 @@ for device in ("cpu", "cuda"):
         request = net.chunk_request(x, labels, labels, optimizer)
         trainer = get_backend("cuda").chunk_trainer(request)
         assert trainer is not None
+        capture_step, trainer_module.capture_step = trainer_module.capture_step, record_step
         chunk = trainer.train_chunk(order, BATCH, 0, STEPS, np.ones(STEPS))
+        trainer_module.capture_step = capture_step
         counts = trainer.counts  # type: ignore[attr-defined]
     trained[device] = {k: v.copy() for k, v in net.params.items()}
 diff = max(float(np.max(np.abs(trained["cpu"][k] - trained["cuda"][k]))) for k in trained["cpu"])
@@ -60,6 +82,7 @@ print(f"steps_params_moved {moved:.3e}")  # the steps did change the weights
 print(f"steps_loss_sum_diff {abs(chunk.loss_sum - sum(v * BATCH for v in losses)):.3e}")
 print(f"steps_batch_losses_diff {float(np.max(np.abs(chunk.batch_losses - losses))):.3e}")
 print(f"steps_done {chunk.steps}")
+print(f"steps_replayed {counts.graph_steps}")
 print(f"steps_transfers_inside {counts.transfers}")
 print(f"steps_launches_inside {counts.launches}")
 print(f"steps_transfers_at_edges {counts.chunk_transfers}")

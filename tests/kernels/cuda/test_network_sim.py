@@ -27,6 +27,7 @@ def test_gradcheck_passes_on_cuda(lines: dict[str, float]) -> None:
 
 def test_three_device_steps_equal_three_cpu_steps(lines: dict[str, float]) -> None:
     assert lines["steps_done"] == 3
+    assert lines["steps_replayed"] == 2  # steps 2 and 3 replayed the recorded step, once each
     assert lines["steps_params_moved"] > 1e-3  # the steps changed the weights
     assert lines["steps_params_max_abs_diff"] < 1e-5
     assert lines["steps_loss_sum_diff"] < 1e-5
