@@ -64,17 +64,13 @@ bench: install
 	.venv-bench/bin/pip install -q -e .
 	.venv-bench/bin/python bench/run.py $(BENCH_ARGS)
 
-# On a lent GPU machine (../shared/device/README.md; no network there): the numpy 2.4 wheel (and
-# pytest, if absent there) from .whl/, Fashion-MNIST from .data/, then the gpu-marked tests and
-# bench/gpu.py (chainrule CUDA vs PyTorch CUDA), results into $(OUT): about 5 minutes on one GPU.
+# On a lent GPU machine (../shared/device/README.md; no network there): bench/gpu_check.sh installs
+# the numpy 2.4 wheel (and pytest) from .whl/, reads Fashion-MNIST from .data/, runs the gpu-marked
+# tests and bench/gpu.py (chainrule CUDA vs PyTorch CUDA); logs and RESULTS-gpu.md go into $(OUT).
 # Prepare both folders here first with `make gpu-prepare` (they are git-ignored: send them along).
 .PHONY: gpu-check gpu-prepare
-GPU_ENV = PYTHONPATH=/tmp/site:$(CURDIR) CHAINRULE_DATA=$(CURDIR)/.data
 gpu-check:
-	@mkdir -p $(OUT)
-	python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl
-	$(GPU_ENV) python3 -m pytest -q -m gpu tests/gpu -p no:cacheprovider 2>&1 | tee $(OUT)/gpu-tests.txt
-	$(GPU_ENV) timeout 420 python3 bench/gpu.py --out $(OUT)/RESULTS-gpu.md 2>&1 | tee $(OUT)/gpu-bench.txt
+	OUT=$(OUT) bash bench/gpu_check.sh
 
 gpu-prepare:
 	python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \

@@ -147,10 +147,9 @@ def main() -> None:
                    "torch": torch_run(model, batch, args.epochs, data)}
             print(row, flush=True)
             rows.append(row)
-    text = report(rows, args.epochs, args.limit)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(report(rows, args.epochs, args.limit))  # kept if stopped later
+    print(args.out.read_text())
 
 
 if __name__ == "__main__":
