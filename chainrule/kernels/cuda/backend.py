@@ -95,9 +95,9 @@ class CudaBackend:
 
     @staticmethod
     def chunk_trainer(request: ChunkRequest) -> ChunkTrainer | None:
-        """The device trainer (:mod:`.trainer`); None with dropout (its masks come from the host
-        generator, one batch at a time)."""
-        if request.dropout > 0.0:
+        """The device trainer (:mod:`.trainer`); None for dropout without the run's generator
+        (the masks' uniforms come from it, drawn once per chunk)."""
+        if request.dropout > 0.0 and request.rng is None:
             return None
         from chainrule.kernels.cuda.trainer import CudaChunkTrainer
         return CudaChunkTrainer(request)

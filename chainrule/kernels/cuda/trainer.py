@@ -45,11 +45,14 @@ def set_cursor_kernel(cursor, batch_index):
 
 
 @cuda.jit
-def begin_step_kernel(x, t, labels, order, cursor, batch, rows, h, xb, tb, lb):
+def begin_step_kernel(x, t, labels, order, cursor, batch, rows, h, xb, tb, lb, uniforms, drawn,
+                      ub):
     # The step's first kernel: its batch gathered from the device data by the epoch's order,
-    # xb[j] = x[order[cursor[0] * batch + j]] (and tb, lb likewise), and its hyperparameters
-    # h (2, 8) = rows[cursor[1]] ([weights, biases]). x (n, width), t (n, n_out), labels (n, 1);
-    # xb (size, width), tb (size, n_out), lb (size, 1) with size <= batch; rows (K, 2, 8)
+    # xb[j] = x[order[cursor[0] * batch + j]] (and tb, lb likewise), its hyperparameters
+    # h (2, 8) = rows[cursor[1]] ([weights, biases]) and its dropout uniforms ub, the chunk's
+    # uniforms from step cursor[1] on. x (n, width), t (n, n_out), labels (n, 1); xb (size, width),
+    # tb (size, n_out), lb (size, 1) with size <= batch; rows (K, 2, 8); ub (size * drawn,) with
+    # drawn the uniforms per sample (0: no dropout)
     i = cuda.grid(1)
     base = cursor[0] * batch
     if i < xb.size:
@@ -63,6 +66,8 @@ def begin_step_kernel(x, t, labels, order, cursor, batch, rows, h, xb, tb, lb):
     if i < h.size:
         r, c = i // h.shape[1], i % h.shape[1]
         h[r, c] = rows[cursor[1], r, c]
+    if drawn > 0 and i < ub.size:
+        ub[i] = uniforms[cursor[1] * batch * drawn + i]
 
 
 @cuda.jit
@@ -159,10 +164,13 @@ class CudaChunkTrainer:
         self.h = counters.device_zeros((2, 8), np.float64)  # [weights, biases] of this step
         self.rows = counters.device_empty((1, 2, 8), np.float64)
         self.losses = counters.device_empty(1, np.float64)  # (capacity,) the chunk's batch losses
+        # dropout: uniforms per sample and step (all layers), the chunk's draws (capacity,)
+        self.drawn = sum(layer.uniforms_size(1) for layer in self.layers)
+        self.uniforms = counters.device_empty(1, np.float64)
         self.updates = self._device_updates()
-        self.batches: dict[int, tuple[Any, Any, Any]] = {}
+        self.batches: dict[int, tuple[Any, Any, Any, Any]] = {}
         self.graph: StepGraph | None = None
-        self.graph_key: tuple[int, int] | None = None
+        self.graph_key: tuple[int, int, int] | None = None
         self.counts = StepCounts()
         _LATEST[:] = [self.counts]
 
@@ -178,9 +186,9 @@ class CudaChunkTrainer:
         return mirror_rules(self.request.updates, self._keys(), self.params, hypers)
 
     # -- the chunk's edges --------------------------------------------------------------------
-    def _load(self, order: np.ndarray, rows: np.ndarray) -> None:
-        """Upload what changed: the epoch's order, this chunk's hyper rows, the weights and the
-        optimiser state (the host may have been written between chunks: a resume)."""
+    def _load(self, order: np.ndarray, rows: np.ndarray, uniforms: np.ndarray | None) -> None:
+        """Upload what changed: the epoch's order, this chunk's hyper rows and dropout uniforms,
+        the weights and the optimiser state (the host may have been written between chunks)."""
         if self.order_host is None or not np.array_equal(self.order_host, order):
             upload_into(self.order, np.asarray(order, dtype=np.int64))
             self.order_host = np.array(order, copy=True)
@@ -189,6 +197,11 @@ class CudaChunkTrainer:
             self.rows = counters.device_empty((capacity, 2, 8), np.float64)
             self.losses = counters.device_empty(capacity, np.float64)
         upload_into(self.rows[:rows.shape[0]], rows)
+        if uniforms is not None:
+            if uniforms.size > self.uniforms.size:
+                self.uniforms = counters.device_empty(max(uniforms.size, 2 * self.uniforms.size),
+                                                      np.float64)
+            upload_into(self.uniforms[:uniforms.size], uniforms)
         for layer in [*self.layers, self.output]:
             layer.load_from_host(self.params)
         for key, rule in self.updates.rules.items():
@@ -208,21 +221,27 @@ class CudaChunkTrainer:
                     counters.to_host(dev, array)
 
     # -- one step -----------------------------------------------------------------------------
-    def _batch(self, rows: int) -> tuple[Any, Any, Any]:
+    def _batch(self, rows: int) -> tuple[Any, Any, Any, Any]:
+        """The step's device buffers for ``rows`` samples: inputs, targets, labels, uniforms."""
         if rows not in self.batches:
             self.batches[rows] = (counters.device_empty((rows, self.x.shape[1]), self.x.dtype),
                                   counters.device_empty((rows, self.t.shape[1]), self.t.dtype),
-                                  counters.device_empty((rows, 1), np.int64))
+                                  counters.device_empty((rows, 1), np.int64),
+                                  counters.device_empty(max(1, rows * self.drawn), np.float64))
         return self.batches[rows]
 
     def _forward(self, rows: int, batch: int) -> None:
-        xb, tb, lb = self._batch(rows)
-        threads = max(xb.size, tb.size, self.h.size)
+        xb, tb, lb, ub = self._batch(rows)
+        threads = max(xb.size, tb.size, self.h.size, ub.size)
         counters.launch(begin_step_kernel, _blocks(threads), THREADS, self.x, self.t, self.labels,
-                        self.order, self.cursor, batch, self.rows, self.h, xb, tb, lb)
-        h = xb.reshape(rows, *self.input_shape)
-        for layer in self.layers:
-            h = layer.forward_device(h, train=True)
+                        self.order, self.cursor, batch, self.rows, self.h, xb, tb, lb,
+                        self.uniforms, self.drawn, ub)
+        h, offset = xb.reshape(rows, *self.input_shape), 0
+        for layer in self.layers:  # each dropout layer reads its part of the step's uniforms
+            size = layer.uniforms_size(rows)
+            h = layer.forward_device(h, train=True,
+                                     uniforms=ub[offset:offset + size] if size else None)
+            offset += size
         loss, out = self.output.loss_forward_device(h, tb)
         counters.launch(accumulate_kernel, 1, THREADS, out, lb, self.has_labels, loss, self.cursor,
                         self.losses, self.sums)
@@ -239,7 +258,7 @@ class CudaChunkTrainer:
 
     def _run_full_step(self, batch: int) -> None:
         """A full batch: replayed from the captured graph when there is one, else launched."""
-        key = (batch, id(self.rows))
+        key = (batch, id(self.rows), id(self.uniforms))
         if self.use_graphs and self.graph_key != key:
             self.graph_key = key
             self.graph = capture_step(lambda: self._step(batch, batch), self.counts.notes)
@@ -255,7 +274,8 @@ class CudaChunkTrainer:
         before = counters.COUNTERS.transfers
         # (K, 2, 8): asking advances the optimiser by K steps, so it is asked once per chunk
         rows = np.ascontiguousarray(self.request.hypers(np.asarray(lr_scales, dtype=np.float64)))
-        self._load(order, rows)
+        uniforms = self._draw(order.shape[0], batch, first, last)
+        self._load(order, rows, uniforms)
         counters.zero(self.sums)
         counters.zero(self.updates.bad)
         counters.launch(set_cursor_kernel, 1, 1, self.cursor, first)
@@ -274,12 +294,21 @@ class CudaChunkTrainer:
         sums = counters.to_host(self.sums)
         bad = int(counters.to_host(self.updates.bad)[0])
         if not math.isfinite(sums[LOSS_SUM]) or sums[BAD_LOSSES] or bad:
-            return self._replay_failing(order, batch, first, last, rows)
+            return self._replay_failing(order, batch, first, last, rows, uniforms)
         self._store()
         result = self._result(sums, order, batch, first, last, bad)
         self.counts.chunks += 1
         self.counts.chunk_transfers += counters.COUNTERS.transfers - before - inside
         return result
+
+    def _draw(self, n: int, batch: int, first: int, last: int) -> np.ndarray | None:
+        """The chunk's dropout uniforms, as ``rng.random`` gives them to the steps one by one
+        (per step, per dropout layer, bottom first: the same numbers in the same order)."""
+        rng = self.request.rng
+        if not self.drawn or rng is None:
+            return None
+        samples = min(n, last * batch) - first * batch
+        return rng.random(samples * self.drawn)  # (samples * drawn,) float64
 
     def _result(self, sums: np.ndarray, order: np.ndarray, batch: int, first: int, last: int,
                 bad: int) -> ChunkResult:
@@ -290,12 +319,12 @@ class CudaChunkTrainer:
                            nonfinite=bad, batch_losses=losses)
 
     def _replay_failing(self, order: np.ndarray, batch: int, first: int, last: int,
-                        rows: np.ndarray) -> ChunkResult:
+                        rows: np.ndarray, uniforms: np.ndarray | None) -> ChunkResult:
         """The chunk again from the host's copy of its start, step by step, reading the loss and
         the non-finite count after each, up to the first step that fails."""
         self.counts.notes.append(f"non-finite values in batches {first}..{last - 1}: replayed "
                                  "step by step to find the first")
-        self._load(order, rows)  # the chunk's start, from the host arrays
+        self._load(order, rows, uniforms)  # the chunk's start, from the host arrays
         counters.zero(self.sums)
         counters.zero(self.updates.bad)
         counters.launch(set_cursor_kernel, 1, 1, self.cursor, first)

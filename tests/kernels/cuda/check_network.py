@@ -1,10 +1,11 @@
 """Run under NUMBA_ENABLE_CUDASIM=1 by test_network_sim.py: a network on ``--device cuda``.
 
 Prints ``name value`` lines: gradcheck of three tiny networks (the CUDA kernels' gradients against
-float64 central differences), three training steps run by the CUDA chunk trainer against three
-``train_step`` calls on the CPU (float32, Adam with an L2 penalty), the trainer's counts of
-launches and host↔device copies inside the steps and at the chunks' edges, and
-``train --device cuda --format json`` through the CLI.
+float64 central differences), four training steps run by the CUDA chunk trainer against four
+``train_step`` calls on the CPU (float32, Adam with an L2 penalty, dropout, a short last batch),
+the trainer's counts of launches and host↔device copies inside the steps and at the chunks' edges,
+a diverging chunk, evaluate and predict on both devices, and ``train --device cuda --format json``
+through the CLI.
 """
 
 from __future__ import annotations
@@ -49,24 +50,26 @@ def record_step(step: Callable[[], None], notes: list[str]) -> RecordedStep:
     return RecordedStep(step)  # like capture_step: recorded, not run
 
 
-# Three steps: the CPU's train_step on batches of 2, the CUDA chunk trainer over the same order
-# (its first step launched, the next two replayed from the stand-in graph)
-SPEC, BATCH, STEPS = "mlp:4-3-2", 2, 3
+# Four steps with dropout: the CPU's train_step on batches of 2, 2, 2 and 1, the CUDA chunk trainer
+# over the same order with the same generator (its first step launched, the next two replayed from
+# the stand-in graph, the short last one launched)
+SPEC, BATCH, STEPS, SAMPLES = "mlp:4-3-2", 2, 4, 7
 rng = np.random.default_rng(0)
-x = rng.standard_normal((BATCH * STEPS, 4)).astype(np.float32)
-labels = rng.integers(0, 2, BATCH * STEPS)
-order = rng.permutation(BATCH * STEPS)
+x = rng.standard_normal((SAMPLES, 4)).astype(np.float32)
+labels = rng.integers(0, 2, SAMPLES)
+order = rng.permutation(SAMPLES)
 trained = {}
 for device in ("cpu", "cuda"):
-    net = build_network(parse_spec(SPEC), seed=1, device=device)
+    net = build_network(parse_spec(SPEC), seed=1, device=device, dropout=0.5)
     optimizer = make_optimizer("adam", net.params, lr=0.05, l2=0.01)
+    masks = np.random.default_rng(5)  # the run's generator: the dropout masks
     if device == "cpu":
         losses = []
         for step in range(STEPS):
             index = order[step * BATCH:(step + 1) * BATCH]
-            losses.append(net.train_step(x[index], labels[index], optimizer)[0])
+            losses.append(net.train_step(x[index], labels[index], optimizer, rng=masks)[0])
     else:
-        request = net.chunk_request(x, labels, labels, optimizer)
+        request = net.chunk_request(x, labels, labels, optimizer, rng=masks)
         trainer = get_backend("cuda").chunk_trainer(request)
         assert trainer is not None
         capture_step, trainer_module.capture_step = trainer_module.capture_step, record_step
@@ -79,7 +82,8 @@ moved = max(float(np.max(np.abs(trained["cpu"][k] - build_network(parse_spec(SPE
                                 .params[k]))) for k in trained["cpu"])
 print(f"steps_params_max_abs_diff {diff:.3e}")
 print(f"steps_params_moved {moved:.3e}")  # the steps did change the weights
-print(f"steps_loss_sum_diff {abs(chunk.loss_sum - sum(v * BATCH for v in losses)):.3e}")
+sizes = [min(BATCH, SAMPLES - step * BATCH) for step in range(STEPS)]
+print(f"steps_loss_sum_diff {abs(chunk.loss_sum - sum(v * n for v, n in zip(losses, sizes))):.3e}")
 print(f"steps_batch_losses_diff {float(np.max(np.abs(chunk.batch_losses - losses))):.3e}")
 print(f"steps_done {chunk.steps}")
 print(f"steps_replayed {counts.graph_steps}")

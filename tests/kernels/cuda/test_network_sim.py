@@ -1,7 +1,7 @@
 """A network on ``--device cuda`` in Numba's CUDA simulator (check_network.py, one subprocess):
 gradcheck passes for an MLP, a small CNN with max pooling and a LeNet-style one with average
-pooling; three steps of the CUDA chunk trainer equal three CPU ``train_step`` calls (float32,
-within 1e-5); the steps copy nothing between host and device (counted by the backend, which does
+pooling; four steps of the CUDA chunk trainer (dropout, a short last batch) equal four CPU
+``train_step`` calls with the same generator (float32, within 1e-5); the steps copy nothing between host and device (counted by the backend, which does
 count the copies at the chunk's edges); ``train --device cuda --format json`` reports the counts."""
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ def test_gradcheck_passes_on_cuda(lines: dict[str, float]) -> None:
         assert lines[f"gradcheck_checks_{spec}"] == 5, spec  # 2 weights, 2 biases, the loss
 
 
-def test_three_device_steps_equal_three_cpu_steps(lines: dict[str, float]) -> None:
-    assert lines["steps_done"] == 3
+def test_four_device_steps_with_dropout_equal_four_cpu_steps(lines: dict[str, float]) -> None:
+    assert lines["steps_done"] == 4
     assert lines["steps_replayed"] == 2  # steps 2 and 3 replayed the recorded step, once each
     assert lines["steps_params_moved"] > 1e-3  # the steps changed the weights
     assert lines["steps_params_max_abs_diff"] < 1e-5
