@@ -9,10 +9,12 @@ Numba's, the two runtimes took each other's cores (a 0.3 ms MLP step then measur
 ``--epoch`` adds the best of two timed epochs over all 60k training samples (shuffled, batch 64)
 per framework.
 
-Run: ``.venv-bench/bin/python bench/step_bench.py [--models mlp,lenet5] [--epoch]
-[--baseline REV]``; ``--baseline`` adds a column for another chainrule revision (before/after).
-Models: mlp:784-128-10 (ReLU, softmax-CE) and lenet5 (tanh, average pooling, C1 padded by 2), as
-in bench/torch_ref.py.
+Run: ``.venv-bench/bin/python bench/step_bench.py [--models mlp,lenet5,cnn2] [--epoch]
+[--baseline REV] [--layers]``; ``--baseline`` adds a column for another chainrule revision
+(before/after); ``--layers`` prints chainrule's per-layer table instead (bench/layer_table.py: ms
+per step in each layer's forward and backward pass, and in each kernel the pass calls).
+Models: mlp:784-128-10 (ReLU, softmax-CE), lenet5 (tanh, average pooling, C1 padded by 2), as
+in bench/torch_ref.py, and cnn2, TensorFlow's two-conv tutorial net (ReLU, max pooling).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from chainrule.train.data import load_dataset
 from chainrule.train.network import build_network
 from chainrule.train.optim import Optimizer
 
-SPECS = {"mlp": "mlp:784-128-10", "lenet5": "lenet5"}
+SPECS = {"mlp": "mlp:784-128-10", "lenet5": "lenet5",
+         "cnn2": "cnn:1x28x28-conv3x3x32p1-maxpool2-conv3x3x64p1-maxpool2-dense128-dense10"}
 LR = 0.1
 
 Step = Callable[[np.ndarray, np.ndarray, np.ndarray], None]  # (x, labels, one-hot) -> None
@@ -62,10 +65,10 @@ def torch_step(model: str) -> Step:
 
     torch.manual_seed(0)
     torch.set_num_threads(2)
-    net = torch_ref.MODELS[model]()
+    net = torch_ref.MODELS[model]() if model in torch_ref.MODELS else torch_cnn2()
     optimiser = torch.optim.SGD(net.parameters(), lr=LR)
     loss_fn = torch.nn.CrossEntropyLoss()
-    image = model == "lenet5"
+    image = model != "mlp"
 
     def step(x: np.ndarray, labels: np.ndarray, onehot: np.ndarray) -> None:
         xt = torch.from_numpy(x.reshape(len(x), 1, 28, 28) if image else x)
@@ -73,6 +76,15 @@ def torch_step(model: str) -> Step:
         loss_fn(net(xt), torch.from_numpy(labels)).backward()
         optimiser.step()
     return step
+
+
+def torch_cnn2():  # the spec of SPECS["cnn2"], when bench/torch_ref.py does not define it
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
 def numpy_step(model: str) -> Step:
@@ -197,10 +209,24 @@ def main() -> None:
                         "bench/baseline.py unpacks its chainrule package into a cached folder) or "
                         "a folder holding another chainrule package, timed as the framework "
                         "'baseline' beside this tree in the same run")
+    parser.add_argument("--layers", action="store_true",
+                        help="chainrule's per-layer table (ms per step per pass and kernel)")
+    parser.add_argument("--stat", choices=("median", "min"), default="median",
+                        help="--layers: each row's median over the steps, or its minimum")
     parser.add_argument("--worker", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.models, args.batch)
+        return
+    if args.layers:
+        from layer_table import print_layer_table
+
+        data = load_dataset("fashion-mnist")
+        for model in args.models.split(","):
+            net = build_network(parse_spec(SPECS[model]), seed=0)
+            work = batches(data, model, 32, args.batch)
+            print_layer_table(model, net, Optimizer(lr=LR), work, args.steps, args.warmup,
+                              args.stat)
         return
     wanted = args.only.split(",") if args.only else ["chainrule", "torch", "numpy"]
     if args.baseline:

@@ -89,7 +89,7 @@ class ConvContraction:
         spec = cast(Conv2d, layer.spec)  # lowering pairs this contraction with conv layers
         xp = layer.kernels.conv.pad(x, spec.padding)  # (batch, c, H+2p, W+2p)
         layer.cache["xp"] = xp
-        # (batch, f, Ho, Wo); cols (batch, c·k·k, Ho·Wo) kept for BP4, or None for direct loops
+        # (batch, f, Ho, Wo); the patches P (batch·Ho·Wo, k·k·c) kept for BP4, or None (direct loops)
         layer.cache["cols"] = layer.kernels.conv.forward(xp, weight, spec.stride, z)
 
     def grads(self, layer: HiddenLayer | OutputLayer, key: str, weight: np.ndarray,
@@ -101,13 +101,9 @@ class ConvContraction:
             dxp = np.empty_like(xp)
             conv.input_grad(delta, weight, spec.stride, dxp)
             dx = conv.unpad(dxp, spec.padding)
-        cols = layer.cache.get("cols")
-        if cols is not None:  # im2col: the BP4 product fused with the step
-            updates.conv_weight_cols(key, weight, cols,
-                                     delta.reshape(delta.shape[0], delta.shape[1], -1))
-        else:  # direct loops reduce, then the step
-            conv.weight_grad(xp, delta, spec.stride, updates.buffer(key))
-            updates.reduced(key, weight)
+        # BP4 reduced into the buffer (from the patches the forward pass kept, if any), then the step
+        conv.weight_grad(xp, delta, spec.stride, updates.buffer(key), layer.cache.get("cols"))
+        updates.reduced(key, weight)
         return dx
 
 

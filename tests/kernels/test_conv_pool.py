@@ -135,3 +135,39 @@ def test_wide_weight_grad_matches_the_direct_loops(kernel: int) -> None:
     again = np.empty_like(wide)
     conv.wide_weight_grad(xp, delta, again)
     np.testing.assert_array_equal(again, wide)  # a fixed sum order: the same bits every run
+
+
+def reference_max_pool(x: np.ndarray, size: int, stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """Max and flat arg-max (r·W + col, the first maximum in row-major order) of each window."""
+    rows, cols = (x.shape[2] - size) // stride + 1, (x.shape[3] - size) // stride + 1
+    out = np.empty((*x.shape[:2], rows, cols))
+    arg = np.empty(out.shape, dtype=np.int64)
+    for i in range(rows):
+        for j in range(cols):
+            window = x[:, :, i * stride:i * stride + size, j * stride:j * stride + size]
+            flat = window.reshape(*x.shape[:2], -1)
+            first = flat.argmax(axis=2)  # numpy's argmax keeps the first of equal maxima
+            out[:, :, i, j] = flat.max(axis=2)
+            arg[:, :, i, j] = (i * stride + first // size) * x.shape[3] + j * stride + first % size
+    return out, arg
+
+
+@pytest.mark.parametrize(("size", "stride", "shape"), [(2, 2, (2, 3, 6, 4)), (3, 2, (2, 2, 7, 9)),
+                                                       (3, 1, (1, 2, 5, 6))])
+def test_max_pool_against_numpy_with_ties_and_overlaps(size: int, stride: int,
+                                                       shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(size * 10 + stride)
+    x = rng.integers(-2, 3, shape).astype(np.float64)  # few values: many tied maxima
+    expected, expected_arg = reference_max_pool(x, size, stride)
+    out, arg = np.empty(expected.shape), np.empty(expected.shape, dtype=np.int64)
+    pool.max_forward(x, size, stride, out, arg)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(arg, expected_arg)
+    upstream = rng.standard_normal(out.shape)
+    dx = np.empty_like(x)
+    pool.max_backward(upstream, arg, dx)
+    routed = np.zeros_like(x)  # overlapping windows can share a winner: their gradients add up
+    for n, c, i, j in np.ndindex(*out.shape):
+        r, col = divmod(int(expected_arg[n, c, i, j]), x.shape[3])
+        routed[n, c, r, col] += upstream[n, c, i, j]
+    np.testing.assert_allclose(dx, routed, rtol=1e-15, atol=1e-15)

@@ -1,25 +1,24 @@
-"""Convolution (cross-correlation) kernels: im2col + BLAS per sample, the structural template.
+"""Convolution (cross-correlation) kernels: im2col + one BLAS product per block of samples, the
+structural template.
 
 The layer z[f,i,j] = Σ_c Σ_m Σ_n w[f,c,m,n] · x[c, i·s+m, j·s+n] + b[f] is differentiated in index
 form in derive/layers/conv.py; KroneckerDelta simplification gives two correlations:
 ∂L/∂w[f,c,m,n] = Σ_i Σ_j δ[f,i,j] · x[c, i·s+m, j·s+n]  (the input correlated with δ), and
 ∂L/∂x = full convolution of δ with the flipped kernel (scattered here as x[c, i·s+m, j·s+n] += w·δ).
-Each is a matrix product once the input windows are laid out as columns (im2col; Chellapilla et
-al., *High performance convolutional neural networks for document processing*, 2006; CS231n notes):
-with cols[n] (c·k·k, Ho·Wo) and W as (f, c·k·k),
-  forward    z[n]  = W · cols[n]                      (f, Ho·Wo)
-  BP4        ∂L/∂W = Σ_n δ[n] · cols[n]ᵀ              (f, c·k·k)
-  ∂L/∂x      col2im(Wᵀ · δ[n])                        scattered back onto the windows.
-Layout (batch, channels, rows, cols). Each product is one single-threaded BLAS call made inside a
-``prange`` over samples (threads.py sets BLAS to one thread, so the calls do not oversubscribe);
-the forward layer keeps cols for its backward pass. ∂L/∂W (``cols_step`` in kernels/update.py,
-fused there with the optimiser step) runs in parallel over row blocks of filters, each summing the
-samples in order, so no sum is shared between threads and results are bit-identical from run to
-run (row blocks measured 0.65 ms against 0.92 ms for per-thread sample chunks reduced afterwards).
+Each is a matrix product once the input windows are laid out as rows or columns (im2col;
+Chellapilla et al., *High performance convolutional neural networks for document processing*,
+2006; CS231n notes). conv_patches.py lays them out one output position per row (P, channels
+innermost) and runs each pass as one BLAS product per block of 8 samples, inside a ``prange``
+(threads.py sets BLAS to one thread, so the calls do not oversubscribe); the forward pass keeps P
+for BP4, whose blocks' products are added in block order, so results are bit-identical from run to
+run and on one thread or two. Measured on the shared 2-core EPYC (batch 64, float32, one thread,
+thread CPU time, best of 20; issue 13), against per-sample products W · cols[n] with cols (c·k·k,
+Ho·Wo): LeNet-5's C3 forward 2.0 → 1.05 ms, ∂L/∂x 2.1 → 1.2 ms, ∂L/∂W 1.0 → 1.1 ms; cnn2's second
+conv (32 → 64, 3×3 on 14×14) forward 11.5 → 8.2, ∂L/∂x 10.9 → 8.4-9.0, ∂L/∂W 8.2-9.0 → 8.1-8.4.
 
 This departs from DESIGN.md's remark that 6-16-channel convolutions are poor fits for im2col +
-BLAS. Measured on the 2-core Zen 4 (batch 64, float32, best of 5 medians; 1 thread | 2 threads),
-LeNet-5's C3 (6→16, 5×5 on 14×14): forward direct loops 2.00 | 1.09 ms against im2col + BLAS
+BLAS. Measured earlier, with per-sample products, on the 2-core Zen 4 (batch 64, float32, best of
+5 medians; 1 thread | 2 threads), LeNet-5's C3 (6→16, 5×5 on 14×14): forward direct loops 2.00 | 1.09 ms against im2col + BLAS
 0.99 | 0.60 ms; ∂L/∂W 3.22 | 1.67 against 0.64 | 0.65 (cols kept from the forward pass);
 ∂L/∂x 2.52 | 1.04 against 1.01 | 0.57. With one input channel (C1, 25 rows of cols) the products
 are too thin: forward direct 0.74 | 0.42 against 1.00 | 0.60, ∂L/∂W 0.92 | 0.52 against
@@ -36,56 +35,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from chainrule.kernels.fused_step import store_updates  # the fused BP4 with the STORE rule
+from chainrule.kernels.cpu import conv_patches
 
 IM2COL_MIN_ROWS = 50  # c_in·k·k from which im2col + BLAS beats the direct loops
-
-
-@njit(cache=True, parallel=True)
-def im2col(xp, k, stride, cols):
-    # cols[n, (c*k + m)*k + q, i*Wo + j] = xp[n, c, i*s+m, j*s+q]
-    # xp: (batch, c_in, Hp, Wp) padded input; cols: (batch, c_in*k*k, Ho*Wo)
-    c_in = xp.shape[1]
-    rows = (xp.shape[2] - k) // stride + 1
-    cols_out = (xp.shape[3] - k) // stride + 1
-    for n in prange(xp.shape[0]):
-        for c in range(c_in):
-            for m in range(k):
-                for q in range(k):
-                    r = (c * k + m) * k + q
-                    for i in range(rows):
-                        src = i * stride + m
-                        base = i * cols_out
-                        for j in range(cols_out):
-                            cols[n, r, base + j] = xp[n, c, src, j * stride + q]
-
-
-@njit(cache=True, parallel=True)
-def forward_cols(cols, w2, out):
-    # z[n] = W cols[n]. cols: (batch, c_in*k*k, Ho*Wo); w2: (f, c_in*k*k); out: (batch, f, Ho*Wo)
-    for n in prange(cols.shape[0]):  # one single-threaded BLAS product per sample
-        np.dot(w2, cols[n], out[n])
-
-
-@njit(cache=True, parallel=True)
-def input_grad_cols(delta, w2, k, stride, dxp):
-    # dL/dx = col2im(W^T delta[n]): dxp[n,c,i*s+m,j*s+q] += (W^T delta[n])[(c*k+m)*k+q, i*Wo+j]
-    # delta: (batch, f, Ho*Wo); w2: (f, c_in*k*k); dxp: (batch, c_in, Hp, Wp), zeroed here
-    c_in = dxp.shape[1]
-    rows = (dxp.shape[2] - k) // stride + 1
-    cols_out = (dxp.shape[3] - k) // stride + 1
-    for n in prange(delta.shape[0]):  # samples are independent: no two threads share an element
-        dcols = np.dot(w2.T, delta[n])  # (c_in*k*k, Ho*Wo)
-        dxp[n] = 0.0
-        for c in range(c_in):
-            for m in range(k):
-                for q in range(k):
-                    r = (c * k + m) * k + q
-                    for i in range(rows):
-                        dst = i * stride + m
-                        base = i * cols_out
-                        for j in range(cols_out):
-                            dxp[n, c, dst, j * stride + q] += dcols[r, base + j]
 
 
 @njit(cache=True, parallel=True)
@@ -197,6 +149,13 @@ def wide_forward(xp, w, out):
                         acc[t] = ((((acc[t] + w0 * x0[t]) + w1 * x1[t]) + w2 * x2[t])
                                   + w3 * x3[t]) + w4 * x4[t]
                     q += 5
+                while q + 3 <= k:  # three taps per pass (3x3 kernels: cnn2's first conv)
+                    w0, w1, w2 = w[f, c, m, q], w[f, c, m, q + 1], w[f, c, m, q + 2]
+                    o = m * width + q
+                    x0, x1, x2 = x[o:o + span], x[o + 1:o + 1 + span], x[o + 2:o + 2 + span]
+                    for t in range(span):
+                        acc[t] = ((acc[t] + w0 * x0[t]) + w1 * x1[t]) + w2 * x2[t]
+                    q += 3
                 while q < k:  # the remaining taps, one pass each
                     wv = w[f, c, m, q]
                     window = x[m * width + q:m * width + q + span]
@@ -247,6 +206,19 @@ def wide_weight_grad(xp, delta, dw):
                     acc[m, q + 3] += t3
                     acc[m, q + 4] += t4
                     q += 5
+                while q + 3 <= k:  # three taps' dot products share one pass over wide
+                    o = m * width + q
+                    x0, x1, x2 = x[o:o + span], x[o + 1:o + 1 + span], x[o + 2:o + 2 + span]
+                    t0 = t1 = t2 = 0.0
+                    for t in range(span):
+                        v = wide[t]
+                        t0 += v * x0[t]
+                        t1 += v * x1[t]
+                        t2 += v * x2[t]
+                    acc[m, q] += t0
+                    acc[m, q + 1] += t1
+                    acc[m, q + 2] += t2
+                    q += 3
                 while q < k:  # the remaining taps, one pass each
                     window = x[m * width + q:m * width + q + span]
                     total = 0.0
@@ -264,13 +236,6 @@ def flat_weight(w: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(w).reshape(w.shape[0], -1)
 
 
-def new_cols(xp: np.ndarray, k: int, stride: int) -> np.ndarray:
-    """An empty cols buffer for padded input ``xp``: (batch, c_in·k·k, Ho·Wo)."""
-    rows = (xp.shape[2] - k) // stride + 1
-    cols_out = (xp.shape[3] - k) // stride + 1
-    return np.empty((xp.shape[0], xp.shape[1] * k * k, rows * cols_out), dtype=xp.dtype)
-
-
 def uses_im2col(c_in: int, kernel: int) -> bool:
     """Whether a conv with this many input channels runs as im2col + BLAS (True) or as direct
     loops: with one input channel (LeNet-5's C1, 25 rows of cols) the products are too thin for
@@ -280,34 +245,36 @@ def uses_im2col(c_in: int, kernel: int) -> bool:
 
 def forward(xp: np.ndarray, w: np.ndarray, stride: int, out: np.ndarray) -> np.ndarray | None:
     """z = conv(xp, w) without bias. xp (batch, c_in, Hp, Wp); out (batch, f, Ho, Wo). Returns
-    the cols it built (None for direct loops), for BP4 (``cols_step`` in kernels/update.py)."""
+    the patch-major P it built (None for direct loops), for BP4 (:func:`weight_grad`)."""
     if not uses_im2col(w.shape[1], w.shape[2]):
         if stride == 1:
             wide_forward(np.ascontiguousarray(xp), np.ascontiguousarray(w), out)
         else:
             direct_forward(xp, w, stride, out)
         return None
-    cols = new_cols(xp, w.shape[2], stride)
-    im2col(xp, w.shape[2], stride, cols)
-    forward_cols(cols, flat_weight(w), out.reshape(out.shape[0], out.shape[1], -1))
-    return cols
+    p = conv_patches.new_patches(xp, w.shape[2], stride)
+    conv_patches.forward(np.ascontiguousarray(xp), conv_patches.window_weight(w), w.shape[2],
+                         stride, p, out)
+    return p
 
 
 def weight_grad(xp: np.ndarray, delta: np.ndarray, stride: int, dw: np.ndarray,
                 cols: np.ndarray | None = None) -> None:
     """BP4 into dw (f, c_in, k, k) from the padded input and δ (batch, f, Ho, Wo); ``cols`` is
-    what :func:`forward` returned, or None to build it again."""
+    the P that :func:`forward` returned, or None to build it again."""
+    delta = np.ascontiguousarray(delta)
     if not uses_im2col(dw.shape[1], dw.shape[2]):
         if stride == 1:
-            wide_weight_grad(np.ascontiguousarray(xp), np.ascontiguousarray(delta), dw)
+            wide_weight_grad(np.ascontiguousarray(xp), delta, dw)
         else:
-            direct_weight_grad(xp, np.ascontiguousarray(delta), stride, dw)
+            direct_weight_grad(xp, delta, stride, dw)
         return
     if cols is None:
-        cols = new_cols(xp, dw.shape[2], stride)
-        im2col(xp, dw.shape[2], stride, cols)
-    store_updates({"weight": dw}).conv_weight_cols(
-        "weight", dw, cols, np.ascontiguousarray(delta).reshape(delta.shape[0], delta.shape[1], -1))
+        cols = conv_patches.new_patches(xp, dw.shape[2], stride)
+        conv_patches.fill_patches(np.ascontiguousarray(xp), dw.shape[2], stride, cols)
+    dw2 = np.empty((dw.shape[0], cols.shape[1]), dtype=dw.dtype)  # (f, k·k·c_in)
+    conv_patches.weight_grad(cols, delta, dw2)
+    conv_patches.from_window_order(dw2, dw)
 
 
 def input_grad(delta: np.ndarray, w: np.ndarray, stride: int, dxp: np.ndarray) -> None:
@@ -315,8 +282,8 @@ def input_grad(delta: np.ndarray, w: np.ndarray, stride: int, dxp: np.ndarray) -
     if not uses_im2col(w.shape[1], w.shape[2]):
         direct_input_grad(np.ascontiguousarray(delta), w, stride, dxp)
         return
-    input_grad_cols(np.ascontiguousarray(delta).reshape(delta.shape[0], delta.shape[1], -1),
-                    flat_weight(w), w.shape[2], stride, dxp)
+    conv_patches.input_grad(np.ascontiguousarray(delta), conv_patches.window_weight(w), w.shape[2],
+                            stride, dxp)
 
 
 def is_dense(in_shape: tuple[int, ...], kernel: int, padding: int) -> bool:
