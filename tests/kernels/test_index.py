@@ -166,3 +166,27 @@ def test_a_warm_training_run_does_not_import_sympy() -> None:
             assert "SYMPY False" in run.stderr, run.stderr
             return
     pytest.fail(f"the generator stamp kept changing: {stamps}")
+
+
+def test_the_loaders_read_back_the_module_that_deriving_gives(private_cache):
+    from chainrule.kernels.cpu import activation, output
+    from chainrule.kernels.update import update_module, update_source
+
+    loaders = {
+        "act_tanh": (lambda: activation.activation_module("tanh"),
+                     lambda: activation.activation_source("tanh")),
+        "out_sigmoid_bce": (lambda: output.output_module("sigmoid", "bce"),
+                            lambda: output.output_source("sigmoid", "bce")),
+        "softmax_ce": (output.softmax_ce_module, output.softmax_ce_source),
+        "dropout": (output.dropout_module, output.dropout_source),
+        "update": (update_module.__wrapped__, update_source),
+    }
+    for prefix, (load, source) in loaders.items():
+        derived = module_name(prefix, source())
+        assert load().__name__ == derived  # recorded
+        forget(derived)
+        index._LOADED.clear()
+        assert load().__name__ == derived  # read back through the index
+    assert sorted(key for key in index.entries() if key.startswith("module:")) == [
+        "module:act:tanh", "module:dropout", "module:out:sigmoid:bce", "module:softmax_ce",
+        "module:update"]
