@@ -374,6 +374,10 @@ def _summary_table(result: dict[str, Any]) -> Table:
         rows.append(("converged", "yes" if result["converged"] else "no (errors never reached 0)"))
     if result["checkpoint"]:
         rows.append(("checkpoint", result["checkpoint"]))
+    if result.get("device") == "cuda":
+        per_step = (f"{result['launches_per_step']:.1f} launches, "
+                    f"{result['transfers_per_step']:.1f} host↔device copies ({result['step_path']})")
+        rows.append(("cuda, per step", per_step))
     for key, value in rows:
         table.add_row(key, value)
     return table

@@ -120,7 +120,7 @@ class CudaBackend:
         if counts is not None and counts is not snapshot[2] and counts.steps:
             return {"step_path": "chunk trainer", **counts.as_dict()}
         per = max(1, steps)
-        return {"step_path": "one step per call (each copies its batch and weights)",
+        return {"step_path": "one step per call",  # each copies its batch and the weights
                 "launches_per_step": (COUNTERS.launches - snapshot[0]) / per,
                 "transfers_per_step": (COUNTERS.transfers - snapshot[1]) / per, "steps": steps}
 
