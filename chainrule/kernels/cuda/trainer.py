@@ -283,7 +283,7 @@ class CudaChunkTrainer:
         launches, transfers = counters.COUNTERS.launches, counters.COUNTERS.transfers
         for index in range(first, last):
             size = min(batch, n - index * batch)
-            if size == batch and index > first:  # the chunk's first step runs plain (a warm-up)
+            if size == batch and size in self.batches:  # not the first: kernels built, buffers set
                 self._run_full_step(batch)
             else:
                 self._step(size, batch)
