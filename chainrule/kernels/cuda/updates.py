@@ -2,10 +2,10 @@
 
 The CUDA layers hand each reduction here, as the CPU layers hand theirs to ``ParamUpdates``; the
 fused kernels of :mod:`chainrule.kernels.cuda.step` reduce BP3 and apply the parameter's rule
-(STORE, SGD, momentum, Adam; printed like kernels/update.py) in the same launch, and BP4 is reduced
-by the tiled GEMM (dense δᵀx) or the conv weight correlation into a scratch array that
-``step.apply`` reads. Non-finite results are counted into a device int64 (1,), read once per
-chunk (or once per layer on the host protocol's path). Shapes: dense weight (n_out, n_in); conv
+(STORE, SGD, momentum, Adam; printed like kernels/update.py) in the same launch, and reduce BP4
+by the tiled GEMM (dense δᵀx) or the conv weight correlation, the rule applied in the same launch
+(``step.dense_weight_step``, ``step.conv_weight_step``). Non-finite results are counted into a
+device int64 (1,), read once per chunk (or once per layer on the host protocol's path). Shapes: dense weight (n_out, n_in); conv
 weight (f, c_in, k, k); bias (channels,); δ (batch, channels, positions).
 """
 
@@ -26,11 +26,6 @@ Device = Any  # a numba.cuda device array
 def _step() -> Any:
     from chainrule.kernels.cuda import step
     return step
-
-
-def _kernels() -> Any:
-    from chainrule.kernels.cuda import conv, gemm
-    return gemm, conv
 
 
 @dataclass
@@ -72,22 +67,17 @@ class DeviceUpdates:
                                 *self.rules[key].args(), self.bad)
 
     def dense_weight(self, key: str, param: Device, delta: Device, x: Device) -> None:
-        """BP4 δᵀx by the tiled GEMM, then the rule. delta (batch, n_out); x (batch, n_in)."""
-        gemm, _ = _kernels()
-        scratch = self.scratch[key].reshape(delta.shape[1], x.shape[1])  # (n_out, n_in)
-        gemm.matmul_tn(delta, x, scratch)
-        self._apply(key, param)
+        """BP4 δᵀx by the tiled GEMM with the rule in its epilogue (one launch).
+        param, scratch (n_out, n_in); delta (batch, n_out); x (batch, n_in)."""
+        scratch = self.scratch[key].reshape(param.shape)
+        _step().dense_weight_step(delta, x, param, scratch, *self.rules[key].args(), self.bad)
 
     def conv_weight(self, key: str, param: Device, xp: Device, delta: Device, stride: int) -> None:
-        """BP4 of a conv (Σₙ correlation of xp with δ), then the rule.
-        xp (batch, c, H+2p, W+2p); delta (batch, f, Ho, Wo)."""
-        _, conv = _kernels()
-        conv.weight_grad(xp, delta, stride, self.scratch[key].reshape(param.shape))
-        self._apply(key, param)
-
-    def _apply(self, key: str, param: Device) -> None:
-        _step().apply(param.reshape(param.size), self.scratch[key].reshape(param.size),
-                      *self.rules[key].args(), self.bad)
+        """BP4 of a conv (Σₙ correlation of xp with δ) with the rule, by the thread that reduced
+        each weight (one launch). xp (batch, c, H+2p, W+2p); delta (batch, f, Ho, Wo)."""
+        scratch = self.scratch[key].reshape(param.shape)
+        _step().conv_weight_step(xp, delta, stride, param, scratch, *self.rules[key].args(),
+                                 self.bad)
 
     # -- the host protocol's bridge ---------------------------------------------------------
     def write_back(self, updates: ParamUpdates, params: dict[str, np.ndarray],
