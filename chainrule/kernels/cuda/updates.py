@@ -11,7 +11,7 @@ weight (f, c_in, k, k); bias (channels,); δ (batch, channels, positions).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -49,7 +49,6 @@ class DeviceUpdates:
     rules: dict[str, DeviceRule]
     scratch: dict[str, Device]
     bad: Device  # int64 (1,)
-    _flat: dict[str, Device] = field(default_factory=dict)
 
     @staticmethod
     def none() -> DeviceUpdates:
