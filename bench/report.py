@@ -14,6 +14,7 @@ import re
 import shlex
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -52,10 +53,10 @@ def measured(by_peer: dict[str, dict[str, Any]], peer: str) -> bool:
     return peer in by_peer and "error" not in by_peer[peer]
 
 
-def cell(figures: dict[str, Any] | None, text: str) -> str:
+def cell(figures: dict[str, Any] | None, form: Callable[[dict[str, Any]], str]) -> str:
     if figures is None:
         return "—"
-    return "failed" if "error" in figures else text
+    return "failed" if "error" in figures else form(figures)
 
 
 def failures(run: Run) -> list[str]:
@@ -122,15 +123,15 @@ def epoch_table(run: Run) -> list[str]:
              "|---|" + "---:|" * len(peers)]
     for model, by_peer in run.epochs.items():
         spec, optimizer, lr = run.recipes[model]
-        cells = [cell(by_peer.get(p), f"{by_peer[p].get('seconds_per_epoch', 0):.3g} s "
-                      f"({100 * by_peer[p].get('test_acc', 0):.2f}%)") for p in peers]
+        cells = [cell(by_peer.get(p), lambda f: f"{f['seconds_per_epoch']:.3g} s "
+                      f"({100 * f['test_acc']:.2f}%)") for p in peers]
         lines.append(f"| `{spec}`, {optimizer} {lr:g}, {run.epoch_counts[model]} | "
                      + " | ".join(cells) + " |")
     lines += ["", "Peak RSS of each worker process (MB; data set, framework and training):", "",
               "| model | " + " | ".join(PEER_NAMES[p] for p in peers) + " |",
               "|---|" + "---:|" * len(peers)]
     for model, by_peer in run.epochs.items():
-        cells = [cell(by_peer.get(p), f"{by_peer[p].get('peak_rss_mb', 0):.0f}") for p in peers]
+        cells = [cell(by_peer.get(p), lambda f: f"{f['peak_rss_mb']:.0f}") for p in peers]
         lines.append(f"| {MODEL_NAMES.get(model, model)} | " + " | ".join(cells) + " |")
     return [*lines, "", *failures(run)]
 

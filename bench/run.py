@@ -30,7 +30,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import baseline
 import report
 import startup
 from measure import run_measured
@@ -160,9 +161,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--one-thread", action="store_true", help="every framework on one "
                         "thread (steadier on a loaded machine; the start-up runs as a user's)")
     parser.add_argument("--note", default="", help="a remark for the section (e.g. preliminary)")
+    parser.add_argument("--report-from", default="", help="render a run saved as JSON "
+                        "(~/.cache/chainrule-bench/last-run.json) instead of measuring")
     parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md alone")
     parser.add_argument("--worker", default="", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
+
+
+def measure_all(args: argparse.Namespace) -> report.Run:
+    """Every measurement of one run, in the order the report gives them."""
+    began, load_before = time.time(), os.getloadavg()
+    env = worker_env(args.one_thread)
+    counts = {model: args.epochs or RECIPES[model].epochs for model in args.models.split(",")}
+    epochs: dict[str, dict[str, dict[str, Any]]] = {model: {} for model in counts}
+    for model, count in counts.items():
+        for peer in args.peers.split(","):
+            if runs_peer(model, peer, args.jax_models.split(",")):
+                epochs[model][peer] = run_worker(peer, model, epochs=count, batch=args.batch,
+                                                 env=env)
+                print(model, peer, epochs[model][peer], flush=True)
+    start_up = measure_startup(args.startup_runs) if args.startup_runs else {}
+    print("start-up", start_up, flush=True)
+    steps = (step_bench(args.baseline, args.baseline_models, args.rounds, env)
+             if args.baseline else "")
+    print(steps, flush=True)
+    return report.Run(
+        epochs=epochs, epoch_counts=counts, startup=start_up, steps=steps, baseline=args.baseline,
+        batch=args.batch, recipes={m: (r.spec, r.optimizer, r.lr) for m, r in RECIPES.items()},
+        arguments=sys.argv[1:], began=began, minutes=(time.time() - began) / 60,
+        load=(load_before, os.getloadavg()), note=args.note)
 
 
 def main() -> None:
@@ -170,28 +197,15 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args.worker, args.models, epochs=args.epochs, batch=args.batch)))
         return
-    began, load_before = time.time(), os.getloadavg()
-    epochs: dict[str, dict[str, dict[str, Any]]] = {}
-    env = worker_env(args.one_thread)
-    counts = {model: args.epochs or RECIPES[model].epochs for model in args.models.split(",")}
-    for model, count in counts.items():
-        epochs[model] = {}
-        for peer in args.peers.split(","):
-            if runs_peer(model, peer, args.jax_models.split(",")):
-                epochs[model][peer] = run_worker(peer, model, epochs=count, batch=args.batch,
-                                                 env=env)
-                print(model, peer, epochs[model][peer], flush=True)
-    start_up = measure_startup(args.startup_runs) if args.startup_runs else {}
-    if start_up:
-        print("start-up", start_up, flush=True)
-    steps = (step_bench(args.baseline, args.baseline_models, args.rounds, env)
-             if args.baseline else "")
-    print(steps, flush=True)
-    section = report.section(report.Run(
-        epochs=epochs, epoch_counts=counts, startup=start_up, steps=steps, baseline=args.baseline, batch=args.batch,
-        recipes={m: (r.spec, r.optimizer, r.lr) for m, r in RECIPES.items()},
-        arguments=sys.argv[1:], began=began, minutes=(time.time() - began) / 60,
-        load=(load_before, os.getloadavg()), note=args.note))
+    if args.report_from:  # a saved run, rendered again (after a fix to the report)
+        run = report.Run(**json.loads(Path(args.report_from).read_text(encoding="utf-8")))
+    else:
+        run = measure_all(args)
+        saved = baseline.cache_root() / "last-run.json"
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(asdict(run)), encoding="utf-8")
+        print(f"figures saved in {saved} (--report-from renders them again)", flush=True)
+    section = report.section(run)
     print(section)
     if not args.no_write:
         report.insert_section(ROOT / "bench" / "RESULTS.md", section)

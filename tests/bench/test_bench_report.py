@@ -4,6 +4,8 @@ step table is parsed, and a git revision unpacks to an importable package."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +95,15 @@ def test_a_failed_worker_shows_as_failed_and_is_not_judged() -> None:
     assert "two-conv net, chainrule: `IndexError: tuple index out of range`" in text
     assert "| two-conv net epoch, chainrule / PyTorch | not measured |" in text
     assert "accuracy" not in text.split("Issue 13's targets")[1]
+
+
+def test_a_peer_a_model_does_not_run_shows_a_dash_and_the_run_survives_json() -> None:
+    figures = {"mlp": make_run().epochs["mlp"],
+               "lenet5": {"chainrule": {"seconds_per_epoch": 5.0, "test_acc": 0.85,
+                                        "peak_rss_mb": 500}}}
+    run = make_run(epochs=figures, epoch_counts={"mlp": 3, "lenet5": 2},
+                   recipes={"mlp": ("mlp:784-128-10", "sgd", 0.1), "lenet5": ("lenet5", "sgd", 0.1)})
+    again = report.Run(**json.loads(json.dumps(dataclasses.asdict(run))))
+    text = report.section(again)
+    assert "| `lenet5`, sgd 0.1, 2 | 5 s (85.00%) | — | — |" in text
+    assert text == report.section(run)
