@@ -105,27 +105,30 @@ def header(run: Run) -> list[str]:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(run.began))
     before, after = (" / ".join(f"{v:.2f}" for v in load) for load in run.load)
     args = shlex.join(run.arguments)
+    make_args = f' BENCH_ARGS="{args}"' if args else ""
     return [
         f"## `make bench`, {when}" + (f" ({run.note})" if run.note else ""), "",
         (f"Machine: {cpu_model()}, {os.cpu_count()} cores; load average (1, 5, 15 min) {before} "
         f"before the run, {after} after. Python {platform.python_version()}, {versions()}. "
         f"chainrule at {commit()}."), "",
-        (f"Command: `make bench{f' BENCH_ARGS={shlex.quote(args)}' if args else ''}` (= "
+        (f"Command: `make bench{make_args}` (= "
         f"`.venv-bench/bin/python bench/run.py{' ' + args if args else ''}`); "
         f"the run took {run.minutes:.1f} min."), ""]
 
 
 def epoch_table(run: Run) -> list[str]:
     peers = [p for p in PEER_NAMES if any(p in by_peer for by_peer in run.epochs.values())]
-    lines = [(f"Fashion-MNIST, 60k training samples, batch {run.batch}: seconds per epoch, training "
-             "only (test accuracy after the run's epochs)."), "",
+    specs = ", ".join(f"{MODEL_NAMES.get(m, m)} `{run.recipes[m][0]}`" for m in run.epochs)
+    lines = [(f"Fashion-MNIST, 60k training samples, batch {run.batch} ({specs}): seconds per "
+              "epoch, training only (test accuracy after the run's epochs)."), "",
              "| model, optimiser, epochs | " + " | ".join(PEER_NAMES[p] for p in peers) + " |",
              "|---|" + "---:|" * len(peers)]
     for model, by_peer in run.epochs.items():
-        spec, optimizer, lr = run.recipes[model]
+        _, optimizer, lr = run.recipes[model]
         cells = [cell(by_peer.get(p), lambda f: f"{f['seconds_per_epoch']:.3g} s "
                       f"({100 * f['test_acc']:.2f}%)") for p in peers]
-        lines.append(f"| `{spec}`, {optimizer} {lr:g}, {run.epoch_counts[model]} | "
+        lines.append(f"| {MODEL_NAMES.get(model, model)}, {optimizer} {lr:g}, "
+                     f"{run.epoch_counts[model]} | "
                      + " | ".join(cells) + " |")
     lines += ["", "Peak RSS of each worker process (MB; data set, framework and training):", "",
               "| model | " + " | ".join(PEER_NAMES[p] for p in peers) + " |",
@@ -143,7 +146,8 @@ def startup_lines(run: Run) -> list[str]:
     if "error" in s:
         return [f"Start-up (bench/startup.py): failed, `{s['error']}`.", ""]
     return [(f"Start-up (bench/startup.py; warm kernel cache; median of {s['runs']:.0f} fresh "
-            "processes): `chainrule train mlp:784-128-10 --data fashion-mnist --epochs 1 "
+            "processes, each with the CLI's default threads): `chainrule train mlp:784-128-10 "
+            "--data fashion-mnist --epochs 1 "
             f"--format json` took {s['wall_s']:.2f} s of wall time, of which its epoch reported "
             f"{s['epoch_s']:.2f} s ({s['train_s']:.2f} s training, the rest the test pass): "
             f"**start-up {s['startup_s']:.2f} s**. Peak RSS {s['peak_rss_mb']:.0f} MB (median; "

@@ -105,5 +105,5 @@ def test_a_peer_a_model_does_not_run_shows_a_dash_and_the_run_survives_json() ->
                    recipes={"mlp": ("mlp:784-128-10", "sgd", 0.1), "lenet5": ("lenet5", "sgd", 0.1)})
     again = report.Run(**json.loads(json.dumps(dataclasses.asdict(run))))
     text = report.section(again)
-    assert "| `lenet5`, sgd 0.1, 2 | 5 s (85.00%) | — | — |" in text
+    assert "| LeNet-5, sgd 0.1, 2 | 5 s (85.00%) | — | — |" in text
     assert text == report.section(run)
