@@ -271,7 +271,7 @@ def _add_chunk(run: _Run, state: TrainState, result: ChunkResult) -> None:
     trainer gives them); a failed last batch stops the run, naming it."""
     n, size = run.data.x_train.shape[0], run.batch
     failed = not math.isfinite(result.last_loss) or result.nonfinite > 0
-    good = result.steps - 1 if failed else result.steps
+    good = max(0, result.steps - 1) if failed else result.steps  # batches that count
     if result.batch_losses is None:
         state.loss_sum += result.loss_sum if not failed else 0.0
     else:
