@@ -6,6 +6,9 @@ each public kernel of the backend modules (conv, pool, dense, the fused update m
 activation and softmax-CE modules) is wrapped by a timer for the run; a kernel that calls another
 wrapped kernel counts once, in the outer one. A row is the median over the timed steps of that
 pass's (or kernel's) time per step, so rows need not add up to the step's median exactly.
+``clock="cpu"`` reads the thread's CPU time instead of the wall clock: with ``NUMBA_NUM_THREADS=1``
+every kernel runs on the calling thread, so on a busy machine the time a step waits for a core is
+left out (it is not with two threads, whose second thread's work it would also leave out).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from chainrule.kernels.update import update_module
 class Timers:
     """Seconds per (pass, kernel) bucket in the current step; the pass is set by the layer wrappers."""
 
+    clock = staticmethod(time.perf_counter)
+
     def __init__(self) -> None:
         self.current: dict[tuple[str, str], float] = defaultdict(float)
         self.steps: list[dict[tuple[str, str], float]] = []
@@ -35,24 +40,24 @@ class Timers:
     def layer(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
             outer, self.where = self.where, name
-            begin = time.perf_counter()
+            begin = self.clock()
             try:
                 return function(*args, **kwargs)
             finally:
-                self.current[(name, "")] += time.perf_counter() - begin
+                self.current[(name, "")] += self.clock() - begin
                 self.where = outer
         return timed
 
     def kernel(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
             self.depth += 1
-            begin = time.perf_counter()
+            begin = self.clock()
             try:
                 return function(*args, **kwargs)
             finally:
                 self.depth -= 1
                 if self.depth == 0:
-                    self.current[(self.where, name)] += time.perf_counter() - begin
+                    self.current[(self.where, name)] += self.clock() - begin
         return timed
 
 
@@ -121,8 +126,8 @@ def restore(saved: list[tuple[object, str, object]]) -> None:
             setattr(owner, attr, original)
 
 
-def profile(net: Any, optimizer: Any, work: list, steps: int, warmup: int, stat: str = "median"
-            ) -> tuple[float, dict[tuple[str, str], float]]:
+def profile(net: Any, optimizer: Any, work: list, steps: int, warmup: int, stat: str = "median",
+            clock: str = "wall") -> tuple[float, dict[tuple[str, str], float]]:
     """(step seconds, seconds per (pass, kernel) bucket), each the median over the steps, or the
     minimum (``stat="min"``: steadier on a busy machine, where a step can lose its core)."""
     reduce = statistics.median if stat == "median" else min
@@ -130,15 +135,17 @@ def profile(net: Any, optimizer: Any, work: list, steps: int, warmup: int, stat:
         x, _, onehot = work[i % len(work)]
         net.train_step(x, onehot, optimizer)
     timers = Timers()
+    if clock == "cpu":
+        timers.clock = time.thread_time
     saved = instrument(net, timers)
     totals = []
     try:
         for i in range(steps):
             x, _, onehot = work[i % len(work)]
             timers.current = defaultdict(float)
-            begin = time.perf_counter()
+            begin = timers.clock()
             net.train_step(x, onehot, optimizer)
-            totals.append(time.perf_counter() - begin)
+            totals.append(timers.clock() - begin)
             timers.steps.append(timers.current)
     finally:
         restore(saved)
@@ -148,10 +155,11 @@ def profile(net: Any, optimizer: Any, work: list, steps: int, warmup: int, stat:
 
 
 def print_layer_table(model: str, net: Any, optimizer: Any, work: list, steps: int,
-                      warmup: int, stat: str = "median") -> None:
-    total, medians = profile(net, optimizer, work, steps, warmup, stat)
+                      warmup: int, stat: str = "median", clock: str = "wall") -> None:
+    total, medians = profile(net, optimizer, work, steps, warmup, stat, clock)
     batch = work[0][0].shape[0]
-    print(f"{model}: ms per step, batch {batch}, {stat} of {steps} steps (instrumented step "
+    print(f"{model}: ms per step ({clock} clock), batch {batch}, {stat} of {steps} steps "
+          f"(instrumented step "
           f"{total * 1e3:.3f} ms)")
     print(f"{'layer / pass':34} {'ms':>7}  kernels (ms)")
     order = sorted({where for where, _ in medians}, key=_pass_order)

@@ -213,6 +213,9 @@ def main() -> None:
                         help="chainrule's per-layer table (ms per step per pass and kernel)")
     parser.add_argument("--stat", choices=("median", "min"), default="median",
                         help="--layers: each row's median over the steps, or its minimum")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="--layers: wall clock, or the thread's CPU time (with "
+                        "NUMBA_NUM_THREADS=1: leaves out waiting for a core on a busy machine)")
     parser.add_argument("--worker", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -226,7 +229,7 @@ def main() -> None:
             net = build_network(parse_spec(SPECS[model]), seed=0)
             work = batches(data, model, 32, args.batch)
             print_layer_table(model, net, Optimizer(lr=LR), work, args.steps, args.warmup,
-                              args.stat)
+                              args.stat, args.clock)
         return
     wanted = args.only.split(",") if args.only else ["chainrule", "torch", "numpy"]
     if args.baseline:

@@ -180,6 +180,7 @@ def wide_weight_grad(xp, delta, dw):
     for pair in prange(filters * c_in):  # one (filter, channel) pair per task
         f, c = pair // c_in, pair % c_in
         acc = np.zeros((k, k), dtype=dw.dtype)
+        zero = acc[0, 0]  # the partial sums in the array's dtype: float32 lanes, not float64
         wide = np.zeros(span, dtype=dw.dtype)  # delta[n, f] on rows of width Wp (zeros between)
         for n in range(xp.shape[0]):
             for i in range(rows):
@@ -192,7 +193,7 @@ def wide_weight_grad(xp, delta, dw):
                     o = m * width + q
                     x0, x1, x2 = x[o:o + span], x[o + 1:o + 1 + span], x[o + 2:o + 2 + span]
                     x3, x4 = x[o + 3:o + 3 + span], x[o + 4:o + 4 + span]
-                    t0 = t1 = t2 = t3 = t4 = 0.0
+                    t0 = t1 = t2 = t3 = t4 = zero
                     for t in range(span):
                         v = wide[t]
                         t0 += v * x0[t]
@@ -209,7 +210,7 @@ def wide_weight_grad(xp, delta, dw):
                 while q + 3 <= k:  # three taps' dot products share one pass over wide
                     o = m * width + q
                     x0, x1, x2 = x[o:o + span], x[o + 1:o + 1 + span], x[o + 2:o + 2 + span]
-                    t0 = t1 = t2 = 0.0
+                    t0 = t1 = t2 = zero
                     for t in range(span):
                         v = wide[t]
                         t0 += v * x0[t]
@@ -221,7 +222,7 @@ def wide_weight_grad(xp, delta, dw):
                     q += 3
                 while q < k:  # the remaining taps, one pass each
                     window = x[m * width + q:m * width + q + span]
-                    total = 0.0
+                    total = zero
                     for t in range(span):
                         total += wide[t] * window[t]
                     acc[m, q] += total
