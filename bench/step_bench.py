@@ -12,7 +12,8 @@ per framework.
 Run: ``.venv-bench/bin/python bench/step_bench.py [--models mlp,lenet5,cnn2] [--epoch]
 [--baseline REV] [--layers]``; ``--baseline`` adds a column for another chainrule revision
 (before/after); ``--layers`` prints chainrule's per-layer table instead (bench/layer_table.py: ms
-per step in each layer's forward and backward pass, and in each kernel the pass calls).
+per step in each layer's forward and backward pass, and in each kernel the pass calls), or the
+baseline revision's table with ``--baseline``.
 Models: mlp:784-128-10 (ReLU, softmax-CE), lenet5 (tanh, average pooling, C1 padded by 2), as
 in bench/torch_ref.py, and cnn2, TensorFlow's two-conv tutorial net (ReLU, max pooling).
 """
@@ -220,6 +221,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, args.models, args.batch)
+        return
+    if args.layers and args.baseline:  # the baseline's table: this command again, in its tree
+        argv = [a for a in sys.argv[1:] if a != "--baseline" and a != args.baseline and
+                not a.startswith("--baseline=")]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [
+            str(baseline.resolve(args.baseline)), os.environ.get("PYTHONPATH", "")])))
+        print(f"baseline {args.baseline}:", flush=True)
+        subprocess.run([sys.executable, __file__, *argv], env=env, check=True)
         return
     if args.layers:
         from layer_table import print_layer_table
