@@ -188,7 +188,8 @@ def measure_all(args: argparse.Namespace) -> report.Run:
     return report.Run(
         epochs=epochs, epoch_counts=counts, startup=start_up, steps=steps, baseline=args.baseline,
         batch=args.batch, recipes={m: (r.spec, r.optimizer, r.lr) for m, r in RECIPES.items()},
-        arguments=sys.argv[1:], began=began, minutes=(time.time() - began) / 60,
+        arguments=[a for a in sys.argv[1:] if a != "--no-write"], began=began,
+        minutes=(time.time() - began) / 60,
         load=(load_before, os.getloadavg()), note=args.note)
 
 
