@@ -1,4 +1,4 @@
-"""The patch-major im2col conv (kernels/cpu/conv_patches.py) against float64 direct loops in NumPy
+"""The patch-major im2col conv (kernels/cpu/conv.py) against float64 direct loops in NumPy
 and central differences: strides 1 and 2, padding 0-2, non-square inputs, several channels, and
 batches that leave a partial block of samples."""
 
@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from conftest import central_difference, rel_err
 
-from chainrule.kernels.cpu import conv, conv_patches
+from chainrule.kernels.cpu import conv
 
 CASES = [  # (batch, c_in, H, W, filters, k, stride, padding)
     (3, 2, 7, 5, 3, 3, 1, 0),
     (2, 3, 8, 9, 4, 3, 2, 1),
-    (conv_patches.BLOCK_SAMPLES + 1, 2, 5, 6, 2, 2, 1, 2),  # a second, partial block
+    (conv.BLOCK_SAMPLES + 1, 2, 5, 6, 2, 2, 1, 2),  # a second, partial block
     (2, 1, 9, 7, 2, 5, 2, 2),
 ]
 
@@ -95,23 +95,23 @@ def test_gradients_match_central_differences(case: tuple[int, ...]) -> None:
 def test_weight_gradient_adds_the_blocks_in_order() -> None:
     """BP4 is the sum of each block's product, added in block order: it depends on the batch
     alone, not on how many threads ran the blocks."""
-    case = (2 * conv_patches.BLOCK_SAMPLES + 3, 2, 6, 5, 3, 3, 1, 1)
+    case = (2 * conv.BLOCK_SAMPLES + 3, 2, 6, 5, 3, 3, 1, 1)
     _, w, xp, delta, stride, _ = case_arrays(case, seed=7)
     out = np.empty(delta.shape)
     patches = conv.forward(xp, w, stride, out)
     full = np.empty((w.shape[0], patches.shape[1]))
-    conv_patches.weight_grad(patches, delta, full)
+    conv.patch_weight_grad(patches, delta, full)
     positions = delta.shape[2] * delta.shape[3]
     total = None
-    for first in range(0, xp.shape[0], conv_patches.BLOCK_SAMPLES):
-        last = min(xp.shape[0], first + conv_patches.BLOCK_SAMPLES)
+    for first in range(0, xp.shape[0], conv.BLOCK_SAMPLES):
+        last = min(xp.shape[0], first + conv.BLOCK_SAMPLES)
         part = np.empty_like(full)
-        conv_patches.weight_grad(patches[first * positions:last * positions],
+        conv.patch_weight_grad(patches[first * positions:last * positions],
                                  np.ascontiguousarray(delta[first:last]), part)
         total = part if total is None else total + part
     np.testing.assert_array_equal(full, total)
     again = np.empty_like(full)
-    conv_patches.weight_grad(patches, delta, again)
+    conv.patch_weight_grad(patches, delta, again)
     np.testing.assert_array_equal(again, full)  # the same bits every run
 
 

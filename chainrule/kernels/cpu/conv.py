@@ -1,28 +1,38 @@
-"""Convolution (cross-correlation) kernels: im2col + one BLAS product per block of samples, the
-structural template.
+"""Convolution (cross-correlation) kernels: im2col + one BLAS product per block of samples, and
+direct loops for thin convolutions; the structural template.
 
 The layer z[f,i,j] = Σ_c Σ_m Σ_n w[f,c,m,n] · x[c, i·s+m, j·s+n] + b[f] is differentiated in index
 form in derive/layers/conv.py; KroneckerDelta simplification gives two correlations:
 ∂L/∂w[f,c,m,n] = Σ_i Σ_j δ[f,i,j] · x[c, i·s+m, j·s+n]  (the input correlated with δ), and
 ∂L/∂x = full convolution of δ with the flipped kernel (scattered here as x[c, i·s+m, j·s+n] += w·δ).
-Each is a matrix product once the input windows are laid out as rows or columns (im2col;
-Chellapilla et al., *High performance convolutional neural networks for document processing*,
-2006; CS231n notes). conv_patches.py lays them out one output position per row (P, channels
-innermost) and runs each pass as one BLAS product per block of 8 samples, inside a ``prange``
-(threads.py sets BLAS to one thread, so the calls do not oversubscribe); the forward pass keeps P
-for BP4, whose blocks' products are added in block order, so results are bit-identical from run to
-run and on one thread or two. Measured on the shared 2-core EPYC (batch 64, float32, one thread,
-thread CPU time, best of 20; issue 13), against per-sample products W · cols[n] with cols (c·k·k,
-Ho·Wo): LeNet-5's C3 forward 2.0 → 1.05 ms, ∂L/∂x 2.1 → 1.2 ms, ∂L/∂W 1.0 → 1.1 ms; cnn2's second
-conv (32 → 64, 3×3 on 14×14) forward 11.5 → 8.2, ∂L/∂x 10.9 → 8.4-9.0, ∂L/∂W 8.2-9.0 → 8.1-8.4.
+Each is a matrix product once the input windows are laid out as rows (im2col; Chellapilla et al.,
+*High performance convolutional neural networks for document processing*, 2006; CS231n notes):
+one output position per row, channels innermost, P[n·Ho·Wo + i·Wo + j, (m·k + q)·C + c] =
+xp[n, c, i·s+m, j·s+q], with the weight W2 (f, k·k·C) in the same column order (window_weight):
+  forward    Z     = P · W2ᵀ             (positions, f), then transposed into (batch, f, Ho, Wo)
+  ∂L/∂x      dP    = Δ · W2              (positions, k·k·C), added back onto the windows
+  BP4        ∂L/∂W = Σ_b Δ_bᵀ · P_b      (f, k·k·C), Δ = δ with the positions as rows
+A task takes a block of ``BLOCK_SAMPLES`` whole samples inside a ``prange`` (threads.py sets BLAS
+to one thread, so the calls do not oversubscribe): it lays out their rows of P, makes one BLAS
+call, and writes their outputs while the block is in cache. The forward pass keeps P for BP4,
+which adds the blocks' products in block order; the blocks depend on the batch size alone, never
+on the thread count, so the bits are the same from run to run and on one thread or two.
+With the positions as rows the products are tall and thin (LeNet-5's C3: 6400 × 150 by 150 × 16),
+which OpenBLAS ran at about twice the rate of the per-sample products W · cols[n] (16 × 150 by
+150 × 100) used before; with channels innermost each kernel row of a window is one contiguous run
+of k·C values, so laying out P is a run of copies (C3's P 0.99 → 0.54 ms). Measured on the shared
+2-core EPYC (batch 64, float32, one thread, thread CPU time, best of 20; issue 13) against those
+per-sample products: C3 forward 2.0 → 1.05 ms, ∂L/∂x 2.1 → 1.2 ms, ∂L/∂W 1.0 → 1.1 ms; cnn2's
+second conv (32 → 64, 3×3 on 14×14) forward 11.5 → 8.2, ∂L/∂x 10.9 → 8.4-9.0, ∂L/∂W 8.2-9.0 →
+8.1-8.4 ms.
 
 This departs from DESIGN.md's remark that 6-16-channel convolutions are poor fits for im2col +
 BLAS. Measured earlier, with per-sample products, on the 2-core Zen 4 (batch 64, float32, best of
-5 medians; 1 thread | 2 threads), LeNet-5's C3 (6→16, 5×5 on 14×14): forward direct loops 2.00 | 1.09 ms against im2col + BLAS
-0.99 | 0.60 ms; ∂L/∂W 3.22 | 1.67 against 0.64 | 0.65 (cols kept from the forward pass);
-∂L/∂x 2.52 | 1.04 against 1.01 | 0.57. With one input channel (C1, 25 rows of cols) the products
+5 medians; 1 thread | 2 threads), LeNet-5's C3 (6→16, 5×5 on 14×14): forward direct loops
+2.00 | 1.09 ms against im2col + BLAS 0.99 | 0.60 ms; ∂L/∂W 3.22 | 1.67 against 0.64 | 0.65;
+∂L/∂x 2.52 | 1.04 against 1.01 | 0.57. With one input channel (C1, 25 columns of P) the products
 are too thin: forward direct 0.74 | 0.42 against 1.00 | 0.60, ∂L/∂W 0.92 | 0.52 against
-0.74 | 0.79, so convolutions with fewer than ``IM2COL_MIN_ROWS`` rows of cols keep direct loops.
+0.74 | 0.79, so convolutions with fewer than ``IM2COL_MIN_ROWS`` columns of P keep direct loops.
 With stride 1 those loops run along rows of the padded width (``wide_*``): each tap is then one
 long contiguous pass instead of Ho passes of Wo (28) values, most of which fell in the scalar
 remainder of the vector loop; C1 forward 0.44 → 0.34 ms, ∂L/∂W 0.53 → 0.30 ms (2 threads).
@@ -35,11 +45,172 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from chainrule.kernels.cpu import conv_patches
-
 IM2COL_MIN_ROWS = 50  # c_in·k·k from which im2col + BLAS beats the direct loops
+BLOCK_SAMPLES = 8  # samples per task (and per partial sum of BP4)
 
 
+# --- im2col with a row per output position (P), one BLAS product per block of samples ---
+@njit(cache=True, inline="always")
+def copy_run(src, at, dst, to, count):
+    # dst[to:to+count] = src[at:at+count], eight values at a time: a run of k*C values (C3: 30)
+    # is too short for the loop vectoriser, which wants 32 iterations, but eight straight-line
+    # copies are one vector move
+    e = 0
+    while e + 8 <= count:
+        for u in range(8):
+            dst[to + e + u] = src[at + e + u]
+        e += 8
+    while e < count:
+        dst[to + e] = src[at + e]
+        e += 1
+
+
+@njit(cache=True, inline="always")
+def add_run(src, at, dst, to, count):
+    # dst[to:to+count] += src[at:at+count], eight values at a time (as copy_run)
+    e = 0
+    while e + 8 <= count:
+        for u in range(8):
+            dst[to + e + u] += src[at + e + u]
+        e += 8
+    while e < count:
+        dst[to + e] += src[at + e]
+        e += 1
+
+
+@njit(cache=True)
+def patches(x, k, stride, rows_out, cols_out, xh, p):
+    # p[i*Wo + j, (m*k + q)*C + c] = x[c, i*s+m, j*s+q] for one sample, through xh, the sample
+    # with channels innermost, so that each kernel row of a window is one contiguous run of k*C
+    # values. x: (C, Hp, Wp) padded input; xh: (Hp, Wp, C) scratch; p: (Ho*Wo, k*k*C)
+    channels, width = x.shape[0], x.shape[2]
+    for c in range(channels):
+        for r in range(x.shape[1]):
+            for col in range(width):
+                xh[r, col, c] = x[c, r, col]
+    flat = xh.reshape(-1)
+    run = k * channels
+    for i in range(rows_out):
+        for j in range(cols_out):
+            row = i * cols_out + j
+            for m in range(k):
+                src = ((i * stride + m) * width + j * stride) * channels
+                copy_run(flat, src, p[row], m * run, run)
+
+
+@njit(cache=True)
+def scatter_patches(dp, k, stride, rows_out, cols_out, dxh, dx):
+    # the adjoint of patches: dx[c, i*s+m, j*s+q] += dp[i*Wo + j, (m*k + q)*C + c], positions in
+    # row-major order, summed in dxh (Hp, Wp, C) and then transposed into dx (C, Hp, Wp)
+    channels, width = dx.shape[0], dx.shape[2]
+    dxh[:] = 0.0
+    flat = dxh.reshape(-1)
+    run = k * channels
+    for i in range(rows_out):
+        for j in range(cols_out):
+            row = i * cols_out + j
+            for m in range(k):
+                dst = ((i * stride + m) * width + j * stride) * channels
+                add_run(dp[row], m * run, flat, dst, run)
+    for c in range(channels):
+        for r in range(dx.shape[1]):
+            for col in range(width):
+                dx[c, r, col] = dxh[r, col, c]
+
+
+@njit(cache=True)
+def to_positions(maps, rows):
+    # rows[i*Wo + j, f] = maps[f, i, j]. maps: (f, Ho, Wo); rows: (Ho*Wo, f)
+    cols_out = maps.shape[2]
+    for i in range(maps.shape[1]):
+        for j in range(cols_out):
+            for f in range(maps.shape[0]):
+                rows[i * cols_out + j, f] = maps[f, i, j]
+
+
+@njit(cache=True)
+def to_rows(rows, maps):
+    # the inverse of to_positions: maps[f, i, j] = rows[i*Wo + j, f]
+    cols_out = maps.shape[2]
+    for f in range(maps.shape[0]):
+        for i in range(maps.shape[1]):
+            for j in range(cols_out):
+                maps[f, i, j] = rows[i * cols_out + j, f]
+
+
+@njit(cache=True, parallel=True)
+def fill_patches(xp, k, stride, p):
+    # P for every sample (BP4 without the forward pass's P). xp: (batch, c_in, Hp, Wp)
+    rows_out = (xp.shape[2] - k) // stride + 1
+    cols_out = (xp.shape[3] - k) // stride + 1
+    positions = rows_out * cols_out
+    for n in prange(xp.shape[0]):
+        xh = np.empty((xp.shape[2], xp.shape[3], xp.shape[1]), dtype=xp.dtype)
+        patches(xp[n], k, stride, rows_out, cols_out, xh, p[n * positions:(n + 1) * positions])
+
+
+@njit(cache=True, parallel=True)
+def patch_forward(xp, w2, k, stride, p, out):
+    # Z = P W2^T per block of samples. xp: (batch, c_in, Hp, Wp); w2: (f, k*k*c_in);
+    # p: (batch*Ho*Wo, k*k*c_in), filled here and kept for BP4; out: (batch, f, Ho, Wo)
+    batch = xp.shape[0]
+    rows_out, cols_out = out.shape[2], out.shape[3]
+    positions = rows_out * cols_out
+    w2t = w2.T  # (k*k*c_in, f), F-contiguous: BLAS reads it transposed
+    blocks = (batch + BLOCK_SAMPLES - 1) // BLOCK_SAMPLES
+    for block in prange(blocks):
+        first, last = block * BLOCK_SAMPLES, min(batch, (block + 1) * BLOCK_SAMPLES)
+        lo, hi = first * positions, last * positions
+        xh = np.empty((xp.shape[2], xp.shape[3], xp.shape[1]), dtype=xp.dtype)
+        for n in range(first, last):
+            patches(xp[n], k, stride, rows_out, cols_out, xh, p[n * positions:(n + 1) * positions])
+        z = np.dot(p[lo:hi], w2t)  # (block positions, f)
+        for n in range(first, last):
+            to_rows(z[(n - first) * positions:(n - first + 1) * positions], out[n])
+
+
+@njit(cache=True, parallel=True)
+def patch_input_grad(delta, w2, k, stride, dxp):
+    # dL/dx: dP = Delta W2 per block of samples, added back onto the windows.
+    # delta: (batch, f, Ho, Wo); w2: (f, k*k*c_in); dxp: (batch, c_in, Hp, Wp), written here
+    batch, filters = delta.shape[0], delta.shape[1]
+    rows_out, cols_out = delta.shape[2], delta.shape[3]
+    positions = rows_out * cols_out
+    blocks = (batch + BLOCK_SAMPLES - 1) // BLOCK_SAMPLES
+    for block in prange(blocks):
+        first, last = block * BLOCK_SAMPLES, min(batch, (block + 1) * BLOCK_SAMPLES)
+        rows = np.empty(((last - first) * positions, filters), dtype=delta.dtype)  # Delta block
+        for n in range(first, last):
+            to_positions(delta[n], rows[(n - first) * positions:(n - first + 1) * positions])
+        dp = np.dot(rows, w2)  # (block positions, k*k*c_in)
+        dxh = np.empty((dxp.shape[2], dxp.shape[3], dxp.shape[1]), dtype=dxp.dtype)  # (Hp, Wp, C)
+        for n in range(first, last):
+            scatter_patches(dp[(n - first) * positions:(n - first + 1) * positions], k, stride,
+                            rows_out, cols_out, dxh, dxp[n])
+
+
+@njit(cache=True, parallel=True)
+def patch_weight_grad(p, delta, dw2):
+    # BP4: dL/dW = sum over blocks b of Delta_b^T P_b, the blocks' products added in block order.
+    # p: (batch*Ho*Wo, k*k*c_in) from forward; delta: (batch, f, Ho, Wo); dw2: (f, k*k*c_in)
+    batch, filters = delta.shape[0], delta.shape[1]
+    positions = delta.shape[2] * delta.shape[3]
+    blocks = (batch + BLOCK_SAMPLES - 1) // BLOCK_SAMPLES
+    partial = np.empty((blocks, filters, p.shape[1]), dtype=dw2.dtype)
+    for block in prange(blocks):
+        first, last = block * BLOCK_SAMPLES, min(batch, (block + 1) * BLOCK_SAMPLES)
+        maps = np.empty((filters, (last - first) * positions), dtype=delta.dtype)  # Delta_b^T
+        for n in range(first, last):
+            at = (n - first) * positions
+            for f in range(filters):
+                maps[f, at:at + positions] = delta[n, f].reshape(-1)
+        np.dot(maps, p[first * positions:last * positions], partial[block])  # (f, k*k*c_in)
+    dw2[:] = partial[0]
+    for block in range(1, blocks):  # the blocks' sums in block order
+        dw2 += partial[block]
+
+
+# --- direct loops ---
 @njit(cache=True, parallel=True)
 def direct_forward(xp, w, stride, out):
     # xp: (batch, c_in, Hp, Wp) padded input; w: (f, c_in, k, k); out: (batch, f, Ho, Wo), no bias
@@ -232,15 +403,29 @@ def wide_weight_grad(xp, delta, dw):
                 dw[f, c, m, q] = acc[m, q]
 
 
-def flat_weight(w: np.ndarray) -> np.ndarray:
-    """(f, c_in, k, k) → (f, c_in·k·k), the row order of cols."""
-    return np.ascontiguousarray(w).reshape(w.shape[0], -1)
+def new_patches(xp: np.ndarray, k: int, stride: int) -> np.ndarray:
+    """An empty P for padded input ``xp``: (batch·Ho·Wo, k·k·c_in)."""
+    rows = (xp.shape[2] - k) // stride + 1
+    cols = (xp.shape[3] - k) // stride + 1
+    return np.empty((xp.shape[0] * rows * cols, xp.shape[1] * k * k), dtype=xp.dtype)
+
+
+def window_weight(w: np.ndarray) -> np.ndarray:
+    """(f, c_in, k, k) → (f, k·k·c_in), the column order of P: (m·k + q)·C + c."""
+    return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
+
+
+def from_window_order(dw2: np.ndarray, dw: np.ndarray) -> None:
+    """dw (f, c_in, k, k) ← dw2 (f, k·k·c_in) in the column order of P."""
+    filters, c_in, k = dw.shape[0], dw.shape[1], dw.shape[2]
+    dw[...] = dw2.reshape(filters, k, k, c_in).transpose(0, 3, 1, 2)
 
 
 def uses_im2col(c_in: int, kernel: int) -> bool:
     """Whether a conv with this many input channels runs as im2col + BLAS (True) or as direct
-    loops: with one input channel (LeNet-5's C1, 25 rows of cols) the products are too thin for
-    BLAS and the direct loops win (measurements in the module docstring)."""
+    loops: with one input channel (LeNet-5's C1, 25 columns of P) the products are too thin for
+    BLAS and the direct loops win (measurements in the module docstring; with P, C1 measured
+    forward 0.9 direct against 2.2 ms, ∂L/∂W 1.0 against 1.3 ms on one thread)."""
     return c_in * kernel * kernel >= IM2COL_MIN_ROWS
 
 
@@ -253,8 +438,8 @@ def forward(xp: np.ndarray, w: np.ndarray, stride: int, out: np.ndarray) -> np.n
         else:
             direct_forward(xp, w, stride, out)
         return None
-    p = conv_patches.new_patches(xp, w.shape[2], stride)
-    conv_patches.forward(np.ascontiguousarray(xp), conv_patches.window_weight(w), w.shape[2],
+    p = new_patches(xp, w.shape[2], stride)
+    patch_forward(np.ascontiguousarray(xp), window_weight(w), w.shape[2],
                          stride, p, out)
     return p
 
@@ -271,11 +456,11 @@ def weight_grad(xp: np.ndarray, delta: np.ndarray, stride: int, dw: np.ndarray,
             direct_weight_grad(xp, delta, stride, dw)
         return
     if cols is None:
-        cols = conv_patches.new_patches(xp, dw.shape[2], stride)
-        conv_patches.fill_patches(np.ascontiguousarray(xp), dw.shape[2], stride, cols)
+        cols = new_patches(xp, dw.shape[2], stride)
+        fill_patches(np.ascontiguousarray(xp), dw.shape[2], stride, cols)
     dw2 = np.empty((dw.shape[0], cols.shape[1]), dtype=dw.dtype)  # (f, k·k·c_in)
-    conv_patches.weight_grad(cols, delta, dw2)
-    conv_patches.from_window_order(dw2, dw)
+    patch_weight_grad(cols, delta, dw2)
+    from_window_order(dw2, dw)
 
 
 def input_grad(delta: np.ndarray, w: np.ndarray, stride: int, dxp: np.ndarray) -> None:
@@ -283,7 +468,7 @@ def input_grad(delta: np.ndarray, w: np.ndarray, stride: int, dxp: np.ndarray) -
     if not uses_im2col(w.shape[1], w.shape[2]):
         direct_input_grad(np.ascontiguousarray(delta), w, stride, dxp)
         return
-    conv_patches.input_grad(np.ascontiguousarray(delta), conv_patches.window_weight(w), w.shape[2],
+    patch_input_grad(np.ascontiguousarray(delta), window_weight(w), w.shape[2],
                             stride, dxp)
 
 
