@@ -29,6 +29,7 @@ MODEL_NAMES = {"mlp": "MLP", "lenet5": "LeNet-5", "cnn2": "two-conv net"}
 EPOCH_TARGETS = [("lenet5", "torch", 0.5), ("cnn2", "torch", 0.7), ("mlp", "jax-scan", 1.0),
                  ("mlp", "torch", 0.36), ("mlp", "numpy", 0.6)]
 STARTUP_LIMIT_S, RSS_LIMIT_MB, ACCURACY_POINTS, UNCHANGED = 1.5, 600.0, 0.5, 1.05
+QUIET_LOAD = 1.0  # the 1-minute load average above which the report warns
 
 Results = dict[str, dict[str, dict[str, Any]]]  # model -> peer -> figures, or {"error": line}
 
@@ -113,7 +114,19 @@ def header(run: Run) -> list[str]:
         f"chainrule at {commit()}."), "",
         (f"Command: `make bench{make_args}` (= "
         f"`.venv-bench/bin/python bench/run.py{' ' + args if args else ''}`); "
-        f"the run took {run.minutes:.1f} min."), ""]
+        f"the run took {run.minutes:.1f} min."), "", *load_warning(run)]
+
+
+def load_warning(run: Run) -> list[str]:
+    """A warning when another job held a core: threaded runtimes then lose many times over."""
+    if max(run.load[0][0], run.load[1][0]) <= QUIET_LOAD:
+        return []
+    threads = ("every framework ran on one thread (`--one-thread`), which suffers least"
+               if "--one-thread" in run.arguments else "compare only with care, or rerun with "
+               "`--one-thread`, which suffers least")
+    return [(f"**Shared machine** (a 1-minute load average above {QUIET_LOAD:g}): PyTorch's OpenMP "
+            "threads and Numba's parallel threads wait for a core another job holds, and lose many "
+            f"times over on a 2-core machine; {threads}. Ratios on a quiet machine can differ."), ""]
 
 
 def epoch_table(run: Run) -> list[str]:

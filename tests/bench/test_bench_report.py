@@ -107,3 +107,9 @@ def test_a_peer_a_model_does_not_run_shows_a_dash_and_the_run_survives_json() ->
     text = report.section(again)
     assert "| LeNet-5, sgd 0.1, 2 | 5 s (85.00%) | — | — |" in text
     assert text == report.section(run)
+
+
+def test_a_loaded_machine_is_flagged_and_a_quiet_one_is_not() -> None:
+    assert "**Shared machine**" in report.section(make_run())  # load 2.0 after the run
+    quiet = make_run(load=((0.3, 0.5, 0.6), (0.8, 0.6, 0.6)))
+    assert "Shared machine" not in report.section(quiet)
