@@ -299,43 +299,51 @@ def wide_forward(xp, w, out):
     # taps of a kernel row share one pass (acc loaded and stored once, not five times; the same
     # sums in the same order): LeNet-5's C1 209 -> 154 us
     # xp: (batch, c_in, Hp, Wp); w: (f, c_in, k, k); out: (batch, f, Ho, Wo), no bias
-    filters, c_in, k = w.shape[0], w.shape[1], w.shape[2]
+    filters = w.shape[0]
     width = xp.shape[3]
     rows, cols = out.shape[2], out.shape[3]
     span = (rows - 1) * width + cols
-    for task in prange(xp.shape[0] * filters):
-        n, f = task // filters, task % filters
-        acc = np.zeros(span, dtype=out.dtype)
-        for c in range(c_in):
-            x = xp[n, c].reshape(-1)  # (Hp*Wp,)
-            for m in range(k):
-                q = 0
-                while q + 5 <= k:  # five taps per pass over acc, added one after another as below
-                    w0, w1, w2 = w[f, c, m, q], w[f, c, m, q + 1], w[f, c, m, q + 2]
-                    w3, w4 = w[f, c, m, q + 3], w[f, c, m, q + 4]
-                    o = m * width + q
-                    x0, x1, x2 = x[o:o + span], x[o + 1:o + 1 + span], x[o + 2:o + 2 + span]
-                    x3, x4 = x[o + 3:o + 3 + span], x[o + 4:o + 4 + span]
-                    for t in range(span):
-                        acc[t] = ((((acc[t] + w0 * x0[t]) + w1 * x1[t]) + w2 * x2[t])
-                                  + w3 * x3[t]) + w4 * x4[t]
-                    q += 5
-                while q + 3 <= k:  # three taps per pass (3x3 kernels: cnn2's first conv)
-                    w0, w1, w2 = w[f, c, m, q], w[f, c, m, q + 1], w[f, c, m, q + 2]
-                    o = m * width + q
-                    x0, x1, x2 = x[o:o + span], x[o + 1:o + 1 + span], x[o + 2:o + 2 + span]
-                    for t in range(span):
-                        acc[t] = ((acc[t] + w0 * x0[t]) + w1 * x1[t]) + w2 * x2[t]
-                    q += 3
-                while q < k:  # the remaining taps, one pass each
-                    wv = w[f, c, m, q]
-                    window = x[m * width + q:m * width + q + span]
-                    for t in range(span):
-                        acc[t] += wv * window[t]
-                    q += 1
-        for i in range(rows):
-            for j in range(cols):
-                out[n, f, i, j] = acc[i * width + j]
+    for n in prange(xp.shape[0]):  # one sample per task, its filters in turn
+        acc = np.empty(span, dtype=out.dtype)  # one buffer per sample, not per (sample, filter)
+        for f in range(filters):
+            acc[:] = 0.0
+            _wide_filter(xp, w, n, f, width, span, acc)
+            for i in range(rows):
+                for j in range(cols):
+                    out[n, f, i, j] = acc[i * width + j]
+
+
+@njit(cache=True, inline="always")
+def _wide_filter(xp, w, n, f, width, span, acc):
+    # acc += the correlation of sample n with filter f over rows of the padded width (wide_forward)
+    c_in, k = w.shape[1], w.shape[2]
+    for c in range(c_in):
+        x = xp[n, c].reshape(-1)  # (Hp*Wp,)
+        for m in range(k):
+            q = 0
+            while q + 5 <= k:  # five taps per pass over acc, added one after another as below
+                w0, w1, w2 = w[f, c, m, q], w[f, c, m, q + 1], w[f, c, m, q + 2]
+                w3, w4 = w[f, c, m, q + 3], w[f, c, m, q + 4]
+                o = m * width + q
+                x0, x1, x2 = x[o:o + span], x[o + 1:o + 1 + span], x[o + 2:o + 2 + span]
+                x3, x4 = x[o + 3:o + 3 + span], x[o + 4:o + 4 + span]
+                for t in range(span):
+                    acc[t] = ((((acc[t] + w0 * x0[t]) + w1 * x1[t]) + w2 * x2[t])
+                              + w3 * x3[t]) + w4 * x4[t]
+                q += 5
+            while q + 3 <= k:  # three taps per pass (3x3 kernels: cnn2's first conv)
+                w0, w1, w2 = w[f, c, m, q], w[f, c, m, q + 1], w[f, c, m, q + 2]
+                o = m * width + q
+                x0, x1, x2 = x[o:o + span], x[o + 1:o + 1 + span], x[o + 2:o + 2 + span]
+                for t in range(span):
+                    acc[t] = ((acc[t] + w0 * x0[t]) + w1 * x1[t]) + w2 * x2[t]
+                q += 3
+            while q < k:  # the remaining taps, one pass each
+                wv = w[f, c, m, q]
+                window = x[m * width + q:m * width + q + span]
+                for t in range(span):
+                    acc[t] += wv * window[t]
+                q += 1
 
 
 @njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
