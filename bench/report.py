@@ -48,6 +48,7 @@ class Run:
     minutes: float
     load: tuple[tuple[float, ...], tuple[float, ...]]
     note: str
+    commit: str = ""  # the commit measured (report.commit() when the run began)
 
 
 def measured(by_peer: dict[str, dict[str, Any]], peer: str) -> bool:
@@ -111,7 +112,7 @@ def header(run: Run) -> list[str]:
         f"## `make bench`, {when}" + (f" ({run.note})" if run.note else ""), "",
         (f"Machine: {cpu_model()}, {os.cpu_count()} cores; load average (1, 5, 15 min) {before} "
         f"before the run, {after} after. Python {platform.python_version()}, {versions()}. "
-        f"chainrule at {commit()}."), "",
+        f"chainrule at {run.commit or 'an unrecorded commit'}."), "",
         (f"Command: `make bench{make_args}` (= "
         f"`.venv-bench/bin/python bench/run.py{' ' + args if args else ''}`); "
         f"the run took {run.minutes:.1f} min."), "", *load_warning(run)]

@@ -170,7 +170,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def measure_all(args: argparse.Namespace) -> report.Run:
     """Every measurement of one run, in the order the report gives them."""
-    began, load_before = time.time(), os.getloadavg()
+    began, load_before, commit = time.time(), os.getloadavg(), report.commit()
     env = worker_env(args.one_thread)
     counts = {model: args.epochs or RECIPES[model].epochs for model in args.models.split(",")}
     epochs: dict[str, dict[str, dict[str, Any]]] = {model: {} for model in counts}
@@ -190,7 +190,7 @@ def measure_all(args: argparse.Namespace) -> report.Run:
         batch=args.batch, recipes={m: (r.spec, r.optimizer, r.lr) for m, r in RECIPES.items()},
         arguments=[a for a in sys.argv[1:] if a != "--no-write"], began=began,
         minutes=(time.time() - began) / 60,
-        load=(load_before, os.getloadavg()), note=args.note)
+        load=(load_before, os.getloadavg()), note=args.note, commit=commit)
 
 
 def main() -> None:
