@@ -6,19 +6,35 @@ read: an activation's canonical name (``"leaky_relu:0.1"`` → its registry name
 (He or Xavier), a loss's name, trainability, default output activation and unit factor (read off
 its vector form by SymPy, :meth:`chainrule.derive.losses.Loss.unit_factor`). Each answer is derived once, recorded in the
 index (:mod:`chainrule.kernels.index`, invalidated by any change to derive/ or kernels/) and read
-back from it afterwards, so that a warm start does not import SymPy. A name the registry refuses
+back from it afterwards, so that a warm start does not import SymPy. Once the registry module is
+imported anyway (a derivation ran in this process, or a test changed an entry), the registry itself
+answers: the index only saves an import, it never outranks its source. A name the registry refuses
 raises its one-line error every time; nothing is recorded for it.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from chainrule.kernels.index import remembered
+from chainrule.kernels.index import entries, record, remembered
 
 if TYPE_CHECKING:
     from chainrule.derive.activations import InitFamily
+
+T = TypeVar("T")
+
+
+def _answer(module: str, key: str, derive: Callable[[], T], valid: Callable[[object], bool]) -> T:
+    """The registry's answer: live when ``module`` is already imported, else through the index."""
+    if sys.modules.get(module) is not None:
+        value = derive()
+        if valid(value) and entries().get(key) != value:
+            record(key, value)  # for the next fresh process
+        return value
+    return remembered(key, derive, valid)
 
 
 @dataclass(frozen=True)
@@ -43,8 +59,8 @@ class LossFacts:
 
             return derived_loss(self.name).unit_factor(n_out)
 
-        return remembered(f"loss_unit_factor:{self.name}:{n_out}", derive,
-                          lambda v: isinstance(v, float))
+        return _answer("chainrule.derive.losses", f"loss_unit_factor:{self.name}:{n_out}",
+                       derive, lambda v: isinstance(v, float))
 
 
 def get_activation(name: str) -> ActivationFacts:
@@ -59,7 +75,8 @@ def get_activation(name: str) -> ActivationFacts:
         return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)
                 and value[1] in ("he", "xavier"))
 
-    canonical, family = remembered(f"activation:{name}", derive, valid)
+    canonical, family = _answer("chainrule.derive.activations", f"activation:{name}", derive,
+                                valid)
     return ActivationFacts(canonical, family)  # type: ignore[arg-type]
 
 
@@ -75,7 +92,7 @@ def get_loss(name: str) -> LossFacts:
         return (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)
                 and (value[1] is None or isinstance(value[1], str)))
 
-    loss_name, default_output = remembered(f"loss:{name}", derive, valid)
+    loss_name, default_output = _answer("chainrule.derive.losses", f"loss:{name}", derive, valid)
     assert loss_name is not None
     return LossFacts(loss_name, default_output)
 
