@@ -68,8 +68,16 @@ def failures(run: Run) -> list[str]:
     return ["Failed runs (their last line of stderr):", "", *lines, ""] if lines else []
 
 
-def verdict(met: bool) -> str:
+def verdict(met: bool, shared: bool = False) -> str:
+    """Met or missed; a speed figure from a shared machine says so instead of standing as final."""
+    if shared:
+        return ("met" if met else "missed") + " (shared machine: not final)"
     return "**met**" if met else "**missed**"
+
+
+def shared(run: Run) -> bool:
+    """Whether another job held a core during the run (a 1-minute load above QUIET_LOAD)."""
+    return max(run.load[0][0], run.load[1][0]) > QUIET_LOAD
 
 
 def cpu_model() -> str:
@@ -120,14 +128,14 @@ def header(run: Run) -> list[str]:
 
 def load_warning(run: Run) -> list[str]:
     """A warning when another job held a core: threaded runtimes then lose many times over."""
-    if max(run.load[0][0], run.load[1][0]) <= QUIET_LOAD:
+    if not shared(run):
         return []
     threads = ("every framework ran on one thread (`--one-thread`), which suffers least"
                if "--one-thread" in run.arguments else "compare only with care, or rerun with "
                "`--one-thread`, which suffers least")
     return [(f"**Shared machine** (a 1-minute load average above {QUIET_LOAD:g}): PyTorch's OpenMP "
             "threads and Numba's parallel threads wait for a core another job holds, and lose many "
-            f"times over on a 2-core machine; {threads}. Ratios on a quiet machine can differ."), ""]
+            f"times over on a 2-core machine; {threads}. Speed verdicts are therefore marked not final."), ""]
 
 
 def epoch_table(run: Run) -> list[str]:
@@ -178,7 +186,7 @@ def ratio_rows(run: Run) -> list[str]:
             rows.append(f"| {what} | not measured | ≤ {limit:g} | — |")
             continue
         ratio = by_peer["chainrule"]["seconds_per_epoch"] / by_peer[peer]["seconds_per_epoch"]
-        rows.append(f"| {what} | {ratio:.2f} | ≤ {limit:g} | {verdict(ratio <= limit)} |")
+        rows.append(f"| {what} | {ratio:.2f} | ≤ {limit:g} | {verdict(ratio <= limit, shared(run))} |")
     return rows
 
 
@@ -187,7 +195,7 @@ def target_table(run: Run) -> list[str]:
     if run.startup and "error" not in run.startup:
         up, rss = run.startup["startup_s"], run.startup["peak_rss_max_mb"]
         rows += [(f"| start-up, warm cache | {up:.2f} s | ≤ {STARTUP_LIMIT_S} s | "
-                 f"{verdict(up <= STARTUP_LIMIT_S)} |"),
+                 f"{verdict(up <= STARTUP_LIMIT_S, shared(run))} |"),
                  (f"| peak RSS, Fashion-MNIST MLP run (largest of the runs) | {rss:.0f} MB | "
                  f"≤ {RSS_LIMIT_MB:.0f} MB | {verdict(rss <= RSS_LIMIT_MB)} |")]
     for model, by_peer in run.epochs.items():
@@ -220,13 +228,13 @@ def baseline_lines(run: Run) -> list[str]:
     for model in sorted({m for m, _ in medians}):
         if (model, "chainrule") in medians and (model, "baseline") in medians:
             ratio = medians[(model, "chainrule")] / medians[(model, "baseline")]
-            verdicts.append(f"{MODEL_NAMES.get(model, model)} {ratio:.2f}× "
-                            f"({verdict(ratio <= UNCHANGED)})")
+            verdicts.append(f"{MODEL_NAMES.get(model, model)} {ratio:.2f}×, "
+                            f"{verdict(ratio <= UNCHANGED, shared(run))}")
     return [f"Issue 10, \"the CPU speed is unchanged\": per-step time of this tree (`chainrule`) "
             f"against `baseline` = {baseline.describe(run.baseline)}, in one run "
             f"(`bench/step_bench.py --baseline {run.baseline}`; ms per step, median of the "
-            "rounds' medians). This tree / baseline: " + ", ".join(verdicts)
-            + f"; met means at most {UNCHANGED:g}×.", "", "```", run.steps.strip(), "```", ""]
+            "rounds' medians). This tree / baseline: " + "; ".join(verdicts)
+            + f". Met means at most {UNCHANGED:g}×.", "", "```", run.steps.strip(), "```", ""]
 
 
 def section(run: Run) -> str:
