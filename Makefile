@@ -56,8 +56,9 @@ fuzz: install
 	  -dict=$(CURDIR)/fuzz/expr.dict work $(CURDIR)/fuzz/corpus
 
 # PyTorch and JAX live only in the bench's own environment (CPU builds: torch 2.13.0, jax 0.10.2).
-# About 10 minutes on 2 idle cores; options: make bench BENCH_ARGS="--epochs 1 --models mlp"
-# (bench/run.py --help). It adds a dated section to bench/RESULTS.md.
+# 13-23 minutes on the shared 2-core machine (less when idle; the two-conv net takes most);
+# options: make bench BENCH_ARGS="--models mlp --one-thread" (bench/run.py --help). It adds a
+# dated section to bench/RESULTS.md.
 bench: install
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/pip install -q torch==2.13.0 jax==0.10.2
