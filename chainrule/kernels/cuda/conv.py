@@ -17,13 +17,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import numpy as np
 from numba import cuda
 
 from chainrule.kernels.cuda.counters import launch
+from chainrule.kernels.cuda.reduce import REDUCE, block_total
 
 THREADS = 256  # threads per block of the elementwise kernels
-REDUCE = 1024  # most threads per block of the BP4 reduction (a power of two)
 TERMS = 32  # BP4 terms per thread from which a block doubles its threads (32 .. REDUCE)
 
 
@@ -109,17 +108,7 @@ def weight_sum(xp, delta, stride, f, c, m, q):
         n, rest = e // (rows * cols), e % (rows * cols)
         i, j = rest // cols, rest % cols
         acc += delta[n, f, i, j] * xp[n, c, i * stride + m, j * stride + q]
-    partial = cuda.shared.array(REDUCE, dtype=np.float64)
-    tid = cuda.threadIdx.x
-    partial[tid] = acc
-    cuda.syncthreads()
-    width = threads // 2
-    while width > 0:
-        if tid < width:
-            partial[tid] += partial[tid + width]
-        cuda.syncthreads()
-        width //= 2
-    return partial[0]
+    return block_total(acc)
 
 
 @cuda.jit
