@@ -5,7 +5,8 @@ Each function is printed by :func:`chainrule.kernels.printer.print_function` fro
 −t((z − m) − ln Σ)), :mod:`chainrule.derive.output_delta` (δ = s − t) and
 :mod:`chainrule.derive.layers.dropout` (y = μa/p, ∂C/∂a = μ(∂C/∂y)/p), exactly as the activations'
 g and g' are printed; the CPU modules pass ``@njit``, the CUDA modules ``@cuda.jit(device=True)``.
-The loops around them (rows, the row maximum, sums) are the kernels' templates.
+The row loop both softmax kernels share (its maximum and partition sum, ``row_shift``) is here too;
+the other loops around them (rows, sums) are the kernels' templates.
 """
 
 from __future__ import annotations
@@ -39,6 +40,23 @@ def softmax_ce_functions(decorator: str) -> str:
                                "softmax_ce_delta)"),
     ]
     return "\n\n".join(parts)
+
+
+def row_shift_function(decorator: str) -> str:
+    """row_shift(z, b, n): the row's maximum m and Σ_k partition_term(z + b − m), the loop both
+    backends' softmax kernels start each row with (the shift keeps e^x finite)."""
+    return f'''
+{decorator}
+def row_shift(z, b, n):
+    # Row n of z + b: its maximum m, and sum_k partition_term(z + b - m) (the shift keeps exp finite)
+    top = -math.inf
+    for k in range(z.shape[1]):
+        top = max(top, z[n, k] + b[k])
+    total = 0.0
+    for k in range(z.shape[1]):
+        total += partition_term(z[n, k] + b[k] - top)
+    return top, total
+'''
 
 
 def dropout_functions(decorator: str) -> str:

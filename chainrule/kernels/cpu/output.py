@@ -32,17 +32,6 @@ def output_layer(z, b, t, a, delta, scale):
 '''
 
 _SOFTMAX = '''
-@njit(cache=True, inline="always")
-def row_shift(z, b, n):
-    # Row n of z + b: its maximum m, and sum_k partition_term(z + b - m) (the shift keeps exp finite)
-    top = -np.inf
-    for k in range(z.shape[1]):
-        top = max(top, z[n, k] + b[k])
-    total = 0.0
-    for k in range(z.shape[1]):
-        total += partition_term(z[n, k] + b[k] - top)
-    return top, total
-
 
 @njit(cache=True)
 def softmax(z, b, s):
@@ -117,16 +106,22 @@ def output_source(activation: str, loss: str) -> str:
 def softmax_ce_source() -> str:
     """The generated softmax + cross-entropy module: its scalar bodies (the partition term,
     s, the CE term and δ = s − t) printed from derive/ by :mod:`chainrule.kernels.bodies`."""
-    from chainrule.kernels.bodies import softmax_ce_functions  # SymPy: only when deriving
+    from chainrule.kernels.bodies import (  # SymPy: only when deriving
+        row_shift_function,
+        softmax_ce_functions,
+    )
 
     return (module_header("Output layer: softmax with cross-entropy.")
-            + softmax_ce_functions("@njit(cache=True)") + "\n" + _SOFTMAX)
+            + softmax_ce_functions("@njit(cache=True)")
+            + row_shift_function('@njit(cache=True, inline="always")') + _SOFTMAX)
 
 
 def dropout_source() -> str:
     """The generated inverted-dropout module: y = μa/p and ∂C/∂a = μg/p printed from
     derive/layers/dropout.py; μ = 1 where the uniform draw is below the keep probability p."""
-    from chainrule.kernels.bodies import dropout_functions  # SymPy: only when deriving
+    from chainrule.kernels.bodies import (  # SymPy: only when deriving
+        dropout_functions,
+    )
 
     return (module_header("Inverted dropout.")
             + dropout_functions('@njit(cache=True, inline="always")') + "\n" + _DROPOUT)

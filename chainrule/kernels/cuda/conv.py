@@ -20,24 +20,10 @@ from typing import Any
 from numba import cuda
 
 from chainrule.kernels.cuda.counters import launch
+from chainrule.kernels.cuda.grid import THREADS, blocks, unravel
 from chainrule.kernels.cuda.reduce import REDUCE, block_total
 
-THREADS = 256  # threads per block of the elementwise kernels
 TERMS = 32  # BP4 terms per thread from which a block doubles its threads (32 .. REDUCE)
-
-
-def _blocks(count: int) -> int:
-    return max(1, (count + THREADS - 1) // THREADS)
-
-
-@cuda.jit(device=True)
-def unravel(idx, shape):
-    # (n, c, i, j) of flat index idx into an array of 4-d shape
-    j = idx % shape[3]
-    rest = idx // shape[3]
-    i = rest % shape[2]
-    rest //= shape[2]
-    return rest // shape[1], rest % shape[1], i, j
 
 
 @cuda.jit
@@ -139,22 +125,22 @@ def weight_step_kernel(rule: Any) -> Any:
 
 def pad(x: Any, p: int, out: Any) -> None:
     """out (batch, c, H+2p, W+2p) = x (batch, c, H, W) inside a zero border. One launch."""
-    launch(pad_kernel, _blocks(out.size), THREADS, x, p, out)
+    launch(pad_kernel, blocks(out.size), THREADS, x, p, out)
 
 
 def unpad(dxp: Any, p: int, out: Any) -> None:
     """out (batch, c, H, W) = the inside of dxp (batch, c, H+2p, W+2p). One launch."""
-    launch(unpad_kernel, _blocks(out.size), THREADS, dxp, p, out)
+    launch(unpad_kernel, blocks(out.size), THREADS, dxp, p, out)
 
 
 def forward(xp: Any, w: Any, stride: int, out: Any) -> None:
     """z = conv(xp, w) without bias: xp (N, C, Hp, Wp) padded, w (F, C, K, K), out (N, F, Ho, Wo)."""
-    launch(forward_kernel, _blocks(out.size), THREADS, xp, w, stride, out)
+    launch(forward_kernel, blocks(out.size), THREADS, xp, w, stride, out)
 
 
 def input_grad(delta: Any, w: Any, stride: int, dxp: Any) -> None:
     """∂L/∂x into dxp (N, C, Hp, Wp) (every element written) from δ (N, F, Ho, Wo)."""
-    launch(input_grad_kernel, _blocks(dxp.size), THREADS, delta, w, stride, dxp)
+    launch(input_grad_kernel, blocks(dxp.size), THREADS, delta, w, stride, dxp)
 
 
 def weight_grad(xp: Any, delta: Any, stride: int, out: Any) -> None:

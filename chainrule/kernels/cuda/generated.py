@@ -18,7 +18,7 @@ from chainrule.derive.activations import A, Z, get_activation
 from chainrule.derive.losses import T, get_loss, unit_losses
 from chainrule.derive.output_delta import output_delta
 from chainrule.errors import ChainruleError
-from chainrule.kernels.bodies import dropout_functions, softmax_ce_functions
+from chainrule.kernels.bodies import dropout_functions, row_shift_function, softmax_ce_functions
 from chainrule.kernels.cache import load_source
 from chainrule.kernels.printer import print_function
 
@@ -99,17 +99,6 @@ def output_layer(z, b, t, a, delta, scale, loss):
 '''
 
 _SOFTMAX = '''
-
-@cuda.jit(device=True)
-def row_shift(z, b, n):
-    # Row n of z + b: its maximum m, and sum_k partition_term(z + b - m) (the shift keeps exp finite)
-    top = -math.inf
-    for k in range(z.shape[1]):
-        top = max(top, z[n, k] + b[k])
-    total = 0.0
-    for k in range(z.shape[1]):
-        total += partition_term(z[n, k] + b[k] - top)
-    return top, total
 
 
 @cuda.jit
@@ -201,7 +190,7 @@ def output_source(activation: str, loss: str) -> str:
 def softmax_ce_source() -> str:
     """The CUDA softmax-CE module: the same printed bodies as the CPU's (kernels/bodies.py)."""
     return (_HEADER.format(title="CUDA output layer: softmax with cross-entropy.")
-            + softmax_ce_functions(DEVICE) + "\n" + _SOFTMAX)
+            + softmax_ce_functions(DEVICE) + row_shift_function(DEVICE) + _SOFTMAX)
 
 
 def dropout_source() -> str:

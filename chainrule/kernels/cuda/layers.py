@@ -301,8 +301,39 @@ class CudaOutput(OutputLayer):
         return dx
 
 
+class _Parameterless:
+    """What a device layer without parameters or dropout shares: nothing to sync, no uniforms,
+    and the host-array protocol of kernels/layers.py around its device passes."""
+
+    def forward_device(self, x: Device, *, train: bool, uniforms: Device | None = None
+                       ) -> Device:
+        raise NotImplementedError
+
+    def backward_device(self, grad: Device, updates: DeviceUpdates, *,
+                        need_input_grad: bool = True) -> Device | None:
+        raise NotImplementedError
+
+    def uniforms_size(self, batch: int) -> int:
+        return 0
+
+    def load_from_host(self, params: Params) -> None:
+        """No parameters."""
+
+    def sync_to_host(self, params: Params) -> None:
+        """No parameters."""
+
+    def forward(self, params: Params, x: Any, *, train: bool,
+                rng: np.random.Generator | None = None) -> Device:
+        return self.forward_device(as_device(x), train=train)
+
+    def backward(self, params: Params, grad: Any, updates: ParamUpdates, *,
+                 need_input_grad: bool = True) -> Device | None:
+        return self.backward_device(as_device(grad), DeviceUpdates.none(),
+                                    need_input_grad=need_input_grad)
+
+
 @dataclass
-class CudaPool:
+class CudaPool(_Parameterless):
     """Max or average pooling on the device: no parameters, gradient routed (max) or spread."""
 
     spec: Pool2d
@@ -334,27 +365,9 @@ class CudaPool:
             pool.avg_backward(grad, self.spec.size, self.spec.stride, dx)
         return dx
 
-    def uniforms_size(self, batch: int) -> int:
-        return 0
-
-    def load_from_host(self, params: Params) -> None:
-        """No parameters."""
-
-    def sync_to_host(self, params: Params) -> None:
-        """No parameters."""
-
-    def forward(self, params: Params, x: Any, *, train: bool,
-                rng: np.random.Generator | None = None) -> Device:
-        return self.forward_device(as_device(x), train=train)
-
-    def backward(self, params: Params, grad: Any, updates: ParamUpdates, *,
-                 need_input_grad: bool = True) -> Device | None:
-        return self.backward_device(as_device(grad), DeviceUpdates.none(),
-                                    need_input_grad=need_input_grad)
-
 
 @dataclass
-class CudaFlatten:
+class CudaFlatten(_Parameterless):
     """(batch, c, rows, cols) → (batch, c·rows·cols) on the device, as a view; and back."""
 
     in_shape: tuple[int, ...]
@@ -365,24 +378,6 @@ class CudaFlatten:
     def backward_device(self, grad: Device, updates: DeviceUpdates, *,
                         need_input_grad: bool = True) -> Device | None:
         return grad.reshape(grad.shape[0], *self.in_shape) if need_input_grad else None
-
-    def uniforms_size(self, batch: int) -> int:
-        return 0
-
-    def load_from_host(self, params: Params) -> None:
-        """No parameters."""
-
-    def sync_to_host(self, params: Params) -> None:
-        """No parameters."""
-
-    def forward(self, params: Params, x: Any, *, train: bool,
-                rng: np.random.Generator | None = None) -> Device:
-        return self.forward_device(as_device(x), train=train)
-
-    def backward(self, params: Params, grad: Any, updates: ParamUpdates, *,
-                 need_input_grad: bool = True) -> Device | None:
-        return self.backward_device(as_device(grad), DeviceUpdates.none(),
-                                    need_input_grad=need_input_grad)
 
 
 CudaLayer = CudaHidden | CudaPool | CudaFlatten

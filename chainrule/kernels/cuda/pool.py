@@ -16,22 +16,7 @@ from typing import Any
 from numba import cuda
 
 from chainrule.kernels.cuda.counters import launch
-
-THREADS = 256
-
-
-def _blocks(count: int) -> int:
-    return max(1, (count + THREADS - 1) // THREADS)
-
-
-@cuda.jit(device=True)
-def unravel(idx, shape):
-    # (n, c, i, j) of flat index idx into an array of 4-d shape
-    j = idx % shape[3]
-    rest = idx // shape[3]
-    i = rest % shape[2]
-    rest //= shape[2]
-    return rest // shape[1], rest % shape[1], i, j
+from chainrule.kernels.cuda.grid import THREADS, blocks, unravel
 
 
 @cuda.jit(device=True)
@@ -111,19 +96,19 @@ def avg_backward_kernel(grad, size, stride, dx):
 
 def max_forward(x: Any, size: int, stride: int, out: Any, arg: Any) -> None:
     """out, arg (batch, c, Ho, Wo) from x (batch, c, H, W); arg int64. One launch."""
-    launch(max_forward_kernel, _blocks(out.size), THREADS, x, size, stride, out, arg)
+    launch(max_forward_kernel, blocks(out.size), THREADS, x, size, stride, out, arg)
 
 
 def max_backward(grad: Any, arg: Any, dx: Any, size: int = 0, stride: int = 0) -> None:
     """dx (batch, c, H, W) from grad and arg (batch, c, Ho, Wo); every element is written (no zero
     fill needed). One launch. Pass the pool's ``size`` and ``stride`` so that each thread visits
     only the windows that cover its element; without them it visits all Ho·Wo windows."""
-    launch(max_backward_kernel, _blocks(dx.size), THREADS, grad, arg, size, stride, dx)
+    launch(max_backward_kernel, blocks(dx.size), THREADS, grad, arg, size, stride, dx)
 
 
 def avg_forward(x: Any, size: int, stride: int, out: Any) -> None:
-    launch(avg_forward_kernel, _blocks(out.size), THREADS, x, size, stride, out)
+    launch(avg_forward_kernel, blocks(out.size), THREADS, x, size, stride, out)
 
 
 def avg_backward(grad: Any, size: int, stride: int, dx: Any) -> None:
-    launch(avg_backward_kernel, _blocks(dx.size), THREADS, grad, size, stride, dx)
+    launch(avg_backward_kernel, blocks(dx.size), THREADS, grad, size, stride, dx)
