@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.fsutil import atomic_write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 TARGETS = {64: 0.1, 512: 0.5}  # chainrule / PyTorch epoch time, at most
@@ -148,7 +150,8 @@ def main() -> None:
             print(row, flush=True)
             rows.append(row)
             args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(report(rows, args.epochs, args.limit))  # kept if stopped later
+            # kept if stopped later; written whole, and only over a regular file
+            atomic_write_text(args.out, report(rows, args.epochs, args.limit), what="GPU results")
     print(args.out.read_text())
 
 

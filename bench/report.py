@@ -20,6 +20,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from chainrule.fsutil import atomic_write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 TITLE = "# Benchmark results"
 PEER_NAMES = {"chainrule": "chainrule", "torch": "PyTorch", "numpy": "NumPy",
@@ -249,5 +251,5 @@ def insert_section(path: Path, text: str) -> None:
     head = lines[:first]
     while head and not head[-1].strip():
         head.pop()
-    path.write_text("\n".join([*head, "", text.rstrip(), "", *lines[first:]]).rstrip() + "\n",
-                    encoding="utf-8")
+    atomic_write_text(path, "\n".join([*head, "", text.rstrip(), "", *lines[first:]]).rstrip()
+                      + "\n", what="bench results")

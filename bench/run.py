@@ -43,6 +43,8 @@ import report
 import startup
 from measure import run_measured
 
+from chainrule.fsutil import atomic_write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 CNN2 = "cnn:1x28x28-conv3x3x32p1-maxpool2-conv3x3x64p1-maxpool2-dense128-dense10"
 
@@ -204,7 +206,7 @@ def main() -> None:
         run = measure_all(args)
         saved = baseline.cache_root() / "last-run.json"
         saved.parent.mkdir(parents=True, exist_ok=True)
-        saved.write_text(json.dumps(asdict(run)), encoding="utf-8")
+        atomic_write_text(saved, json.dumps(asdict(run)), what="bench figures")
         print(f"figures saved in {saved} (--report-from renders them again)", flush=True)
     section = report.section(run)
     print(section)
