@@ -144,7 +144,8 @@ def epoch_table(run: Run) -> list[str]:
     peers = [p for p in PEER_NAMES if any(p in by_peer for by_peer in run.epochs.values())]
     specs = ", ".join(f"{MODEL_NAMES.get(m, m)} `{run.recipes[m][0]}`" for m in run.epochs)
     lines = [(f"Fashion-MNIST, 60k training samples, batch {run.batch} ({specs}): seconds per "
-              "epoch, training only (test accuracy after the run's epochs)."), "",
+              "epoch, training only (test accuracy after the run's epochs; PyTorch starts from "
+              "chainrule's initial weights)."), "",
              "| model, optimiser, epochs | " + " | ".join(PEER_NAMES[p] for p in peers) + " |",
              "|---|" + "---:|" * len(peers)]
     for model, by_peer in run.epochs.items():

@@ -42,13 +42,30 @@ MODELS = {"mlp": mlp, "lenet5": lenet5, "cnn2": cnn2}
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}
 
 
+def load_initial(model: nn.Module, initial: list[np.ndarray]) -> None:
+    """Start from given weights: (weight, bias) per conv or linear layer, bottom first, in
+    PyTorch's layouts ((f, c_in, k, k) and (n_out, n_in): chainrule's too; a dense layer on a
+    flattened (c, h, w) input equals a conv that covers it, as LeNet-5's C5)."""
+    layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert len(initial) == 2 * len(layers), (len(initial), len(layers))
+    with torch.no_grad():
+        for layer, weight, bias in zip(layers, initial[::2], initial[1::2]):
+            values = torch.from_numpy(np.asarray(weight, np.float32))
+            layer.weight.copy_(values.reshape(layer.weight.shape))
+            layer.bias.copy_(torch.from_numpy(np.asarray(bias, np.float32)))
+
+
 def train(model_name: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
           y_test: np.ndarray, *, epochs: int, batch: int, lr: float, seed: int = 0,
-          threads: int = 2, optimizer: str = "sgd") -> dict[str, object]:
-    """Softmax-CE with ``optimizer`` (sgd or adam); seconds per epoch and the final test accuracy."""
+          threads: int = 2, optimizer: str = "sgd",
+          initial: list[np.ndarray] | None = None) -> dict[str, object]:
+    """Softmax-CE with ``optimizer`` (sgd or adam); seconds per epoch and the final test accuracy.
+    ``initial``: the starting weights (:func:`load_initial`), else PyTorch's default init."""
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     model = MODELS[model_name]()
+    if initial is not None:
+        load_initial(model, initial)
     optimiser = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     xt = torch.from_numpy(np.asarray(x_train, np.float32))

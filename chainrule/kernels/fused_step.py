@@ -71,7 +71,7 @@ class ParamUpdates:
         x (batch, n_in)."""
         scratch = self.buffers[key].reshape(delta.shape[1], x.shape[1])  # (n_out, n_in)
         blocks = row_blocks(delta.shape[1], delta.shape[0], x.shape[1])
-        delta_t = np.ascontiguousarray(delta.T)  # (n_out, batch)
+        delta_t = np.ascontiguousarray(delta).T  # (n_out, batch), read transposed in place
         self.nonfinite += update_module().rows_step(
             delta_t, np.ascontiguousarray(x), flat(param, key), scratch, *self.rules[key].args(),
             blocks)

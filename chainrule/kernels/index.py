@@ -54,7 +54,9 @@ _LOADED: dict[Path, dict[str, Any]] = {}  # index path -> its entries, read once
 @cache
 def generator_stamp(package: Path = PACKAGE) -> str:
     """16 hex digits of SHA-256 over the generating sources, chainrule's version and SymPy's."""
-    digest = hashlib.sha256(f"chainrule {__version__}\n".encode())
+    from chainrule.kernels.blas import FLAVOUR  # the products generated modules call
+
+    digest = hashlib.sha256(f"chainrule {__version__}\n{FLAVOUR}\n".encode())
     for folder in GENERATORS:
         for path in sorted((package / folder).rglob("*.py")):
             digest.update(f"\n{path.relative_to(package).as_posix()}\n".encode())

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import tokenize
 import zipfile
 import zlib
 from dataclasses import fields
@@ -63,7 +64,8 @@ def read_checked(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     except ChainruleError:
         raise
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error,
-            NotImplementedError, RuntimeError, OverflowError, MemoryError) as exc:
+            NotImplementedError, RuntimeError, OverflowError, MemoryError, SyntaxError,
+            tokenize.TokenError) as exc:  # the last two: NumPy parsing a mangled .npy header
         raise ChainruleError(f"{source!r} is not a chainrule checkpoint (.npz): "
                              f"{type(exc).__name__}: {exc}") from None
     _check_finite(arrays, source)

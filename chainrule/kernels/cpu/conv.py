@@ -45,6 +45,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from chainrule.kernels.blas import matmul
+
 IM2COL_MIN_ROWS = 50  # c_in·k·k from which im2col + BLAS beats the direct loops
 BLOCK_SAMPLES = 8  # samples per task (and per partial sum of BP4)
 
@@ -156,7 +158,6 @@ def patch_forward(xp, w2, k, stride, p, out):
     batch = xp.shape[0]
     rows_out, cols_out = out.shape[2], out.shape[3]
     positions = rows_out * cols_out
-    w2t = w2.T  # (k*k*c_in, f), F-contiguous: BLAS reads it transposed
     blocks = (batch + BLOCK_SAMPLES - 1) // BLOCK_SAMPLES
     for block in prange(blocks):
         first, last = block * BLOCK_SAMPLES, min(batch, (block + 1) * BLOCK_SAMPLES)
@@ -164,7 +165,8 @@ def patch_forward(xp, w2, k, stride, p, out):
         xh = np.empty((xp.shape[2], xp.shape[3], xp.shape[1]), dtype=xp.dtype)
         for n in range(first, last):
             patches(xp[n], k, stride, rows_out, cols_out, xh, p[n * positions:(n + 1) * positions])
-        z = np.dot(p[lo:hi], w2t)  # (block positions, f)
+        z = np.empty((hi - lo, w2.shape[0]), dtype=out.dtype)  # (block positions, f)
+        matmul(p[lo:hi], w2.T, z, 1.0, 0.0)  # w2^T read transposed in place
         for n in range(first, last):
             to_rows(z[(n - first) * positions:(n - first + 1) * positions], out[n])
 
@@ -182,7 +184,8 @@ def patch_input_grad(delta, w2, k, stride, dxp):
         rows = np.empty(((last - first) * positions, filters), dtype=delta.dtype)  # Delta block
         for n in range(first, last):
             to_positions(delta[n], rows[(n - first) * positions:(n - first + 1) * positions])
-        dp = np.dot(rows, w2)  # (block positions, k*k*c_in)
+        dp = np.empty((rows.shape[0], w2.shape[1]), dtype=dxp.dtype)  # (block positions, k*k*c_in)
+        matmul(rows, w2, dp, 1.0, 0.0)
         dxh = np.empty((dxp.shape[2], dxp.shape[3], dxp.shape[1]), dtype=dxp.dtype)  # (Hp, Wp, C)
         for n in range(first, last):
             scatter_patches(dp[(n - first) * positions:(n - first + 1) * positions], k, stride,
@@ -204,7 +207,7 @@ def patch_weight_grad(p, delta, dw2):
             at = (n - first) * positions
             for f in range(filters):
                 maps[f, at:at + positions] = delta[n, f].reshape(-1)
-        np.dot(maps, p[first * positions:last * positions], partial[block])  # (f, k*k*c_in)
+        matmul(maps, p[first * positions:last * positions], partial[block], 1.0, 0.0)  # (f, k*k*c_in)
     dw2[:] = partial[0]
     for block in range(1, blocks):  # the blocks' sums in block order
         dw2 += partial[block]

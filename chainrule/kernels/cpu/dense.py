@@ -2,14 +2,15 @@
 
 The index form z_j = Σ_k w_jk x_k + b_j (derive/layers/dense.py) differentiates to three contractions:
 forward z = x Wᵀ, BP4 ∂L/∂W = δᵀ x, and BP2's ∂L/∂x = δ W (Nielsen, *NNDL*, ch. 2). Each is a BLAS
-product (``np.dot``). A large product is split into row blocks of its output, one single-threaded
+product (:func:`~chainrule.kernels.blas.matmul`, NumPy's OpenBLAS). A large product is split into row blocks of its output, one single-threaded
 BLAS call per block inside ``prange`` (threads.py keeps BLAS on one thread, so nothing
 oversubscribes); no block shares a sum with another, so the result does not depend on the split.
 Measured on 2 cores (batch 64): the mlp:784-128-10 training step went from 0.31 to 0.23 ms.
 The forward product is split along the longer side of its output: at batch 64, splitting the
 128 features of mlp:784-128-10's hidden layer took 114 µs against 144 µs for splitting the
 samples (LeNet-5's C5, 120 features: 62 against 80 µs), while at batch 1000 the samples won
-(1.30 against 1.65 ms; 2-core Xeon).
+(1.30 against 1.65 ms; 2-core Xeon). Through blas.py, which writes each feature block in place,
+the hidden layer's split forward took 87 µs (2-core AMD EPYC; 133-161 µs by ``np.dot``).
 The bias is added by the fused activation kernel.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from chainrule.kernels.blas import matmul
 from chainrule.kernels.blocks import row_blocks
 from chainrule.kernels.fused_step import store_updates
 
@@ -28,19 +30,18 @@ def _rows_times(a, b_t, out, blocks):
     m = a.shape[0]
     for block in prange(blocks):
         lo, hi = block * m // blocks, (block + 1) * m // blocks
-        np.dot(a[lo:hi], b_t.T, out[lo:hi])
+        matmul(a[lo:hi], b_t.T, out[lo:hi], 1.0, 0.0)
 
 
 @njit(cache=True, parallel=True)
 def _features_times(x, w, out, blocks):
-    # out[:, r] = x w[r]^T for row blocks r of w (output features), each through a transposed
-    # buffer. x: (batch, k); w: (n_out, k); out: (batch, n_out)
+    # out[:, r] = x w[r]^T for row blocks r of w (output features), written in place (the
+    # product's leading dimension is out's row stride). x: (batch, k); w: (n_out, k);
+    # out: (batch, n_out)
     m = w.shape[0]
     for block in prange(blocks):
         lo, hi = block * m // blocks, (block + 1) * m // blocks
-        part = np.empty((hi - lo, x.shape[0]), dtype=out.dtype)  # (features, batch)
-        np.dot(w[lo:hi], x.T, part)
-        out[:, lo:hi] = part.T
+        matmul(x, w[lo:hi].T, out[:, lo:hi], 1.0, 0.0)
 
 
 @njit(cache=True, parallel=True)
@@ -49,7 +50,7 @@ def _rows_times_plain(a, b, out, blocks):
     m = a.shape[0]
     for block in prange(blocks):
         lo, hi = block * m // blocks, (block + 1) * m // blocks
-        np.dot(a[lo:hi], b, out[lo:hi])
+        matmul(a[lo:hi], b, out[lo:hi], 1.0, 0.0)
 
 
 def forward(x: np.ndarray, weight: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ import numba
 import numpy as np
 
 from chainrule.derive.spec import Dense
+from chainrule.kernels import blas
 from chainrule.kernels.blocks import SPLIT_MIN_FLOPS
 from chainrule.kernels.cache import load_source
 from chainrule.kernels.chunks import ChunkRequest, ChunkResult
@@ -58,7 +59,7 @@ def dense_forward(x, w, out, threads):
     # dense.forward: out = x w^T. x: (b, n_in); w: (n_out, n_in); out: (b, n_out)
     blocks = row_blocks(x.shape[0], x.shape[1], w.shape[0], threads)
     if blocks == 1:
-        np.dot(x, w.T, out)
+        matmul(x, w.T, out, 1.0, 0.0)
     elif x.shape[0] < w.shape[0]:
         features_times(x, w, out, min(blocks, w.shape[0]))
     else:
@@ -70,22 +71,18 @@ def input_grad(delta, w, out, threads):
     # dense.input_grad: out = delta w (dL/dx). delta: (b, n_out); w: (n_out, n_in); out: (b, n_in)
     blocks = row_blocks(delta.shape[0], delta.shape[1], w.shape[1], threads)
     if blocks == 1:
-        np.dot(delta, w, out)
+        matmul(delta, w, out, 1.0, 0.0)
     else:
         rows_times_plain(delta, w, out, blocks)
 
 
 @njit(cache=True)
-def weight_step(delta, x, w, scratch, kind, first, second, h, threads, spare):
-    # ParamUpdates.dense_weight: BP4 delta^T x with the rule on w. delta: (b, n_out); x: (b, n_in);
-    # scratch: (n_out, n_in); spare: flat, at least n_out * b, holds delta^T (n_out, b)
+def weight_step(delta, x, w, scratch, kind, first, second, h, threads):
+    # ParamUpdates.dense_weight: BP4 delta^T x with the rule on w. delta: (b, n_out), read
+    # transposed in place; x: (b, n_in); scratch: (n_out, n_in)
     b, n_out = delta.shape
-    delta_t = spare[:n_out * b].reshape((n_out, b))
-    for r in range(b):
-        for c in range(n_out):
-            delta_t[c, r] = delta[r, c]
     blocks = row_blocks(n_out, b, x.shape[1], threads)
-    return rows_step(delta_t, x, w.reshape(w.size), scratch, kind, first, second, h, blocks)
+    return rows_step(delta.T, x, w.reshape(w.size), scratch, kind, first, second, h, blocks)
 
 
 @njit(cache=True)
@@ -182,7 +179,8 @@ def steps_source(dense: ModuleType) -> str:
     """The generated module of the steps every model's epoch function shares (compiled once per
     dtype, not per model): dense.py's products with their block split, BP4 with the rule, the
     batch gather and the count of correct predictions."""
-    lines = [f"# dense.py sha256 {_digest(dense)}: its kernels are compiled into this module",
+    lines = [blas.import_line().rstrip("\n"),
+             f"# dense.py sha256 {_digest(dense)}: its kernels are compiled into this module",
              f"from {dense.__name__} import _features_times as features_times",
              f"from {dense.__name__} import _rows_times as rows_times",
              f"from {dense.__name__} import _rows_times_plain as rows_times_plain",
@@ -248,7 +246,7 @@ def _backward(plan: _Plan) -> list[str]:
             lines += [f"g{i - 1} = g{i - 1}_all[:b]",
                       f"input_grad({grad}, weights[{i}], g{i - 1}, threads)"]
         lines.append(f"bad += weight_step({grad}, {inputs[i]}, weights[{i}], w_grad[{i}], "
-                     f"{rule.format('w', i, 'hw')}, threads, spare)")
+                     f"{rule.format('w', i, 'hw')}, threads)")
     return lines
 
 
@@ -261,7 +259,6 @@ def _buffers(plan: _Plan) -> list[str]:
                   for name in ("z", "a", "d", "g", "e")]
     lines += [f"{name}_all = np.empty((batch, {widths[-1]}), {dtype})"
               for name in ("zo", "out", "delta")]
-    lines.append(f"spare = np.empty(batch * {max(widths[1:])}, {dtype})  # delta^T for BP4")
     return lines
 
 

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import ctypes
 import os
-from pathlib import Path
 
 import numba
+
+from chainrule.kernels.blas import loaded_openblas
 
 SPIN_COUNT = "100000"  # libgomp's wait before a worker sleeps: 300000 by default, "infinite" if active
 
@@ -49,16 +50,6 @@ def configure() -> None:
     wanted = os.environ.get("CHAINRULE_BLAS_THREADS", "1")
     if wanted.isdigit() and int(wanted) > 0:
         set_blas_threads(int(wanted))
-
-
-def loaded_openblas() -> list[str]:
-    """Paths of the OpenBLAS libraries mapped into this process (Linux; empty elsewhere)."""
-    maps = Path("/proc/self/maps")
-    if not maps.exists():
-        return []
-    paths = {line.split()[-1] for line in maps.read_text().splitlines()
-             if "openblas" in line.lower() and line.split()[-1].startswith("/")}
-    return sorted(paths)
 
 
 def set_blas_threads(count: int) -> int:
