@@ -132,36 +132,51 @@ def apply(p, grad, kind, first, second, h):
 
 
 @njit(cache=True, parallel=True)
-def bias_step(delta, p, scratch, kind, first, second, h):
+def bias_step(delta, p, scratch, kind, first, second, h, blocks):
     # BP3: dL/db_c = sum over batch n and positions s of delta[n, c, s] into scratch[c] (in the
     # parameter's dtype); then the rule on b_c. delta: (batch, channels, positions); p, scratch:
-    # (channels,). One channel per task: a fixed-order sum
+    # (channels,). blocks (blocks.thread_blocks): of channels, one per task, each swept sample by
+    # sample: each channel's sum still
+    # runs over n, then s, in order (the bits do not depend on the split), the loads are
+    # contiguous, and with one position (dense layers) the loop vectorises across the channels
+    channels = delta.shape[1]
     bad = 0
-    for c in prange(delta.shape[1]):
-        acc = 0.0
+    for block in prange(blocks):
+        lo, hi = block * channels // blocks, (block + 1) * channels // blocks
+        acc = np.zeros(hi - lo)  # float64 sums, one per channel
         for n in range(delta.shape[0]):
-            for s in range(delta.shape[2]):
-                acc += delta[n, c, s]
-        scratch[c] = acc
-        bad += step_rows(p, scratch, c, c + 1, 1, kind, first, second, h)
+            for c in range(lo, hi):
+                total = acc[c - lo]
+                for s in range(delta.shape[2]):
+                    total += delta[n, c, s]
+                acc[c - lo] = total
+        for c in range(lo, hi):
+            scratch[c] = acc[c - lo]
+        bad += step_rows(p, scratch, lo, hi, 1, kind, first, second, h)
     return bad
 
 
 @njit(cache=True, parallel=True)
-def delta_bias_step(grad_a, d, delta, p, scratch, kind, first, second, h):
+def delta_bias_step(grad_a, d, delta, p, scratch, kind, first, second, h, blocks):
     # BP2: delta = grad_a * g'(z) (d holds g'(z) from bias_act) and BP3 into scratch[c] in one
     # pass; then the rule on b_c. grad_a, d, delta: (batch, channels, positions); p, scratch:
-    # (channels,)
+    # (channels,). Blocks of channels swept sample by sample, as bias_step
+    channels = grad_a.shape[1]
     bad = 0
-    for c in prange(grad_a.shape[1]):  # one channel per task: its sum runs in a fixed order
-        acc = 0.0
+    for block in prange(blocks):
+        lo, hi = block * channels // blocks, (block + 1) * channels // blocks
+        acc = np.zeros(hi - lo)  # float64 sums, one per channel
         for n in range(grad_a.shape[0]):
-            for s in range(grad_a.shape[2]):
-                value = grad_a[n, c, s] * d[n, c, s]
-                delta[n, c, s] = value
-                acc += value
-        scratch[c] = acc
-        bad += step_rows(p, scratch, c, c + 1, 1, kind, first, second, h)
+            for c in range(lo, hi):
+                total = acc[c - lo]
+                for s in range(grad_a.shape[2]):
+                    value = grad_a[n, c, s] * d[n, c, s]
+                    delta[n, c, s] = value
+                    total += value
+                acc[c - lo] = total
+        for c in range(lo, hi):
+            scratch[c] = acc[c - lo]
+        bad += step_rows(p, scratch, lo, hi, 1, kind, first, second, h)
     return bad
 
 

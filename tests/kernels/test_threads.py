@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numba
 import numpy as np
@@ -26,13 +28,23 @@ def test_configure_prefers_omp_unless_told(monkeypatch: pytest.MonkeyPatch) -> N
     assert numba.config.THREADING_LAYER_PRIORITY == ["omp", "tbb", "workqueue"]
 
 
-def test_configure_loads_the_blas_that_njit_calls() -> None:
+_LOADS_SCIPY = ("import sys; from chainrule.kernels.cpu import threads; threads.configure(); "
+                "print('scipy.linalg' in sys.modules)")
+
+
+@pytest.mark.parametrize(("matmul", "loads_scipy"), [("np.dot", "True"), ("", "False")])
+def test_configure_loads_scipy_blas_only_for_the_np_dot_fallback(matmul: str,
+                                                                loads_scipy: str) -> None:
     pytest.importorskip("scipy")
-    threads.configure()
-    libraries = threads.loaded_openblas()
-    if not libraries:
-        pytest.skip("this numpy and scipy do not use OpenBLAS")
-    assert any("scipy.libs" in path or "scipy/" in path for path in libraries)
+    from chainrule.kernels import blas
+
+    if not matmul and not blas.HAVE_CBLAS:
+        pytest.skip("this NumPy brings no OpenBLAS CBLAS entry: the fallback is in use")
+    env = {**os.environ, "CHAINRULE_MATMUL": matmul}
+    run = subprocess.run([sys.executable, "-c", _LOADS_SCIPY], env=env, capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split()[-1] == loads_scipy
 
 
 def test_numpy_openblas_is_found_and_set() -> None:

@@ -232,7 +232,7 @@ def _backward(plan: _Plan) -> list[str]:
     rule = "kind, {0}_first[{1}], {0}_second[{1}], {2}"
     inputs = ["xb", *(f"a{i}" for i in range(last))]
     lines = [(f"bad += bias_step(delta.reshape((b, {widths[-1]}, 1)), biases[{last}], "
-              f"b_grad[{last}], {rule.format('b', last, 'hb')})")]
+              f"b_grad[{last}], {rule.format('b', last, 'hb')}, min(threads, {widths[-1]}))")]
     grad = "delta"
     for i in range(last, -1, -1):
         if i < last:
@@ -240,7 +240,7 @@ def _backward(plan: _Plan) -> list[str]:
             lines += [f"e{i} = e{i}_all[:b]  # BP2 delta of {plan.hidden[i].prefix}",
                       (f"bad += delta_bias_step(g{i}.reshape((b, {n}, 1)), "
                        f"d{i}.reshape((b, {n}, 1)), e{i}.reshape((b, {n}, 1)), biases[{i}], "
-                       f"b_grad[{i}], {rule.format('b', i, 'hb')})")]
+                       f"b_grad[{i}], {rule.format('b', i, 'hb')}, min(threads, {n}))")]
             grad = f"e{i}"
         if i > 0:
             lines += [f"g{i - 1} = g{i - 1}_all[:b]",

@@ -16,8 +16,9 @@ bound is harmful on a busy machine: while another process held a core, an empty 
 
 ``NUMBA_THREADING_LAYER`` and ``CHAINRULE_BLAS_THREADS`` override these choices. The BLAS thread
 count is set through OpenBLAS's own ``*_set_num_threads`` in every OpenBLAS the process has loaded
-(the approach of threadpoolctl): NumPy's, and SciPy's, which ``np.dot`` inside ``njit`` calls and
-which is loaded here first for that reason; when none is found nothing changes.
+(the approach of threadpoolctl): NumPy's, which the kernels call (kernels/blas.py), and SciPy's
+where ``np.dot`` inside ``njit`` calls it (blas.py's fallback; SciPy is loaded here first for that
+reason, and only then); when none is found nothing changes.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import os
 
 import numba
 
-from chainrule.kernels.blas import loaded_openblas
+from chainrule.kernels.blas import HAVE_CBLAS, loaded_openblas
 
 SPIN_COUNT = "100000"  # libgomp's wait before a worker sleeps: 300000 by default, "infinite" if active
 
@@ -43,10 +44,12 @@ def configure() -> None:
         numba.config.THREADING_LAYER = "default"  # type: ignore[attr-defined]
         # idle OpenMP workers spin ~100k iterations, then sleep (GNU libgomp; see the docstring)
         os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
-    try:  # the BLAS that np.dot calls inside njit: load it now so that its threads are set too
-        import scipy.linalg.cython_blas  # noqa: F401
-    except ImportError:
-        pass
+    if not HAVE_CBLAS:  # np.dot inside njit (blas_fallback.py) calls SciPy's BLAS: load it now
+        # so that its threads are set too (importing SciPy costs 0.3 s of start-up, so only then)
+        try:
+            import scipy.linalg.cython_blas  # noqa: F401
+        except ImportError:
+            pass
     wanted = os.environ.get("CHAINRULE_BLAS_THREADS", "1")
     if wanted.isdigit() and int(wanted) > 0:
         set_blas_threads(int(wanted))

@@ -47,12 +47,12 @@ for shape_name, shape in SHAPES.items():
     for kind in Rule:
         p = normal(shape[1])
         compare(f"bias_step_{shape_name}", kind,
-                lambda de, p_, s, f, sec, k, h_: cpu.bias_step(de, p_, s, int(k), f, sec, h_),
+                lambda de, p_, s, f, sec, k, h_: cpu.bias_step(de, p_, s, int(k), f, sec, h_, 2),
                 lambda de, p_, s, f, sec, k, h_, b: step.bias_step(de, p_, s, k, f, sec, h_, b),
                 [delta], p)
         compare(f"delta_bias_step_{shape_name}", kind,
                 lambda g, d_, de, p_, s, f, sec, k, h_:
-                cpu.delta_bias_step(g, d_, de, p_, s, int(k), f, sec, h_),
+                cpu.delta_bias_step(g, d_, de, p_, s, int(k), f, sec, h_, 2),
                 lambda g, d_, de, p_, s, f, sec, k, h_, b:
                 step.delta_bias_step(g, d_, de, p_, s, k, f, sec, h_, b),
                 [grad_a, d, np.zeros_like(d)], p)
