@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chainrule.kernels.blocks import row_blocks, thread_blocks
+from chainrule.kernels.blocks import reduction_blocks, row_blocks, thread_blocks
 from chainrule.kernels.update import Rule, hyperparameters, update_module
 
 _UNUSED = np.zeros(0, dtype=np.float32)  # a state slot the rule does not read
@@ -59,14 +59,15 @@ class ParamUpdates:
         """BP3 + rule. delta (batch, channels, positions)."""
         self.nonfinite += update_module().bias_step(delta, param, self.buffers[key],
                                                     *self.rules[key].args(),
-                                                    thread_blocks(delta.shape[1]))
+                                                    reduction_blocks(delta.size, delta.shape[1]))
 
     def delta_bias(self, key: str, param: np.ndarray, grad_a: np.ndarray, d: np.ndarray,
                    delta: np.ndarray) -> None:
         """BP2 into ``delta`` + BP3 + rule. All three (batch, channels, positions)."""
         self.nonfinite += update_module().delta_bias_step(grad_a, d, delta, param,
                                                           self.buffers[key], *self.rules[key].args(),
-                                                          thread_blocks(grad_a.shape[1]))
+                                                          reduction_blocks(grad_a.size,
+                                                                           grad_a.shape[1]))
 
     def dense_weight(self, key: str, param: np.ndarray, delta: np.ndarray, x: np.ndarray) -> None:
         """BP4 δᵀx + rule. param (n_out, n_in) or any shape of that size; delta (batch, n_out);

@@ -158,3 +158,29 @@ def test_reductions_in_several_blocks(blocks: int) -> None:
     expected_c = wc - 0.1 * np.einsum("nfp,ncp->fc", delta, cols).reshape(-1)
     update_module().cols_step(cols, delta, wc, scratch_c, int(Rule.SGD), none, none, hyper, blocks)
     np.testing.assert_allclose(wc, expected_c, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(64, 128, 1), (5, 6, 49), (3, 1, 7)])
+def test_bias_reductions_give_the_same_bits_in_any_blocks(shape: tuple[int, int, int]) -> None:
+    """BP3 and BP2 + BP3 in one block (the caller's thread, no parallel region) and in several:
+    each channel's sum runs in the same order, so the parameters and deltas are identical, and
+    they match NumPy's float64 sums."""
+    hyper, none, module = hyperparameters(lr=0.1), np.zeros(0, np.float32), update_module()
+    grad_a, d = (RNG.standard_normal(shape).astype(np.float32) for _ in range(2))
+    bias = RNG.standard_normal(shape[1]).astype(np.float32)
+    results = []
+    for blocks in (1, 2, 3):
+        p, scratch, delta = bias.copy(), np.empty_like(bias), np.empty_like(grad_a)
+        module.delta_bias_step(grad_a, d, delta, p, scratch, int(Rule.SGD), none, none, hyper,
+                               blocks)
+        q, scratch_q = bias.copy(), np.empty_like(bias)
+        module.bias_step(grad_a, q, scratch_q, int(Rule.SGD), none, none, hyper, blocks)
+        results.append((p, delta, q))
+    for p, delta, q in results[1:]:
+        for got, first in zip((p, delta, q), results[0]):
+            assert np.array_equal(got, first)
+    product = grad_a.astype(np.float64) * d
+    np.testing.assert_allclose(results[0][0], bias - 0.1 * product.sum(axis=(0, 2)), rtol=1e-5,
+                               atol=1e-5)
+    np.testing.assert_allclose(results[0][2], bias - 0.1 * grad_a.sum(axis=(0, 2), dtype=np.float64),
+                               rtol=1e-5, atol=1e-5)

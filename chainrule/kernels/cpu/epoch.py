@@ -38,7 +38,7 @@ import numpy as np
 
 from chainrule.derive.spec import Dense
 from chainrule.kernels import blas
-from chainrule.kernels.blocks import SPLIT_MIN_FLOPS
+from chainrule.kernels.blocks import REDUCE_SPLIT_MIN, SPLIT_MIN_FLOPS
 from chainrule.kernels.cache import load_source
 from chainrule.kernels.chunks import ChunkRequest, ChunkResult
 from chainrule.kernels.header import module_header
@@ -52,6 +52,14 @@ def row_blocks(m, k, n, threads):
     if 2 * m * k * n < SPLIT_MIN_FLOPS:
         return 1
     return max(1, min(threads, m))
+
+
+@njit(cache=True)
+def reduction_blocks(values, channels, threads):
+    # blocks.reduction_blocks: blocks of channels of a bias reduction (one: no parallel region)
+    if values < REDUCE_SPLIT_MIN:
+        return 1
+    return max(1, min(threads, channels))
 
 
 @njit(cache=True)
@@ -185,7 +193,8 @@ def steps_source(dense: ModuleType) -> str:
              f"from {dense.__name__} import _rows_times as rows_times",
              f"from {dense.__name__} import _rows_times_plain as rows_times_plain",
              f"from {update_module().__name__} import rows_step",
-             "", f"SPLIT_MIN_FLOPS = {SPLIT_MIN_FLOPS}  # blocks.py", "", ""]
+             "", f"SPLIT_MIN_FLOPS = {SPLIT_MIN_FLOPS}  # blocks.py",
+             f"REDUCE_SPLIT_MIN = {REDUCE_SPLIT_MIN}  # blocks.py", "", ""]
     title = "The steps of a compiled epoch of a dense network (kernels/cpu/epoch.py)."
     return module_header(title) + "\n".join(lines) + _HELPERS.lstrip("\n")
 
@@ -194,7 +203,7 @@ def _imports(plan: _Plan) -> str:
     out_module, out_name = _output_kernel(plan.output)
     steps = load_source("epoch_steps", steps_source(plan.output.kernels.dense))
     lines = [(f"from {steps.__name__} import count_correct, dense_forward, gather, input_grad, "
-              "weight_step"),
+              "reduction_blocks, weight_step"),
              f"from {update_module().__name__} import bias_step, delta_bias_step",
              f"from {out_module.__name__} import {out_name} as output_layer"]
     lines += [f"from {layer.act.module.__name__} import bias_act_rows as act{i}"
@@ -232,7 +241,8 @@ def _backward(plan: _Plan) -> list[str]:
     rule = "kind, {0}_first[{1}], {0}_second[{1}], {2}"
     inputs = ["xb", *(f"a{i}" for i in range(last))]
     lines = [(f"bad += bias_step(delta.reshape((b, {widths[-1]}, 1)), biases[{last}], "
-              f"b_grad[{last}], {rule.format('b', last, 'hb')}, min(threads, {widths[-1]}))")]
+              f"b_grad[{last}], {rule.format('b', last, 'hb')}, "
+              f"reduction_blocks(b * {widths[-1]}, {widths[-1]}, threads))")]
     grad = "delta"
     for i in range(last, -1, -1):
         if i < last:
@@ -240,7 +250,8 @@ def _backward(plan: _Plan) -> list[str]:
             lines += [f"e{i} = e{i}_all[:b]  # BP2 delta of {plan.hidden[i].prefix}",
                       (f"bad += delta_bias_step(g{i}.reshape((b, {n}, 1)), "
                        f"d{i}.reshape((b, {n}, 1)), e{i}.reshape((b, {n}, 1)), biases[{i}], "
-                       f"b_grad[{i}], {rule.format('b', i, 'hb')}, min(threads, {n}))")]
+                       f"b_grad[{i}], {rule.format('b', i, 'hb')}, "
+                       f"reduction_blocks(b * {n}, {n}, threads))")]
             grad = f"e{i}"
         if i > 0:
             lines += [f"g{i - 1} = g{i - 1}_all[:b]",
