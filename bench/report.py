@@ -15,7 +15,7 @@ import shlex
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ class Run:
     load: tuple[tuple[float, ...], tuple[float, ...]]
     note: str
     commit: str = ""  # the commit measured (report.commit() when the run began)
+    rounds: dict[str, int] = field(default_factory=dict)  # model -> rounds of its workers
 
 
 def measured(by_peer: dict[str, dict[str, Any]], peer: str) -> bool:
@@ -140,12 +141,22 @@ def load_warning(run: Run) -> list[str]:
             f"times over on a 2-core machine; {threads}. Speed verdicts are therefore marked not final."), ""]
 
 
+def rounds_note(run: Run) -> str:
+    """How the epoch figures were picked, when a model's workers ran in several rounds."""
+    several = {m: n for m, n in run.rounds.items() if n > 1}
+    if not several:
+        return ""
+    counts = ", ".join(f"{MODEL_NAMES.get(m, m)} {n}" for m, n in several.items())
+    return (f"; each figure is the fastest of the rounds ({counts}), in which the peers "
+            "take turns, so that the machine's drift in speed falls on every peer alike")
+
+
 def epoch_table(run: Run) -> list[str]:
     peers = [p for p in PEER_NAMES if any(p in by_peer for by_peer in run.epochs.values())]
     specs = ", ".join(f"{MODEL_NAMES.get(m, m)} `{run.recipes[m][0]}`" for m in run.epochs)
     lines = [(f"Fashion-MNIST, 60k training samples, batch {run.batch} ({specs}): seconds per "
               "epoch, training only (test accuracy after the run's epochs; PyTorch starts from "
-              "chainrule's initial weights)."), "",
+              "chainrule's initial weights)" + rounds_note(run) + "."), "",
              "| model, optimiser, epochs | " + " | ".join(PEER_NAMES[p] for p in peers) + " |",
              "|---|" + "---:|" * len(peers)]
     for model, by_peer in run.epochs.items():

@@ -115,3 +115,18 @@ def test_a_loaded_machine_is_flagged_and_a_quiet_one_is_not() -> None:
     assert "| 0.30 | ≤ 0.36 | met (shared machine: not final) |" in loaded  # speed: not final
     assert "+0.20 points | within ±0.5 | **met**" in loaded  # accuracy does not need a quiet core
     assert "Shared machine" not in report.section(make_run())
+
+
+def test_rounds_keep_the_faster_epoch_and_the_largest_peak_rss() -> None:
+    import run as bench_run
+
+    slow = {"seconds_per_epoch": 0.5, "test_acc": 0.87, "peak_rss_mb": 420}
+    fast = {"seconds_per_epoch": 0.4, "test_acc": 0.87, "peak_rss_mb": 400}
+    assert bench_run.faster(bench_run.faster(None, slow), fast) == fast | {"peak_rss_mb": 420}
+    assert bench_run.faster(fast, {"error": "failed"}) == fast
+    assert bench_run.faster({"error": "failed"}, slow) == slow
+
+
+def test_the_section_says_how_rounds_were_picked() -> None:
+    assert "fastest of the rounds (MLP 3)" in report.section(make_run(rounds={"mlp": 3}))
+    assert "fastest of the rounds" not in report.section(make_run(rounds={"mlp": 1}))
