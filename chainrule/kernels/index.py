@@ -9,8 +9,9 @@ activation's canonical name, a loss's default output and unit factor). Training 
 cache therefore imports no SymPy (README, "Security and failure behaviour": the kernel cache).
 
 The index is a JSON file in the kernel cache folder named by the *generator stamp*: a SHA-256 of
-every source file of ``chainrule/derive`` and ``chainrule/kernels``, chainrule's version and
-SymPy's ``release.py``. Editing any of them, or another SymPy, opens a new, empty index, so an
+every source file of ``chainrule/derive`` and ``chainrule/kernels``, chainrule's version,
+SymPy's ``release.py`` and the BLAS entry the kernels call (``blas.FLAVOUR``). Editing any of
+them, another SymPy or another BLAS opens a new, empty index, so an
 entry never outlives the code that derived it: the request is derived again and recorded anew.
 An entry is used only when it is well formed, and a module only when its file still hashes to
 its name; anything else is a miss. The file is replaced atomically; two processes that record at
@@ -53,7 +54,8 @@ _LOADED: dict[Path, dict[str, Any]] = {}  # index path -> its entries, read once
 
 @cache
 def generator_stamp(package: Path = PACKAGE) -> str:
-    """16 hex digits of SHA-256 over the generating sources, chainrule's version and SymPy's."""
+    """16 hex digits of SHA-256 over the generating sources, chainrule's version, SymPy's and the
+    BLAS entry."""
     from chainrule.kernels.blas import FLAVOUR  # the products generated modules call
 
     digest = hashlib.sha256(f"chainrule {__version__}\n{FLAVOUR}\n".encode())
