@@ -10,6 +10,7 @@ title and keeps every section already in the file.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -79,8 +80,10 @@ def verdict(met: bool, shared: bool = False) -> str:
 
 
 def shared(run: Run) -> bool:
-    """Whether another job held a core during the run (a 1-minute load above QUIET_LOAD)."""
-    return max(run.load[0][0], run.load[1][0]) > QUIET_LOAD
+    """Whether another job held a core: a 1-minute load above QUIET_LOAD before the run, or above
+    the bench's own (its workers keep every core busy, so a quiet 2-core machine ends a run near
+    2) plus QUIET_LOAD after it."""
+    return run.load[0][0] > QUIET_LOAD or run.load[1][0] > (os.cpu_count() or 1) + QUIET_LOAD
 
 
 def cpu_model() -> str:
@@ -136,7 +139,8 @@ def load_warning(run: Run) -> list[str]:
     threads = ("every framework ran on one thread (`--one-thread`), which suffers least"
                if "--one-thread" in run.arguments else "compare only with care, or rerun with "
                "`--one-thread`, which suffers least")
-    return [(f"**Shared machine** (a 1-minute load average above {QUIET_LOAD:g}): PyTorch's OpenMP "
+    return [(f"**Shared machine** (a 1-minute load average above {QUIET_LOAD:g} before the run, or "
+             f"above the cores plus {QUIET_LOAD:g} after it): PyTorch's OpenMP "
             "threads and Numba's parallel threads wait for a core another job holds, and lose many "
             f"times over on a 2-core machine; {threads}. Speed verdicts are therefore marked not final."), ""]
 
