@@ -31,7 +31,10 @@ class KernelPrinter(PythonCodePrinter):
     printmethod = "_kernelcode"
     # "exp": the function e^u prints as; the CPU activation kernels print "vexp", the vectorisable
     # exp of kernels/cpu/fastexp.py, and everything else libm's math.exp
-    _default_settings: ClassVar[dict] = {**PythonCodePrinter._default_settings, "exp": "math.exp"}
+    # "tanh": a function tanh(u) prints as (the CPU activation kernels' "vtanh", kernels/cpu/
+    # fasttanh.py, float32 arithmetic for float32 values), or "" for the identity below
+    _default_settings: ClassVar[dict] = {**PythonCodePrinter._default_settings, "exp": "math.exp",
+                                         "tanh": ""}
 
     def __init__(self, settings: dict | None = None) -> None:
         super().__init__({"fully_qualified_modules": True, **(settings or {})})
@@ -61,6 +64,8 @@ class KernelPrinter(PythonCodePrinter):
         # tanh(u) = 1 − 2/(e^{2u} + 1), an exact identity (tested): libm's tanhf measured 5× slower
         # than expf in the fused kernels, and this form saturates to ±1 without overflow.
         u = self._print(expr.args[0])
+        if self._settings["tanh"]:  # for a float64 u, fasttanh.py's vtanh is this identity
+            return f"{self._settings['tanh']}({u})"
         return f"(1.0 - 2.0/({self._settings['exp']}(2.0*{u}) + 1.0))"
 
     def _print_log(self, expr: sp.log) -> str:
@@ -100,10 +105,11 @@ def print_expr(expr: sp.Expr) -> str:
 
 def print_function(name: str, args: Sequence[sp.Symbol], expr: sp.Expr, *,
                    decorator: str = "@njit(cache=True)", comment: str = "",
-                   exp: str = "math.exp") -> str:
+                   exp: str = "math.exp", tanh: str = "") -> str:
     """A scalar function ``name(args)`` returning ``expr``, with common subexpressions hoisted;
-    ``exp`` names the function that e^u prints as."""
-    printer = KernelPrinter({"exp": exp})
+    ``exp`` names the function that e^u prints as, ``tanh`` the one tanh(u) does (else the
+    identity)."""
+    printer = KernelPrinter({"exp": exp, "tanh": tanh})
     replacements, (reduced,) = sp.cse([sp.sympify(expr)], symbols=sp.numbered_symbols("_cse"))
     lines = [decorator, f"def {name}({', '.join(str(a) for a in args)}):"]
     if comment:

@@ -65,11 +65,13 @@ def activation_source(name: str) -> str:
     derivative = act.derivative()
     from_output = derivative.subs(act.expr, A)
     return (module_header(f"Activation kernels for {act.name}: {act.description}.")
-            + "from chainrule.kernels.cpu.fastexp import vexp  # e^u that vectorises\n\n\n"
-            + print_function("g", [Z], act.expr, exp="vexp", decorator=INLINE,
+            + "from chainrule.kernels.cpu.fastexp import vexp  # e^u that vectorises\n"
+            + "from chainrule.kernels.cpu.fasttanh import vtanh  # float32 tanh in float32\n\n\n"
+            + print_function("g", [Z], act.expr, exp="vexp", tanh="vtanh", decorator=INLINE,
                              comment=f"g(z) = {act.expr}  (derive/activations.py: {act.name})")
             + "\n\n"
-            + print_function("g_prime", [Z, A], from_output, exp="vexp", decorator=INLINE,
+            + print_function("g_prime", [Z, A], from_output, exp="vexp", tanh="vtanh",
+                             decorator=INLINE,
                              comment=f"g'(z) = d/dz {act.expr} = {derivative}  (sympy.diff, "
                                      f"rule {act.rule!r})\nwith a = g(z): {from_output}")
             + "\n" + _FUSED)
