@@ -4,8 +4,9 @@
 a newer OpenBLAS (0.3.31 against SciPy's 0.3.30 here), and calling it directly also takes any
 row stride and a transposed operand without a copy, and ``alpha``/``beta`` (BLAS level 3:
 C ← α·op(A)·op(B) + β·C; Dongarra et al., ACM TOMS 16(1), 1990). Measured on a 2-core AMD EPYC,
-one BLAS thread per Numba thread, batch 64: the hidden layer of mlp:784-128-10, z = x Wᵀ split in
-two feature blocks, 133-161 → 87 µs; BP4 δᵀx in two row blocks 134 → 85 µs.
+one BLAS thread per Numba thread, batch 64 (``bench/kernel_micro.py``, in bench/RESULTS.md): the
+hidden layer of mlp:784-128-10, z = x Wᵀ split in two feature blocks, 110 → 89 µs; BP4 δᵀx in two
+row blocks 113 → 86 µs.
 
 The entry is NumPy's ILP64 ``scipy_cblas_sgemm64_`` / ``scipy_cblas_dgemm64_`` (64-bit integers,
 32-bit enums), found among the OpenBLAS libraries the process has mapped and handed to LLVM as a

@@ -11,8 +11,8 @@ import numba
 
 SPLIT_MIN_FLOPS = 1_000_000  # products below this run as one BLAS call
 # values from which BP2/BP3 (update.py) are split between threads: below, one block runs without
-# a parallel region, whose start costs more (the MLP's 64 x 128 BP2 + BP3: 1.9 us in one block,
-# 7 us in two; 2-core AMD EPYC)
+# a parallel region, whose start costs more (the MLP's 64 x 128 BP2 + BP3: 3 us in one block,
+# 15 us in two; 2-core AMD EPYC, bench/kernel_micro.py)
 REDUCE_SPLIT_MIN = 32_768
 
 

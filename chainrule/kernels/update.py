@@ -68,7 +68,7 @@ def step(p, grad, kind, first, second, h):
     # flat (size,); first, second: flat (size,) state, or (0,) when the rule reads none.
     # Momentum's beta is h[BETA1]. Returns how many values written are not finite. The L1
     # term's sign(w) keeps the loops from vectorising (SGD on 50k float32 weights: 40 against
-    # 16 us), so without L1 they call the gradient printed with l1 = 0, which gives the same bits
+    # 22 us, bench/kernel_micro.py), so without L1 they call the gradient printed with l1 = 0, which gives the same bits
     if h[L1] != 0.0:
         return step_with_l1(p, grad, kind, first, second, h)
     return step_without_l1(p, grad, kind, first, second, h)
@@ -224,7 +224,8 @@ def span(block, blocks, size):
 
 # The kernels the layers call: blocks (blocks.py) of channels or rows, one per thread; one block
 # runs in the caller's thread, without a parallel region (which costs microseconds: BP2 + BP3 of
-# the MLP's hidden layer, 64 x 128 values, took 1.9 us serially and 7 us in two blocks)
+# the MLP's hidden layer, 64 x 128 values, took 3 us serially and 15 us in two blocks;
+# bench/kernel_micro.py)
 @njit(cache=True)
 def bias_step(delta, p, scratch, kind, first, second, h, blocks):
     if blocks == 1:

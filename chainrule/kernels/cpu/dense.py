@@ -2,15 +2,16 @@
 
 The index form z_j = Σ_k w_jk x_k + b_j (derive/layers/dense.py) differentiates to three contractions:
 forward z = x Wᵀ, BP4 ∂L/∂W = δᵀ x, and BP2's ∂L/∂x = δ W (Nielsen, *NNDL*, ch. 2). Each is a BLAS
-product (:func:`~chainrule.kernels.blas.matmul`, NumPy's OpenBLAS). A large product is split into row blocks of its output, one single-threaded
-BLAS call per block inside ``prange`` (threads.py keeps BLAS on one thread, so nothing
+product (:func:`~chainrule.kernels.blas.matmul`, NumPy's OpenBLAS). A large product is split into
+row blocks of its output, one single-threaded BLAS call per block inside ``prange`` (threads.py keeps BLAS on one thread, so nothing
 oversubscribes); no block shares a sum with another, so the result does not depend on the split.
 Measured on 2 cores (batch 64): the mlp:784-128-10 training step went from 0.31 to 0.23 ms.
 The forward product is split along the longer side of its output: at batch 64, splitting the
 128 features of mlp:784-128-10's hidden layer took 114 µs against 144 µs for splitting the
 samples (LeNet-5's C5, 120 features: 62 against 80 µs), while at batch 1000 the samples won
 (1.30 against 1.65 ms; 2-core Xeon). Through blas.py, which writes each feature block in place,
-the hidden layer's split forward took 87 µs (2-core AMD EPYC; 133-161 µs by ``np.dot``).
+the hidden layer's split forward took 89 µs (2-core AMD EPYC, bench/kernel_micro.py; 110 µs by
+``np.dot`` and a transposed buffer).
 The bias is added by the fused activation kernel.
 """
 

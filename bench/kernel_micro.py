@@ -1,0 +1,140 @@
+"""The kernel-level figures the docstrings and README quote, measured side by side in one run.
+
+Run: ``.venv/bin/python bench/kernel_micro.py`` (about a minute; prints a Markdown table). Each row
+times one kernel on the shapes of the quoted model, best of 7 rounds, and puts the old way (the
+kernel as it was before issue 13's round 2) beside the new one:
+
+- the MLP's hidden layer (mlp:784-128-10, batch 64), forward z = x Wᵀ and BP4 δᵀx in two blocks:
+  ``np.dot`` inside Numba (SciPy's OpenBLAS, a transposed buffer) against blas.py's ``matmul``
+  (kernels/blas.py, kernels/cpu/dense.py);
+- SGD on 50,176 float32 weights with and without an L1 term (update.py's ``step``: the loops with
+  ``penalised`` against those with ``smooth_penalised``);
+- BP2 + BP3 over the MLP's 64 × 128 hidden deltas in one block (no parallel region) and in two
+  (blocks.py ``REDUCE_SPLIT_MIN``);
+- tanh over LeNet-5's C1 at batch 64 (301,056 float32 values): the float64 identity against
+  fasttanh.py's float32 path.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+from numba import njit, prange
+
+from chainrule.kernels.blas import matmul
+from chainrule.kernels.cpu import threads
+from chainrule.kernels.cpu.fastexp import vexp
+from chainrule.kernels.cpu.fasttanh import vtanh
+from chainrule.kernels.update import Rule, hyperparameters, update_module
+
+RNG = np.random.default_rng(0)
+
+
+def best_us(call: Callable[[], object], repeats: int) -> float:
+    """Best of 7 rounds of ``repeats`` calls, in microseconds per call."""
+    call()
+    rounds = []
+    for _ in range(7):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            call()
+        rounds.append((time.perf_counter() - start) / repeats * 1e6)
+    return min(rounds)
+
+
+@njit(parallel=True)
+def forward_np_dot(x, w, out):  # type: ignore[no-untyped-def]
+    # the forward as dense.py had it: w[block] x^T into a (features, batch) buffer, transposed out
+    for block in prange(2):
+        lo, hi = block * w.shape[0] // 2, (block + 1) * w.shape[0] // 2
+        part = np.empty((hi - lo, x.shape[0]), dtype=out.dtype)
+        np.dot(w[lo:hi], x.T, part)
+        out[:, lo:hi] = part.T
+
+
+@njit(parallel=True)
+def forward_matmul(x, w, out):  # type: ignore[no-untyped-def]
+    for block in prange(2):
+        lo, hi = block * w.shape[0] // 2, (block + 1) * w.shape[0] // 2
+        matmul(x, w[lo:hi].T, out[:, lo:hi], 1.0, 0.0)
+
+
+@njit(parallel=True)
+def bp4_np_dot(delta_t, x, grad):  # type: ignore[no-untyped-def]
+    # BP4 as update.py had it: delta^T copied contiguous by the caller, np.dot per row block
+    for block in prange(2):
+        lo, hi = block * grad.shape[0] // 2, (block + 1) * grad.shape[0] // 2
+        np.dot(delta_t[lo:hi], x, grad[lo:hi])
+
+
+@njit(parallel=True)
+def bp4_matmul(delta, x, grad):  # type: ignore[no-untyped-def]
+    for block in prange(2):
+        lo, hi = block * grad.shape[0] // 2, (block + 1) * grad.shape[0] // 2
+        matmul(delta.T[lo:hi], x, grad[lo:hi], 1.0, 0.0)
+
+
+@njit(parallel=True)
+def tanh_float64(z, a):  # type: ignore[no-untyped-def]
+    for i in prange(z.size):
+        a[i] = 1.0 - 2.0 / (vexp(2.0 * z[i]) + 1.0)
+
+
+@njit(parallel=True)
+def tanh_float32(z, a):  # type: ignore[no-untyped-def]
+    for i in prange(z.size):
+        a[i] = vtanh(z[i])
+
+
+def dense_rows() -> list[tuple[str, float, float]]:
+    x = RNG.standard_normal((64, 784)).astype(np.float32)
+    w = RNG.standard_normal((128, 784)).astype(np.float32)
+    delta = RNG.standard_normal((64, 128)).astype(np.float32)
+    z, grad = np.empty((64, 128), np.float32), np.empty((128, 784), np.float32)
+    return [("MLP hidden forward, two feature blocks", best_us(lambda: forward_np_dot(x, w, z), 300),
+             best_us(lambda: forward_matmul(x, w, z), 300)),
+            ("MLP hidden BP4, two row blocks",
+             best_us(lambda: bp4_np_dot(np.ascontiguousarray(delta.T), x, grad), 300),
+             best_us(lambda: bp4_matmul(delta, x, grad), 300))]
+
+
+def update_rows() -> list[tuple[str, float, float]]:
+    module, none = update_module(), np.zeros(0, np.float32)
+    p = RNG.standard_normal(50_176).astype(np.float32)
+    g = (RNG.standard_normal(50_176) * 1e-3).astype(np.float32)
+    with_l1, without = hyperparameters(lr=0.01, l1=1e-9), hyperparameters(lr=0.01)
+    grad_a, d = (RNG.standard_normal((64, 128, 1)).astype(np.float32) for _ in range(2))
+    delta, bias, scratch = np.empty_like(grad_a), np.zeros(128, np.float32), np.empty(128, np.float32)
+
+    def bp2_bp3(blocks: int) -> Callable[[], object]:
+        return lambda: module.delta_bias_step(grad_a, d, delta, bias, scratch, int(Rule.SGD),
+                                              none, none, without, blocks)
+
+    sgd = int(Rule.SGD)
+    return [("SGD on 50,176 weights (with L1 / without)",
+             best_us(lambda: module.step(p, g, sgd, none, none, with_l1), 500),
+             best_us(lambda: module.step(p, g, sgd, none, none, without), 500)),
+            ("MLP BP2 + BP3, 64 x 128 (two blocks / one)", best_us(bp2_bp3(2), 2000),
+             best_us(bp2_bp3(1), 2000))]
+
+
+def tanh_rows() -> list[tuple[str, float, float]]:
+    z = RNG.standard_normal(64 * 6 * 28 * 28).astype(np.float32)
+    a = np.empty_like(z)
+    return [("tanh over LeNet-5's C1, 301,056 float32 values (float64 identity / float32)",
+             best_us(lambda: tanh_float64(z, a), 50), best_us(lambda: tanh_float32(z, a), 50))]
+
+
+def main() -> None:
+    import scipy.linalg.cython_blas  # noqa: F401  the BLAS np.dot calls: loaded, so that
+    threads.configure()  # its threads are set to one too, as the old kernels had them
+    rows = dense_rows() + update_rows() + tanh_rows()
+    print("| kernel | before, µs | now, µs |\n|---|---:|---:|")
+    for name, before, now in rows:
+        print(f"| {name} | {before:.1f} | {now:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
