@@ -11,6 +11,10 @@ kernel as it was before issue 13's round 2) beside the new one:
   ``penalised`` against those with ``smooth_penalised``);
 - BP2 + BP3 over the MLP's 64 × 128 hidden deltas in one block (no parallel region) and in two
   (blocks.py ``REDUCE_SPLIT_MIN``);
+- BP4 + SGD on the MLP's hidden weights in two row blocks: the gradient written out and then
+  the step loop, against update.py's ``rows_step``, which has BLAS take the step in the product;
+- gathering the MLP's batch (64 random rows of 784 of Fashion-MNIST's 60,000) in one thread and
+  in two (epoch.py's ``gather_batch``);
 - tanh over LeNet-5's C1 at batch 64 (301,056 float32 values): the float64 identity against
   fasttanh.py's float32 path.
 """
@@ -24,7 +28,9 @@ import numpy as np
 from numba import njit, prange
 
 from chainrule.kernels.blas import matmul
-from chainrule.kernels.cpu import threads
+from chainrule.kernels.cache import load_source
+from chainrule.kernels.cpu import dense, threads
+from chainrule.kernels.cpu.epoch import steps_source
 from chainrule.kernels.cpu.fastexp import vexp
 from chainrule.kernels.cpu.fasttanh import vtanh
 from chainrule.kernels.update import Rule, hyperparameters, update_module
@@ -76,6 +82,18 @@ def bp4_matmul(delta, x, grad):  # type: ignore[no-untyped-def]
         matmul(delta.T[lo:hi], x, grad[lo:hi], 1.0, 0.0)
 
 
+STEP_ROWS = update_module().step_rows
+
+
+@njit(parallel=True)
+def bp4_then_sgd(delta, x, p, grad, h):  # type: ignore[no-untyped-def]
+    # BP4 + SGD as update.py had it: the block's gradient written out, then the step loop on it
+    for block in prange(2):
+        lo, hi = block * grad.shape[0] // 2, (block + 1) * grad.shape[0] // 2
+        matmul(delta.T[lo:hi], x, grad[lo:hi], 1.0, 0.0)
+        STEP_ROWS(p, grad.reshape(-1), lo, hi, grad.shape[1], 1, p[:0], p[:0], h)
+
+
 @njit(parallel=True)
 def tanh_float64(z, a):  # type: ignore[no-untyped-def]
     for i in prange(z.size):
@@ -120,6 +138,37 @@ def update_rows() -> list[tuple[str, float, float]]:
              best_us(bp2_bp3(1), 2000))]
 
 
+def sgd_rows() -> list[tuple[str, float, float]]:
+    x = RNG.standard_normal((64, 784)).astype(np.float32)
+    w = (RNG.standard_normal((128, 784)) * 1e-2).astype(np.float32)
+    delta = (RNG.standard_normal((64, 128)) * 1e-3).astype(np.float32)
+    grad, none, h = np.empty((128, 784), np.float32), np.zeros(0, np.float32), hyperparameters(lr=0.01)
+    flat = w.reshape(-1)
+    fused = update_module().rows_step
+    return [("MLP hidden BP4 + SGD, two row blocks (gradient, then step / step in the product)",
+             best_us(lambda: bp4_then_sgd(delta, x, flat, grad, h), 300),
+             best_us(lambda: fused(delta.T, x, flat, grad, int(Rule.SGD), none, none, h, 2), 300))]
+
+
+def gather_rows() -> list[tuple[str, float, float]]:
+    data = RNG.standard_normal((60_000, 784)).astype(np.float32)  # Fashion-MNIST's size
+    targets = np.zeros((60_000, 10), np.float32)
+    order = RNG.permutation(60_000)
+    xb, tb = np.empty((64, 784), np.float32), np.empty((64, 10), np.float32)
+    gather = load_source("epoch_steps", steps_source(dense)).gather_batch
+
+    def batch(threads: int) -> Callable[[], object]:
+        at = iter(range(0, 60_000 - 64, 64))  # a new batch each call (800 calls), as in an epoch
+
+        def call() -> None:
+            lo = next(at, 0)
+            gather(data, targets, order, lo, lo + 64, xb, tb, threads)
+        return call
+
+    return [("MLP batch gather, 64 rows of 784 from 60,000 (one thread / two)",
+             best_us(batch(1), 100), best_us(batch(2), 100))]
+
+
 def tanh_rows() -> list[tuple[str, float, float]]:
     z = RNG.standard_normal(64 * 6 * 28 * 28).astype(np.float32)
     a = np.empty_like(z)
@@ -130,7 +179,7 @@ def tanh_rows() -> list[tuple[str, float, float]]:
 def main() -> None:
     import scipy.linalg.cython_blas  # noqa: F401  the BLAS np.dot calls: loaded, so that
     threads.configure()  # its threads are set to one too, as the old kernels had them
-    rows = dense_rows() + update_rows() + tanh_rows()
+    rows = dense_rows() + update_rows() + sgd_rows() + gather_rows() + tanh_rows()
     print("| kernel | before, µs | now, µs |\n|---|---:|---:|")
     for name, before, now in rows:
         print(f"| {name} | {before:.1f} | {now:.1f} |")

@@ -104,6 +104,25 @@ def gather(x, t, order, lo, hi, xb, tb):
             tb[r, c] = t[j, c]
 
 
+@njit(cache=True, parallel=True)
+def gather_blocks(x, t, order, lo, hi, xb, tb, blocks):
+    # gather in blocks of rows, one per thread: the rows come from memory (the data set is larger
+    # than the cache), and two threads fetch more at once (the MLP: 20 -> 13 us, kernel_micro.py)
+    for block in prange(blocks):
+        first, last = block * (hi - lo) // blocks, (block + 1) * (hi - lo) // blocks
+        gather(x, t, order, lo + first, lo + last, xb[first:last], tb[first:last])
+
+
+@njit(cache=True)
+def gather_batch(x, t, order, lo, hi, xb, tb, threads):
+    # gather, in blocks.reduction_blocks of its values (one block: no parallel region)
+    blocks = reduction_blocks((hi - lo) * x.shape[1], hi - lo, threads)
+    if blocks == 1:
+        gather(x, t, order, lo, hi, xb, tb)
+    else:
+        gather_blocks(x, t, order, lo, hi, xb, tb, blocks)
+
+
 @njit(cache=True)
 def count_correct(out, labels, order, lo):
     # metrics.correct_count: one output thresholded at 0.5, else np.argmax (a NaN counts as the
@@ -202,7 +221,7 @@ def steps_source(dense: ModuleType) -> str:
 def _imports(plan: _Plan) -> str:
     out_module, out_name = _output_kernel(plan.output)
     steps = load_source("epoch_steps", steps_source(plan.output.kernels.dense))
-    lines = [(f"from {steps.__name__} import count_correct, dense_forward, gather, input_grad, "
+    lines = [(f"from {steps.__name__} import count_correct, dense_forward, gather_batch, input_grad, "
               "reduction_blocks, weight_step"),
              f"from {update_module().__name__} import bias_step, delta_bias_step",
              f"from {out_module.__name__} import {out_name} as output_layer"]
@@ -292,7 +311,7 @@ _LOOP = '''    done, correct, bad = 0, 0, 0
         b = hi - lo
         hw, hb = hypers[i - first, 0], hypers[i - first, 1]
         xb, tb = xs[:b], ts[:b]
-        gather(x, t, order, lo, hi, xb, tb)
+        gather_batch(x, t, order, lo, hi, xb, tb, threads)
 '''
 
 _AFTER_FORWARD = '''        losses[i - first] = loss
