@@ -184,3 +184,25 @@ def test_bias_reductions_give_the_same_bits_in_any_blocks(shape: tuple[int, int,
                                atol=1e-5)
     np.testing.assert_allclose(results[0][2], bias - 0.1 * grad_a.sum(axis=(0, 2), dtype=np.float64),
                                rtol=1e-5, atol=1e-5)
+
+
+def test_sgd_in_the_product_counts_values_that_become_inf() -> None:
+    """SGD without L1 steps inside BLAS's product; the values it makes non-finite are counted."""
+    delta = np.full((2, 3), 1e30, np.float32)
+    x, w = np.full((2, 4), 1e30, np.float32), np.zeros((3, 4), np.float32)
+    updates = sgd_updates({"w": w}, lr=0.1, l2=0.0)
+    updates.dense_weight("w", w, delta, x)
+    assert updates.nonfinite == 12 and np.isinf(w).all()
+
+
+def test_sgd_coefficients_are_the_rules_derivatives() -> None:
+    import sympy as sp
+
+    from chainrule.derive.penalties import W as w
+    from chainrule.kernels.update import penalty_symbols, rate_symbol, sgd_coefficients
+
+    l2, _, g = penalty_symbols()
+    alpha, beta = sgd_coefficients(w, g + l2 * w)
+    assert (alpha, sp.expand(beta)) == (-rate_symbol(), 1 - rate_symbol() * l2)
+    with pytest.raises(ValueError, match="not affine"):
+        sgd_coefficients(w, g + l2 * w ** 2)
