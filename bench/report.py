@@ -223,7 +223,25 @@ def target_table(run: Run) -> list[str]:
                         f"{gap:+.2f} points | within ±{ACCURACY_POINTS} | "
                         f"{verdict(abs(gap) <= ACCURACY_POINTS)} |")
     return ["Issue 13's targets, each measured in this run:", "",
-            "| target | figure | limit | |", "|---|---:|---:|---|", *rows, ""]
+            "| target | figure | limit | |", "|---|---:|---:|---|", *rows, "",
+            *round_lines(run)]
+
+
+def round_lines(run: Run) -> list[str]:
+    """Each epoch target's ratio round by round (the peers take turns within a round), so that a
+    reader sees how far the machine's drift moves it; nothing when every model ran one round."""
+    rows = []
+    for model, peer, _ in EPOCH_TARGETS:
+        by_peer = run.epochs.get(model, {})
+        ours = by_peer.get("chainrule", {}).get("round_seconds", [])
+        theirs = by_peer.get(peer, {}).get("round_seconds", [])
+        pairs = [f"{a / b:.2f}" if a and b else "failed" for a, b in zip(ours, theirs)]
+        if len(pairs) > 1:
+            rows.append(f"{MODEL_NAMES[model]} / {PEER_NAMES[peer]} " + ", ".join(pairs))
+    if not rows:
+        return []
+    return ["The same ratios round by round (chainrule's and the peer's epoch of one round): "
+            + "; ".join(rows) + ".", ""]
 
 
 def step_medians(steps: str) -> dict[tuple[str, str], float]:

@@ -172,7 +172,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "every model (default: mlp 3, lenet5 2, cnn2 2)")
     parser.add_argument("--epoch-rounds", type=int, default=0, help="rounds of every peer's "
                         "training worker, the peers taking turns; the fastest round counts "
-                        "(default: mlp 3, lenet5 2, cnn2 1)")
+                        "(default: mlp 3, lenet5 2, cnn2 2)")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--models", default="mlp,lenet5,cnn2")
     parser.add_argument("--peers", default=",".join(PEERS), help="of " + ",".join(PEERS))
@@ -221,14 +221,18 @@ def measure_all(args: argparse.Namespace) -> report.Run:
 
 
 def faster(best: dict[str, Any] | None, figures: dict[str, Any]) -> dict[str, Any]:
-    """The round with the shorter epoch (a failed round loses); peak RSS is the largest seen."""
+    """The round with the shorter epoch (a failed round loses); peak RSS is the largest seen, and
+    ``round_seconds`` lists every round's epoch in order (None for a failed round)."""
+    history = [] if best is None else best.get("round_seconds",
+                                               [best.get("seconds_per_epoch")])
+    history = [*history, figures.get("seconds_per_epoch")]
     if best is None or "error" in best:
-        return figures
+        return figures | {"round_seconds": history}
     if "error" in figures:
-        return best
+        return best | {"round_seconds": history}
     peak = max(best.get("peak_rss_mb", 0.0), figures.get("peak_rss_mb", 0.0))
     chosen = figures if figures["seconds_per_epoch"] < best["seconds_per_epoch"] else best
-    return chosen | {"peak_rss_mb": peak}
+    return chosen | {"peak_rss_mb": peak, "round_seconds": history}
 
 
 def main() -> None:

@@ -128,9 +128,19 @@ def test_rounds_keep_the_faster_epoch_and_the_largest_peak_rss() -> None:
 
     slow = {"seconds_per_epoch": 0.5, "test_acc": 0.87, "peak_rss_mb": 420}
     fast = {"seconds_per_epoch": 0.4, "test_acc": 0.87, "peak_rss_mb": 400}
-    assert bench_run.faster(bench_run.faster(None, slow), fast) == fast | {"peak_rss_mb": 420}
-    assert bench_run.faster(fast, {"error": "failed"}) == fast
-    assert bench_run.faster({"error": "failed"}, slow) == slow
+    both = bench_run.faster(bench_run.faster(None, slow), fast)
+    assert both == fast | {"peak_rss_mb": 420, "round_seconds": [0.5, 0.4]}
+    assert bench_run.faster(fast, {"error": "failed"}) == fast | {"round_seconds": [0.4, None]}
+    assert bench_run.faster({"error": "failed"}, slow) == slow | {"round_seconds": [None, 0.5]}
+
+
+def test_the_ratios_are_also_given_round_by_round() -> None:
+    run = make_run()
+    run.epochs["mlp"]["chainrule"]["round_seconds"] = [0.3, 0.33, None]
+    run.epochs["mlp"]["torch"]["round_seconds"] = [1.0, 1.1, 0.9]
+    text = "\n".join(report.target_table(run))
+    assert "MLP / PyTorch 0.30, 0.30, failed" in text
+    assert "round by round" not in "\n".join(report.target_table(make_run()))
 
 
 def test_the_section_says_how_rounds_were_picked() -> None:
