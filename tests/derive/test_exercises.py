@@ -109,3 +109,33 @@ def test_bounds() -> None:
 
 def test_the_light_topic_names_are_the_registrys() -> None:
     assert TOPIC_NAMES == tuple(TOPICS)
+
+
+# the open ranges of the outputs, textbook facts (not computed by chainrule)
+OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, float("inf")),
+                 "softplus": (0.0, float("inf")), "exp": (0.0, float("inf"))}
+
+
+def _reachable(activation: str, target: float) -> bool:
+    low, high = OUTPUT_RANGES[activation]
+    return low < target < high
+
+
+@pytest.mark.parametrize("difficulty", [1, 2, 3])
+def test_a_squared_error_target_lies_in_the_activations_range(difficulty: int) -> None:
+    """No exercise asks σ(z) to reach −0.5: a squared-error target lies inside the range of the
+    function it is compared with (BCE keeps its 0/1 labels)."""
+    checked = 0
+    for seed in range(40):
+        neuron = make_sheet("neuron", count=1, seed=seed, difficulty=difficulty).exercises[0]
+        spec, target = neuron.data["spec"], neuron.data["at"]["t"]
+        if spec["loss"] != "bce":
+            assert _reachable(spec["activation"], target), (seed, spec, target)
+            checked += 1
+        chain = make_sheet("chain-rule", count=1, seed=seed, difficulty=difficulty).exercises[0]
+        node = chain.source
+        if node.op == "square" and node.args[0].op == "sub":
+            compared = node.args[0].args[0].op
+            assert _reachable(compared, chain.data["at"]["t"]), (seed, chain.data)
+            checked += 1
+    assert checked >= 20

@@ -11,6 +11,7 @@ from functools import partial
 
 import sympy as sp
 
+from chainrule.derive.activations import Z, get_activation
 from chainrule.derive.derivation import Step
 from chainrule.derive.exercises import tree
 from chainrule.derive.exercises.common import (
@@ -21,6 +22,7 @@ from chainrule.derive.exercises.common import (
     Solution,
     SolutionStep,
     Topic,
+    reachable_targets,
 )
 from chainrule.derive.exercises.tree import Node, call, const, var
 from chainrule.derive.parser import parse_expression, symbol
@@ -30,6 +32,11 @@ from chainrule.derive.steps import derive_expression, evaluate
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus", "exp")
 SMOOTH = ("sigmoid", "tanh", "softplus")
+
+
+def _function(name: str) -> sp.Expr:
+    """g(z) of one of ACTIVATIONS: the registry's activation, or e^z."""
+    return sp.exp(Z) if name == "exp" else get_activation(name).expr
 
 
 def _linear(w: str, x: str, b: str) -> Node:
@@ -42,7 +49,6 @@ def _expression(pick: Friendly, difficulty: int) -> tuple[Node, dict[str, float]
     if difficulty == 1:
         return call(pick.choice(ACTIVATIONS), inner), at, pick.choice(("w", "x"))
     if difficulty == 2:
-        at["t"] = pick.choice((0.0, 1.0)) if pick.rng.random() < 0.5 else pick.decimal(-1, 1)
         form = pick.choice(("square", "bce", "nested"))
         if form == "bce":
             at["t"] = pick.choice((0.0, 1.0))
@@ -53,17 +59,18 @@ def _expression(pick: Friendly, difficulty: int) -> tuple[Node, dict[str, float]
                                          call("log", one_minus))))
             return loss, at, "w"
         if form == "square":
-            return call("square", call("sub", call(pick.choice(ACTIVATIONS), inner), var("t"))), \
-                at, pick.choice(("w", "b"))
-        del at["t"]
+            name = pick.choice(ACTIVATIONS)
+            at["t"] = pick.choice(reachable_targets(_function(name)))
+            return call("square", call("sub", call(name, inner), var("t"))), at, \
+                pick.choice(("w", "b"))
         outer, first = pick.sample(SMOOTH, 2)
         at["v"] = pick.decimal(-1.5, 1.5)
         return call(outer, call("mul", var("v"), call(first, inner))), at, pick.choice(("w", "v"))
     at["v"] = pick.decimal(-1.5, 1.5)
     at["c"] = pick.decimal(-1, 1)
-    at["t"] = pick.decimal(-1, 1)
     first = pick.choice(ACTIVATIONS[:4])
     second = pick.choice(SMOOTH)
+    at["t"] = pick.choice(reachable_targets(_function(second)))
     hidden = call("add", call("mul", var("v"), call(first, inner)), var("c"))
     return call("square", call("sub", call(second, hidden), var("t"))), at, \
         pick.choice(("w", "b", "v"))

@@ -16,8 +16,10 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
+
+import sympy as sp
 
 from chainrule.errors import ChainruleError
 
@@ -173,6 +175,18 @@ class Friendly:
 
     def sample(self, options: Sequence[Any], k: int) -> list[Any]:
         return self.rng.sample(list(options), k)
+
+
+@cache
+def reachable_targets(g: sp.Expr) -> tuple[float, ...]:
+    """The one-decimal targets in [−1, 1] that an output g(z) can come near: strictly between
+    g's limits at −∞ and +∞ (``sympy.limit`` of its elementary definition; the exercises'
+    activations are monotone), so that no exercise asks σ(z) to reach −0.5."""
+    from chainrule.derive.activations import Z
+
+    elementary = g.rewrite("elementary")
+    low, high = sp.limit(elementary, Z, -sp.oo), sp.limit(elementary, Z, sp.oo)
+    return tuple(tenths / 10 for tenths in range(-10, 11) if low < sp.Rational(tenths, 10) < high)
 
 
 class Rejected(Exception):

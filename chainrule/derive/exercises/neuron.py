@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.derive.activations import get_activation
 from chainrule.derive.exercises.chain_rule import solution_step
 from chainrule.derive.exercises.common import (
     Answer,
@@ -24,6 +25,7 @@ from chainrule.derive.exercises.common import (
     SolutionStep,
     Topic,
     number,
+    reachable_targets,
     vector_latex,
     vector_text,
 )
@@ -48,7 +50,7 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
     x = [pick.decimal(-2, 2) for _ in range(n)]
     w = [pick.decimal(-1, 1) for _ in range(n)]
     b = pick.decimal(-1, 1)
-    t = pick.choice((0.0, 1.0)) if loss == "bce" else pick.decimal(-1, 1, nonzero=False)
+    t = pick.choice((0.0, 1.0)) if loss == "bce" else pick.choice(reachable_targets(get_activation(activation).expr))
     z = sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b
     if abs(z) < 0.05:
         raise Rejected("z at 0")
