@@ -13,6 +13,8 @@ kernel as it was before issue 13's round 2) beside the new one:
   (blocks.py ``REDUCE_SPLIT_MIN``);
 - BP4 + SGD on the MLP's hidden weights in two row blocks: the gradient written out and then
   the step loop, against update.py's ``rows_step``, which has BLAS take the step in the product;
+- softmax + cross-entropy + BP1 over the MLP's 64 × 10 logits: e^x twice per value (the partition
+  term, then s = e^(z−m)/Σ) against once (cpu/output.py keeps the terms: ``softmax_of_term``);
 - gathering the MLP's batch (64 random rows of 784 of Fashion-MNIST's 60,000) in one thread and
   in two (epoch.py's ``gather_batch``);
 - tanh over LeNet-5's C1 at batch 64 (301,056 float32 values): the float64 identity against
@@ -21,6 +23,7 @@ kernel as it was before issue 13's round 2) beside the new one:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -33,6 +36,7 @@ from chainrule.kernels.cpu import dense, threads
 from chainrule.kernels.cpu.epoch import steps_source
 from chainrule.kernels.cpu.fastexp import vexp
 from chainrule.kernels.cpu.fasttanh import vtanh
+from chainrule.kernels.cpu.output import softmax_ce_module
 from chainrule.kernels.update import Rule, hyperparameters, update_module
 
 RNG = np.random.default_rng(0)
@@ -83,6 +87,31 @@ def bp4_matmul(delta, x, grad):  # type: ignore[no-untyped-def]
 
 
 STEP_ROWS = update_module().step_rows
+SOFTMAX_CE = softmax_ce_module()
+PARTITION_TERM, SOFTMAX_UNIT = SOFTMAX_CE.partition_term, SOFTMAX_CE.softmax_unit
+LOG_PARTITION, CE_TERM, CE_DELTA = (SOFTMAX_CE.log_partition, SOFTMAX_CE.ce_term,
+                                    SOFTMAX_CE.softmax_ce_delta)
+
+
+@njit
+def softmax_ce_two_exps(z, b, t, s, delta, scale):  # type: ignore[no-untyped-def]
+    # softmax_ce_layer as cpu/output.py had it: the row's sum, then e^x again for each s_k
+    loss = 0.0
+    for n in range(z.shape[0]):
+        top = -math.inf
+        for k in range(z.shape[1]):
+            top = max(top, z[n, k] + b[k])
+        total = 0.0
+        for k in range(z.shape[1]):
+            total += PARTITION_TERM(z[n, k] + b[k] - top)
+        log_total = LOG_PARTITION(total)
+        for k in range(z.shape[1]):
+            shifted = z[n, k] + b[k] - top
+            sk = SOFTMAX_UNIT(shifted, total)
+            s[n, k] = sk
+            loss += CE_TERM(shifted, log_total, t[n, k])
+            delta[n, k] = scale * CE_DELTA(sk, t[n, k])
+    return loss * scale
 
 
 @njit(parallel=True)
@@ -150,6 +179,15 @@ def sgd_rows() -> list[tuple[str, float, float]]:
              best_us(lambda: fused(delta.T, x, flat, grad, int(Rule.SGD), none, none, h, 2), 300))]
 
 
+def softmax_rows() -> list[tuple[str, float, float]]:
+    z = RNG.standard_normal((64, 10)).astype(np.float32)
+    b, t = np.zeros(10, np.float32), np.eye(10, dtype=np.float32)[RNG.integers(0, 10, 64)]
+    s, delta = np.empty_like(z), np.empty_like(z)
+    return [("MLP softmax-CE + BP1, 64 x 10 (e^x twice / once)",
+             best_us(lambda: softmax_ce_two_exps(z, b, t, s, delta, 1 / 64), 2000),
+             best_us(lambda: SOFTMAX_CE.softmax_ce_layer(z, b, t, s, delta, 1 / 64), 2000))]
+
+
 def gather_rows() -> list[tuple[str, float, float]]:
     data = RNG.standard_normal((60_000, 784)).astype(np.float32)  # Fashion-MNIST's size
     targets = np.zeros((60_000, 10), np.float32)
@@ -179,7 +217,7 @@ def tanh_rows() -> list[tuple[str, float, float]]:
 def main() -> None:
     import scipy.linalg.cython_blas  # noqa: F401  the BLAS np.dot calls: loaded, so that
     threads.configure()  # its threads are set to one too, as the old kernels had them
-    rows = dense_rows() + update_rows() + sgd_rows() + gather_rows() + tanh_rows()
+    rows = dense_rows() + update_rows() + sgd_rows() + softmax_rows() + gather_rows() + tanh_rows()
     print("| kernel | before, µs | now, µs |\n|---|---:|---:|")
     for name, before, now in rows:
         print(f"| {name} | {before:.1f} | {now:.1f} |")

@@ -42,6 +42,14 @@ def softmax_ce_functions(decorator: str) -> str:
     return "\n\n".join(parts)
 
 
+def softmax_of_term_function(decorator: str) -> str:
+    """softmax_of_term(term, total): s_i from the partition term a kernel already computed."""
+    return print_function("softmax_of_term", [dsoft.TERM, dsoft.TOTAL], dsoft.softmax_of_term(),
+                          decorator=decorator,
+                          comment=f"s_i = {dsoft.softmax_of_term()}, term = e^(z_i - m)  "
+                                  f"({_SOURCE}: softmax)")
+
+
 def row_shift_function(decorator: str) -> str:
     """row_shift(z, b, n): the row's maximum m and Σ_k partition_term(z + b − m), the loop both
     backends' softmax kernels start each row with (the shift keeps e^x finite)."""

@@ -113,6 +113,9 @@ def test_softmax_ce_bodies_are_the_derived_softmax_and_cross_entropy() -> None:
     total = sum(module.partition_term(v) for v in shifted)
     log_total = module.log_partition(total)
     printed_s = np.array([module.softmax_unit(v, total) for v in shifted])
+    from_terms = np.array([module.softmax_of_term(module.partition_term(v), total)
+                           for v in shifted])  # the kernels' form: s from the kept terms
+    assert np.array_equal(from_terms, printed_s)
     printed_loss = sum(module.ce_term(v, log_total, tk) for v, tk in zip(shifted, target,
                                                                           strict=True))
     printed_delta = np.array([module.softmax_ce_delta(sk, tk) for sk, tk in zip(printed_s, target,

@@ -121,6 +121,7 @@ SHIFTED = sp.Symbol("shifted", real=True)  # z_i − max_k z_k
 TOTAL = sp.Symbol("total", positive=True)  # Σ_k e^{z_k − m}
 LOG_TOTAL = sp.Symbol("log_total", real=True)  # ln Σ_k e^{z_k − m}
 TARGET = sp.Symbol("t", real=True)
+TERM = sp.Symbol("term", positive=True)  # e^{z_i − m}, a term of the row's sum
 
 
 def partition_term() -> sp.Expr:
@@ -131,6 +132,12 @@ def partition_term() -> sp.Expr:
 def softmax_unit() -> sp.Expr:
     """s_i of :func:`softmax` over the shifted logit and the row's partition sum."""
     return softmax().xreplace({_PARTITION: TOTAL}).xreplace({z[i]: SHIFTED})
+
+
+def softmax_of_term() -> sp.Expr:
+    """s_i of :func:`softmax` over its own partition term e^{z_i − m} and the row's sum: the
+    numerator named, so that a kernel that kept the terms of the sum takes no second e^x."""
+    return softmax().xreplace({_PARTITION: TOTAL}).xreplace({sp.exp(z[i]): TERM})
 
 
 def cross_entropy_term() -> sp.Expr:
