@@ -14,7 +14,7 @@ import inspect
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import typer
@@ -24,6 +24,27 @@ from typer.exceptions import Abort, Exit, TyperException
 
 from chainrule import __version__
 from chainrule.errors import ChainruleError
+
+COMPLETION_OPTIONS = ("install_completion", "show_completion")
+COMPLETION_SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")  # typer's completion scripts
+
+
+def _checking_shell(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """``callback`` (typer's --install-completion or --show-completion), run only for a shell
+    typer writes completion for; any other is a usage error (one line, exit status 2)."""
+    def checked(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value and not ctx.resilient_parsing:
+            from typer.completion import _get_shell_name
+
+            shell = value if isinstance(value, str) else _get_shell_name()
+            if shell not in COMPLETION_SHELLS:
+                covered = ", ".join(COMPLETION_SHELLS)
+                raise click.exceptions.UsageError(f"shell completion covers {covered}; this "
+                                                  f"shell is {shell or 'unknown'}")
+        return callback(ctx, param, value)
+
+    checked.checks_shell = True  # type: ignore[attr-defined]
+    return checked
 
 
 class ChainruleGroup(TyperGroup):
@@ -48,6 +69,16 @@ class ChainruleGroup(TyperGroup):
             typer.echo("aborted", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        """The group's options, with the completion options refusing a shell that typer has no
+        script for (``sh``, say) as a usage error, instead of typer's exit status 1."""
+        params = super().get_params(ctx)
+        for param in params:
+            if param.name in COMPLETION_OPTIONS and param.callback is not None \
+                    and not getattr(param.callback, "checks_shell", False):
+                param.callback = _checking_shell(param.callback)
+        return params
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -126,3 +126,28 @@ def test_simplify_never_expands_a_high_power_of_a_sum(cli, monkeypatch) -> None:
     x, y = 0.5, 0.25  # d/dx = 64(x+y)^63 (x-y)^64 + 64(x+y)^64 (x-y)^63
     expected = 64 * (x + y)**63 * (x - y)**64 + 64 * (x + y)**64 * (x - y)**63
     assert payload["derivative_value"] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("option", ["--show-completion", "--install-completion"])
+def test_completion_for_a_shell_typer_has_no_script_for_is_a_usage_error(
+        option: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under sh, typer's completion options said "Shell sh not supported." with exit status 1
+    (--install-completion on stdout); chainrule makes it one line on stderr and status 2."""
+    import typer.completion
+    from typer.testing import CliRunner
+
+    monkeypatch.setattr(typer.completion, "_get_shell_name", lambda: "sh")
+    result = CliRunner().invoke(load_commands(), [option], prog_name="chainrule")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        ("error: shell completion covers bash, zsh, fish, powershell, pwsh; this shell is sh; "
+        "see 'chainrule --help'")]
+
+
+def test_completion_for_bash_is_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer.completion
+    from typer.testing import CliRunner
+
+    monkeypatch.setattr(typer.completion, "_get_shell_name", lambda: "bash")
+    result = CliRunner().invoke(load_commands(), ["--show-completion"], prog_name="chainrule")
+    assert result.exit_code == 0 and "complete -o default -F _chainrule_completion" in result.stdout
