@@ -11,6 +11,8 @@ kernel as it was before issue 13's round 2) beside the new one:
   ``penalised`` against those with ``smooth_penalised``);
 - BP2 + BP3 over the MLP's 64 × 128 hidden deltas in one block (no parallel region) and in two
   (blocks.py ``REDUCE_SPLIT_MIN``);
+- BP2 + BP3 over the two-conv net's first conv (64 × 32 × 784 values) on one thread: one running
+  sum per channel against update.py's eight lanes (``plane_lanes``);
 - BP4 + SGD on the MLP's hidden weights in two row blocks: the gradient written out and then
   the step loop, against update.py's ``rows_step``, which has BLAS take the step in the product;
 - softmax + cross-entropy + BP1 over the MLP's 64 × 10 logits: e^x twice per value (the partition
@@ -123,6 +125,21 @@ def bp4_then_sgd(delta, x, p, grad, h):  # type: ignore[no-untyped-def]
         STEP_ROWS(p, grad.reshape(-1), lo, hi, grad.shape[1], 1, p[:0], p[:0], h)
 
 
+@njit
+def bp2_bp3_one_sum(grad_a, d, delta, sums):  # type: ignore[no-untyped-def]
+    # BP2 + BP3 of a conv as update.py had it: each channel's sum one running float64 total
+    acc = np.zeros(grad_a.shape[1])
+    for n in range(grad_a.shape[0]):
+        for c in range(grad_a.shape[1]):
+            total = acc[c]
+            for s in range(grad_a.shape[2]):
+                value = grad_a[n, c, s] * d[n, c, s]
+                delta[n, c, s] = value
+                total += value
+            acc[c] = total
+    sums[:] = acc
+
+
 @njit(parallel=True)
 def tanh_float64(z, a):  # type: ignore[no-untyped-def]
     for i in prange(z.size):
@@ -165,6 +182,17 @@ def update_rows() -> list[tuple[str, float, float]]:
              best_us(lambda: module.step(p, g, sgd, none, none, without), 500)),
             ("MLP BP2 + BP3, 64 x 128 (two blocks / one)", best_us(bp2_bp3(2), 2000),
              best_us(bp2_bp3(1), 2000))]
+
+
+def conv_bias_rows() -> list[tuple[str, float, float]]:
+    module, none = update_module(), np.zeros(0, np.float32)
+    grad_a, d = (RNG.standard_normal((64, 32, 784)).astype(np.float32) for _ in range(2))
+    delta, bias, sums = np.empty_like(grad_a), np.zeros(32, np.float32), np.empty(32, np.float32)
+    h = hyperparameters(lr=0.01)
+    return [("two-conv net's first conv BP2 + BP3, 64 x 32 x 784, one thread (one sum / lanes)",
+             best_us(lambda: bp2_bp3_one_sum(grad_a, d, delta, sums), 20),
+             best_us(lambda: module.delta_bias_step(grad_a, d, delta, bias, sums, int(Rule.SGD),
+                                                    none, none, h, 1), 20))]
 
 
 def sgd_rows() -> list[tuple[str, float, float]]:
@@ -217,7 +245,7 @@ def tanh_rows() -> list[tuple[str, float, float]]:
 def main() -> None:
     import scipy.linalg.cython_blas  # noqa: F401  the BLAS np.dot calls: loaded, so that
     threads.configure()  # its threads are set to one too, as the old kernels had them
-    rows = dense_rows() + update_rows() + sgd_rows() + softmax_rows() + gather_rows() + tanh_rows()
+    rows = dense_rows() + update_rows() + conv_bias_rows() + sgd_rows() + softmax_rows() + gather_rows() + tanh_rows()
     print("| kernel | before, µs | now, µs |\n|---|---:|---:|")
     for name, before, now in rows:
         print(f"| {name} | {before:.1f} | {now:.1f} |")

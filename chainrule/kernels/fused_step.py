@@ -89,7 +89,7 @@ class ParamUpdates:
 
     def reduced(self, key: str, param: np.ndarray, grad: np.ndarray | None = None) -> None:
         """The rule on a gradient another kernel reduced into :meth:`buffer` (conv by direct
-        loops, a bias summed by the fused average-pool kernel), or into ``grad``."""
+        loops), or into ``grad``."""
         flat_grad = (self.buffers[key] if grad is None else np.ascontiguousarray(grad)).reshape(-1)
         self.nonfinite += update_module().apply(flat(param, key), flat_grad,
                                                 *self.rules[key].args())

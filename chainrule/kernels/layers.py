@@ -163,14 +163,14 @@ class HiddenLayer:
                               updates: ParamUpdates, *, need_input_grad: bool = True
                               ) -> np.ndarray | None:
         """The average pool above this conv layer and this layer's backward pass, with the pool's
-        gradient spreading fused into BP2 + BP3 (one pass instead of two; same sums); the step
-        on the bias follows on its few reduced values."""
+        gradient spreading fused into BP2 (the spread gradient is never written out; the same
+        roundings); then BP3 + the step on the bias, summed as the unfused BP2 + BP3 sums."""
         x, d = self.cache["x"], self.cache["d"]
         delta = np.empty_like(d)  # (batch, f, Ho, Wo)
         key = f"{self.prefix}.bias"
         self.kernels.pool.avg_backward_delta(np.ascontiguousarray(grad_pooled), pool.spec.size, d,
-                                             delta, updates.buffer(key))
-        updates.reduced(key, params[key])
+                                             delta)
+        updates.bias(key, params[key], delta.reshape(delta.shape[0], delta.shape[1], -1))
         return weight_and_input_grads(self, params, x, delta, updates,
                                       need_input_grad=need_input_grad)
 
@@ -271,7 +271,7 @@ class PoolLayer:
 @dataclass
 class ConvAvgPool:
     """A conv layer and the non-overlapping average pool above it, lowered as one layer: forward
-    is the two passes; backward spreads the pool's gradient inside the conv's BP2 + BP3
+    is the two passes; backward spreads the pool's gradient inside the conv's BP2
     (:meth:`HiddenLayer.backward_through_pool`)."""
 
     conv: HiddenLayer

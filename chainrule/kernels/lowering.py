@@ -6,7 +6,7 @@ last dense layer) and a device (``cpu``, ``cuda``). It chooses the kernels once,
 is built: the CPU lowers a dense layer's activation to the row kernel ``bias_act_rows``, CUDA to
 the elementwise one. A fusion is registered for a pair of adjacent kinds (below, above): a conv
 layer under a non-overlapping average pool lowers to one :class:`ConvAvgPool`, whose backward
-pass spreads the pool's gradient inside the conv's BP2 + BP3. train/ only calls :func:`lower_model`
+pass spreads the pool's gradient inside the conv's BP2. train/ only calls :func:`lower_model`
 and the lowered layers' ``forward``/``backward``; it never sees a backend module.
 
 A new layer kind is one derive/ file, one lowering per device here, and its spec token.

@@ -131,25 +131,61 @@ def apply(p, grad, kind, first, second, h):
     return step(p, grad, kind, first, second, h)
 
 
+@njit(cache=True, inline="always")
+def lane_total(lanes):
+    # the eight partial sums of a channel, added in a fixed tree order
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5])
+                                                             + (lanes[6] + lanes[7]))
+
+
+@njit(cache=True, inline="always")
+def plane_lanes(grad_a, d, delta, n, c, lanes, fused):
+    # BP3 over the positions of plane (n, c) in eight float64 lanes: lane u sums the positions s
+    # with s % 8 == u, in order, so that no addition waits on the one before (a single running
+    # sum waits 3-4 cycles per value: the two-conv net's first conv, 64 x 32 x 784 values,
+    # 1.53 -> 0.94 ms on one thread). With fused, BP2 first: delta = grad_a * d, written out.
+    # grad_a, d, delta: (batch, channels, positions); lanes: (8,) float64
+    t0, t1, t2, t3 = lanes[0], lanes[1], lanes[2], lanes[3]
+    t4, t5, t6, t7 = lanes[4], lanes[5], lanes[6], lanes[7]
+    positions, s = delta.shape[2], 0
+    while s + 8 <= positions:
+        if fused:
+            for u in range(8):
+                delta[n, c, s + u] = grad_a[n, c, s + u] * d[n, c, s + u]
+        t0 += delta[n, c, s]
+        t1 += delta[n, c, s + 1]
+        t2 += delta[n, c, s + 2]
+        t3 += delta[n, c, s + 3]
+        t4 += delta[n, c, s + 4]
+        t5 += delta[n, c, s + 5]
+        t6 += delta[n, c, s + 6]
+        t7 += delta[n, c, s + 7]
+        s += 8
+    lanes[0], lanes[1], lanes[2], lanes[3] = t0, t1, t2, t3
+    lanes[4], lanes[5], lanes[6], lanes[7] = t4, t5, t6, t7
+    for u in range(positions - s):  # the last positions % 8 values, into lanes 0, 1, ...
+        if fused:
+            delta[n, c, s + u] = grad_a[n, c, s + u] * d[n, c, s + u]
+        lanes[u] += delta[n, c, s + u]
+
+
 @njit(cache=True)
 def bias_block(delta, p, scratch, kind, first, second, h, lo, hi):
     # BP3 on channels lo..hi-1: dL/db_c = sum over batch n and positions s of delta[n, c, s] into
     # scratch[c] (in the parameter's dtype); then the rule on those b_c. delta: (batch, channels,
-    # positions); p, scratch: (channels,). Swept sample by sample: each channel's sum runs over
-    # n, then s, in order, so the bits do not depend on the blocks; the loads are contiguous
-    acc = np.zeros(hi - lo)  # float64 sums, one per channel
+    # positions); p, scratch: (channels,). Swept sample by sample, each channel's sum in a fixed
+    # order (over n, then s in eight lanes: plane_lanes), so the bits do not depend on the blocks
+    acc = np.zeros(hi - lo)  # float64 sums, one per channel (dense layers)
+    lanes = np.zeros((hi - lo, 8))  # float64 lanes, eight per channel (conv layers)
     for n in range(delta.shape[0]):
         if delta.shape[2] == 1:  # dense layers: vectorised across the channels
             for c in range(lo, hi):
                 acc[c - lo] += delta[n, c, 0]
         else:
             for c in range(lo, hi):
-                total = acc[c - lo]
-                for s in range(delta.shape[2]):
-                    total += delta[n, c, s]
-                acc[c - lo] = total
+                plane_lanes(delta, delta, delta, n, c, lanes[c - lo], False)
     for c in range(lo, hi):
-        scratch[c] = acc[c - lo]
+        scratch[c] = acc[c - lo] if delta.shape[2] == 1 else lane_total(lanes[c - lo])
     return step_rows(p, scratch, lo, hi, 1, kind, first, second, h)
 
 
@@ -158,7 +194,8 @@ def delta_bias_block(grad_a, d, delta, p, scratch, kind, first, second, h, lo, h
     # BP2 on channels lo..hi-1: delta = grad_a * g'(z) (d holds g'(z) from bias_act), and BP3
     # into scratch[c] in the same pass (in bias_block's order); then the rule on those b_c.
     # grad_a, d, delta: (batch, channels, positions); p, scratch: (channels,)
-    acc = np.zeros(hi - lo)  # float64 sums, one per channel
+    acc = np.zeros(hi - lo)  # float64 sums, one per channel (dense layers)
+    lanes = np.zeros((hi - lo, 8))  # float64 lanes, eight per channel (conv layers)
     for n in range(grad_a.shape[0]):
         if grad_a.shape[2] == 1:  # dense layers: vectorised across the channels (indexed in
             # place: through 1-D slices of each row this loop took 8.6 us, not 2.3)
@@ -168,14 +205,9 @@ def delta_bias_block(grad_a, d, delta, p, scratch, kind, first, second, h, lo, h
                 acc[c - lo] += value
         else:
             for c in range(lo, hi):
-                total = acc[c - lo]
-                for s in range(grad_a.shape[2]):
-                    value = grad_a[n, c, s] * d[n, c, s]
-                    delta[n, c, s] = value
-                    total += value
-                acc[c - lo] = total
+                plane_lanes(grad_a, d, delta, n, c, lanes[c - lo], True)
     for c in range(lo, hi):
-        scratch[c] = acc[c - lo]
+        scratch[c] = acc[c - lo] if grad_a.shape[2] == 1 else lane_total(lanes[c - lo])
     return step_rows(p, scratch, lo, hi, 1, kind, first, second, h)
 
 

@@ -4,8 +4,8 @@ Max pooling routes the gradient to the arg-max of each window (∂ max / ∂ x_i
 0 elsewhere); average pooling spreads it as 1/k² over the window. Both follow from differentiating
 the pool's index form in derive/layers/pool.py (CS231n notes, "Pooling layer"; Goodfellow et al.,
 *Deep Learning*, §9.3). Ties go to the first maximum in row-major order. ``avg_backward_delta``
-fuses the average pool's backward pass with BP2 + BP3 of the conv layer below it (one pass over
-the layer's maps instead of two, with the same roundings and the same sum order).
+fuses the average pool's backward pass with BP2 of the conv layer below it (the pool's gradient
+is never written out as a map of its own; the same roundings); BP3 then sums delta.
 """
 
 from __future__ import annotations
@@ -123,25 +123,21 @@ def avg_backward(grad_out, size, stride, dx):
 
 
 @njit(cache=True, parallel=True)
-def avg_backward_delta(grad_out, size, d, delta, db):
-    # Average pooling with stride = size, its backward pass fused with the layer below's BP2 and
-    # BP3: delta = (grad_out / k^2 spread over each window) * g'(z), db_c = sum of delta over the
-    # batch and positions, in row-major position order as update.py's delta_bias_step sums.
-    # grad_out: (batch, c, Ho, Wo); d, delta: (batch, c, H, W); db: (c,)
+def avg_backward_delta(grad_out, size, d, delta):
+    # Average pooling with stride = size, its backward pass fused with the layer below's BP2:
+    # delta = (grad_out / k^2 spread over each window) * g'(z), 0 where no window covers; BP3
+    # follows in update.py's bias_step, which sums delta as delta_bias_step would.
+    # grad_out: (batch, c, Ho, Wo); d, delta: (batch, c, H, W)
     scale = 1.0 / (size * size)
-    for c in prange(d.shape[1]):  # one channel per task: its sum runs in a fixed order
-        acc = 0.0
+    for task in prange(d.shape[0] * d.shape[1]):  # one (sample, channel) plane per task
+        n, c = task // d.shape[1], task % d.shape[1]
         rounded = np.empty(1, dtype=delta.dtype)  # the spread value in the array dtype, as avg_backward stores it
-        for n in range(d.shape[0]):
-            delta[n, c] = 0.0  # positions no window covers
-            for i in range(grad_out.shape[2]):
-                for m in range(size):
-                    r = i * size + m
-                    for j in range(grad_out.shape[3]):
-                        rounded[0] = grad_out[n, c, i, j] * scale
-                        share = rounded[0]
-                        for q in range(size):
-                            value = share * d[n, c, r, j * size + q]
-                            delta[n, c, r, j * size + q] = value
-                            acc += value
-        db[c] = acc
+        delta[n, c] = 0.0  # positions no window covers
+        for i in range(grad_out.shape[2]):
+            for m in range(size):
+                r = i * size + m
+                for j in range(grad_out.shape[3]):
+                    rounded[0] = grad_out[n, c, i, j] * scale
+                    share = rounded[0]
+                    for q in range(size):
+                        delta[n, c, r, j * size + q] = share * d[n, c, r, j * size + q]
