@@ -142,8 +142,9 @@ def lane_total(lanes):
 def plane_lanes(grad_a, d, delta, n, c, lanes, fused):
     # BP3 over the positions of plane (n, c) in eight float64 lanes: lane u sums the positions s
     # with s % 8 == u, in order, so that no addition waits on the one before (a single running
-    # sum waits 3-4 cycles per value: the two-conv net's first conv, 64 x 32 x 784 values,
-    # 1.53 -> 0.94 ms on one thread). With fused, BP2 first: delta = grad_a * d, written out.
+    # sum waits 3-4 cycles per value: BP2 + BP3 of the two-conv net's first conv, 64 x 32 x 784
+    # values, 1523 -> 689 us on one thread, bench/kernel_micro.py). With fused, BP2 first:
+    # delta = grad_a * d, written out.
     # grad_a, d, delta: (batch, channels, positions); lanes: (8,) float64
     t0, t1, t2, t3 = lanes[0], lanes[1], lanes[2], lanes[3]
     t4, t5, t6, t7 = lanes[4], lanes[5], lanes[6], lanes[7]
@@ -219,7 +220,7 @@ def rows_block(a, b, p, scratch, kind, first, second, h, lo, hi):
     # p: flat (n_out*n_in). SGD without L1 is affine in g and w, so BLAS applies it in the
     # product itself: w <- alpha a b + beta w, with alpha and beta the rule's derivatives
     # (sgd_grad_coefficient, sgd_weight_coefficient); no gradient is written out and read back
-    # (BP4 + SGD of the MLP's hidden layer: 111 -> 94 us, bench/kernel_micro.py)
+    # (BP4 + SGD of the MLP's hidden layer: 111 -> 95 us, bench/kernel_micro.py)
     width = scratch.shape[1]
     if kind == SGD and h[L1] == 0.0:
         w = p.reshape(scratch.shape)  # (n_out, n_in)
