@@ -492,11 +492,9 @@ def pad(x: np.ndarray, padding: int) -> np.ndarray:
     """Zero padding on the two spatial axes. x (batch, c, H, W) -> (batch, c, H+2p, W+2p)."""
     if padding == 0:
         return np.ascontiguousarray(x)
-    # zeros + a slice copy: the same array as np.pad, which took 34 us for LeNet-5's C1 input
-    # against 11 us for this
-    xp = np.zeros((*x.shape[:2], x.shape[2] + 2 * padding, x.shape[3] + 2 * padding),
+    xp = np.empty((*x.shape[:2], x.shape[2] + 2 * padding, x.shape[3] + 2 * padding),
                   dtype=x.dtype)
-    xp[:, :, padding:-padding, padding:-padding] = x
+    pad_planes(np.ascontiguousarray(x), padding, xp)
     return xp
 
 
@@ -504,4 +502,32 @@ def unpad(x: np.ndarray, padding: int) -> np.ndarray:
     """The inverse of :func:`pad` for gradients: drop the border."""
     if padding == 0:
         return x
-    return np.ascontiguousarray(x[:, :, padding:-padding, padding:-padding])
+    out = np.empty((*x.shape[:2], x.shape[2] - 2 * padding, x.shape[3] - 2 * padding),
+                   dtype=x.dtype)
+    unpad_planes(x, padding, out)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def pad_planes(x, padding, xp):
+    # xp = x with a zero border of `padding`, one (sample, channel) plane per task: np.zeros and
+    # a slice copy ran in one thread (the two-conv net's second conv: 0.37 ms a step)
+    # x: (batch, c, H, W); xp: (batch, c, H+2p, W+2p)
+    channels = x.shape[1]
+    for task in prange(x.shape[0] * channels):
+        n, c = task // channels, task % channels
+        xp[n, c] = 0.0
+        for r in range(x.shape[2]):
+            for col in range(x.shape[3]):
+                xp[n, c, r + padding, col + padding] = x[n, c, r, col]
+
+
+@njit(cache=True, parallel=True)
+def unpad_planes(xp, padding, x):
+    # x = xp without its border, one (sample, channel) plane per task (as pad_planes)
+    channels = x.shape[1]
+    for task in prange(x.shape[0] * channels):
+        n, c = task // channels, task % channels
+        for r in range(x.shape[2]):
+            for col in range(x.shape[3]):
+                x[n, c, r, col] = xp[n, c, r + padding, col + padding]
