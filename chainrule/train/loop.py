@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from chainrule.train.optim import Optimizer
 
 # test samples per forward pass: it bounds the test pass's memory (the two-conv net's first conv
-# keeps 100 kB a sample: its pass over 10,000 samples grew the RSS by 0.92 GB in chunks of
-# 1000, by 0.17 GB in chunks of 128)
+# keeps 100 kB a sample; its `make bench` worker peaked at 1370 MB with chunks of 1000, at
+# 611 MB with 128: bench/RESULTS.md)
 EVAL_CHUNK = 128
 CHUNK_SECONDS = 0.15  # a chunk of compiled steps takes about this long: progress, signals between
 MAX_CHUNK = 4096  # batches per chunk at most
