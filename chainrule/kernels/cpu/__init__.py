@@ -2,7 +2,8 @@
 
 Generated modules (printed from :mod:`chainrule.derive`) are built on first use and memoised per
 process; the structural templates are ordinary modules compiled with ``cache=True``. Creating the
-backend sets the thread layout measured fastest on 2 cores (:mod:`~chainrule.kernels.cpu.threads`).
+backend sets the thread layout measured fastest on 2 cores (:mod:`~chainrule.kernels.cpu.threads`)
+and malloc's thresholds so that a step's buffers are reused (:mod:`~chainrule.kernels.cpu.heap`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from chainrule.kernels.cpu import conv, dense, pool, threads
+from chainrule.kernels.cpu import conv, dense, heap, pool, threads
 from chainrule.kernels.cpu.activation import activation_module, activation_source
 from chainrule.kernels.cpu.output import (
     dropout_module,
@@ -41,6 +42,7 @@ class CpuBackend:
 
     def __init__(self) -> None:
         threads.configure()  # OpenMP threads and one BLAS thread per call (see threads.py)
+        heap.keep_heap()  # a step's large buffers reused, not mapped afresh (see heap.py)
 
     @staticmethod
     @cache

@@ -1,0 +1,37 @@
+"""Heap settings for the CPU backend: glibc's malloc keeps a training step's buffers mapped.
+
+A training step allocates the same large buffers every time (a conv layer's patches P, its
+outputs and gradients: 14 MB for the two-conv net's second conv at batch 64). glibc's malloc
+serves a request above ``M_MMAP_THRESHOLD`` with a fresh ``mmap`` and trims the heap's free top
+above ``M_TRIM_THRESHOLD``, so each step's buffers came back as new pages, each one a minor page
+fault that zeroes 4 KiB (mallopt(3); the thresholds adapt upwards only as far as 32 MiB, and
+trimming stays on). Measured on the 2-core EPYC (two-conv net, batch 64, 40 steps after 5,
+`getrusage` minor faults): 331 faults per step with the defaults, 30 with the thresholds below.
+Setting only the trim threshold is worse (16 000 per step): any ``mallopt`` call turns the
+adaptive mmap threshold off, so both are set together. ``CHAINRULE_KEEP_HEAP=0`` leaves malloc
+alone. Only glibc has ``mallopt`` with these numbers; elsewhere nothing changes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's <malloc.h>
+MMAP_THRESHOLD = 64 << 20  # requests up to 64 MiB come from the heap and are reused
+TRIM_THRESHOLD = 256 << 20  # up to 256 MiB of freed heap stays mapped for the next step
+
+
+def keep_heap() -> bool:
+    """Set glibc's mmap and trim thresholds (above); False where nothing was set."""
+    if os.environ.get("CHAINRULE_KEEP_HEAP") == "0" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) and mallopt(M_TRIM_THRESHOLD,
+                                                                       TRIM_THRESHOLD))
