@@ -87,22 +87,21 @@ class ConvContraction:
     def forward(self, layer: HiddenLayer | OutputLayer, weight: np.ndarray, x: np.ndarray,
                 z: np.ndarray) -> None:
         spec = cast(Conv2d, layer.spec)  # lowering pairs this contraction with conv layers
-        xp = layer.kernels.conv.pad(x, spec.padding)  # (batch, c, H+2p, W+2p)
-        layer.cache["xp"] = xp
+        layer.cache["x"] = x  # (batch, c, H, W), padded by the kernels as they read it
         # (batch, f, Ho, Wo); the patches P (batch·Ho·Wo, k·k·c) kept for BP4, or None (direct loops)
-        layer.cache["cols"] = layer.kernels.conv.forward(xp, weight, spec.stride, z)
+        layer.cache["cols"] = layer.kernels.conv.forward(x, weight, spec.stride, spec.padding, z)
 
     def grads(self, layer: HiddenLayer | OutputLayer, key: str, weight: np.ndarray,
               delta: np.ndarray, updates: ParamUpdates, need_input_grad: bool) -> np.ndarray | None:
         spec = cast(Conv2d, layer.spec)
-        conv, xp = layer.kernels.conv, layer.cache["xp"]
+        conv, x = layer.kernels.conv, layer.cache["x"]
         dx = None
         if need_input_grad:
-            dxp = np.empty_like(xp)
-            conv.input_grad(delta, weight, spec.stride, dxp)
-            dx = conv.unpad(dxp, spec.padding)
+            dx = np.empty_like(x)  # (batch, c, H, W)
+            conv.input_grad(delta, weight, spec.stride, spec.padding, dx)
         # BP4 reduced into the buffer (from the patches the forward pass kept, if any), then the step
-        conv.weight_grad(xp, delta, spec.stride, updates.buffer(key), layer.cache.get("cols"))
+        conv.weight_grad(x, delta, spec.stride, spec.padding, updates.buffer(key),
+                         layer.cache.get("cols"))
         updates.reduced(key, weight)
         return dx
 

@@ -62,43 +62,45 @@ def case_arrays(case: tuple[int, ...], seed: int = 3):
 
 @pytest.mark.parametrize("case", CASES)
 def test_passes_match_direct_loops(case: tuple[int, ...]) -> None:
-    _, w, xp, delta, stride, _ = case_arrays(case)
+    x, w, xp, delta, stride, padding = case_arrays(case)
     out = np.empty(delta.shape)
-    patches = conv.forward(xp, w, stride, out)
+    patches = conv.forward(x, w, stride, padding, out)
     assert patches is not None and patches.shape == (out.shape[0] * out.shape[2] * out.shape[3],
                                                      w[0].size)
     np.testing.assert_allclose(out, direct_conv(xp, w, stride), rtol=1e-12, atol=1e-12)
     expected_dw, expected_dxp = direct_grads(xp, w, delta, stride)
-    dw, dxp = np.empty_like(w), np.empty_like(xp)
-    conv.weight_grad(xp, delta, stride, dw, patches)
+    dw, dx = np.empty_like(w), np.empty_like(x)
+    conv.weight_grad(x, delta, stride, padding, dw, patches)
     np.testing.assert_allclose(dw, expected_dw, rtol=1e-12, atol=1e-12)
     rebuilt = np.empty_like(w)
-    conv.weight_grad(xp, delta, stride, rebuilt)  # no patches kept: built again, same sums
+    conv.weight_grad(x, delta, stride, padding, rebuilt)  # no patches kept: built again
     np.testing.assert_array_equal(rebuilt, dw)
-    conv.input_grad(delta, w, stride, dxp)
-    np.testing.assert_allclose(dxp, expected_dxp, rtol=1e-12, atol=1e-12)
+    conv.input_grad(delta, w, stride, padding, dx)  # the padding's terms dropped
+    inside = (slice(None), slice(None), slice(padding, padding + x.shape[2]),
+              slice(padding, padding + x.shape[3]))
+    np.testing.assert_allclose(dx, expected_dxp[inside], rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", [CASES[1], CASES[2]])
 def test_gradients_match_central_differences(case: tuple[int, ...]) -> None:
     x, w, xp, delta, stride, padding = case_arrays(case, seed=5)
-    dw, dxp = np.empty_like(w), np.empty_like(xp)
-    conv.weight_grad(xp, delta, stride, dw)
-    conv.input_grad(delta, w, stride, dxp)
+    dw, dx = np.empty_like(w), np.empty_like(x)
+    conv.weight_grad(x, delta, stride, padding, dw)
+    conv.input_grad(delta, w, stride, padding, dx)
     numeric_w = central_difference(lambda v: float(np.sum(delta * direct_conv(xp, v, stride))), w)
     numeric_x = central_difference(
         lambda v: float(np.sum(delta * direct_conv(conv.pad(v, padding), w, stride))), x)
     assert rel_err(dw, numeric_w) < 1e-8
-    assert rel_err(conv.unpad(dxp, padding), numeric_x) < 1e-8
+    assert rel_err(dx, numeric_x) < 1e-8
 
 
 def test_weight_gradient_adds_the_blocks_in_order() -> None:
     """BP4 is the sum of each block's product, added in block order: it depends on the batch
     alone, not on how many threads ran the blocks."""
     case = (2 * conv.BLOCK_SAMPLES + 3, 2, 6, 5, 3, 3, 1, 1)
-    _, w, xp, delta, stride, _ = case_arrays(case, seed=7)
+    x, w, xp, delta, stride, padding = case_arrays(case, seed=7)
     out = np.empty(delta.shape)
-    patches = conv.forward(xp, w, stride, out)
+    patches = conv.forward(x, w, stride, padding, out)
     full = np.empty((w.shape[0], patches.shape[1]))
     conv.patch_weight_grad(patches, delta, full)
     positions = delta.shape[2] * delta.shape[3]
@@ -116,8 +118,8 @@ def test_weight_gradient_adds_the_blocks_in_order() -> None:
 
 
 def test_float32_matches_float64() -> None:
-    _, w, xp, delta, stride, _ = case_arrays(CASES[0], seed=9)
+    x, w, _, delta, stride, padding = case_arrays(CASES[0], seed=9)
     out64, out32 = np.empty(delta.shape), np.empty(delta.shape, dtype=np.float32)
-    conv.forward(xp, w, stride, out64)
-    conv.forward(xp.astype(np.float32), w.astype(np.float32), stride, out32)
+    conv.forward(x, w, stride, padding, out64)
+    conv.forward(x.astype(np.float32), w.astype(np.float32), stride, padding, out32)
     np.testing.assert_allclose(out32, out64, rtol=1e-4, atol=1e-5)

@@ -37,7 +37,7 @@ def reference_conv(xp: np.ndarray, w: np.ndarray, stride: int) -> np.ndarray:
 
 def test_e15_convolution_map(conv_path: str) -> None:
     out = np.empty((1, 1, 4, 4))
-    conv.forward(E15_IMAGE[None, None], E15_KERNEL[None, None], 1, out)
+    conv.forward(E15_IMAGE[None, None], E15_KERNEL[None, None], 1, 0, out)
     assert out[0, 0].tolist() == E15_MAP
 
 
@@ -49,18 +49,18 @@ def test_conv_forward_and_gradients(stride: int, padding: int, conv_path: str) -
     xp = conv.pad(x, padding)
     expected = reference_conv(xp, w, stride)
     out = np.empty_like(expected)
-    conv.forward(xp, w, stride, out)
+    conv.forward(x, w, stride, padding, out)
     np.testing.assert_allclose(out, expected, rtol=1e-12)
     upstream = rng.standard_normal(out.shape)  # L = Σ upstream ⊙ out, so δ = upstream
     dw = np.empty_like(w)
-    conv.weight_grad(xp, upstream, stride, dw)
+    conv.weight_grad(x, upstream, stride, padding, dw)
     numeric_w = central_difference(lambda v: float(np.sum(upstream * reference_conv(xp, v, stride))), w)
     assert rel_err(dw, numeric_w) < 1e-8
-    dxp = np.empty_like(xp)
-    conv.input_grad(upstream, w, stride, dxp)
+    dx = np.empty_like(x)
+    conv.input_grad(upstream, w, stride, padding, dx)
     numeric_x = central_difference(
         lambda v: float(np.sum(upstream * reference_conv(conv.pad(v, padding), w, stride))), x)
-    assert rel_err(conv.unpad(dxp, padding), numeric_x) < 1e-8
+    assert rel_err(dx, numeric_x) < 1e-8
 
 
 def test_max_pool_forward_and_routing() -> None:

@@ -88,7 +88,7 @@ print(f"empty {device_empty(0, np.float32).size}")
 x_dense, delta_dense = normal(4, 5), normal(4, 3)  # (batch, n_in), (batch, n_out)
 xp_conv, delta_conv = normal(2, 2, 5, 4), normal(2, 1, 4, 3)  # k = 2, stride 1
 grad_conv = np.empty((1, 2, 2, 2), np.float32)
-cpu_conv.weight_grad(xp_conv, delta_conv, 1, grad_conv)
+cpu_conv.weight_grad(xp_conv, delta_conv, 1, 0, grad_conv)  # xp_conv: already padded
 grads = {"dense": delta_dense.T @ x_dense, "conv": grad_conv}
 for name, grad in grads.items():
     for kind in Rule:
