@@ -90,7 +90,7 @@ _dgemm = types.ExternalFunction("chainrule_dgemm", types.void(
     *_ARGS, types.float64, _POINTER, _LD, _POINTER, _LD, types.float64, _POINTER, _LD))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _layout(a):
     # (transposed?, leading dimension) of a 2-D view whose rows or columns are unit-stride, or
     # (-1, 0) for any other view (it is copied)
@@ -102,7 +102,7 @@ def _layout(a):
     return -1, 0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _gemm(a, b, out, alpha, beta):
     # out (m, n) = alpha a (m, k) b (k, n) + beta out; out's layout is 0 (_layout)
     ta, lda = _layout(a)
@@ -125,7 +125,7 @@ def _gemm(a, b, out, alpha, beta):
                b.ctypes.data, ldb, np.float64(beta), out.ctypes.data, ldc)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def matmul(a, b, out, alpha, beta):
     # out = alpha a b + beta out. a: (m, k); b: (k, n); out: (m, n); one dtype (float32 or
     # float64); any view whose rows or columns are unit-stride is read in place

@@ -15,7 +15,7 @@ from numba.core.typing.templates import Signature
 NO_TRANS = 111  # CBLAS enum
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _operand(pointer, op, rows, cols, ld):
     # op(X) of shape (rows, cols) from a row-major store with leading dimension ld
     if op == NO_TRANS:
@@ -23,7 +23,7 @@ def _operand(pointer, op, rows, cols, ld):
     return np.ascontiguousarray(carray(pointer, (cols, ld))[:, :rows].T)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _gemm(op_a, op_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
     # c (m, n) = alpha op(a) op(b) + beta c
     out = carray(c, (m, ldc))[:, :n]

@@ -104,7 +104,7 @@ def print_expr(expr: sp.Expr) -> str:
 
 
 def print_function(name: str, args: Sequence[sp.Symbol], expr: sp.Expr, *,
-                   decorator: str = "@njit(cache=True)", comment: str = "",
+                   decorator: str = '@njit(cache=True, error_model="numpy")', comment: str = "",
                    exp: str = "math.exp", tanh: str = "") -> str:
     """A scalar function ``name(args)`` returning ``expr``, with common subexpressions hoisted;
     ``exp`` names the function that e^u prints as, ``tanh`` the one tanh(u) does (else the

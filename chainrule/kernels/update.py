@@ -62,7 +62,7 @@ STORE, SGD, MOMENTUM, ADAM = 0, 1, 2, 3  # Rule in kernels/update.py
 LR, BETA1, BETA2, EPS, CORRECTION1, CORRECTION2, L2, L1 = 0, 1, 2, 3, 4, 5, 6, 7  # slots of h (8,)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step(p, grad, kind, first, second, h):
     # The rule on every element of p, given the reduced loss gradients grad[i] = dL/dw_i. p, grad:
     # flat (size,); first, second: flat (size,) state, or (0,) when the rule reads none.
@@ -76,7 +76,7 @@ def step(p, grad, kind, first, second, h):
 
 _RULE_LOOPS = '''
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def STEP_NAME(p, grad, kind, first, second, h):
     # step's loops, with the penalty gradient PENALISED. One loop per rule, so each
     # vectorises; callers pass slices (a block of rows, one bias channel)
@@ -118,27 +118,27 @@ def STEP_NAME(p, grad, kind, first, second, h):
 
 _KERNELS = '''
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step_rows(p, grad, lo, hi, width, kind, first, second, h):
     # The rule on rows lo..hi-1 of a weight whose rows hold width values each (flat arrays)
     start, stop = lo * width, hi * width
     return step(p[start:stop], grad[start:stop], kind, first[start:stop], second[start:stop], h)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def apply(p, grad, kind, first, second, h):
     # The rule on a gradient reduced elsewhere. p, grad: flat (size,)
     return step(p, grad, kind, first, second, h)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def lane_total(lanes):
     # the eight partial sums of a channel, added in a fixed tree order
     return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5])
                                                              + (lanes[6] + lanes[7]))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def plane_lanes(grad_a, d, delta, n, c, lanes, fused):
     # BP3 over the positions of plane (n, c) in eight float64 lanes: lane u sums the positions s
     # with s % 8 == u, in order, so that no addition waits on the one before (a single running
@@ -170,7 +170,7 @@ def plane_lanes(grad_a, d, delta, n, c, lanes, fused):
         lanes[u] += delta[n, c, s + u]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def channel_sums(grad_a, d, delta, scratch, lo, hi, fused):
     # BP3 on channels lo..hi-1 into scratch[c] (in the parameter's dtype): the sum over batch n
     # and positions s of delta[n, c, s]; with fused, BP2 first in the same pass, delta = grad_a *
@@ -193,7 +193,7 @@ def channel_sums(grad_a, d, delta, scratch, lo, hi, fused):
         scratch[c] = acc[c - lo] if delta.shape[2] == 1 else lane_total(lanes[c - lo])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def bias_block(delta, p, scratch, kind, first, second, h, lo, hi):
     # BP3 on channels lo..hi-1 (channel_sums), then the rule on those b_c.
     # delta: (batch, channels, positions); p, scratch: (channels,)
@@ -201,7 +201,7 @@ def bias_block(delta, p, scratch, kind, first, second, h, lo, hi):
     return step_rows(p, scratch, lo, hi, 1, kind, first, second, h)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def delta_bias_block(grad_a, d, delta, p, scratch, kind, first, second, h, lo, hi):
     # BP2 + BP3 on channels lo..hi-1 in one pass (channel_sums), then the rule on those b_c.
     # grad_a, d, delta: (batch, channels, positions); p, scratch: (channels,)
@@ -209,7 +209,7 @@ def delta_bias_block(grad_a, d, delta, p, scratch, kind, first, second, h, lo, h
     return step_rows(p, scratch, lo, hi, 1, kind, first, second, h)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def rows_block(a, b, p, scratch, kind, first, second, h, lo, hi):
     # BP4 of a dense layer on rows lo..hi-1: scratch[lo:hi] = a[lo:hi] b by one single-threaded
     # BLAS call, then the rule on those rows while they are in cache. a: (n_out, batch) = delta^T
@@ -228,7 +228,7 @@ def rows_block(a, b, p, scratch, kind, first, second, h, lo, hi):
     return step_rows(p, scratch.reshape(-1), lo, hi, width, kind, first, second, h)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def nonfinite(p):
     # how many values of p (flat) are not finite (an integer sum: it vectorises)
     bad = 0
@@ -237,7 +237,7 @@ def nonfinite(p):
     return bad
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def bias_blocks(delta, p, scratch, kind, first, second, h, blocks):
     bad = 0
     for block in prange(blocks):
@@ -246,7 +246,7 @@ def bias_blocks(delta, p, scratch, kind, first, second, h, blocks):
     return bad
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def delta_bias_blocks(grad_a, d, delta, p, scratch, kind, first, second, h, blocks):
     bad = 0
     for block in prange(blocks):
@@ -255,7 +255,7 @@ def delta_bias_blocks(grad_a, d, delta, p, scratch, kind, first, second, h, bloc
     return bad
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def rows_blocks(a, b, p, scratch, kind, first, second, h, blocks):
     bad = 0
     for block in prange(blocks):
@@ -264,7 +264,7 @@ def rows_blocks(a, b, p, scratch, kind, first, second, h, blocks):
     return bad
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def span(block, blocks, size):
     # rows (or channels) lo..hi-1 of block `block` of `blocks`
     return block * size // blocks, (block + 1) * size // blocks
@@ -274,14 +274,14 @@ def span(block, blocks, size):
 # runs in the caller's thread, without a parallel region (which costs microseconds: BP2 + BP3 of
 # the MLP's hidden layer, 64 x 128 values, took 3 us serially and 15 us in two blocks;
 # bench/kernel_micro.py)
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def bias_step(delta, p, scratch, kind, first, second, h, blocks):
     if blocks == 1:
         return bias_block(delta, p, scratch, kind, first, second, h, 0, delta.shape[1])
     return bias_blocks(delta, p, scratch, kind, first, second, h, blocks)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def delta_bias_step(grad_a, d, delta, p, scratch, kind, first, second, h, blocks):
     if blocks == 1:
         return delta_bias_block(grad_a, d, delta, p, scratch, kind, first, second, h, 0,
@@ -289,14 +289,14 @@ def delta_bias_step(grad_a, d, delta, p, scratch, kind, first, second, h, blocks
     return delta_bias_blocks(grad_a, d, delta, p, scratch, kind, first, second, h, blocks)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def rows_step(a, b, p, scratch, kind, first, second, h, blocks):
     if blocks == 1:
         return rows_block(a, b, p, scratch, kind, first, second, h, 0, scratch.shape[0])
     return rows_blocks(a, b, p, scratch, kind, first, second, h, blocks)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def cols_step(cols, delta, p, scratch, kind, first, second, h, blocks):
     # BP4 of a conv by im2col, dL/dW = sum_n delta[n] cols[n]^T: row blocks of filters, each
     # summing its samples in order (no shared sums), then the rule on those filters' weights.

@@ -15,10 +15,10 @@ from chainrule.kernels.index import indexed_module
 
 # g and g' are inlined into the fused loops by Numba itself, so that LLVM sees one loop body and
 # vectorises it (called as separate functions, the tanh pass over C1 ran 6 times slower)
-INLINE = '@njit(cache=True, inline="always")'
+INLINE = '@njit(cache=True, error_model="numpy", inline="always")'
 
 _FUSED = '''
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def bias_act(z, b, a, d):
     # Fused forward pass. z, a, d: (batch, channels, positions); b: (channels,)
     # a = g(z + b) (layer forward), d = g'(z + b) (kept for BP2: delta = (W^T delta_next) * d)
@@ -32,7 +32,7 @@ def bias_act(z, b, a, d):
                 d[n, c, s] = g_prime(zz, aa)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def bias_act_rows(z, b, a, d):
     # bias_act for one position per channel (dense layers): the inner loop runs along the
     # channels, so it vectorises (bias_act's one-position inner loop did not: 50 -> 7 us for
@@ -45,7 +45,7 @@ def bias_act_rows(z, b, a, d):
             d[n, c] = g_prime(zz, aa)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def bias_act_infer(z, b, a):
     # Inference: a = g(z + b) only. z, a: (batch, channels, positions); b: (channels,)
     for n in prange(z.shape[0]):

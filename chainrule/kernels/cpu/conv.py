@@ -56,7 +56,7 @@ BLOCK_SAMPLES = 8  # samples per task (and per partial sum of BP4)
 
 
 # --- im2col with a row per output position (P), one BLAS product per block of samples ---
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def copy_run(src, at, dst, to, count):
     # dst[to:to+count] = src[at:at+count], eight values at a time: a run of k*C values (C3: 30)
     # is too short for the loop vectoriser, which wants 32 iterations, but eight straight-line
@@ -71,7 +71,7 @@ def copy_run(src, at, dst, to, count):
         e += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def add_run(src, at, dst, to, count):
     # dst[to:to+count] += src[at:at+count], eight values at a time (as copy_run)
     e = 0
@@ -84,7 +84,7 @@ def add_run(src, at, dst, to, count):
         e += 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def zero_border(xh, padding):
     # zero the border of width `padding` of xh (Hp, Wp, C), which the samples never write
     rows, cols = xh.shape[0], xh.shape[1]
@@ -94,7 +94,7 @@ def zero_border(xh, padding):
                 xh[r, col, :] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def patches(x, k, stride, padding, rows_out, cols_out, xh, p):
     # p[i*Wo + j, (m*k + q)*C + c] = xpad[c, i*s+m, j*s+q] for one sample, through xh, the padded
     # sample with channels innermost, so that each kernel row of a window is one contiguous run
@@ -115,7 +115,7 @@ def patches(x, k, stride, padding, rows_out, cols_out, xh, p):
                 copy_run(flat, src, p[row], m * run, run)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def scatter_patches(dp, k, stride, padding, rows_out, cols_out, dxh, dx):
     # the adjoint of patches: dxpad[c, i*s+m, j*s+q] += dp[i*Wo + j, (m*k + q)*C + c], positions
     # in row-major order, summed in dxh (Hp, Wp, C); its inside is transposed into the unpadded
@@ -136,7 +136,7 @@ def scatter_patches(dp, k, stride, padding, rows_out, cols_out, dxh, dx):
                 dx[c, r, col] = dxh[r + padding, col + padding, c]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def to_positions(maps, rows):
     # rows[i*Wo + j, f] = maps[f, i, j]. maps: (f, Ho, Wo); rows: (Ho*Wo, f)
     cols_out = maps.shape[2]
@@ -146,7 +146,7 @@ def to_positions(maps, rows):
                 rows[i * cols_out + j, f] = maps[f, i, j]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def to_rows(rows, maps):
     # the inverse of to_positions: maps[f, i, j] = rows[i*Wo + j, f]
     cols_out = maps.shape[2]
@@ -156,7 +156,7 @@ def to_rows(rows, maps):
                 maps[f, i, j] = rows[i * cols_out + j, f]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def fill_patches(x, k, stride, padding, p):
     # P for every sample (BP4 without the forward pass's P). x: (batch, c_in, H, W) unpadded
     rows_pad, cols_pad = x.shape[2] + 2 * padding, x.shape[3] + 2 * padding
@@ -170,7 +170,7 @@ def fill_patches(x, k, stride, padding, p):
                 p[n * positions:(n + 1) * positions])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def patch_forward(x, w2, k, stride, padding, p, out):
     # Z = P W2^T per block of samples. x: (batch, c_in, H, W) unpadded; w2: (f, k*k*c_in);
     # p: (batch*Ho*Wo, k*k*c_in), filled here and kept for BP4; out: (batch, f, Ho, Wo)
@@ -193,7 +193,7 @@ def patch_forward(x, w2, k, stride, padding, p, out):
             to_rows(z[(n - first) * positions:(n - first + 1) * positions], out[n])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def patch_input_grad(delta, w2, k, stride, padding, dx):
     # dL/dx: dP = Delta W2 per block of samples, added back onto the windows.
     # delta: (batch, f, Ho, Wo); w2: (f, k*k*c_in); dx: (batch, c_in, H, W) unpadded, written here
@@ -215,7 +215,7 @@ def patch_input_grad(delta, w2, k, stride, padding, dx):
                             padding, rows_out, cols_out, dxh, dx[n])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def patch_weight_grad(p, delta, dw2):
     # BP4: dL/dW = sum over blocks b of Delta_b^T P_b, the blocks' products added in block order.
     # p: (batch*Ho*Wo, k*k*c_in) from forward; delta: (batch, f, Ho, Wo); dw2: (f, k*k*c_in)
@@ -237,7 +237,7 @@ def patch_weight_grad(p, delta, dw2):
 
 
 # --- direct loops ---
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def direct_forward(xp, w, stride, out):
     # xp: (batch, c_in, Hp, Wp) padded input; w: (f, c_in, k, k); out: (batch, f, Ho, Wo), no bias
     # z[n,f,i,j] = sum_c sum_m sum_q w[f,c,m,q] * xp[n,c,i*s+m,j*s+q]
@@ -262,7 +262,7 @@ def direct_forward(xp, w, stride, out):
             out[n, f] = acc
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def direct_weight_grad(xp, delta, stride, dw):
     # dL/dw[f,c,m,q] = sum_n sum_i sum_j delta[n,f,i,j] * xp[n,c,i*s+m,j*s+q]
     # xp: (batch, c_in, Hp, Wp); delta: (batch, f, Ho, Wo); dw: (f, c_in, k, k)
@@ -291,7 +291,7 @@ def direct_weight_grad(xp, delta, stride, dw):
                 dw[f, c, m, q] = total
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def direct_input_grad(delta, w, stride, dxp):
     # dL/dx = full convolution of delta with the flipped kernel, as a scatter:
     # dxp[n,c,i*s+m,j*s+q] += w[f,c,m,q] * delta[n,f,i,j].  dxp: (batch, c_in, Hp, Wp), zeroed here
@@ -318,7 +318,7 @@ def direct_input_grad(delta, w, stride, dxp):
 
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def wide_forward(xp, w, out):
     # Stride 1. z over rows of the padded width: acc[i*Wp + j] = z[i, j] for j < Wo (the rest is
     # discarded), so each tap is one contiguous, vectorised pass over (Ho-1)*Wp + Wo values; five
@@ -339,7 +339,7 @@ def wide_forward(xp, w, out):
                     out[n, f, i, j] = acc[i * width + j]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _wide_filter(xp, w, n, f, width, span, acc):
     # acc += the correlation of sample n with filter f over rows of the padded width (wide_forward)
     c_in, k = w.shape[1], w.shape[2]
@@ -372,7 +372,7 @@ def _wide_filter(xp, w, n, f, width, span, acc):
                 q += 1
 
 
-@njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
+@njit(cache=True, error_model="numpy", parallel=True, fastmath={"reassoc", "contract"})
 def wide_weight_grad(xp, delta, dw):
     # Stride 1. dL/dw[f,c,m,q] = sum_n <delta[n,f] laid on rows of width Wp, xp[n,c] shifted by
     # (m, q)>: contiguous dot products. reassoc lets LLVM vectorise each sum in a fixed
@@ -541,7 +541,7 @@ def unpad(x: np.ndarray, padding: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def pad_planes(x, padding, xp):
     # xp = x with a zero border of `padding`, one (sample, channel) plane per task: np.zeros and
     # a slice copy ran in one thread and wrote the inside twice (the two-conv net's second conv,
@@ -563,7 +563,7 @@ def pad_planes(x, padding, xp):
                 xp[n, c, r, col + padding] = x[n, c, r - padding, col]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def unpad_planes(xp, padding, x):
     # x = xp without its border, one (sample, channel) plane per task (as pad_planes)
     channels = x.shape[1]

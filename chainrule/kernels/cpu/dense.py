@@ -25,7 +25,7 @@ from chainrule.kernels.blocks import row_blocks
 from chainrule.kernels.fused_step import store_updates
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def _rows_times(a, b_t, out, blocks):
     # out[r] = a[r] b_t^T for row blocks r of a. a: (m, k); b_t: (n, k); out: (m, n)
     m = a.shape[0]
@@ -34,7 +34,7 @@ def _rows_times(a, b_t, out, blocks):
         matmul(a[lo:hi], b_t.T, out[lo:hi], 1.0, 0.0)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def _features_times(x, w, out, blocks):
     # out[:, r] = x w[r]^T for row blocks r of w (output features), written in place (the
     # product's leading dimension is out's row stride). x: (batch, k); w: (n_out, k);
@@ -45,7 +45,7 @@ def _features_times(x, w, out, blocks):
         matmul(x, w[lo:hi].T, out[:, lo:hi], 1.0, 0.0)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def _rows_times_plain(a, b, out, blocks):
     # out[r] = a[r] b for row blocks r of a. a: (m, k); b: (k, n); out: (m, n)
     m = a.shape[0]

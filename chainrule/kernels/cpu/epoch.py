@@ -46,7 +46,7 @@ from chainrule.kernels.layers import FlattenLayer, HiddenLayer, OutputLayer, Row
 from chainrule.kernels.update import update_module
 
 _HELPERS = '''
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def row_blocks(m, k, n, threads):
     # blocks.row_blocks: row blocks of an (m, k) by (k, n) product, one per thread when it is big
     if 2 * m * k * n < SPLIT_MIN_FLOPS:
@@ -54,7 +54,7 @@ def row_blocks(m, k, n, threads):
     return max(1, min(threads, m))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def reduction_blocks(values, channels, threads):
     # blocks.reduction_blocks: blocks of channels of a bias reduction (one: no parallel region)
     if values < REDUCE_SPLIT_MIN:
@@ -62,7 +62,7 @@ def reduction_blocks(values, channels, threads):
     return max(1, min(threads, channels))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def dense_forward(x, w, out, threads):
     # dense.forward: out = x w^T. x: (b, n_in); w: (n_out, n_in); out: (b, n_out)
     blocks = row_blocks(x.shape[0], x.shape[1], w.shape[0], threads)
@@ -74,7 +74,7 @@ def dense_forward(x, w, out, threads):
         rows_times(x, w, out, blocks)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def input_grad(delta, w, out, threads):
     # dense.input_grad: out = delta w (dL/dx). delta: (b, n_out); w: (n_out, n_in); out: (b, n_in)
     blocks = row_blocks(delta.shape[0], delta.shape[1], w.shape[1], threads)
@@ -84,7 +84,7 @@ def input_grad(delta, w, out, threads):
         rows_times_plain(delta, w, out, blocks)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def weight_step(delta, x, w, scratch, kind, first, second, h, threads):
     # ParamUpdates.dense_weight: BP4 delta^T x with the rule on w. delta: (b, n_out), read
     # transposed in place; x: (b, n_in); scratch: (n_out, n_in)
@@ -93,7 +93,7 @@ def weight_step(delta, x, w, scratch, kind, first, second, h, threads):
     return rows_step(delta.T, x, w.reshape(w.size), scratch, kind, first, second, h, blocks)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def gather(x, t, order, lo, hi, xb, tb):
     # Batch rows: xb[r] = x[order[lo + r]], tb[r] = t[order[lo + r]]. x: (n, n_in); t: (n, n_out)
     for r in range(hi - lo):
@@ -104,7 +104,7 @@ def gather(x, t, order, lo, hi, xb, tb):
             tb[r, c] = t[j, c]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def gather_blocks(x, t, order, lo, hi, xb, tb, blocks):
     # gather in blocks of rows, one per thread: the rows come from memory (the data set is larger
     # than the cache), and two threads fetch more at once (the MLP: 22 -> 16 us, kernel_micro.py)
@@ -113,7 +113,7 @@ def gather_blocks(x, t, order, lo, hi, xb, tb, blocks):
         gather(x, t, order, lo + first, lo + last, xb[first:last], tb[first:last])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def gather_batch(x, t, order, lo, hi, xb, tb, threads):
     # gather, in blocks.reduction_blocks of its values (one block: no parallel region)
     blocks = reduction_blocks((hi - lo) * x.shape[1], hi - lo, threads)
@@ -123,7 +123,7 @@ def gather_batch(x, t, order, lo, hi, xb, tb, threads):
         gather_blocks(x, t, order, lo, hi, xb, tb, blocks)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def count_correct(out, labels, order, lo):
     # metrics.correct_count: one output thresholded at 0.5, else np.argmax (a NaN counts as the
     # maximum); labels: (n,), or (0,) when the data have none
@@ -293,7 +293,7 @@ def _buffers(plan: _Plan) -> list[str]:
 
 
 _SIGNATURE = '''
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def train_chunk(order, batch, first, last, hypers, threads, x, t, labels, scale, u, keeps, kind,
                 weights, biases, w_first, w_second, b_first, b_second, w_grad, b_grad, losses,
                 counts):

@@ -35,7 +35,7 @@ def _int_bits_as_float(typingctx, bits):  # type: ignore[no-untyped-def]
     return types.float64(types.int64), codegen
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def vexp(x):
     """e^x in float64 (see the module docstring); branch-free, so loops that call it vectorise."""
     x = float(x)

@@ -52,7 +52,7 @@ def _float32_bits(typingctx, value):  # type: ignore[no-untyped-def]
     return types.int32(types.float32), codegen
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def tanh32(x):
     """tanh(x) for a float32 x, in float32 (see the module docstring); branch-free."""
     y = min(abs(x) * TWO, CAP)  # 2|x| in [0, 88]

@@ -16,7 +16,7 @@ from chainrule.kernels.header import module_header
 from chainrule.kernels.index import indexed_module
 
 _FUSED = '''
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def output_layer(z, b, t, a, delta, scale):
     # BP1 fused. z, t, a, delta: (batch, n_out); b: (n_out,); scale = (vector-form factor) / batch
     # a = g(z + b); delta = scale * dL/dz; returns the batch-mean loss
@@ -33,7 +33,7 @@ def output_layer(z, b, t, a, delta, scale):
 
 _SOFTMAX = '''
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def row_terms(z, b, n, terms):
     # Row n of z + b: its maximum m, terms[k] = partition_term(z + b - m) (float64) and their sum
     # (row_shift, with the terms kept: s_k takes them, so e^x runs once per value, not twice;
@@ -48,7 +48,7 @@ def row_terms(z, b, n, terms):
     return top, total
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def softmax(z, b, s):
     # Inference: s = softmax(z + b) per row, shifted by the row maximum. z, s: (batch, n_out)
     terms = np.empty(z.shape[1])  # (n_out,) one row's partition terms
@@ -58,7 +58,7 @@ def softmax(z, b, s):
             s[n, k] = softmax_of_term(terms[k], total)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def softmax_ce_layer(z, b, t, s, delta, scale):
     # Softmax + cross-entropy + BP1 fused. z, t, s, delta: (batch, n_out); scale = 1 / batch
     # L = sum_k ce_term: -t_k ln s_k with ln s_k = z_k - m - ln(sum) (no log of a rounded zero)
@@ -78,7 +78,7 @@ def softmax_ce_layer(z, b, t, s, delta, scale):
 
 
 _DROPOUT = '''
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def dropout(u, keep, a, d):
     # Training forward with the mask mu_j = [u_j < keep], u uniform on [0, 1): a becomes
     # y = mu a / p, d (= g'(z)) becomes mu g'(z) / p, the dropout factor of BP2. All flat.
@@ -129,8 +129,8 @@ def softmax_ce_source() -> str:
     )
 
     return (module_header("Output layer: softmax with cross-entropy.")
-            + softmax_ce_functions("@njit(cache=True)") + "\n\n"
-            + softmax_of_term_function("@njit(cache=True)") + _SOFTMAX)
+            + softmax_ce_functions('@njit(cache=True, error_model="numpy")') + "\n\n"
+            + softmax_of_term_function('@njit(cache=True, error_model="numpy")') + _SOFTMAX)
 
 
 def dropout_source() -> str:
@@ -141,7 +141,7 @@ def dropout_source() -> str:
     )
 
     return (module_header("Inverted dropout.")
-            + dropout_functions('@njit(cache=True, inline="always")') + "\n" + _DROPOUT)
+            + dropout_functions('@njit(cache=True, error_model="numpy", inline="always")') + "\n" + _DROPOUT)
 
 
 def output_module(activation: str, loss: str) -> ModuleType:

@@ -14,14 +14,14 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _greater(value, place, best, where):
     # (value, place) if value > best else (best, where): the running maximum of a window
     bigger = value > best
     return (value if bigger else best), (place if bigger else where)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def _max_2x2(x, out, arg):
     # max_forward for 2x2 windows with stride 2, the window's four elements in row-major order
     channels, width = x.shape[1], x.shape[3]
@@ -41,7 +41,7 @@ def _max_2x2(x, out, arg):
                 arg[n, c, i, j] = where
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def max_forward(x, size, stride, out, arg):
     # x: (batch, c, H, W); out, arg: (batch, c, Ho, Wo); arg holds the flat index r*W + col.
     # A window element replaces the running maximum only if it is greater (ties keep the first
@@ -68,7 +68,7 @@ def max_forward(x, size, stride, out, arg):
                 arg[n, c, i, j] = where
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def max_backward(grad_out, arg, dx):
     # Route: dx[winner] += grad_out (dmax/dx = 1 at the arg-max, 0 elsewhere), windows in
     # row-major order. dx: (batch, c, H, W); arg indexes the flat (H*W) plane
@@ -83,7 +83,7 @@ def max_backward(grad_out, arg, dx):
                 plane[where[i, j]] += grads[i, j]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def avg_forward(x, size, stride, out):
     # out[n,c,i,j] = (1/k^2) sum over the k x k window, summed in row-major window order in
     # float64. A row of windows at a time, window element by window element, so that the loop
@@ -107,7 +107,7 @@ def avg_forward(x, size, stride, out):
                 out[n, c, i, j] = acc[j] * scale
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def avg_backward(grad_out, size, stride, dx):
     # Spread: dx[window] += grad_out / k^2 (d mean / d x_i = 1/k^2). dx: (batch, c, H, W)
     scale = 1.0 / (size * size)
@@ -122,7 +122,7 @@ def avg_backward(grad_out, size, stride, dx):
                             dx[n, c, i * stride + m, j * stride + q] += share
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def avg_backward_delta(grad_out, size, d, delta):
     # Average pooling with stride = size, its backward pass fused with the layer below's BP2:
     # delta = (grad_out / k^2 spread over each window) * g'(z), 0 where no window covers; BP3
