@@ -88,8 +88,9 @@ class ConvContraction:
                 z: np.ndarray) -> None:
         spec = cast(Conv2d, layer.spec)  # lowering pairs this contraction with conv layers
         layer.cache["x"] = x  # (batch, c, H, W), padded by the kernels as they read it
-        # (batch, f, Ho, Wo); the patches P (batch·Ho·Wo, k·k·c) kept for BP4, or None (direct loops)
-        layer.cache["cols"] = layer.kernels.conv.forward(x, weight, spec.stride, spec.padding, z)
+        # z: (batch, f, Ho, Wo); kept for BP4: the patches P (batch·Ho·Wo, k·k·c) or, for direct
+        # loops, the padded input (batch, c, H+2p, W+2p)
+        layer.cache["kept"] = layer.kernels.conv.forward(x, weight, spec.stride, spec.padding, z)
 
     def grads(self, layer: HiddenLayer | OutputLayer, key: str, weight: np.ndarray,
               delta: np.ndarray, updates: ParamUpdates, need_input_grad: bool) -> np.ndarray | None:
@@ -99,9 +100,9 @@ class ConvContraction:
         if need_input_grad:
             dx = np.empty_like(x)  # (batch, c, H, W)
             conv.input_grad(delta, weight, spec.stride, spec.padding, dx)
-        # BP4 reduced into the buffer (from the patches the forward pass kept, if any), then the step
+        # BP4 reduced into the buffer (from what the forward pass kept), then the step
         conv.weight_grad(x, delta, spec.stride, spec.padding, updates.buffer(key),
-                         layer.cache.get("cols"))
+                         layer.cache.get("kept"))
         updates.reduced(key, weight)
         return dx
 

@@ -49,11 +49,14 @@ def test_conv_forward_and_gradients(stride: int, padding: int, conv_path: str) -
     xp = conv.pad(x, padding)
     expected = reference_conv(xp, w, stride)
     out = np.empty_like(expected)
-    conv.forward(x, w, stride, padding, out)
+    kept = conv.forward(x, w, stride, padding, out)  # P, or the padded input (direct loops)
     np.testing.assert_allclose(out, expected, rtol=1e-12)
     upstream = rng.standard_normal(out.shape)  # L = Σ upstream ⊙ out, so δ = upstream
     dw = np.empty_like(w)
     conv.weight_grad(x, upstream, stride, padding, dw)
+    from_kept = np.empty_like(w)
+    conv.weight_grad(x, upstream, stride, padding, from_kept, kept)  # what forward kept: same bits
+    np.testing.assert_array_equal(from_kept, dw)
     numeric_w = central_difference(lambda v: float(np.sum(upstream * reference_conv(xp, v, stride))), w)
     assert rel_err(dw, numeric_w) < 1e-8
     dx = np.empty_like(x)

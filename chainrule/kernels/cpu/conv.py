@@ -466,8 +466,9 @@ def uses_im2col(c_in: int, kernel: int) -> bool:
 def forward(x: np.ndarray, w: np.ndarray, stride: int, padding: int,
             out: np.ndarray) -> np.ndarray | None:
     """z = conv(x zero-padded by ``padding``, w) without bias. x (batch, c_in, H, W); out
-    (batch, f, Ho, Wo). Returns the patch-major P it built (None for direct loops), for BP4
-    (:func:`weight_grad`). im2col pads each sample as it lays out P; the direct loops pad first."""
+    (batch, f, Ho, Wo). Returns what BP4 (:func:`weight_grad`) reads again: the patch-major P it
+    built, or for direct loops the padded input. im2col pads each sample as it lays out P; the
+    direct loops pad first."""
     x = np.ascontiguousarray(x)
     if not uses_im2col(w.shape[1], w.shape[2]):
         xp = pad(x, padding)  # (batch, c_in, H+2p, W+2p)
@@ -475,26 +476,27 @@ def forward(x: np.ndarray, w: np.ndarray, stride: int, padding: int,
             wide_forward(xp, np.ascontiguousarray(w), out)
         else:
             direct_forward(xp, w, stride, out)
-        return None
+        return xp
     p = new_patches(x, w.shape[2], stride, padding)
     patch_forward(x, window_weight(w), w.shape[2], stride, padding, p, out)
     return p
 
 
 def weight_grad(x: np.ndarray, delta: np.ndarray, stride: int, padding: int, dw: np.ndarray,
-                cols: np.ndarray | None = None) -> None:
-    """BP4 into dw (f, c_in, k, k) from the unpadded input and δ (batch, f, Ho, Wo); ``cols`` is
-    the P that :func:`forward` returned, or None to build it again."""
+                kept: np.ndarray | None = None) -> None:
+    """BP4 into dw (f, c_in, k, k) from the unpadded input and δ (batch, f, Ho, Wo); ``kept`` is
+    what :func:`forward` returned (P, or the padded input), or None to build it again."""
     delta = np.ascontiguousarray(delta)
-    x = np.ascontiguousarray(x)
     if not uses_im2col(dw.shape[1], dw.shape[2]):
-        xp = pad(x, padding)
+        xp = pad(np.ascontiguousarray(x), padding) if kept is None else kept
         if stride == 1:
             wide_weight_grad(xp, delta, dw)
         else:
             direct_weight_grad(xp, delta, stride, dw)
         return
+    cols = kept
     if cols is None:
+        x = np.ascontiguousarray(x)
         cols = new_patches(x, dw.shape[2], stride, padding)
         fill_patches(x, dw.shape[2], stride, padding, cols)
     dw2 = np.empty((dw.shape[0], cols.shape[1]), dtype=dw.dtype)  # (f, k·k·c_in)
