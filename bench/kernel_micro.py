@@ -20,7 +20,10 @@ kernel as it was before issue 13's round 2) beside the new one:
 - gathering the MLP's batch (64 random rows of 784 of Fashion-MNIST's 60,000) in one thread and
   in two (epoch.py's ``gather_batch``);
 - tanh over LeNet-5's C1 at batch 64 (301,056 float32 values): the float64 identity against
-  fasttanh.py's float32 path.
+  fasttanh.py's float32 path;
+- Adam on the two-conv net's dense128 weights (401,408 float32) on one thread: update.py's
+  generated module compiled with Numba's default error model (Python's: a ZeroDivisionError
+  branch per division) against the module as it is (NumPy's error model).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from chainrule.kernels.cpu.epoch import steps_source
 from chainrule.kernels.cpu.fastexp import vexp
 from chainrule.kernels.cpu.fasttanh import vtanh
 from chainrule.kernels.cpu.output import softmax_ce_module
-from chainrule.kernels.update import Rule, hyperparameters, update_module
+from chainrule.kernels.update import Rule, hyperparameters, update_module, update_source
 
 RNG = np.random.default_rng(0)
 
@@ -242,10 +245,25 @@ def tanh_rows() -> list[tuple[str, float, float]]:
              best_us(lambda: tanh_float64(z, a), 50), best_us(lambda: tanh_float32(z, a), 50))]
 
 
+def adam_rows() -> list[tuple[str, float, float]]:
+    python_errors = load_source("update_python_errors",
+                                update_source().replace(', error_model="numpy"', ""))
+    p = RNG.standard_normal(401_408).astype(np.float32)
+    g = (RNG.standard_normal(p.size) * 1e-3).astype(np.float32)
+    m, v = np.zeros_like(p), np.zeros_like(p)
+    h = hyperparameters(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, correction1=0.1,
+                        correction2=0.001)
+    adam = int(Rule.ADAM)
+    return [("Adam on 401,408 float32 weights, one thread (Python's error model / NumPy's)",
+             best_us(lambda: python_errors.apply(p, g, adam, m, v, h), 20),
+             best_us(lambda: update_module().apply(p, g, adam, m, v, h), 20))]
+
+
 def main() -> None:
     import scipy.linalg.cython_blas  # noqa: F401  the BLAS np.dot calls: loaded, so that
     threads.configure()  # its threads are set to one too, as the old kernels had them
-    rows = dense_rows() + update_rows() + conv_bias_rows() + sgd_rows() + softmax_rows() + gather_rows() + tanh_rows()
+    rows = (dense_rows() + update_rows() + conv_bias_rows() + sgd_rows() + softmax_rows()
+            + gather_rows() + tanh_rows() + adam_rows())
     print("| kernel | before, µs | now, µs |\n|---|---:|---:|")
     for name, before, now in rows:
         print(f"| {name} | {before:.1f} | {now:.1f} |")
