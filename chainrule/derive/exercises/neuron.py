@@ -35,8 +35,6 @@ from chainrule.derive.printing.latex import latex
 _ACTIVATIONS = {1: ("sigmoid",), 2: ("sigmoid", "tanh", "relu"),
                 3: ("sigmoid", "tanh", "relu", "softplus")}
 _LOSSES = {1: ("half_mse",), 2: ("half_mse", "mse", "bce"), 3: ("half_mse", "mse", "bce")}
-_ACT_LATEX = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\operatorname{ReLU}",
-              "softplus": r"\operatorname{softplus}"}
 _LOSS_LATEX = {"half_mse": r"L = \tfrac12 (a - t)^2", "mse": r"L = (a - t)^2",
                "bce": r"L = -\bigl(t \ln a + (1 - t)\ln(1 - a)\bigr)"}
 _LOSS_TEXT = {"half_mse": "L = ½(a − t)²", "mse": "L = (a − t)²",
@@ -62,7 +60,7 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
                Answer("L", "L", float(forward_values["L"])),
                Answer("dL/dw1", r"\partial L/\partial w_1", float(grads["w"][0])),
                Answer("dL/db", r"\partial L/\partial b", float(grads["b"])))
-    g = _ACT_LATEX[activation]
+    g = get_activation(activation).latex_name  # the registry's own name: σ, tanh, ReLU, …
     prompt = ("A neuron computes ", Math(rf"z = \mathbf{{w}} \cdot \mathbf{{x}} + b,\; a = {g}(z)",
                                         f"z = w·x + b, a = {activation}(z)"),
               " with loss ", Math(_LOSS_LATEX[loss], _LOSS_TEXT[loss]), ". For ",
