@@ -38,6 +38,10 @@ class Loss:
     description: str
     rule: str  # the rule that ∂L/∂a cites in ``derive neuron`` (derive/rules.py)
     default_output: str | None = None  # the output activation it trains with; None: not trainable
+    # the scalar form as a lecture writes it, for exercise prompts: LaTeX and plain text; it is
+    # the same function as ``scalar`` (tests/derive/test_losses_and_deltas.py evaluates both)
+    formula_latex: str = ""
+    formula_text: str = ""
 
     @property
     def trainable(self) -> bool:
@@ -68,14 +72,17 @@ LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
         Loss("mse", (T - A) ** 2, sp.Sum((T_VEC[I] - S_VEC[I]) ** 2, (I, 0, N - 1)) / N,
-             "mean squared error (1/J) Σ_j (t_j − a_j)² over the J outputs", "power", "linear"),
+             "mean squared error (1/J) Σ_j (t_j − a_j)² over the J outputs", "power", "linear",
+             r"L = (a - t)^2", "L = (a − t)²"),
         Loss("half_mse", (T - A) ** 2 / 2, sp.Sum((T_VEC[I] - S_VEC[I]) ** 2, (I, 0, N - 1)) / 2,
-             "half squared error ½ Σ_j (t_j − a_j)²", "power", "linear"),
+             "half squared error ½ Σ_j (t_j − a_j)²", "power", "linear",
+             r"L = \tfrac12 (a - t)^2", "L = ½(a − t)²"),
         Loss("bce", -(T * sp.log(A) + (1 - T) * sp.log(1 - A)),
              -sp.Sum(T_VEC[I] * sp.log(S_VEC[I]) + (1 - T_VEC[I]) * sp.log(1 - S_VEC[I]),
                      (I, 0, N - 1)) / N,
              "binary cross-entropy −(1/J) Σ_j (t_j ln a_j + (1 − t_j) ln(1 − a_j))", "log",
-             "sigmoid"),
+             "sigmoid", r"L = -\bigl(t \ln a + (1 - t)\ln(1 - a)\bigr)",
+             "L = −(t ln a + (1 − t) ln(1 − a))"),
         Loss("softmax_ce", None, -sp.Sum(T_VEC[I] * sp.log(S_VEC[I]), (I, 0, N - 1)),
              "cross-entropy of a softmax −Σ_j t_j ln s_j", "log", "softmax"),
         Loss("none", A, S_VEC[I], "no loss: the derivative of the output itself", "identity"),

@@ -75,3 +75,33 @@ def test_the_printed_loss_note_divides_by_what_bp1_divides_by(loss: str) -> None
     assert divides == (loss != "half_mse")
     assert ("(1/J)" in bp1.note) == divides
     assert "1/N" not in bp1.note and "Σ_j" in bp1.note
+
+
+_AS_SYMPY = (("−", "-"), ("½", "(1/2)*"), ("²", "**2"), (r"\tfrac12", "(1/2)*"), (r"\bigl(", "("),
+             (r"\bigr)", ")"), (r"\ln", " log"), ("ln", "log"), ("^", "**"))
+
+
+def _display_as_expr(formula: str) -> sp.Expr:
+    """A display formula "L = …" read back as SymPy (this file's own constants, written by us; a
+    fixed set of replacements, then SymPy's parser with implicit multiplication)."""
+    from sympy.parsing.sympy_parser import (
+        implicit_multiplication_application,
+        parse_expr,
+        standard_transformations,
+    )
+
+    rhs = formula.split("=", 1)[1]
+    for old, new in _AS_SYMPY:
+        rhs = rhs.replace(old, new)
+    return parse_expr(rhs, local_dict={"a": A, "t": T, "log": sp.log},
+                      transformations=(*standard_transformations,
+                                       implicit_multiplication_application))
+
+
+@pytest.mark.parametrize("name", ["mse", "half_mse", "bce"])
+def test_display_formulas_are_the_scalar_loss(name: str) -> None:
+    """The LaTeX and plain-text formulas an exercise prompt shows are the registry's L(a, t)."""
+    loss = get_loss(name)
+    assert loss.scalar is not None
+    for formula in (loss.formula_latex, loss.formula_text):
+        assert sp.simplify(_display_as_expr(formula) - loss.scalar) == 0, formula

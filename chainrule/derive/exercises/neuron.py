@@ -29,16 +29,13 @@ from chainrule.derive.exercises.common import (
     vector_latex,
     vector_text,
 )
+from chainrule.derive.losses import get_loss
 from chainrule.derive.neuron import derive_neuron
 from chainrule.derive.printing.latex import latex
 
 _ACTIVATIONS = {1: ("sigmoid",), 2: ("sigmoid", "tanh", "relu"),
                 3: ("sigmoid", "tanh", "relu", "softplus")}
 _LOSSES = {1: ("half_mse",), 2: ("half_mse", "mse", "bce"), 3: ("half_mse", "mse", "bce")}
-_LOSS_LATEX = {"half_mse": r"L = \tfrac12 (a - t)^2", "mse": r"L = (a - t)^2",
-               "bce": r"L = -\bigl(t \ln a + (1 - t)\ln(1 - a)\bigr)"}
-_LOSS_TEXT = {"half_mse": "L = ½(a − t)²", "mse": "L = (a − t)²",
-              "bce": "L = −(t ln a + (1 − t) ln(1 − a))"}
 
 
 def generate(pick: Friendly, difficulty: int) -> Exercise:
@@ -63,7 +60,7 @@ def generate(pick: Friendly, difficulty: int) -> Exercise:
     g = get_activation(activation).latex_name  # the registry's own name: σ, tanh, ReLU, …
     prompt = ("A neuron computes ", Math(rf"z = \mathbf{{w}} \cdot \mathbf{{x}} + b,\; a = {g}(z)",
                                         f"z = w·x + b, a = {activation}(z)"),
-              " with loss ", Math(_LOSS_LATEX[loss], _LOSS_TEXT[loss]), ". For ",
+              " with loss ", Math(get_loss(loss).formula_latex, get_loss(loss).formula_text), ". For ",
               Math(rf"\mathbf{{x}} = {vector_latex(x)},\; \mathbf{{w}} = {vector_latex(w)},\; "
                    rf"b = {number(b)},\; t = {number(t)}",
                    f"x = {vector_text(x)}, w = {vector_text(w)}, b = {number(b)}, t = {number(t)}"),
