@@ -87,7 +87,6 @@ class ConvContraction:
     def forward(self, layer: HiddenLayer | OutputLayer, weight: np.ndarray, x: np.ndarray,
                 z: np.ndarray) -> None:
         spec = cast(Conv2d, layer.spec)  # lowering pairs this contraction with conv layers
-        layer.cache["x"] = x  # (batch, c, H, W), padded by the kernels as they read it
         # z: (batch, f, Ho, Wo); kept for BP4: the patches P (batch·Ho·Wo, k·k·c) or, for direct
         # loops, the padded input (batch, c, H+2p, W+2p)
         layer.cache["kept"] = layer.kernels.conv.forward(x, weight, spec.stride, spec.padding, z)
@@ -95,7 +94,7 @@ class ConvContraction:
     def grads(self, layer: HiddenLayer | OutputLayer, key: str, weight: np.ndarray,
               delta: np.ndarray, updates: ParamUpdates, need_input_grad: bool) -> np.ndarray | None:
         spec = cast(Conv2d, layer.spec)
-        conv, x = layer.kernels.conv, layer.cache["x"]
+        conv, x = layer.kernels.conv, layer.cache["x"]  # the layer's input, kept by its forward
         dx = None
         if need_input_grad:
             dx = np.empty_like(x)  # (batch, c, H, W)

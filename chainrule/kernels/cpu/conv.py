@@ -513,7 +513,7 @@ def input_grad(delta: np.ndarray, w: np.ndarray, stride: int, padding: int,
         dxp = np.empty((*dx.shape[:2], dx.shape[2] + 2 * padding, dx.shape[3] + 2 * padding),
                        dtype=dx.dtype)
         direct_input_grad(delta, w, stride, dxp)
-        dx[...] = unpad(dxp, padding)
+        unpad_planes(dxp, padding, dx)  # the inside, straight into dx
         return
     patch_input_grad(delta, window_weight(w), w.shape[2], stride, padding, dx)
 
