@@ -6,11 +6,11 @@ serves a request above ``M_MMAP_THRESHOLD`` with a fresh ``mmap`` and trims the 
 above ``M_TRIM_THRESHOLD``, so each step's buffers came back as new pages, each one a minor page
 fault that zeroes 4 KiB (mallopt(3); the thresholds adapt upwards only as far as 32 MiB, and
 trimming stays on). Measured on the 2-core EPYC (two-conv net, batch 64, 40 steps after 5,
-`getrusage` minor faults; ``bench/heap_faults.py``): 331-375 faults per step with the
-defaults, 18-31 with the thresholds below (with a trim threshold of 32 MiB: 353; 64 MiB: 31;
-128 or 256 MiB: 18-31, so 128 MiB bounds what stays mapped).
-Setting only the trim threshold is worse (16 000 per step): any ``mallopt`` call turns the
-adaptive mmap threshold off, so both are set together. ``CHAINRULE_KEEP_HEAP=0`` leaves malloc
+`getrusage` minor faults, ``bench/heap_faults.py --other 0,128 64,32 64,64 64,256``; in
+bench/RESULTS.md): 268-375 faults per step with the defaults, 31 with the thresholds below; with
+a trim threshold of 32 MiB 257, of 64 MiB 44, of 256 MiB 31 (so 128 MiB is enough). Setting
+the trim threshold alone is far worse (15 179 per step): any ``mallopt`` call turns the adaptive
+mmap threshold off, so both are set together. ``CHAINRULE_KEEP_HEAP=0`` leaves malloc
 alone. Only glibc has ``mallopt`` with these numbers; elsewhere nothing changes.
 """
 
