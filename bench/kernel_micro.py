@@ -23,7 +23,13 @@ kernel as it was before issue 13's round 2) beside the new one:
   fasttanh.py's float32 path;
 - Adam on the two-conv net's dense128 weights (401,408 float32) on one thread: update.py's
   generated module compiled with Numba's default error model (Python's: a ZeroDivisionError
-  branch per division) against the module as it is (NumPy's error model).
+  branch per division) against the module as it is (NumPy's error model);
+- the two-conv net's second conv (32 → 64 channels, 3×3, padding 1, on 14×14) at batch 64, one
+  thread, the im2col passes around its products (cpu/conv.py): laying out P with the sample read
+  in x's order and copied in runs of k·C (``copy_runs``) against read in xh's order and copied
+  tap by tap (``patches``, ``copy_taps``); adding dP back in runs (``add_runs``) against tap by
+  tap (``scatter_patches``, ``add_taps``); Z's transpose into the maps written in the maps' order
+  against read in Z's (``to_rows``).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from numba import njit, prange
 
 from chainrule.kernels.blas import matmul
 from chainrule.kernels.cache import load_source
-from chainrule.kernels.cpu import dense, threads
+from chainrule.kernels.cpu import conv, dense, threads
 from chainrule.kernels.cpu.epoch import steps_source
 from chainrule.kernels.cpu.fastexp import vexp
 from chainrule.kernels.cpu.fasttanh import vtanh
@@ -259,11 +265,90 @@ def adam_rows() -> list[tuple[str, float, float]]:
              best_us(lambda: update_module().apply(p, g, adam, m, v, h), 20))]
 
 
+@njit(cache=True, error_model="numpy")
+def patches_in_runs(x, k, stride, padding, rows_out, cols_out, xh, p):  # type: ignore[no-untyped-def]
+    # before: each sample read in x's order into xh, then copied in runs of k*C
+    positions = rows_out * cols_out
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for r in range(x.shape[2]):
+                for col in range(x.shape[3]):
+                    xh[r + padding, col + padding, c] = x[n, c, r, col]
+        conv.copy_runs(xh, k, stride, rows_out, cols_out, p[n * positions:(n + 1) * positions])
+
+
+@njit(cache=True, error_model="numpy")
+def patches_now(x, k, stride, padding, rows_out, cols_out, xh, p):  # type: ignore[no-untyped-def]
+    positions = rows_out * cols_out
+    for n in range(x.shape[0]):
+        conv.patches(x[n], k, stride, padding, rows_out, cols_out, xh,
+                     p[n * positions:(n + 1) * positions])
+
+
+@njit(cache=True, error_model="numpy")
+def scatter_in_runs(dp, k, stride, padding, rows_out, cols_out, dxh, dx):  # type: ignore[no-untyped-def]
+    # before: dP added back in runs of k*C, then the inside of dxh into dx as scatter_patches does
+    positions = rows_out * cols_out
+    for n in range(dx.shape[0]):
+        dxh[:] = 0.0
+        conv.add_runs(dp[n * positions:(n + 1) * positions], k, stride, rows_out, cols_out, dxh)
+        for c in range(dx.shape[1]):
+            for r in range(dx.shape[2]):
+                for col in range(dx.shape[3]):
+                    dx[n, c, r, col] = dxh[r + padding, col + padding, c]
+
+
+@njit(cache=True, error_model="numpy")
+def scatter_now(dp, k, stride, padding, rows_out, cols_out, dxh, dx):  # type: ignore[no-untyped-def]
+    positions = rows_out * cols_out
+    for n in range(dx.shape[0]):
+        conv.scatter_patches(dp[n * positions:(n + 1) * positions], k, stride, padding, rows_out,
+                             cols_out, dxh, dx[n])
+
+
+@njit(cache=True, error_model="numpy")
+def to_maps_in_maps_order(z, out):  # type: ignore[no-untyped-def]
+    # before: maps[f, i, j] = rows[i*Wo + j, f], written in the maps' order
+    positions, cols_out = out.shape[2] * out.shape[3], out.shape[3]
+    for n in range(out.shape[0]):
+        for f in range(out.shape[1]):
+            for i in range(out.shape[2]):
+                for j in range(cols_out):
+                    out[n, f, i, j] = z[n * positions + i * cols_out + j, f]
+
+
+@njit(cache=True, error_model="numpy")
+def to_maps_now(z, out):  # type: ignore[no-untyped-def]
+    positions = out.shape[2] * out.shape[3]
+    for n in range(out.shape[0]):
+        conv.to_rows(z[n * positions:(n + 1) * positions], out[n])
+
+
+def im2col_rows() -> list[tuple[str, float, float]]:
+    k, stride, padding, side = 3, 1, 1, 14  # sizes passed at run time, as the layers pass them
+    x = RNG.standard_normal((64, 32, side, side)).astype(np.float32)
+    xh = np.zeros((side + 2, side + 2, 32), np.float32)  # (Hp, Wp, C)
+    p = np.empty((64 * side * side, k * k * 32), np.float32)  # (batch positions, k*k*C)
+    dp = RNG.standard_normal(p.shape).astype(np.float32)
+    dx, z = np.empty_like(x), RNG.standard_normal((p.shape[0], 64)).astype(np.float32)
+    maps = np.empty((64, 64, side, side), np.float32)  # (batch, f, Ho, Wo)
+    sizes = (k, stride, padding, side, side)
+    return [("two-conv net's 2nd conv, P laid out, 64 x 196 x 288, one thread (runs / taps)",
+             best_us(lambda: patches_in_runs(x, *sizes, xh, p), 20),
+             best_us(lambda: patches_now(x, *sizes, xh, p), 20)),
+            ("two-conv net's 2nd conv, dP added back, one thread (runs / taps)",
+             best_us(lambda: scatter_in_runs(dp, *sizes, xh, dx), 20),
+             best_us(lambda: scatter_now(dp, *sizes, xh, dx), 20)),
+            ("two-conv net's 2nd conv, Z into maps, 64 x 64 x 196, one thread (maps' / Z's order)",
+             best_us(lambda: to_maps_in_maps_order(z, maps), 20),
+             best_us(lambda: to_maps_now(z, maps), 20))]
+
+
 def main() -> None:
     import scipy.linalg.cython_blas  # noqa: F401  the BLAS np.dot calls: loaded, so that
     threads.configure()  # its threads are set to one too, as the old kernels had them
     rows = (dense_rows() + update_rows() + conv_bias_rows() + sgd_rows() + softmax_rows()
-            + gather_rows() + tanh_rows() + adam_rows())
+            + gather_rows() + tanh_rows() + adam_rows() + im2col_rows())
     print("| kernel | before, µs | now, µs |\n|---|---:|---:|")
     for name, before, now in rows:
         print(f"| {name} | {before:.1f} | {now:.1f} |")
