@@ -28,8 +28,9 @@ kernel as it was before issue 13's round 2) beside the new one:
   thread, the im2col passes around its products (cpu/conv.py): laying out P with the sample read
   in x's order and copied in runs of k·C (``copy_runs``) against read in xh's order and copied
   tap by tap (``patches``, ``copy_taps``); adding dP back in runs (``add_runs``) against tap by
-  tap (``scatter_patches``, ``add_taps``); Z's transpose into the maps written in the maps' order
-  against read in Z's (``to_rows``).
+  tap (``scatter_patches``, ``add_taps``; the crop read in dxh's order); Z's transpose into the
+  maps written in the maps' order against read in Z's (``to_rows``); each block's Δᵀ for BP4
+  copied by a slice assignment per plane against a loop between 1-D views (``delta_block``).
 """
 
 from __future__ import annotations
@@ -324,6 +325,23 @@ def to_maps_now(z, out):  # type: ignore[no-untyped-def]
         conv.to_rows(z[n * positions:(n + 1) * positions], out[n])
 
 
+@njit(cache=True, error_model="numpy")
+def delta_blocks_sliced(planes, maps):  # type: ignore[no-untyped-def]
+    # before: each block's Delta_b^T copied a plane at a time by a slice assignment
+    positions = planes.shape[2]
+    for first in range(0, planes.shape[0], conv.BLOCK_SAMPLES):
+        for n in range(first, min(planes.shape[0], first + conv.BLOCK_SAMPLES)):
+            at = (n - first) * positions
+            for f in range(planes.shape[1]):
+                maps[f, at:at + positions] = planes[n, f]
+
+
+@njit(cache=True, error_model="numpy")
+def delta_blocks_now(planes, maps):  # type: ignore[no-untyped-def]
+    for first in range(0, planes.shape[0], conv.BLOCK_SAMPLES):
+        conv.delta_block(planes, first, min(planes.shape[0], first + conv.BLOCK_SAMPLES), maps)
+
+
 def im2col_rows() -> list[tuple[str, float, float]]:
     k, stride, padding, side = 3, 1, 1, 14  # sizes passed at run time, as the layers pass them
     x = RNG.standard_normal((64, 32, side, side)).astype(np.float32)
@@ -333,6 +351,8 @@ def im2col_rows() -> list[tuple[str, float, float]]:
     dx, z = np.empty_like(x), RNG.standard_normal((p.shape[0], 64)).astype(np.float32)
     maps = np.empty((64, 64, side, side), np.float32)  # (batch, f, Ho, Wo)
     sizes = (k, stride, padding, side, side)
+    planes = maps.reshape(64, 64, -1)  # (batch, f, positions)
+    block = np.empty((64, conv.BLOCK_SAMPLES * side * side), np.float32)  # (f, block positions)
     return [("two-conv net's 2nd conv, P laid out, 64 x 196 x 288, one thread (runs / taps)",
              best_us(lambda: patches_in_runs(x, *sizes, xh, p), 20),
              best_us(lambda: patches_now(x, *sizes, xh, p), 20)),
@@ -341,7 +361,10 @@ def im2col_rows() -> list[tuple[str, float, float]]:
              best_us(lambda: scatter_now(dp, *sizes, xh, dx), 20)),
             ("two-conv net's 2nd conv, Z into maps, 64 x 64 x 196, one thread (maps' / Z's order)",
              best_us(lambda: to_maps_in_maps_order(z, maps), 20),
-             best_us(lambda: to_maps_now(z, maps), 20))]
+             best_us(lambda: to_maps_now(z, maps), 20)),
+            ("two-conv net's 2nd conv, Delta_b^T for BP4, 8 blocks, one thread (slices / loop)",
+             best_us(lambda: delta_blocks_sliced(planes, block), 20),
+             best_us(lambda: delta_blocks_now(planes, block), 20))]
 
 
 def main() -> None:

@@ -153,12 +153,16 @@ def scatter_patches(dp, k, stride, padding, rows_out, cols_out, dxh, dx):
     dxh[:] = 0.0
     if dx.shape[0] >= TAP_LOOP_MIN_CHANNELS:
         add_taps(dp, k, stride, rows_out, cols_out, dxh)
+        for r in range(dx.shape[1]):  # read in dxh's order: faster with many channels
+            for col in range(dx.shape[2]):
+                for c in range(dx.shape[0]):
+                    dx[c, r, col] = dxh[r + padding, col + padding, c]
     else:
         add_runs(dp, k, stride, rows_out, cols_out, dxh)
-    for c in range(dx.shape[0]):
-        for r in range(dx.shape[1]):
-            for col in range(dx.shape[2]):
-                dx[c, r, col] = dxh[r + padding, col + padding, c]
+        for c in range(dx.shape[0]):  # written in dx's order: faster with few (LeNet-5's C3)
+            for r in range(dx.shape[1]):
+                for col in range(dx.shape[2]):
+                    dx[c, r, col] = dxh[r + padding, col + padding, c]
 
 
 @njit(cache=True, error_model="numpy")
@@ -270,6 +274,21 @@ def patch_input_grad(delta, w2, k, stride, padding, dx):
                             padding, rows_out, cols_out, dxh, dx[n])
 
 
+@njit(cache=True, error_model="numpy")
+def delta_block(planes, first, last, maps):
+    # maps[f, (n - first)*positions + s] = planes[n, f, s] for samples first..last-1: Delta_b^T,
+    # copied by a loop between 1-D views, which LLVM vectorises (a slice assignment per plane
+    # took three times as long, and the same loop indexing the 2-D and 3-D arrays six times:
+    # kernel_micro.py). planes: (batch, f, positions); maps: (f, (last - first)*positions)
+    positions = planes.shape[2]
+    for n in range(first, last):
+        at = (n - first) * positions
+        for f in range(planes.shape[1]):
+            src, dst = planes[n, f], maps[f, at:at + positions]  # (positions,) each
+            for s in range(positions):
+                dst[s] = src[s]
+
+
 @njit(cache=True, error_model="numpy", parallel=True)
 def patch_weight_grad(p, delta, dw2):
     # BP4: dL/dW = sum over blocks b of Delta_b^T P_b, the blocks' products added in block order.
@@ -278,13 +297,11 @@ def patch_weight_grad(p, delta, dw2):
     positions = delta.shape[2] * delta.shape[3]
     blocks = (batch + BLOCK_SAMPLES - 1) // BLOCK_SAMPLES
     partial = np.empty((blocks, filters, p.shape[1]), dtype=dw2.dtype)
+    planes = delta.reshape(batch, filters, positions)  # (batch, f, Ho*Wo)
     for block in prange(blocks):
         first, last = block * BLOCK_SAMPLES, min(batch, (block + 1) * BLOCK_SAMPLES)
         maps = np.empty((filters, (last - first) * positions), dtype=delta.dtype)  # Delta_b^T
-        for n in range(first, last):
-            at = (n - first) * positions
-            for f in range(filters):
-                maps[f, at:at + positions] = delta[n, f].reshape(-1)
+        delta_block(planes, first, last, maps)
         matmul(maps, p[first * positions:last * positions], partial[block], 1.0, 0.0)  # (f, k*k*c_in)
     dw2[:] = partial[0]
     for block in range(1, blocks):  # the blocks' sums in block order
