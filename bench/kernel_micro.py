@@ -30,7 +30,10 @@ kernel as it was before issue 13's round 2) beside the new one:
   tap by tap (``patches``, ``copy_taps``); adding dP back in runs (``add_runs``) against tap by
   tap (``scatter_patches``, ``add_taps``; the crop read in dxh's order); Z's transpose into the
   maps written in the maps' order against read in Z's (``to_rows``); each block's Δᵀ for BP4
-  copied by a slice assignment per plane against a loop between 1-D views (``delta_block``).
+  copied by a slice assignment per plane against a loop between 1-D views (``delta_block``);
+- the two-conv net's first conv (direct loops on rows of the padded width, cpu/conv.py): each
+  map copied from those rows (forward) and onto them (BP4), indexing the 4-D array in the loop
+  against between 1-D views of a row (``from_wide_rows``, ``onto_wide_rows``).
 """
 
 from __future__ import annotations
@@ -342,6 +345,38 @@ def delta_blocks_now(planes, maps):  # type: ignore[no-untyped-def]
         conv.delta_block(planes, first, min(planes.shape[0], first + conv.BLOCK_SAMPLES), maps)
 
 
+@njit(cache=True, error_model="numpy")
+def wide_copies_indexed(out, wide, width):  # type: ignore[no-untyped-def]
+    # before: a map to and from rows of the padded width, indexing the 4-D array in the loop
+    for n in range(out.shape[0]):
+        for f in range(out.shape[1]):
+            for i in range(out.shape[2]):
+                for j in range(out.shape[3]):
+                    out[n, f, i, j] = wide[i * width + j]
+            for i in range(out.shape[2]):
+                for j in range(out.shape[3]):
+                    wide[i * width + j] = out[n, f, i, j]
+
+
+@njit(cache=True, error_model="numpy")
+def wide_copies_now(out, wide, width):  # type: ignore[no-untyped-def]
+    for n in range(out.shape[0]):
+        for f in range(out.shape[1]):
+            conv.from_wide_rows(wide, width, out[n, f])
+            conv.onto_wide_rows(out[n, f], width, wide)
+
+
+def wide_rows() -> list[tuple[str, float, float]]:
+    maps = RNG.standard_normal((64, 32, 28, 28)).astype(np.float32)  # (batch, f, Ho, Wo)
+    width = 30  # the padded width
+    wide = np.zeros(27 * width + 28, np.float32)  # (span,)
+    name = ("two-conv net's 1st conv, maps to and from rows of the padded width, 64 x 32 x 784, "
+            "one thread (indexed / 1-D views)")
+    return [(name,
+             best_us(lambda: wide_copies_indexed(maps, wide, width), 20),
+             best_us(lambda: wide_copies_now(maps, wide, width), 20))]
+
+
 def im2col_rows() -> list[tuple[str, float, float]]:
     k, stride, padding, side = 3, 1, 1, 14  # sizes passed at run time, as the layers pass them
     x = RNG.standard_normal((64, 32, side, side)).astype(np.float32)
@@ -371,7 +406,7 @@ def main() -> None:
     import scipy.linalg.cython_blas  # noqa: F401  the BLAS np.dot calls: loaded, so that
     threads.configure()  # its threads are set to one too, as the old kernels had them
     rows = (dense_rows() + update_rows() + conv_bias_rows() + sgd_rows() + softmax_rows()
-            + gather_rows() + tanh_rows() + adam_rows() + im2col_rows())
+            + gather_rows() + tanh_rows() + adam_rows() + im2col_rows() + wide_rows())
     print("| kernel | before, µs | now, µs |\n|---|---:|---:|")
     for name, before, now in rows:
         print(f"| {name} | {before:.1f} | {now:.1f} |")

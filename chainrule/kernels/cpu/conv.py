@@ -406,9 +406,28 @@ def wide_forward(xp, w, out):
         for f in range(filters):
             acc[:] = 0.0
             _wide_filter(xp, w, n, f, width, span, acc)
-            for i in range(rows):
-                for j in range(cols):
-                    out[n, f, i, j] = acc[i * width + j]
+            from_wide_rows(acc, width, out[n, f])
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def from_wide_rows(wide, width, plane):
+    # plane[i, j] = wide[i*width + j]: a map laid on rows of the padded width, back to (Ho, Wo).
+    # Copied between 1-D views of a row, which LLVM vectorises; indexed as out[n, f, i, j] inside
+    # wide_forward the copy was scalar (kernel_micro.py). wide: (span,); plane: (Ho, Wo)
+    for i in range(plane.shape[0]):
+        dst, src = plane[i], wide[i * width:i * width + plane.shape[1]]  # (Wo,) each
+        for j in range(dst.shape[0]):
+            dst[j] = src[j]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def onto_wide_rows(plane, width, wide):
+    # wide[i*width + j] = plane[i, j], the inverse of from_wide_rows (the gaps keep their zeros).
+    # plane: (Ho, Wo); wide: (span,)
+    for i in range(plane.shape[0]):
+        dst, src = wide[i * width:i * width + plane.shape[1]], plane[i]  # (Wo,) each
+        for j in range(src.shape[0]):
+            dst[j] = src[j]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -460,9 +479,7 @@ def wide_weight_grad(xp, delta, dw):
         zero = acc[0, 0]  # the partial sums in the array's dtype: float32 lanes, not float64
         wide = np.zeros(span, dtype=dw.dtype)  # delta[n, f] on rows of width Wp (zeros between)
         for n in range(xp.shape[0]):
-            for i in range(rows):
-                for j in range(cols):
-                    wide[i * width + j] = delta[n, f, i, j]
+            onto_wide_rows(delta[n, f], width, wide)
             x = xp[n, c].reshape(-1)
             for m in range(k):
                 q = 0
