@@ -24,13 +24,13 @@ kernel as it was before issue 13's round 2) beside the new one:
 - Adam on the two-conv net's dense128 weights (401,408 float32) on one thread: update.py's
   generated module compiled with Numba's default error model (Python's: a ZeroDivisionError
   branch per division) against the module as it is (NumPy's error model);
-- the two-conv net's second conv (32 → 64 channels, 3×3, padding 1, on 14×14) at batch 64, one
-  thread, the im2col passes around its products (cpu/conv.py): laying out P with the sample read
-  in x's order and copied in runs of k·C (``copy_runs``) against read in xh's order and copied
-  tap by tap (``patches``, ``copy_taps``); adding dP back in runs (``add_runs``) against tap by
-  tap (``scatter_patches``, ``add_taps``; the crop read in dxh's order); Z's transpose into the
-  maps written in the maps' order against read in Z's (``to_rows``); each block's Δᵀ for BP4
-  copied by a slice assignment per plane against a loop between 1-D views (``delta_block``);
+- the im2col copies around the products (cpu/conv.py) at batch 64, one thread, for LeNet-5's C3
+  (6 channels, 5×5 on 14×14) and the two-conv net's second conv (32 → 64 channels, 3×3,
+  padding 1, on 14×14): laying out P and adding dP back, their runs of k·C values copied eight
+  at a time at an offset (as before this round) against loops between 1-D views (``patches``,
+  ``scatter_patches``); the two-conv net's Z transposed into the maps in the maps' order against
+  in Z's (``to_rows``), and each block's Δᵀ for BP4 copied by a slice assignment per plane
+  against a loop between 1-D views (``delta_block``);
 - the two-conv net's first conv (direct loops on rows of the padded width, cpu/conv.py): each
   map copied from those rows (forward) and onto them (BP4), indexing the 4-D array in the loop
   against between 1-D views of a row (``from_wide_rows``, ``onto_wide_rows``).
@@ -269,16 +269,34 @@ def adam_rows() -> list[tuple[str, float, float]]:
              best_us(lambda: update_module().apply(p, g, adam, m, v, h), 20))]
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def run_by_eights(src, at, dst, to, count, add):  # type: ignore[no-untyped-def]
+    # before: dst[to:to+count] = (or +=) src[at:at+count], eight values at a time, at offsets
+    e = 0
+    while e + 8 <= count:
+        for u in range(8):
+            dst[to + e + u] = (dst[to + e + u] if add else 0.0) + src[at + e + u]
+        e += 8
+    while e < count:
+        dst[to + e] = (dst[to + e] if add else 0.0) + src[at + e]
+        e += 1
+
+
 @njit(cache=True, error_model="numpy")
-def patches_in_runs(x, k, stride, padding, rows_out, cols_out, xh, p):  # type: ignore[no-untyped-def]
-    # before: each sample read in x's order into xh, then copied in runs of k*C
-    positions = rows_out * cols_out
+def patches_by_eights(x, k, stride, padding, rows_out, cols_out, xh, p):  # type: ignore[no-untyped-def]
+    # before: each sample into xh by 4-D indexing, then its windows' runs by run_by_eights
+    positions, width, run = rows_out * cols_out, xh.shape[1], k * x.shape[1]
+    flat = xh.reshape(-1)
     for n in range(x.shape[0]):
         for c in range(x.shape[1]):
             for r in range(x.shape[2]):
                 for col in range(x.shape[3]):
                     xh[r + padding, col + padding, c] = x[n, c, r, col]
-        conv.copy_runs(xh, k, stride, rows_out, cols_out, p[n * positions:(n + 1) * positions])
+        for s in range(positions):
+            i, j = s // cols_out, s % cols_out
+            for m in range(k):
+                at = ((i * stride + m) * width + j * stride) * x.shape[1]
+                run_by_eights(flat, at, p[n * positions + s], m * run, run, False)
 
 
 @njit(cache=True, error_model="numpy")
@@ -290,12 +308,17 @@ def patches_now(x, k, stride, padding, rows_out, cols_out, xh, p):  # type: igno
 
 
 @njit(cache=True, error_model="numpy")
-def scatter_in_runs(dp, k, stride, padding, rows_out, cols_out, dxh, dx):  # type: ignore[no-untyped-def]
-    # before: dP added back in runs of k*C, then the inside of dxh into dx as scatter_patches does
-    positions = rows_out * cols_out
+def scatter_by_eights(dp, k, stride, padding, rows_out, cols_out, dxh, dx):  # type: ignore[no-untyped-def]
+    # before: dP's runs added back by run_by_eights, then dxh's inside by 4-D indexing
+    positions, width, run = rows_out * cols_out, dxh.shape[1], k * dx.shape[1]
+    flat = dxh.reshape(-1)
     for n in range(dx.shape[0]):
         dxh[:] = 0.0
-        conv.add_runs(dp[n * positions:(n + 1) * positions], k, stride, rows_out, cols_out, dxh)
+        for s in range(positions):
+            i, j = s // cols_out, s % cols_out
+            for m in range(k):
+                at = ((i * stride + m) * width + j * stride) * dx.shape[1]
+                run_by_eights(dp[n * positions + s], m * run, flat, at, run, True)
         for c in range(dx.shape[1]):
             for r in range(dx.shape[2]):
                 for col in range(dx.shape[3]):
@@ -377,29 +400,37 @@ def wide_rows() -> list[tuple[str, float, float]]:
              best_us(lambda: wide_copies_now(maps, wide, width), 20))]
 
 
-def im2col_rows() -> list[tuple[str, float, float]]:
-    k, stride, padding, side = 3, 1, 1, 14  # sizes passed at run time, as the layers pass them
-    x = RNG.standard_normal((64, 32, side, side)).astype(np.float32)
-    xh = np.zeros((side + 2, side + 2, 32), np.float32)  # (Hp, Wp, C)
-    p = np.empty((64 * side * side, k * k * 32), np.float32)  # (batch positions, k*k*C)
+def copy_rows(name: str, channels: int, k: int, padding: int, side: int
+              ) -> list[tuple[str, float, float]]:
+    """P laid out and dP added back for a conv on ``side``×``side`` maps (stride 1)."""
+    out_side = side + 2 * padding - k + 1
+    x = RNG.standard_normal((64, channels, side, side)).astype(np.float32)
+    xh = np.zeros((side + 2 * padding, side + 2 * padding, channels), np.float32)  # (Hp, Wp, C)
+    p = np.empty((64 * out_side ** 2, k * k * channels), np.float32)  # (positions, k*k*C)
     dp = RNG.standard_normal(p.shape).astype(np.float32)
-    dx, z = np.empty_like(x), RNG.standard_normal((p.shape[0], 64)).astype(np.float32)
-    maps = np.empty((64, 64, side, side), np.float32)  # (batch, f, Ho, Wo)
-    sizes = (k, stride, padding, side, side)
-    planes = maps.reshape(64, 64, -1)  # (batch, f, positions)
-    block = np.empty((64, conv.BLOCK_SAMPLES * side * side), np.float32)  # (f, block positions)
-    return [("two-conv net's 2nd conv, P laid out, 64 x 196 x 288, one thread (runs / taps)",
-             best_us(lambda: patches_in_runs(x, *sizes, xh, p), 20),
+    dx = np.empty_like(x)
+    sizes = (k, 1, padding, out_side, out_side)  # passed at run time, as the layers pass them
+    return [(f"{name}, P laid out, one thread (runs by eights / 1-D views)",
+             best_us(lambda: patches_by_eights(x, *sizes, xh, p), 20),
              best_us(lambda: patches_now(x, *sizes, xh, p), 20)),
-            ("two-conv net's 2nd conv, dP added back, one thread (runs / taps)",
-             best_us(lambda: scatter_in_runs(dp, *sizes, xh, dx), 20),
-             best_us(lambda: scatter_now(dp, *sizes, xh, dx), 20)),
-            ("two-conv net's 2nd conv, Z into maps, 64 x 64 x 196, one thread (maps' / Z's order)",
-             best_us(lambda: to_maps_in_maps_order(z, maps), 20),
-             best_us(lambda: to_maps_now(z, maps), 20)),
-            ("two-conv net's 2nd conv, Delta_b^T for BP4, 8 blocks, one thread (slices / loop)",
-             best_us(lambda: delta_blocks_sliced(planes, block), 20),
-             best_us(lambda: delta_blocks_now(planes, block), 20))]
+            (f"{name}, dP added back, one thread (runs by eights / 1-D views)",
+             best_us(lambda: scatter_by_eights(dp, *sizes, xh, dx), 20),
+             best_us(lambda: scatter_now(dp, *sizes, xh, dx), 20))]
+
+
+def im2col_rows() -> list[tuple[str, float, float]]:
+    z = RNG.standard_normal((64 * 196, 64)).astype(np.float32)  # (batch positions, f)
+    maps = np.empty((64, 64, 14, 14), np.float32)  # (batch, f, Ho, Wo)
+    planes = maps.reshape(64, 64, -1)  # (batch, f, positions)
+    block = np.empty((64, conv.BLOCK_SAMPLES * 196), np.float32)  # (f, block positions)
+    transposed = "two-conv net's 2nd conv, Z into maps, 64 x 64 x 196, one thread (maps' / Z's order)"
+    gathered = "two-conv net's 2nd conv, Delta_b^T for BP4, 8 blocks, one thread (slices / loop)"
+    return (copy_rows("LeNet-5's C3, 64 x 100 x 150", 6, 5, 0, 14)
+            + copy_rows("two-conv net's 2nd conv, 64 x 196 x 288", 32, 3, 1, 14)
+            + [(transposed, best_us(lambda: to_maps_in_maps_order(z, maps), 20),
+                best_us(lambda: to_maps_now(z, maps), 20)),
+               (gathered, best_us(lambda: delta_blocks_sliced(planes, block), 20),
+                best_us(lambda: delta_blocks_now(planes, block), 20))])
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """The patch-major im2col conv (kernels/cpu/conv.py) against float64 direct loops in NumPy
-and central differences: strides 1 and 2, padding 0-2, non-square inputs, few channels (windows
-copied in runs of k·C) and many (tap by tap), and batches that leave a partial block of samples."""
+and central differences: strides 1 and 2, padding 0-2, non-square inputs, few channels and many
+(runs of k·C values from 2 to 51), and batches that leave a partial block of samples."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ CASES = [  # (batch, c_in, H, W, filters, k, stride, padding)
     (2, 3, 8, 9, 4, 3, 2, 1),
     (conv.BLOCK_SAMPLES + 1, 2, 5, 6, 2, 2, 1, 2),  # a second, partial block
     (2, 1, 9, 7, 2, 5, 2, 2),
-    (2, conv.TAP_LOOP_MIN_CHANNELS, 5, 6, 3, 3, 1, 1),  # copied and added back tap by tap
-    (3, conv.TAP_LOOP_MIN_CHANNELS + 1, 7, 6, 2, 3, 2, 2),
+    (2, 16, 5, 6, 3, 3, 1, 1),  # runs of k·C = 48 values
+    (3, 17, 7, 6, 2, 3, 2, 2),
 ]
 
 

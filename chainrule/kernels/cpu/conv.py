@@ -24,10 +24,11 @@ on the thread count, so the bits are the same from run to run and on one thread 
 With the positions as rows the products are tall and thin (LeNet-5's C3: 6400 × 150 by 150 × 16),
 which OpenBLAS ran at about twice the rate of the per-sample products W · cols[n] (16 × 150 by
 150 × 100) used before; with channels innermost each kernel row of a window is one contiguous run
-of k·C values, so laying out P is a run of copies (C3's P 0.99 → 0.54 ms). LLVM leaves those
-copies scalar; from ``TAP_LOOP_MIN_CHANNELS`` channels P is laid out (and dP added back) one tap
-at a time, a vectorised loop over the channels (cnn2's second conv, one thread: P 1.97 → 1.18 ms,
-dP 2.21 → 1.12 ms per step; bench/kernel_micro.py). Measured on the shared
+of k·C values, so laying out P is a run of copies (C3's P 0.99 → 0.54 ms). Each copy is a loop
+between two 1-D views: LLVM vectorises that, where it left the same copy scalar when the loop
+indexed the arrays at an offset or in several dimensions (P and dP for LeNet-5's C3 and cnn2's
+second conv, one thread: bench/kernel_micro.py, in bench/RESULTS.md). The same holds for the
+other copies here (from_wide_rows, onto_wide_rows, delta_block). Measured on the shared
 2-core EPYC (batch 64, float32, one thread, thread CPU time, best of 20; issue 13) against those
 per-sample products: C3 forward 2.0 → 1.05 ms, ∂L/∂x 2.1 → 1.2 ms, ∂L/∂W 1.0 → 1.1 ms; cnn2's
 second conv (32 → 64, 3×3 on 14×14) forward 11.5 → 8.2, ∂L/∂x 10.9 → 8.4-9.0, ∂L/∂W 8.2-9.0 →
@@ -56,39 +57,9 @@ from chainrule.kernels.blas import matmul
 
 IM2COL_MIN_ROWS = 50  # c_in·k·k from which im2col + BLAS beats the direct loops
 BLOCK_SAMPLES = 8  # samples per task (and per partial sum of BP4)
-TAP_LOOP_MIN_CHANNELS = 16  # channels from which im2col copies tap by tap (copy_taps, add_taps)
-# and not in runs of k*C (copy_runs, add_runs; LeNet-5's C3, C = 6, is faster in runs)
 
 
 # --- im2col with a row per output position (P), one BLAS product per block of samples ---
-@njit(cache=True, error_model="numpy", inline="always")
-def copy_run(src, at, dst, to, count):
-    # dst[to:to+count] = src[at:at+count], eight values at a time: LLVM leaves these copies
-    # scalar (it cannot rule out that the rows overlap), but unrolled they cost less than a plain
-    # loop over a run of k*C values (LeNet-5's C3, runs of 30: 0.62 -> 0.50 ms per step, one thread)
-    e = 0
-    while e + 8 <= count:
-        for u in range(8):
-            dst[to + e + u] = src[at + e + u]
-        e += 8
-    while e < count:
-        dst[to + e] = src[at + e]
-        e += 1
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def add_run(src, at, dst, to, count):
-    # dst[to:to+count] += src[at:at+count], eight values at a time (as copy_run)
-    e = 0
-    while e + 8 <= count:
-        for u in range(8):
-            dst[to + e + u] += src[at + e + u]
-        e += 8
-    while e < count:
-        dst[to + e] += src[at + e]
-        e += 1
-
-
 @njit(cache=True, error_model="numpy")
 def zero_border(xh, padding):
     # zero the border of width `padding` of xh (Hp, Wp, C), which the samples never write
@@ -105,44 +76,21 @@ def patches(x, k, stride, padding, rows_out, cols_out, xh, p):
     # sample with channels innermost, so that each kernel row of a window is one contiguous run
     # of k*C values; the zero padding is xh's border (zero_border), so the input is never padded
     # as a whole. x: (C, H, W) unpadded; xh: (Hp, Wp, C) scratch, border zero; p: (Ho*Wo, k*k*C)
-    for r in range(x.shape[1]):  # written in xh's order, read across x's channel planes
-        for col in range(x.shape[2]):
-            for c in range(x.shape[0]):
-                xh[r + padding, col + padding, c] = x[c, r, col]
-    if x.shape[0] >= TAP_LOOP_MIN_CHANNELS:
-        copy_taps(xh, k, stride, rows_out, cols_out, p)
-    else:
-        copy_runs(xh, k, stride, rows_out, cols_out, p)
-
-
-@njit(cache=True, error_model="numpy")
-def copy_runs(xh, k, stride, rows_out, cols_out, p):
-    # patches' window copy, one run of k*C values per kernel row (copy_run). xh: (Hp, Wp, C)
-    channels, width = xh.shape[2], xh.shape[1]
+    for c in range(x.shape[0]):
+        for r in range(x.shape[1]):
+            src, dst = x[c, r], xh[r + padding, padding:padding + x.shape[2], c]  # (W,) each
+            for col in range(src.shape[0]):
+                dst[col] = src[col]
     flat = xh.reshape(-1)
-    run = k * channels
+    run = k * xh.shape[2]
     for i in range(rows_out):
         for j in range(cols_out):
             row = i * cols_out + j
             for m in range(k):
-                src = ((i * stride + m) * width + j * stride) * channels
-                copy_run(flat, src, p[row], m * run, run)
-
-
-@njit(cache=True, error_model="numpy")
-def copy_taps(xh, k, stride, rows_out, cols_out, p):
-    # patches' window copy one tap at a time, a loop over the C channels each: with C >= 16 the
-    # vectoriser takes that loop whole, where it leaves copy_run's runs scalar
-    # (bench/kernel_micro.py, in bench/RESULTS.md). xh: (Hp, Wp, C)
-    channels = xh.shape[2]
-    for i in range(rows_out):
-        for j in range(cols_out):
-            row = i * cols_out + j
-            for m in range(k):
-                for q in range(k):
-                    at = (m * k + q) * channels
-                    for c in range(channels):
-                        p[row, at + c] = xh[i * stride + m, j * stride + q, c]
+                at = ((i * stride + m) * xh.shape[1] + j * stride) * xh.shape[2]
+                dst, src = p[row, m * run:(m + 1) * run], flat[at:at + run]  # (k*C,) each
+                for e in range(run):
+                    dst[e] = src[e]
 
 
 @njit(cache=True, error_model="numpy")
@@ -151,47 +99,21 @@ def scatter_patches(dp, k, stride, padding, rows_out, cols_out, dxh, dx):
     # in row-major order, summed in dxh (Hp, Wp, C); its inside is transposed into the unpadded
     # dx (C, H, W) (the border's sums belong to the padding and are dropped)
     dxh[:] = 0.0
-    if dx.shape[0] >= TAP_LOOP_MIN_CHANNELS:
-        add_taps(dp, k, stride, rows_out, cols_out, dxh)
-        for r in range(dx.shape[1]):  # read in dxh's order: faster with many channels
-            for col in range(dx.shape[2]):
-                for c in range(dx.shape[0]):
-                    dx[c, r, col] = dxh[r + padding, col + padding, c]
-    else:
-        add_runs(dp, k, stride, rows_out, cols_out, dxh)
-        for c in range(dx.shape[0]):  # written in dx's order: faster with few (LeNet-5's C3)
-            for r in range(dx.shape[1]):
-                for col in range(dx.shape[2]):
-                    dx[c, r, col] = dxh[r + padding, col + padding, c]
-
-
-@njit(cache=True, error_model="numpy")
-def add_runs(dp, k, stride, rows_out, cols_out, dxh):
-    # scatter_patches' sums, one run of k*C values per kernel row (add_run). dxh: (Hp, Wp, C)
-    channels, width = dxh.shape[2], dxh.shape[1]
     flat = dxh.reshape(-1)
-    run = k * channels
+    run = k * dxh.shape[2]
     for i in range(rows_out):
         for j in range(cols_out):
             row = i * cols_out + j
             for m in range(k):
-                dst = ((i * stride + m) * width + j * stride) * channels
-                add_run(dp[row], m * run, flat, dst, run)
-
-
-@njit(cache=True, error_model="numpy")
-def add_taps(dp, k, stride, rows_out, cols_out, dxh):
-    # scatter_patches' sums one tap at a time (as copy_taps), each element's terms in the same
-    # order as add_runs adds them, so the bits are the same
-    channels = dxh.shape[2]
-    for i in range(rows_out):
-        for j in range(cols_out):
-            row = i * cols_out + j
-            for m in range(k):
-                for q in range(k):
-                    at = (m * k + q) * channels
-                    for c in range(channels):
-                        dxh[i * stride + m, j * stride + q, c] += dp[row, at + c]
+                at = ((i * stride + m) * dxh.shape[1] + j * stride) * dxh.shape[2]
+                dst, src = flat[at:at + run], dp[row, m * run:(m + 1) * run]  # (k*C,) each
+                for e in range(run):
+                    dst[e] += src[e]
+    for c in range(dx.shape[0]):
+        for r in range(dx.shape[1]):
+            dst, src = dx[c, r], dxh[r + padding, padding:padding + dx.shape[2], c]  # (W,) each
+            for col in range(dst.shape[0]):
+                dst[col] = src[col]
 
 
 @njit(cache=True, error_model="numpy")
