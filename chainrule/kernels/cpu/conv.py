@@ -24,15 +24,14 @@ on the thread count, so the bits are the same from run to run and on one thread 
 With the positions as rows the products are tall and thin (LeNet-5's C3: 6400 × 150 by 150 × 16),
 which OpenBLAS ran at about twice the rate of the per-sample products W · cols[n] (16 × 150 by
 150 × 100) used before; with channels innermost each kernel row of a window is one contiguous run
-of k·C values, so laying out P is a run of copies (C3's P 0.99 → 0.54 ms). Each copy is a loop
-between two 1-D views: LLVM vectorises that, where it left the same copy scalar when the loop
-indexed the arrays at an offset or in several dimensions (P and dP for LeNet-5's C3 and cnn2's
-second conv, one thread: bench/kernel_micro.py, in bench/RESULTS.md). The same holds for the
-other copies here (from_wide_rows, onto_wide_rows, delta_block). Measured on the shared
+of k·C values, so laying out P is a run of copies (C3's P 0.99 → 0.54 ms). Measured on the shared
 2-core EPYC (batch 64, float32, one thread, thread CPU time, best of 20; issue 13) against those
 per-sample products: C3 forward 2.0 → 1.05 ms, ∂L/∂x 2.1 → 1.2 ms, ∂L/∂W 1.0 → 1.1 ms; cnn2's
 second conv (32 → 64, 3×3 on 14×14) forward 11.5 → 8.2, ∂L/∂x 10.9 → 8.4-9.0, ∂L/∂W 8.2-9.0 →
-8.1-8.4 ms.
+8.1-8.4 ms. Each copy is a loop between two 1-D views: LLVM vectorises that, where it left the
+same copy scalar when the loop indexed the arrays at an offset or in four dimensions (P and dP
+for LeNet-5's C3 and cnn2's second conv, one thread: bench/kernel_micro.py, in bench/RESULTS.md).
+The same holds for the other copies here (from_wide_rows, onto_wide_rows, delta_block).
 
 This departs from DESIGN.md's remark that 6-16-channel convolutions are poor fits for im2col +
 BLAS. Measured earlier, with per-sample products, on the 2-core Zen 4 (batch 64, float32, best of
