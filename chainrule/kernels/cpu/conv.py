@@ -28,10 +28,11 @@ of k·C values, so laying out P is a run of copies (C3's P 0.99 → 0.54 ms). Me
 2-core EPYC (batch 64, float32, one thread, thread CPU time, best of 20; issue 13) against those
 per-sample products: C3 forward 2.0 → 1.05 ms, ∂L/∂x 2.1 → 1.2 ms, ∂L/∂W 1.0 → 1.1 ms; cnn2's
 second conv (32 → 64, 3×3 on 14×14) forward 11.5 → 8.2, ∂L/∂x 10.9 → 8.4-9.0, ∂L/∂W 8.2-9.0 →
-8.1-8.4 ms. Each copy is a loop between two 1-D views: LLVM vectorises that, where it left the
-same copy scalar when the loop indexed the arrays at an offset or in four dimensions (P and dP
-for LeNet-5's C3 and cnn2's second conv, one thread: bench/kernel_micro.py, in bench/RESULTS.md).
-The same holds for the other copies here (from_wide_rows, onto_wide_rows, delta_block).
+8.1-8.4 ms. Each copy is a loop between two 1-D views, which LLVM vectorises behind one overlap
+check. Copied eight values at a time at an offset (LLVM left those moves scalar: the arrays might
+overlap), P and dP took 2-3 times as long for LeNet-5's C3 and cnn2's second conv (one thread,
+bench/kernel_micro.py, in bench/RESULTS.md); so did the other copies here (from_wide_rows,
+onto_wide_rows, delta_block) when their loops indexed 4-D arrays or assigned slices.
 
 This departs from DESIGN.md's remark that 6-16-channel convolutions are poor fits for im2col +
 BLAS. Measured earlier, with per-sample products, on the 2-core Zen 4 (batch 64, float32, best of
@@ -199,8 +200,8 @@ def patch_input_grad(delta, w2, k, stride, padding, dx):
 def delta_block(planes, first, last, maps):
     # maps[f, (n - first)*positions + s] = planes[n, f, s] for samples first..last-1: Delta_b^T,
     # copied by a loop between 1-D views, which LLVM vectorises (a slice assignment per plane
-    # took three times as long, and the same loop indexing the 2-D and 3-D arrays six times:
-    # kernel_micro.py). planes: (batch, f, positions); maps: (f, (last - first)*positions)
+    # took three times as long: kernel_micro.py). planes: (batch, f, positions); maps: (f,
+    # (last - first)*positions)
     positions = planes.shape[2]
     for n in range(first, last):
         at = (n - first) * positions
@@ -334,7 +335,7 @@ def wide_forward(xp, w, out):
 def from_wide_rows(wide, width, plane):
     # plane[i, j] = wide[i*width + j]: a map laid on rows of the padded width, back to (Ho, Wo).
     # Copied between 1-D views of a row, which LLVM vectorises; indexed as out[n, f, i, j] inside
-    # wide_forward the copy was scalar (kernel_micro.py). wide: (span,); plane: (Ho, Wo)
+    # wide_forward the copy took 3.5 times as long (kernel_micro.py). wide: (span,); plane: (Ho, Wo)
     for i in range(plane.shape[0]):
         dst, src = plane[i], wide[i * width:i * width + plane.shape[1]]  # (Wo,) each
         for j in range(dst.shape[0]):
