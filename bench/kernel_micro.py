@@ -27,10 +27,10 @@ kernel as it was before issue 13's round 2) beside the new one:
 - the im2col copies around the products (cpu/conv.py) at batch 64, one thread, for LeNet-5's C3
   (6 channels, 5×5 on 14×14) and the two-conv net's second conv (32 → 64 channels, 3×3,
   padding 1, on 14×14): laying out P and adding dP back, their runs of k·C values copied eight
-  at a time at an offset (as before this round) against loops between 1-D views (``patches``,
-  ``scatter_patches``); the two-conv net's Z transposed into the maps in the maps' order against
-  in Z's (``to_rows``), and each block's Δᵀ for BP4 copied by a slice assignment per plane
-  against a loop between 1-D views (``delta_block``);
+  at a time at an offset (conv.py's code at 44c7a1e, kept here) against loops between 1-D
+  views (``patches``, ``scatter_patches``); the two-conv net's Z transposed into the maps in the
+  maps' order against in Z's (``to_rows``), and each block's Δᵀ for BP4 copied by a slice
+  assignment per plane against a loop between 1-D views (``delta_block``);
 - the two-conv net's first conv (direct loops on rows of the padded width, cpu/conv.py): each
   map copied from those rows (forward) and onto them (BP4), indexing the 4-D array in the loop
   against between 1-D views of a row (``from_wide_rows``, ``onto_wide_rows``).
@@ -270,67 +270,90 @@ def adam_rows() -> list[tuple[str, float, float]]:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def run_by_eights(src, at, dst, to, count, add):  # type: ignore[no-untyped-def]
-    # before: dst[to:to+count] = (or +=) src[at:at+count], eight values at a time, at offsets
+def copy_run(src, at, dst, to, count):  # type: ignore[no-untyped-def]
+    # before (conv.py at 44c7a1e): dst[to:to+count] = src[at:at+count], eight values at a time
     e = 0
     while e + 8 <= count:
         for u in range(8):
-            dst[to + e + u] = (dst[to + e + u] if add else 0.0) + src[at + e + u]
+            dst[to + e + u] = src[at + e + u]
         e += 8
     while e < count:
-        dst[to + e] = (dst[to + e] if add else 0.0) + src[at + e]
+        dst[to + e] = src[at + e]
+        e += 1
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def add_run(src, at, dst, to, count):  # type: ignore[no-untyped-def]
+    # before (conv.py at 44c7a1e): dst[to:to+count] += src[at:at+count], eight values at a time
+    e = 0
+    while e + 8 <= count:
+        for u in range(8):
+            dst[to + e + u] += src[at + e + u]
+        e += 8
+    while e < count:
+        dst[to + e] += src[at + e]
         e += 1
 
 
 @njit(cache=True, error_model="numpy")
-def patches_by_eights(x, k, stride, padding, rows_out, cols_out, xh, p):  # type: ignore[no-untyped-def]
-    # before: each sample into xh by 4-D indexing, then its windows' runs by run_by_eights
-    positions, width, run = rows_out * cols_out, xh.shape[1], k * x.shape[1]
+def patches_in_runs(x, k, stride, padding, rows_out, cols_out, xh, p):  # type: ignore[no-untyped-def]
+    # before (conv.py's patches at 44c7a1e), one sample: xh by 3-D indexing, then copy_run
+    channels, width = x.shape[0], xh.shape[1]
+    for c in range(channels):
+        for r in range(x.shape[1]):
+            for col in range(x.shape[2]):
+                xh[r + padding, col + padding, c] = x[c, r, col]
     flat = xh.reshape(-1)
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for r in range(x.shape[2]):
-                for col in range(x.shape[3]):
-                    xh[r + padding, col + padding, c] = x[n, c, r, col]
-        for s in range(positions):
-            i, j = s // cols_out, s % cols_out
+    run = k * channels
+    for i in range(rows_out):
+        for j in range(cols_out):
+            row = i * cols_out + j
             for m in range(k):
-                at = ((i * stride + m) * width + j * stride) * x.shape[1]
-                run_by_eights(flat, at, p[n * positions + s], m * run, run, False)
+                src = ((i * stride + m) * width + j * stride) * channels
+                copy_run(flat, src, p[row], m * run, run)
 
 
 @njit(cache=True, error_model="numpy")
-def patches_now(x, k, stride, padding, rows_out, cols_out, xh, p):  # type: ignore[no-untyped-def]
+def patches_batch(old, x, k, stride, padding, rows_out, cols_out, xh, p):  # type: ignore[no-untyped-def]
+    # P for the batch, sample by sample: patches_in_runs (old) or conv.patches
     positions = rows_out * cols_out
     for n in range(x.shape[0]):
-        conv.patches(x[n], k, stride, padding, rows_out, cols_out, xh,
-                     p[n * positions:(n + 1) * positions])
+        rows = p[n * positions:(n + 1) * positions]
+        if old:
+            patches_in_runs(x[n], k, stride, padding, rows_out, cols_out, xh, rows)
+        else:
+            conv.patches(x[n], k, stride, padding, rows_out, cols_out, xh, rows)
 
 
 @njit(cache=True, error_model="numpy")
-def scatter_by_eights(dp, k, stride, padding, rows_out, cols_out, dxh, dx):  # type: ignore[no-untyped-def]
-    # before: dP's runs added back by run_by_eights, then dxh's inside by 4-D indexing
-    positions, width, run = rows_out * cols_out, dxh.shape[1], k * dx.shape[1]
+def scatter_in_runs(dp, k, stride, padding, rows_out, cols_out, dxh, dx):  # type: ignore[no-untyped-def]
+    # before (conv.py's scatter_patches at 44c7a1e), one sample: add_run, then dx by 3-D indexing
+    channels, width = dx.shape[0], dxh.shape[1]
+    dxh[:] = 0.0
     flat = dxh.reshape(-1)
-    for n in range(dx.shape[0]):
-        dxh[:] = 0.0
-        for s in range(positions):
-            i, j = s // cols_out, s % cols_out
+    run = k * channels
+    for i in range(rows_out):
+        for j in range(cols_out):
+            row = i * cols_out + j
             for m in range(k):
-                at = ((i * stride + m) * width + j * stride) * dx.shape[1]
-                run_by_eights(dp[n * positions + s], m * run, flat, at, run, True)
-        for c in range(dx.shape[1]):
-            for r in range(dx.shape[2]):
-                for col in range(dx.shape[3]):
-                    dx[n, c, r, col] = dxh[r + padding, col + padding, c]
+                dst = ((i * stride + m) * width + j * stride) * channels
+                add_run(dp[row], m * run, flat, dst, run)
+    for c in range(channels):
+        for r in range(dx.shape[1]):
+            for col in range(dx.shape[2]):
+                dx[c, r, col] = dxh[r + padding, col + padding, c]
 
 
 @njit(cache=True, error_model="numpy")
-def scatter_now(dp, k, stride, padding, rows_out, cols_out, dxh, dx):  # type: ignore[no-untyped-def]
+def scatter_batch(old, dp, k, stride, padding, rows_out, cols_out, dxh, dx):  # type: ignore[no-untyped-def]
+    # dP added back for the batch, sample by sample: scatter_in_runs (old) or conv.scatter_patches
     positions = rows_out * cols_out
     for n in range(dx.shape[0]):
-        conv.scatter_patches(dp[n * positions:(n + 1) * positions], k, stride, padding, rows_out,
-                             cols_out, dxh, dx[n])
+        rows = dp[n * positions:(n + 1) * positions]
+        if old:
+            scatter_in_runs(rows, k, stride, padding, rows_out, cols_out, dxh, dx[n])
+        else:
+            conv.scatter_patches(rows, k, stride, padding, rows_out, cols_out, dxh, dx[n])
 
 
 @njit(cache=True, error_model="numpy")
@@ -411,11 +434,11 @@ def copy_rows(name: str, channels: int, k: int, padding: int, side: int
     dx = np.empty_like(x)
     sizes = (k, 1, padding, out_side, out_side)  # passed at run time, as the layers pass them
     return [(f"{name}, P laid out, one thread (runs by eights / 1-D views)",
-             best_us(lambda: patches_by_eights(x, *sizes, xh, p), 20),
-             best_us(lambda: patches_now(x, *sizes, xh, p), 20)),
+             best_us(lambda: patches_batch(True, x, *sizes, xh, p), 20),
+             best_us(lambda: patches_batch(False, x, *sizes, xh, p), 20)),
             (f"{name}, dP added back, one thread (runs by eights / 1-D views)",
-             best_us(lambda: scatter_by_eights(dp, *sizes, xh, dx), 20),
-             best_us(lambda: scatter_now(dp, *sizes, xh, dx), 20))]
+             best_us(lambda: scatter_batch(True, dp, *sizes, xh, dx), 20),
+             best_us(lambda: scatter_batch(False, dp, *sizes, xh, dx), 20))]
 
 
 def im2col_rows() -> list[tuple[str, float, float]]:

@@ -1,6 +1,6 @@
 """The patch-major im2col conv (kernels/cpu/conv.py) against float64 direct loops in NumPy
 and central differences: strides 1 and 2, padding 0-2, non-square inputs, few channels and many
-(runs of k·C values from 2 to 51), and batches that leave a partial block of samples."""
+(runs of k·C values from 4 to 51), and batches that leave a partial block of samples."""
 
 from __future__ import annotations
 

@@ -110,7 +110,9 @@ def test_pad_matches_numpy_pad_and_unpad_inverts_it(padding: int) -> None:
     spec = ((0, 0), (0, 0), (padding, padding), (padding, padding))
     np.testing.assert_array_equal(padded, np.pad(x, spec))
     assert padded.dtype == x.dtype and padded.flags.c_contiguous
-    np.testing.assert_array_equal(conv.unpad(padded, padding), x)
+    cropped = np.empty_like(x)
+    conv.unpad_planes(padded, padding, cropped)  # the crop input_grad's direct loops use
+    np.testing.assert_array_equal(cropped, x)
 
 
 @pytest.mark.parametrize("kernel", [3, 5, 7])
@@ -174,12 +176,3 @@ def test_max_pool_against_numpy_with_ties_and_overlaps(size: int, stride: int,
         r, col = divmod(int(expected_arg[n, c, i, j]), x.shape[3])
         routed[n, c, r, col] += upstream[n, c, i, j]
     np.testing.assert_allclose(dx, routed, rtol=1e-15, atol=1e-15)
-
-
-@pytest.mark.parametrize("padding", [1, 2])
-def test_pad_is_numpys_zero_pad_and_unpad_its_inverse(padding: int) -> None:
-    x = np.random.default_rng(4).standard_normal((3, 2, 5, 7)).astype(np.float32)
-    xp = conv.pad(x, padding)
-    assert np.array_equal(xp, np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))))
-    assert np.array_equal(conv.unpad(xp, padding), x)
-    assert np.array_equal(conv.pad(x, 0), x)

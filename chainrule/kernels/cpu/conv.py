@@ -200,7 +200,7 @@ def patch_input_grad(delta, w2, k, stride, padding, dx):
 def delta_block(planes, first, last, maps):
     # maps[f, (n - first)*positions + s] = planes[n, f, s] for samples first..last-1: Delta_b^T,
     # copied by a loop between 1-D views, which LLVM vectorises (a slice assignment per plane
-    # took three times as long: kernel_micro.py). planes: (batch, f, positions); maps: (f,
+    # took 3-3.5 times as long: kernel_micro.py). planes: (batch, f, positions); maps: (f,
     # (last - first)*positions)
     positions = planes.shape[2]
     for n in range(first, last):
@@ -542,16 +542,6 @@ def pad(x: np.ndarray, padding: int) -> np.ndarray:
                   dtype=x.dtype)
     pad_planes(np.ascontiguousarray(x), padding, xp)
     return xp
-
-
-def unpad(x: np.ndarray, padding: int) -> np.ndarray:
-    """The inverse of :func:`pad` for gradients: drop the border."""
-    if padding == 0:
-        return x
-    out = np.empty((*x.shape[:2], x.shape[2] - 2 * padding, x.shape[3] - 2 * padding),
-                   dtype=x.dtype)
-    unpad_planes(x, padding, out)
-    return out
 
 
 @njit(cache=True, error_model="numpy", parallel=True)

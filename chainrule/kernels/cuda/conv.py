@@ -8,7 +8,8 @@ The forward pass and ∂L/∂x run one thread per output element; ∂L/∂x GATH
 element in the CPU scatter's order (f, m, q), so no two threads write one element and no atomics
 or zero fill are needed. BP4 runs one block per weight: each thread sums a fixed strided share of
 the (n, i, j) terms and the block adds the shares by a fixed tree in shared memory, so the sum does
-not depend on thread timing. Padding is an explicit zero border (``pad``/``unpad``), as on the CPU.
+not depend on thread timing. Padding is an explicit zero border of the batch (``pad``/``unpad``);
+the CPU pads each sample as its im2col copy is laid out, and the batch only for direct loops.
 Layout (batch, channels, rows, cols); every array is on the device, every call is one launch.
 """
 
