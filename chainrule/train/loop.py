@@ -9,10 +9,10 @@ calculus: each step is the network's fused backward pass, which updates the para
 as their gradients are reduced.
 
 Where the network's backend offers a chunk trainer (:mod:`chainrule.kernels.chunks`: the CPU's
-generated epoch function for dense networks), the epoch runs as chunks of consecutive batches,
-each one compiled loop without Python between its steps, sized to take about
-:data:`CHUNK_SECONDS`; progress, the NaN stop, stop signals and checkpoints come between the
-chunks, and the results equal those of stepping batch by batch, bit for bit.
+generated epoch function for dense networks and for conv nets), the epoch runs
+as chunks of consecutive batches, each one compiled loop without Python between its steps, sized
+to take about :data:`CHUNK_SECONDS`; progress, the NaN stop, stop signals and checkpoints come
+between the chunks, and the results equal those of stepping batch by batch, bit for bit.
 
 SIGINT (Ctrl-C), SIGTERM and SIGHUP are deferred to the end of the step (or chunk) in progress:
 the loop saves, then raises :class:`Interrupted` (a ``KeyboardInterrupt`` carrying the signal

@@ -61,11 +61,11 @@ class CpuBackend:
 
     @staticmethod
     def chunk_trainer(request: ChunkRequest) -> ChunkTrainer | None:
-        """The generated epoch function of a dense network (epoch.py); None for any other
-        (the training loop then steps one batch at a time)."""
-        from chainrule.kernels.cpu.epoch import chunk_trainer  # loaded when training starts
+        """The generated epoch function of a dense network (epoch.py) or of a conv net
+        (conv_epoch.py); None for any other (the training loop then steps one batch at a time)."""
+        from chainrule.kernels.cpu import conv_epoch, epoch  # loaded when training starts
 
-        return chunk_trainer(request)
+        return epoch.chunk_trainer(request) or conv_epoch.conv_chunk_trainer(request, epoch)
 
     @staticmethod
     @cache

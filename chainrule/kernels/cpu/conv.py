@@ -455,15 +455,35 @@ def new_patches(x: np.ndarray, k: int, stride: int, padding: int) -> np.ndarray:
     return np.empty((x.shape[0] * rows * cols, x.shape[1] * k * k), dtype=x.dtype)
 
 
+@njit(cache=True, error_model="numpy")
+def to_window_order(w, w2):
+    # w2[f, (m*k + q)*C + c] = w[f, c, m, q]: the weights in the column order of P.
+    # w: (f, c_in, k, k); w2: (f, k*k*c_in)
+    k, channels = w.shape[2], w.shape[1]
+    for f in range(w.shape[0]):
+        for c in range(channels):
+            for m in range(k):
+                for q in range(k):
+                    w2[f, (m * k + q) * channels + c] = w[f, c, m, q]
+
+
+@njit(cache=True, error_model="numpy")
+def from_window_order(dw2, dw):
+    # dw[f, c, m, q] = dw2[f, (m*k + q)*C + c]: a gradient in P's column order back in the
+    # weights' order. dw2: (f, k*k*c_in); dw: (f, c_in, k, k)
+    k, channels = dw.shape[2], dw.shape[1]
+    for f in range(dw.shape[0]):
+        for c in range(channels):
+            for m in range(k):
+                for q in range(k):
+                    dw[f, c, m, q] = dw2[f, (m * k + q) * channels + c]
+
+
 def window_weight(w: np.ndarray) -> np.ndarray:
     """(f, c_in, k, k) → (f, k·k·c_in), the column order of P: (m·k + q)·C + c."""
-    return np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(w.shape[0], -1)
-
-
-def from_window_order(dw2: np.ndarray, dw: np.ndarray) -> None:
-    """dw (f, c_in, k, k) ← dw2 (f, k·k·c_in) in the column order of P."""
-    filters, c_in, k = dw.shape[0], dw.shape[1], dw.shape[2]
-    dw[...] = dw2.reshape(filters, k, k, c_in).transpose(0, 3, 1, 2)
+    w2 = np.empty((w.shape[0], w.size // w.shape[0]), dtype=w.dtype)
+    to_window_order(np.ascontiguousarray(w), w2)
+    return w2
 
 
 def uses_im2col(c_in: int, kernel: int) -> bool:

@@ -16,11 +16,12 @@ module is (cache.py). Numba's cache of a function holds the code of the function
 keyed on its own file only, so the source names the generated modules it calls (whose names hold
 their hashes) and carries the digest of dense.py: a change to either gives a new module.
 
-Dense networks only: an input flatten, dense hidden layers (with inverted dropout when the request
-brings the run's generator), a dense output layer. The dropout masks come from the uniforms that
+Dense networks here: an input flatten, dense hidden layers (with inverted dropout when the request
+brings the run's generator), a dense output layer; conv_epoch.py prints the function for conv nets
+from the pieces this module shares (the steps module, the loop's text, the trainer). The dropout masks come from the uniforms that
 ``rng.random`` gives per layer and step in the step loop: drawn for many steps at once they are
 the same numbers in the same order. For any other :class:`~chainrule.kernels.chunks.ChunkRequest`
-:func:`chunk_trainer` returns None, and the loop steps batch by batch.
+:func:`chunk_trainer` returns None (the backend then asks conv_epoch.py).
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ def dense_plan(request: ChunkRequest) -> _Plan | None:
     return _Plan(tuple(hidden), request.output, request.x.dtype.name)
 
 
-def _output_kernel(output: OutputLayer) -> tuple[Any, str]:
+def output_kernel(output: OutputLayer) -> tuple[Any, str]:
     """The generated output module and its fused BP1 function's name."""
     if output.activation == "softmax":
         return output.kernels.softmax_ce(), "softmax_ce_layer"
@@ -219,7 +220,7 @@ def steps_source(dense: ModuleType) -> str:
 
 
 def _imports(plan: _Plan) -> str:
-    out_module, out_name = _output_kernel(plan.output)
+    out_module, out_name = output_kernel(plan.output)
     steps = load_source("epoch_steps", steps_source(plan.output.kernels.dense))
     lines = [(f"from {steps.__name__} import count_correct, dense_forward, gather_batch, input_grad, "
               "reduction_blocks, weight_step"),
@@ -292,7 +293,7 @@ def _buffers(plan: _Plan) -> list[str]:
     return lines
 
 
-_SIGNATURE = '''
+SIGNATURE = '''
 @njit(cache=True, error_model="numpy")
 def train_chunk(order, batch, first, last, hypers, threads, x, t, labels, scale, u, keeps, kind,
                 weights, biases, w_first, w_second, b_first, b_second, w_grad, b_grad, losses,
@@ -305,7 +306,7 @@ def train_chunk(order, batch, first, last, hypers, threads, x, t, labels, scale,
     n, at = x.shape[0], 0
 '''
 
-_LOOP = '''    done, correct, bad = 0, 0, 0
+LOOP = '''    done, correct, bad = 0, 0, 0
     for i in range(first, last):
         lo, hi = i * batch, min(i * batch + batch, n)
         b = hi - lo
@@ -314,14 +315,14 @@ _LOOP = '''    done, correct, bad = 0, 0, 0
         gather_batch(x, t, order, lo, hi, xb, tb, threads)
 '''
 
-_AFTER_FORWARD = '''        losses[i - first] = loss
+AFTER_FORWARD = '''        losses[i - first] = loss
         done += 1
         if not math.isfinite(loss):
             break
         correct += count_correct(out, labels, order, lo)
 '''
 
-_END = '''        if bad > 0:
+END = '''        if bad > 0:
             break
     counts[0], counts[1], counts[2] = done, correct, bad
 '''
@@ -334,9 +335,9 @@ def epoch_source(plan: _Plan) -> str:
 
     title = "A chunk of training steps of a dense network: " + \
         "-".join(map(str, plan.widths)) + f" ({plan.dtype})."
-    return (module_header(title) + _imports(plan) + _SIGNATURE.lstrip("\n")
-            + indent(_buffers(plan), 4) + _LOOP + indent(_forward(plan), 8) + _AFTER_FORWARD
-            + indent(_backward(plan), 8) + _END)
+    return (module_header(title) + _imports(plan) + SIGNATURE.lstrip("\n")
+            + indent(_buffers(plan), 4) + LOOP + indent(_forward(plan), 8) + AFTER_FORWARD
+            + indent(_backward(plan), 8) + END)
 
 
 @dataclass
