@@ -33,7 +33,10 @@ kernel as it was before issue 13's round 2) beside the new one:
   assignment per plane against a loop between 1-D views (``delta_block``);
 - the two-conv net's first conv (direct loops on rows of the padded width, cpu/conv.py): each
   map copied from those rows (forward) and onto them (BP4), indexing the 4-D array in the loop
-  against between 1-D views of a row (``from_wide_rows``, ``onto_wide_rows``).
+  against between 1-D views of a row (``from_wide_rows``, ``onto_wide_rows``);
+- LeNet-5's average pools (2x2, stride 2) at batch 64 with the run's threads: a row of windows
+  at a time in a float64 array (pool.py's ``avg_forward`` at 8618e2f, kept here) against each
+  window's sum in a scalar (``_avg_2x2``; the same bits).
 """
 
 from __future__ import annotations
@@ -41,13 +44,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 from numba import njit, prange
 
 from chainrule.kernels.blas import matmul
 from chainrule.kernels.cache import load_source
-from chainrule.kernels.cpu import conv, dense, threads
+from chainrule.kernels.cpu import conv, dense, pool, threads
 from chainrule.kernels.cpu.epoch import steps_source
 from chainrule.kernels.cpu.fastexp import vexp
 from chainrule.kernels.cpu.fasttanh import vtanh
@@ -255,6 +259,38 @@ def tanh_rows() -> list[tuple[str, float, float]]:
              best_us(lambda: tanh_float64(z, a), 50), best_us(lambda: tanh_float32(z, a), 50))]
 
 
+@njit(cache=True, error_model="numpy", parallel=True)
+def avg_forward_in_rows(x, size, stride, out):  # type: ignore[no-untyped-def]
+    # pool.py's avg_forward at 8618e2f, verbatim: a row of windows at a time, in a float64 array
+    scale = 1.0 / (size * size)
+    channels, cols_out = x.shape[1], out.shape[3]
+    for task in prange(x.shape[0] * channels):  # one (sample, channel) plane per task
+        n, c = task // channels, task % channels
+        plane = x[n, c]
+        acc = np.empty(cols_out, dtype=np.float64)  # the sums of one row of windows
+        for i in range(out.shape[2]):
+            acc[:] = 0.0
+            for m in range(size):
+                row = plane[i * stride + m]
+                for q in range(size):
+                    for j in range(cols_out):
+                        acc[j] += row[j * stride + q]
+            for j in range(cols_out):
+                out[n, c, i, j] = acc[j] * scale
+
+
+def avg_pool_rows() -> list[tuple[str, float, float]]:
+    rows = []
+    for name, shape in (("LeNet-5's C1", (64, 6, 28, 28)), ("LeNet-5's C3", (64, 16, 10, 10))):
+        x = RNG.standard_normal(shape).astype(np.float32)
+        out = np.empty((*shape[:2], shape[2] // 2, shape[3] // 2), np.float32)
+        rows.append(((f"{name} average pool 2x2, {'x'.join(map(str, shape))} "
+                     "(a row of windows at a time / each window in a scalar)"),
+                     best_us(partial(avg_forward_in_rows, x, 2, 2, out), 50),
+                     best_us(partial(pool.avg_forward, x, 2, 2, out), 50)))
+    return rows
+
+
 def adam_rows() -> list[tuple[str, float, float]]:
     python_errors = load_source("update_python_errors",
                                 update_source().replace(', error_model="numpy"', ""))
@@ -460,7 +496,8 @@ def main() -> None:
     import scipy.linalg.cython_blas  # noqa: F401  the BLAS np.dot calls: loaded, so that
     threads.configure()  # its threads are set to one too, as the old kernels had them
     rows = (dense_rows() + update_rows() + conv_bias_rows() + sgd_rows() + softmax_rows()
-            + gather_rows() + tanh_rows() + adam_rows() + im2col_rows() + wide_rows())
+            + gather_rows() + tanh_rows() + adam_rows() + im2col_rows() + wide_rows()
+            + avg_pool_rows())
     print("| kernel | before, µs | now, µs |\n|---|---:|---:|")
     for name, before, now in rows:
         print(f"| {name} | {before:.1f} | {now:.1f} |")

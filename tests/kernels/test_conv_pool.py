@@ -103,6 +103,24 @@ def test_avg_pool_forward_and_spreading() -> None:
     assert rel_err(dx, central_difference(loss, x)) < 1e-8
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("rows", "cols"), [(4, 6), (5, 7), (2, 2)])
+def test_avg_pool_2x2_sums_each_window_from_zero_in_row_major_order(dtype: type, rows: int,
+                                                                   cols: int) -> None:
+    """The 2x2 path (_avg_2x2) against NumPy adding the same four values in the same order in
+    float64, bit for bit: -0.0 windows give +0.0, as the general loop's sums from 0.0 do."""
+    x = np.random.default_rng(6).standard_normal((3, 2, rows, cols)).astype(dtype)
+    x[0, 0, :2, :2] = -0.0
+    out = np.full((3, 2, rows // 2, cols // 2), np.nan, dtype)
+    pool.avg_forward(x, 2, 2, out)
+    w = x[:, :, :rows // 2 * 2, :cols // 2 * 2].astype(np.float64)
+    total = (((0.0 + w[:, :, 0::2, 0::2]) + w[:, :, 0::2, 1::2]) + w[:, :, 1::2, 0::2]) \
+        + w[:, :, 1::2, 1::2]
+    expected = (total * 0.25).astype(dtype)
+    np.testing.assert_array_equal(out.view(f"i{out.itemsize}"), expected.view(f"i{out.itemsize}"))
+    assert np.signbit(out[0, 0, 0, 0]) == np.False_
+
+
 @pytest.mark.parametrize("padding", [0, 1, 2])
 def test_pad_matches_numpy_pad_and_unpad_inverts_it(padding: int) -> None:
     x = np.random.default_rng(4).standard_normal((2, 3, 4, 5)).astype(np.float32)
