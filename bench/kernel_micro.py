@@ -36,7 +36,8 @@ kernel as it was before issue 13's round 2) beside the new one:
   against between 1-D views of a row (``from_wide_rows``, ``onto_wide_rows``);
 - LeNet-5's average pools (2x2, stride 2) at batch 64 with the run's threads: a row of windows
   at a time in a float64 array (pool.py's ``avg_forward`` at 8618e2f, kept here) against each
-  window's sum in a scalar (``_avg_2x2``; the same bits).
+  window's sum in a scalar (``_avg_2x2``; the same bits); and their backward pass fused with
+  BP2 (``avg_backward_delta`` at c1693da, kept here, against ``_avg_backward_delta_2x2``).
 """
 
 from __future__ import annotations
@@ -279,6 +280,24 @@ def avg_forward_in_rows(x, size, stride, out):  # type: ignore[no-untyped-def]
                 out[n, c, i, j] = acc[j] * scale
 
 
+@njit(cache=True, error_model="numpy", parallel=True)
+def avg_backward_delta_in_planes(grad_out, size, d, delta):  # type: ignore[no-untyped-def]
+    # pool.py's avg_backward_delta at c1693da, verbatim: the plane zeroed, then each window
+    scale = 1.0 / (size * size)
+    for task in prange(d.shape[0] * d.shape[1]):  # one (sample, channel) plane per task
+        n, c = task // d.shape[1], task % d.shape[1]
+        rounded = np.empty(1, dtype=delta.dtype)  # the spread value in the array dtype, as avg_backward stores it
+        delta[n, c] = 0.0  # positions no window covers
+        for i in range(grad_out.shape[2]):
+            for m in range(size):
+                r = i * size + m
+                for j in range(grad_out.shape[3]):
+                    rounded[0] = grad_out[n, c, i, j] * scale
+                    share = rounded[0]
+                    for q in range(size):
+                        delta[n, c, r, j * size + q] = share * d[n, c, r, j * size + q]
+
+
 def avg_pool_rows() -> list[tuple[str, float, float]]:
     rows = []
     for name, shape in (("LeNet-5's C1", (64, 6, 28, 28)), ("LeNet-5's C3", (64, 16, 10, 10))):
@@ -288,6 +307,11 @@ def avg_pool_rows() -> list[tuple[str, float, float]]:
                      "(a row of windows at a time / each window in a scalar)"),
                      best_us(partial(avg_forward_in_rows, x, 2, 2, out), 50),
                      best_us(partial(pool.avg_forward, x, 2, 2, out), 50)))
+        d, delta = RNG.standard_normal(shape).astype(np.float32), np.empty(shape, np.float32)
+        rows.append(((f"{name} average pool 2x2 backward + BP2, {'x'.join(map(str, shape))} "
+                     "(the plane zeroed, then 4-D indexing / along rows of the plane)"),
+                     best_us(partial(avg_backward_delta_in_planes, out, 2, d, delta), 50),
+                     best_us(partial(pool.avg_backward_delta, out, 2, d, delta), 50)))
     return rows
 
 

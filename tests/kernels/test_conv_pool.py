@@ -121,6 +121,24 @@ def test_avg_pool_2x2_sums_each_window_from_zero_in_row_major_order(dtype: type,
     assert np.signbit(out[0, 0, 0, 0]) == np.False_
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("size", "rows", "cols"), [(2, 4, 6), (2, 5, 7), (3, 7, 6), (3, 6, 8)])
+def test_avg_backward_delta_spreads_the_rounded_share_times_d(dtype: type, size: int, rows: int,
+                                                              cols: int) -> None:
+    """delta = (grad / k², rounded to the dtype) · g'(z) on each window, 0 where none covers: NumPy
+    computes the same products, bit for bit (the 2x2 path and the general one)."""
+    rng = np.random.default_rng(7)
+    d = rng.standard_normal((2, 3, rows, cols)).astype(dtype)
+    grad = rng.standard_normal((2, 3, rows // size, cols // size)).astype(dtype)
+    delta = np.full_like(d, np.nan)
+    pool.avg_backward_delta(grad, size, d, delta)
+    shares = (grad.astype(np.float64) * (1.0 / (size * size))).astype(dtype)
+    expected = np.zeros_like(d)  # +0.0 where no window covers
+    covered = (slice(None), slice(None), slice(0, rows // size * size), slice(0, cols // size * size))
+    expected[covered] = np.repeat(np.repeat(shares, size, axis=2), size, axis=3) * d[covered]
+    np.testing.assert_array_equal(delta.view(f"i{d.itemsize}"), expected.view(f"i{d.itemsize}"))
+
+
 @pytest.mark.parametrize("padding", [0, 1, 2])
 def test_pad_matches_numpy_pad_and_unpad_inverts_it(padding: int) -> None:
     x = np.random.default_rng(4).standard_normal((2, 3, 4, 5)).astype(np.float32)
