@@ -48,8 +48,9 @@ GRAD = "{G}"  # where a backward block reads the gradient of its output, filled 
 
 @dataclass(frozen=True)
 class Site:
-    """One lowered layer being printed: its index, its parameters' index in the weight tuples
-    (-1: none), whether the layer below needs its input gradient, and its input's name."""
+    """One lowered layer being printed: its index, the index its parameters (if it has any)
+    take in the weight tuples, whether the layer below needs its input gradient, and its input's
+    name and shape."""
 
     index: int
     param: int
