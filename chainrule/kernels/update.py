@@ -56,6 +56,9 @@ class Rule(IntEnum):
 
 HYPER_SLOTS = ("lr", "beta1", "beta2", "eps", "correction1", "correction2", "l2", "l1")
 PENALTY_SLOTS = slice(HYPER_SLOTS.index("l2"), HYPER_SLOTS.index("l1") + 1)  # l2, l1
+# a fused kernel's rule arguments in a generated epoch (kernels/cpu/epoch.py, conv_epoch.py):
+# RULE_ARGS.format("w" or "b", parameter index, the step's hyper row)
+RULE_ARGS = "kind, {0}_first[{1}], {0}_second[{1}], {2}"
 
 _CONSTANTS = '''
 STORE, SGD, MOMENTUM, ADAM = 0, 1, 2, 3  # Rule in kernels/update.py

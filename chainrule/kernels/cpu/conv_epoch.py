@@ -18,10 +18,9 @@ so an edit to either gives a new module (epoch.py's steps module does the same f
 
 from __future__ import annotations
 
-import hashlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -40,9 +39,8 @@ from chainrule.kernels.layers import (
     PoolLayer,
     RowActivation,
 )
-from chainrule.kernels.update import update_module
+from chainrule.kernels.update import RULE_ARGS, update_module
 
-RULE = "kind, {0}_first[{1}], {0}_second[{1}], {2}"  # a parameter's rule arguments
 GRAD = "{G}"  # where a backward block reads the gradient of its output, filled in top down
 
 
@@ -169,7 +167,7 @@ def _conv_grads(layer: HiddenLayer, site: Site, code: Code) -> tuple[list[str], 
                      f"direct_weight_grad(xp{j}, e{j}, {spec.stride}, w_grad[{p}])")
     size = spec.filters * c * k * k
     lines.append(f"bad += apply(weights[{p}].reshape({size}), w_grad[{p}].reshape({size}), "
-                 f"{RULE.format('w', p, 'hw')})  # the rule on W")
+                 f"{RULE_ARGS.format('w', p, 'hw')})  # the rule on W")
     return lines, (f"g{j}" if site.need_input_grad else "")
 
 
@@ -177,14 +175,14 @@ def _delta_bias(j: int, p: int, f: int, positions: int) -> str:
     """BP2 (delta = dL/da * g'(z)) + BP3 + the rule on b, as ParamUpdates.delta_bias."""
     view = _view((f, positions))
     return (f"bad += delta_bias_step({GRAD}{view}, d{j}{view}, e{j}{view}, biases[{p}], "
-            f"b_grad[{p}], {RULE.format('b', p, 'hb')}, "
+            f"b_grad[{p}], {RULE_ARGS.format('b', p, 'hb')}, "
             f"reduction_blocks(b * {f * positions}, {f}, threads))  # BP2 + BP3")
 
 
 def _dense_grads(layer: HiddenLayer | OutputLayer, site: Site, code: Code, delta: str,
                  n_out: int) -> tuple[list[str], str]:
     """DenseContraction.grads: dL/dx = delta W (if asked), then BP4 + the rule on W."""
-    j, p, n_in = site.index, site.param, _size(site.in_shape)
+    j, p, n_in = site.index, site.param, math.prod(site.in_shape)
     w = f"weights[{p}].reshape(({n_out}, {n_in}))"
     lines = []
     if site.need_input_grad:
@@ -192,16 +190,9 @@ def _dense_grads(layer: HiddenLayer | OutputLayer, site: Site, code: Code, delta
         lines += [f"g{j} = g{j}_all[:b]",
                   f"input_grad({delta}, {w}, g{j}{_view((n_in,))}, threads)"]
     lines.append(f"bad += weight_step({delta}, {site.h}{_view((n_in,))}, {w}, "
-                 f"w_grad[{p}].reshape(({n_out}, {n_in})), {RULE.format('w', p, 'hw')}, "
+                 f"w_grad[{p}].reshape(({n_out}, {n_in})), {RULE_ARGS.format('w', p, 'hw')}, "
                  "threads)  # BP4 + the rule on W")
     return lines, (f"g{j}" if site.need_input_grad else "")
-
-
-def _size(shape: tuple[int, ...]) -> int:
-    total = 1
-    for dim in shape:
-        total *= dim
-    return total
 
 
 @emitter(HiddenLayer)
@@ -216,7 +207,7 @@ def _hidden(layer: HiddenLayer, site: Site, code: Code) -> tuple[str, tuple[int,
                               down))
         return f"a{j}", (f, ho, wo)
     out_shape = layer.spec.out_shape
-    n_out, n_in = out_shape[0], _size(site.in_shape)
+    n_out, n_in = out_shape[0], math.prod(site.in_shape)
     _layer_buffers(code, j, layer.prefix, out_shape)
     code.forward += [f"# {layer.prefix}: dense {n_in} -> {n_out}, {layer.activation}",
                      f"z{j}, a{j}, d{j} = z{j}_all[:b], a{j}_all[:b], d{j}_all[:b]",
@@ -247,7 +238,7 @@ def _conv_avg_pool(layer: ConvAvgPool, site: Site, code: Code) -> tuple[str, tup
     code.backward.append(([f"e{j} = e{j}_all[:b]",
                            f"avg_backward_delta({GRAD}, {size}, d{j}, e{j})  # pool + BP2",
                            (f"bad += bias_step(e{j}{view}, biases[{p}], b_grad[{p}], "
-                            f"{RULE.format('b', p, 'hb')}, "
+                            f"{RULE_ARGS.format('b', p, 'hb')}, "
                             f"reduction_blocks(b * {f * ho * wo}, {f}, threads))  # BP3"),
                            *lines], down))
     return f"q{j}", pooled
@@ -279,27 +270,20 @@ def _pool(layer: PoolLayer, site: Site, code: Code) -> tuple[str, tuple[int, ...
 @emitter(FlattenLayer)
 def _flatten(layer: FlattenLayer, site: Site, code: Code) -> tuple[str, tuple[int, ...]]:
     """A reshape both ways (the buffers are contiguous)."""
-    j, n = site.index, _size(site.in_shape)
+    j, n = site.index, math.prod(site.in_shape)
     code.forward.append(f"f{j} = {site.h}{_view((n,))}  # flatten")
     code.backward.append(([f"u{j} = {GRAD}{_view(site.in_shape)}  # unflatten"], f"u{j}"))
     return f"f{j}", (n,)
 
 
-def _output(out: OutputLayer, site: Site, code: Code) -> None:
-    """The output layer: z, BP1 fused with the loss (epoch.py's kernel), BP3, dL/dx, BP4."""
-    _j, p, n_out = site.index, site.param, out.spec.n_out
-    for name in ("zo", "out", "delta"):
-        code.buffers.append(f"{name}_all = np.empty((batch, {n_out}), np.{code.dtype})")
-    code.forward += [(f"# {out.prefix}: dense {_size(site.in_shape)} -> {n_out}, {out.activation}, "
-                     f"{out.loss}"),
-                     "zo, out, delta = zo_all[:b], out_all[:b], delta_all[:b]",
-                     f"dense_forward({site.h}, weights[{p}], zo, threads)",
-                     f"loss = output_layer(zo, biases[{p}], tb, out, delta, scale / b)  # BP1"]
+def _output(out: OutputLayer, site: Site, code: Code, epoch: ModuleType) -> None:
+    """The output layer, in epoch.py's lines: z, BP1 fused with the loss, BP3, then dL/dx and
+    BP4."""
+    p, n_out = site.param, out.spec.n_out
+    code.buffers += epoch.output_buffers(n_out, f"np.{code.dtype}")
+    code.forward += epoch.output_forward(out, site.h, p, math.prod(site.in_shape))
     lines, down = _dense_grads(out, site, code, "delta", n_out)
-    code.backward.append(([(f"bad += bias_step(delta.reshape((b, {n_out}, 1)), biases[{p}], "
-                            f"b_grad[{p}], {RULE.format('b', p, 'hb')}, "
-                            f"reduction_blocks(b * {n_out}, {n_out}, threads))  # BP3"),
-                           *lines], down))
+    code.backward.append(([epoch.output_bias(n_out, p), *lines], down))
 
 
 @dataclass(frozen=True)
@@ -356,17 +340,13 @@ _CONV_NAMES = ("patch_forward", "patch_input_grad", "patch_weight_grad", "to_win
 _POOL_NAMES = ("max_forward", "max_backward", "avg_forward", "avg_backward", "avg_backward_delta")
 
 
-def _digest(module: ModuleType) -> str:
-    return hashlib.sha256(Path(str(module.__file__)).read_bytes()).hexdigest()[:16]
-
-
 def _imports(plan: ConvPlan, code: Code, epoch: ModuleType) -> str:
     """The steps module's, update.py's, the output layer's, conv.py's, pool.py's and the
     activations' kernels, with conv.py's and pool.py's digests."""
     kernels = plan.output.kernels
     out_module, out_name = epoch.output_kernel(plan.output)
     steps = load_source("epoch_steps", epoch.steps_source(kernels.dense))
-    lines = [(f"# conv.py sha256 {_digest(kernels.conv)}, pool.py sha256 {_digest(kernels.pool)}: "
+    lines = [(f"# conv.py sha256 {epoch.module_digest(kernels.conv)}, pool.py sha256 {epoch.module_digest(kernels.pool)}: "
              "their kernels are compiled into this module"),
              (f"from {steps.__name__} import count_correct, dense_forward, gather_batch, "
               "input_grad, reduction_blocks, weight_step"),
@@ -379,10 +359,10 @@ def _imports(plan: ConvPlan, code: Code, epoch: ModuleType) -> str:
     return "\n".join(lines) + "\n\n\n"
 
 
-def _print_layers(plan: ConvPlan) -> Code:
+def _print_layers(plan: ConvPlan, epoch: ModuleType) -> Code:
     """Every layer's buffers, forward lines and backward block, bottom first."""
     code = Code(plan.dtype)
-    code.buffers += [(f"xs = np.empty((batch, {_size(plan.in_shape)}), np.{plan.dtype})"
+    code.buffers += [(f"xs = np.empty((batch, {math.prod(plan.in_shape)}), np.{plan.dtype})"
                      "  # the gathered batch"),
                      f"ts = np.empty((batch, {plan.output.spec.n_out}), np.{plan.dtype})"]
     code.forward.append(f"x0 = xb{_view(plan.in_shape)}")
@@ -391,7 +371,7 @@ def _print_layers(plan: ConvPlan) -> Code:
         site = Site(index, param, index > 0, h, shape)
         h, shape = _EMITTERS[type(layer)](layer, site, code)
         param += 1 if isinstance(layer, (HiddenLayer, ConvAvgPool)) else 0
-    _output(plan.output, Site(len(plan.layers), param, bool(plan.layers), h, shape), code)
+    _output(plan.output, Site(len(plan.layers), param, bool(plan.layers), h, shape), code, epoch)
     return code
 
 
@@ -412,7 +392,7 @@ def conv_epoch_source(plan: ConvPlan, epoch: ModuleType) -> str:
     def indent(lines: list[str], depth: int) -> str:
         return "".join(" " * depth + line + "\n" for line in lines)
 
-    code = _print_layers(plan)
+    code = _print_layers(plan, epoch)
     title = (f"A chunk of training steps of a conv net: {len(plan.layers)} layers on "
              f"{'x'.join(map(str, plan.in_shape))} inputs ({plan.dtype}).")
     return (module_header(title) + _imports(plan, code, epoch) + epoch.SIGNATURE.lstrip("\n")

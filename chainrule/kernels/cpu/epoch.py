@@ -44,7 +44,7 @@ from chainrule.kernels.cache import load_source
 from chainrule.kernels.chunks import ChunkRequest, ChunkResult
 from chainrule.kernels.header import module_header
 from chainrule.kernels.layers import FlattenLayer, HiddenLayer, OutputLayer, RowActivation
-from chainrule.kernels.update import update_module
+from chainrule.kernels.update import RULE_ARGS, update_module
 
 _HELPERS = '''
 @njit(cache=True, error_model="numpy")
@@ -199,7 +199,9 @@ def output_kernel(output: OutputLayer) -> tuple[Any, str]:
     return output.kernels.output(output.activation, output.loss), "output_layer"
 
 
-def _digest(module: Any) -> str:
+def module_digest(module: Any) -> str:
+    """The first 16 hex digits of the SHA-256 of a module's file (a generated source names the
+    static modules Numba compiles into it by these)."""
     return hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()[:16]
 
 
@@ -208,7 +210,7 @@ def steps_source(dense: ModuleType) -> str:
     dtype, not per model): dense.py's products with their block split, BP4 with the rule, the
     batch gather and the count of correct predictions."""
     lines = [blas.import_line().rstrip("\n"),
-             f"# dense.py sha256 {_digest(dense)}: its kernels are compiled into this module",
+             f"# dense.py sha256 {module_digest(dense)}: its kernels are compiled into this module",
              f"from {dense.__name__} import _features_times as features_times",
              f"from {dense.__name__} import _rows_times as rows_times",
              f"from {dense.__name__} import _rows_times_plain as rows_times_plain",
@@ -247,22 +249,35 @@ def _forward(plan: _Plan) -> list[str]:
                        f"d{i}.reshape({size}))"),
                       f"at += {size}"]
         h = f"a{i}"
-    out, last = plan.output, len(plan.hidden)
-    lines += [f"# {out.prefix}: dense {widths[-2]} -> {widths[-1]}, {out.activation}, {out.loss}",
-              "zo, out, delta = zo_all[:b], out_all[:b], delta_all[:b]",
-              f"dense_forward({h}, weights[{last}], zo, threads)",
-              f"loss = output_layer(zo, biases[{last}], tb, out, delta, scale / b)  # BP1"]
-    return lines
+    return lines + output_forward(plan.output, h, len(plan.hidden), widths[-2])
+
+
+def output_forward(out: OutputLayer, h: str, index: int, n_in: int) -> list[str]:
+    """The output layer's z from input ``h`` and weights ``index``, then BP1 fused with the
+    loss."""
+    return [f"# {out.prefix}: dense {n_in} -> {out.spec.n_out}, {out.activation}, {out.loss}",
+            "zo, out, delta = zo_all[:b], out_all[:b], delta_all[:b]",
+            f"dense_forward({h}, weights[{index}], zo, threads)",
+            f"loss = output_layer(zo, biases[{index}], tb, out, delta, scale / b)  # BP1"]
+
+
+def output_bias(n_out: int, index: int) -> str:
+    """BP3 + the rule on the output layer's bias ``index``."""
+    return (f"bad += bias_step(delta.reshape((b, {n_out}, 1)), biases[{index}], "
+            f"b_grad[{index}], {RULE_ARGS.format('b', index, 'hb')}, "
+            f"reduction_blocks(b * {n_out}, {n_out}, threads))")
+
+
+def output_buffers(n_out: int, dtype: str) -> list[str]:
+    """The output layer's z, output and delta: (batch, n_out) each."""
+    return [f"{name}_all = np.empty((batch, {n_out}), {dtype})" for name in ("zo", "out", "delta")]
 
 
 def _backward(plan: _Plan) -> list[str]:
     """BP3 + rule on b, dL/dx from the weights before their step, BP4 + rule on W; top first."""
     widths, last = plan.widths, len(plan.hidden)
-    rule = "kind, {0}_first[{1}], {0}_second[{1}], {2}"
     inputs = ["xb", *(f"a{i}" for i in range(last))]
-    lines = [(f"bad += bias_step(delta.reshape((b, {widths[-1]}, 1)), biases[{last}], "
-              f"b_grad[{last}], {rule.format('b', last, 'hb')}, "
-              f"reduction_blocks(b * {widths[-1]}, {widths[-1]}, threads))")]
+    lines = [output_bias(widths[-1], last)]
     grad = "delta"
     for i in range(last, -1, -1):
         if i < last:
@@ -270,14 +285,14 @@ def _backward(plan: _Plan) -> list[str]:
             lines += [f"e{i} = e{i}_all[:b]  # BP2 delta of {plan.hidden[i].prefix}",
                       (f"bad += delta_bias_step(g{i}.reshape((b, {n}, 1)), "
                        f"d{i}.reshape((b, {n}, 1)), e{i}.reshape((b, {n}, 1)), biases[{i}], "
-                       f"b_grad[{i}], {rule.format('b', i, 'hb')}, "
+                       f"b_grad[{i}], {RULE_ARGS.format('b', i, 'hb')}, "
                        f"reduction_blocks(b * {n}, {n}, threads))")]
             grad = f"e{i}"
         if i > 0:
             lines += [f"g{i - 1} = g{i - 1}_all[:b]",
                       f"input_grad({grad}, weights[{i}], g{i - 1}, threads)"]
         lines.append(f"bad += weight_step({grad}, {inputs[i]}, weights[{i}], w_grad[{i}], "
-                     f"{rule.format('w', i, 'hw')}, threads)")
+                     f"{RULE_ARGS.format('w', i, 'hw')}, threads)")
     return lines
 
 
@@ -288,9 +303,7 @@ def _buffers(plan: _Plan) -> list[str]:
     for i in range(len(plan.hidden)):
         lines += [f"{name}{i}_all = np.empty((batch, {widths[i + 1]}), {dtype})"
                   for name in ("z", "a", "d", "g", "e")]
-    lines += [f"{name}_all = np.empty((batch, {widths[-1]}), {dtype})"
-              for name in ("zo", "out", "delta")]
-    return lines
+    return lines + output_buffers(widths[-1], dtype)
 
 
 SIGNATURE = '''
