@@ -26,7 +26,7 @@ from chainrule.fsutil import atomic_write_text
 ROOT = Path(__file__).resolve().parents[1]
 TITLE = "# Benchmark results"
 PEER_NAMES = {"chainrule": "chainrule", "torch": "PyTorch", "numpy": "NumPy",
-              "jax-step": "JAX, jit step", "jax-scan": "JAX, epoch as one `lax.scan`"}
+              "products": "chainrule's two products alone", "jax-step": "JAX, jit step", "jax-scan": "JAX, epoch as one `lax.scan`"}
 MODEL_NAMES = {"mlp": "MLP", "lenet5": "LeNet-5", "cnn2": "two-conv net"}
 # (model, peer, limit): chainrule's epoch ≤ limit × the peer's (issue 13's targets)
 EPOCH_TARGETS = [("lenet5", "torch", 0.5), ("cnn2", "torch", 0.7), ("mlp", "jax-scan", 1.0),
@@ -155,6 +155,13 @@ def rounds_note(run: Run) -> str:
             "take turns, so that the machine's drift in speed falls on every peer alike")
 
 
+def epoch_cell(figures: dict[str, Any]) -> str:
+    """Seconds per epoch and the test accuracy (none for the products-only floor)."""
+    accuracy = figures.get("test_acc")
+    shown = "" if accuracy is None else f" ({100 * accuracy:.2f}%)"
+    return f"{figures['seconds_per_epoch']:.3g} s{shown}"
+
+
 def epoch_table(run: Run) -> list[str]:
     peers = [p for p in PEER_NAMES if any(p in by_peer for by_peer in run.epochs.values())]
     specs = ", ".join(f"{MODEL_NAMES.get(m, m)} `{run.recipes[m][0]}`" for m in run.epochs)
@@ -165,8 +172,7 @@ def epoch_table(run: Run) -> list[str]:
              "|---|" + "---:|" * len(peers)]
     for model, by_peer in run.epochs.items():
         _, optimizer, lr = run.recipes[model]
-        cells = [cell(by_peer.get(p), lambda f: f"{f['seconds_per_epoch']:.3g} s "
-                      f"({100 * f['test_acc']:.2f}%)") for p in peers]
+        cells = [cell(by_peer.get(p), epoch_cell) for p in peers]
         lines.append(f"| {MODEL_NAMES.get(model, model)}, {optimizer} {lr:g}, "
                      f"{run.epoch_counts[model]} | "
                      + " | ".join(cells) + " |")
@@ -224,7 +230,23 @@ def target_table(run: Run) -> list[str]:
                         f"{verdict(abs(gap) <= ACCURACY_POINTS)} |")
     return ["Issue 13's targets, each measured in this run:", "",
             "| target | figure | limit | |", "|---|---:|---:|---|", *rows, "",
-            *round_lines(run)]
+            *round_lines(run), *floor_lines(run)]
+
+
+def floor_lines(run: Run) -> list[str]:
+    """The MLP's floor against NumPy: chainrule's two big products alone (bench/products_ref.py),
+    which NumPy's step makes too with the same BLAS, as a fraction of NumPy's whole epoch."""
+    by_peer = run.epochs.get("mlp", {})
+    if not (measured(by_peer, "products") and measured(by_peer, "numpy")):
+        return []
+    floor = by_peer["products"]["seconds_per_epoch"]
+    ratio = floor / by_peer["numpy"]["seconds_per_epoch"]
+    return [(f"The MLP's floor (bench/products_ref.py): an epoch of chainrule's two 784×128 "
+             f"products alone, the forward pass and BP4 with the update, took {floor:.3g} s, "
+             f"**{ratio:.2f} × NumPy's whole epoch**. NumPy's step makes the same two products "
+             "with the same OpenBLAS, and every other part of chainrule's step comes on top of "
+             f"them, so no MLP / NumPy ratio below {ratio:.2f} is reachable with these products "
+             "on this machine."), ""]
 
 
 def round_lines(run: Run) -> list[str]:

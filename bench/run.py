@@ -8,7 +8,8 @@ seconds per epoch) it measures
    chainrule, PyTorch (bench/torch_ref.py), NumPy from scratch (MLP; bench/numpy_ref.py) and JAX
    (bench/jax_ref.py: a jit-compiled step looped from Python, and the epoch as one ``lax.scan``),
    with the test accuracy after the same epochs and each worker's peak RSS (PyTorch starts from
-   chainrule's initial weights, so the accuracies differ by batch order and rounding alone);
+   chainrule's initial weights, so the accuracies differ by batch order and rounding alone), and
+   the MLP's floor: an epoch of chainrule's two 784×128 products alone (bench/products_ref.py);
 2. chainrule's start-up and peak RSS on ``chainrule train mlp:784-128-10 --data fashion-mnist
    --epochs 1`` (bench/startup.py), and the wall time of ``chainrule derive neuron``;
 3. issue 10's "CPU speed unchanged": ``bench/step_bench.py --baseline REV``, per-step times of this
@@ -64,13 +65,13 @@ class Recipe:
 
 RECIPES = {"mlp": Recipe("mlp:784-128-10", "sgd", 0.1, 3, 5),
            "lenet5": Recipe("lenet5", "sgd", 0.1, 2, 2), "cnn2": Recipe(CNN2, "adam", 0.001, 2, 2)}
-PEERS = ("chainrule", "torch", "numpy", "jax-step", "jax-scan")
+PEERS = ("chainrule", "torch", "numpy", "products", "jax-step", "jax-scan")
 ONE_THREAD = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 BASELINE = "96950c5"  # the commit before issue 10's lowering work (issue 10: "CPU speed unchanged")
 
 
 def runs_peer(model: str, peer: str, jax_models: list[str]) -> bool:
-    if peer == "numpy":
+    if peer in ("numpy", "products"):
         return model == "mlp"
     if peer.startswith("jax"):
         return model in jax_models and model != "cnn2"
@@ -104,6 +105,10 @@ def worker(peer: str, model: str, *, epochs: int, batch: int) -> dict[str, Any]:
         import numpy_ref
 
         return numpy_ref.train_mlp(*split, epochs=epochs, batch=batch, lr=recipe.lr)
+    if peer == "products":
+        import products_ref
+
+        return products_ref.train_products(*split, epochs=epochs, batch=batch, lr=recipe.lr)
     import jax_ref
 
     return jax_ref.train(model, peer.removeprefix("jax-"), *split, epochs=epochs, batch=batch,

@@ -146,3 +146,13 @@ def test_the_ratios_are_also_given_round_by_round() -> None:
 def test_the_section_says_how_rounds_were_picked() -> None:
     assert "fastest of the rounds (MLP 3)" in report.section(make_run(rounds={"mlp": 3}))
     assert "fastest of the rounds" not in report.section(make_run(rounds={"mlp": 1}))
+
+
+def test_floor_is_the_products_epoch_over_numpys() -> None:
+    run = make_run()
+    assert report.floor_lines(run) == []  # not measured: no line
+    run.epochs["mlp"]["products"] = {"seconds_per_epoch": 0.22, "test_acc": None, "peak_rss_mb": 1}
+    line = report.floor_lines(run)[0]
+    assert "0.22 s" in line and "**0.55 × NumPy's whole epoch**" in line  # 0.22 / 0.4
+    table = "\n".join(report.epoch_table(run))
+    assert "| 0.22 s |" in table and "(87.00%)" in table  # no accuracy for the floor

@@ -1,0 +1,62 @@
+"""The MLP's floor: chainrule's two 784×128 products alone, an epoch of them (issue 13's MLP / NumPy).
+
+Each step of mlp:784-128-10 makes two products over the hidden layer's 784 × 128 weight: the forward
+pass z = x Wᵀ (64 × 784 by 784 × 128) and BP4 with the SGD update, W ← W − η δᵀ x (128 × 64 by
+64 × 784, BLAS adding into W). Together they are 25.7 MFLOP of a step's 26.2. This peer runs only
+those two, through the same generated kernels and block split as chainrule's compiled epoch
+(kernels/cpu/epoch.py's steps module: ``dense_forward``, ``weight_step``), over 60k samples in batches
+of 64, with nothing between them: no gather (each batch is a contiguous slice of the data set), no
+activation, no output layer. NumPy's epoch (bench/numpy_ref.py) makes the same two products with the
+same OpenBLAS, so this epoch over NumPy's is the lowest MLP / NumPy ratio that chainrule could reach
+with them; the rest of chainrule's step comes on top. It trains nothing useful: δ is a fixed (64, 128)
+array, and it reports no accuracy.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numba
+import numpy as np
+from numba import njit
+
+from chainrule.kernels.cache import load_source
+from chainrule.kernels.cpu import dense, epoch, threads
+from chainrule.kernels.update import Rule, hyperparameters, update_module
+
+
+@njit(cache=False)
+def products_epoch(x, delta, w, scratch, h, batch, count, dense_forward, weight_step, kind,
+                   thread_count):  # type: ignore[no-untyped-def]
+    # count steps of the two products. x: (n, 784); delta: (batch, 128); w: (128, 784)
+    z = np.empty((batch, w.shape[0]), x.dtype)  # (batch, 128)
+    none = np.empty(0, x.dtype)
+    for i in range(count):
+        xb = x[i * batch:(i + 1) * batch]  # (batch, 784), contiguous
+        dense_forward(xb, w, z, thread_count)
+        weight_step(delta, xb, w, scratch, kind, none, none, h, thread_count)
+
+
+def train_products(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                   y_test: np.ndarray, *, epochs: int, batch: int, lr: float,
+                   seed: int = 0) -> dict[str, object]:
+    """Seconds per epoch of the two products (the median over ``epochs``); no test accuracy."""
+    threads.configure()
+    update_module()  # the module weight_step calls, loaded (or compiled) before the steps
+    steps = load_source("epoch_steps", epoch.steps_source(dense))
+    rng = np.random.default_rng(seed)
+    x = np.ascontiguousarray(x_train.reshape(len(x_train), -1), dtype=np.float32)  # (n, 784)
+    w = (rng.standard_normal((128, 784)) * np.sqrt(2 / 784)).astype(np.float32)  # (128, 784)
+    delta = (rng.standard_normal((batch, 128)) * 1e-3).astype(np.float32)  # a fixed δ
+    scratch = np.empty_like(w)
+    h = hyperparameters(lr=lr * 1e-3)  # small steps keep W finite over the epochs
+    count = len(x) // batch
+    args = (delta, w, scratch, h, batch)
+    kernels = (steps.dense_forward, steps.weight_step, int(Rule.SGD), int(numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    products_epoch(x, *args, 2, *kernels)  # compile (or load) before timing
+    seconds = []
+    for _ in range(epochs):
+        begin = time.perf_counter()
+        products_epoch(x, *args, count, *kernels)
+        seconds.append(time.perf_counter() - begin)
+    return {"seconds_per_epoch": float(np.median(seconds)), "test_acc": None}
