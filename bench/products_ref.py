@@ -52,7 +52,8 @@ def train_products(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
     h = hyperparameters(lr=lr * 1e-3)  # small steps keep W finite over the epochs
     count = len(x) // batch
     args = (delta, w, scratch, h, batch)
-    kernels = (steps.dense_forward, steps.weight_step, int(Rule.SGD), int(numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    thread_count = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    kernels = (steps.dense_forward, steps.weight_step, int(Rule.SGD), thread_count)  # as the epoch's
     products_epoch(x, *args, 2, *kernels)  # compile (or load) before timing
     seconds = []
     for _ in range(epochs):
