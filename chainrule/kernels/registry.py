@@ -41,6 +41,11 @@ class Backend(Protocol):
     def update_source() -> str: ...  # the fused reductions + optimiser step
     # many steps per call (kernels/chunks.py), or None: the loop steps one batch at a time
     def chunk_trainer(self, request: ChunkRequest) -> ChunkTrainer | None: ...
+    # whether chunk_sources prints the chunk trainer's loop for a network (`kernels show`)
+    prints_chunks: bool
+    # the generated modules of that loop, as (name, role, source), or [] for a network it does not print
+    @staticmethod
+    def chunk_sources(request: ChunkRequest) -> list[tuple[str, str, str]]: ...
 
 
 _FACTORIES: dict[str, str] = {"cpu": "chainrule.kernels.cpu:CpuBackend",

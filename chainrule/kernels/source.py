@@ -22,6 +22,14 @@ class KernelSource:
     role: str  # the derivation step it implements
     generated: bool  # printed from SymPy (True) or a structural template (False)
     source: str
+    loop: bool = False  # the training loop printed for this model's layers (train/loop_source.py)
+
+    @property
+    def kind(self) -> str:
+        """How the module came to be, as `kernels show` names it."""
+        if self.generated:
+            return "generated from SymPy"
+        return "printed for this model's training loop" if self.loop else "structural template"
 
 
 def kernel_sources(spec: ModelSpec, *, activation: str, output_activation: str,

@@ -39,7 +39,9 @@ def show(
     Generated modules are printed from the derivations (activation g and g', the output delta of
     BP1, the penalty gradient); their comments name the step each line implements. The update
     module holds BP2-BP4's reductions, each fused with the optimiser's step. Structural templates
-    (BLAS calls, conv and pool loops) cite the derivation they implement.
+    (BLAS calls, conv and pool loops) cite the derivation they implement. On the CPU the last
+    two modules are the compiled epoch that training runs, printed for the model's layers: a
+    chunk of steps, each calling those kernels in the order of BP1-BP4.
 
     [bold]Examples[/bold]
 
@@ -52,7 +54,8 @@ def show(
 
     spec = parse_spec(model)
     from chainrule.kernels.registry import devices, get_backend
-    from chainrule.kernels.source import kernel_sources
+    from chainrule.kernels.source import KernelSource, kernel_sources
+    from chainrule.train.loop_source import loop_sources
     from chainrule.train.network import resolve_choices
 
     if device not in devices():
@@ -61,13 +64,18 @@ def show(
     sources = [s for s in kernel_sources(spec, activation=act, output_activation=out_act,
                                          loss=loss_name, device=device)
                if s.generated or not generated_only]
+    if not generated_only:  # the compiled epoch that calls them, printed for this model
+        sources += [KernelSource(name, role, False, text, loop=True)
+                    for name, role, text in loop_sources(spec, activation=act, output_activation=out_act,
+                                                   loss=loss_name, device=device)]
     emit(fmt, out,
          text=lambda: Group(*[_module(s) for s in sources]),
          markdown=lambda: _markdown(spec.text, sources),
          json_payload=lambda: {"model": spec.text, "activation": act,
                                "output_activation": out_act, "loss": loss_name, "device": device,
                                "modules": [{"name": s.name, "role": s.role,
-                                            "generated": s.generated, "source": s.source}
+                                            "generated": s.generated, "loop": s.loop,
+                                            "source": s.source}
                                            for s in sources]})
 
 
@@ -76,8 +84,7 @@ def _module(source: KernelSource) -> Group:
     highlighted, each line whole (never wrapped or cropped at the terminal's width)."""
     from rich.syntax import Syntax  # Pygments: only when a kernel is shown, not for --help
 
-    kind = "generated from SymPy" if source.generated else "structural template"
-    comment = textwrap.wrap(f"{source.name}: {source.role} ({kind})", width=76)
+    comment = textwrap.wrap(f"{source.name}: {source.role} ({source.kind})", width=76)
     header = Text("\n".join(f"# {line}" for line in comment), style="bold", no_wrap=True,
                   overflow="ignore")
     code = Syntax(source.source.rstrip(), "python", theme="ansi_light").highlight(
@@ -89,6 +96,5 @@ def _module(source: KernelSource) -> Group:
 def _markdown(model: str, sources: list[KernelSource]) -> str:
     parts = [f"# Kernels for `{model}`\n"]
     for s in sources:
-        kind = "generated from SymPy" if s.generated else "structural template"
-        parts.append(f"## {s.name}\n\n{s.role} ({kind}).\n\n```python\n{s.source.rstrip()}\n```\n")
+        parts.append(f"## {s.name}\n\n{s.role} ({s.kind}).\n\n```python\n{s.source.rstrip()}\n```\n")
     return "\n".join(parts)

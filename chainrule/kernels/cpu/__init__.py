@@ -67,6 +67,16 @@ class CpuBackend:
 
         return epoch.chunk_trainer(request) or conv_epoch.conv_chunk_trainer(request, epoch)
 
+    prints_chunks = True
+
+    @staticmethod
+    def chunk_sources(request: ChunkRequest) -> list[tuple[str, str, str]]:
+        """The generated modules of that epoch function, as (name, role, source), for `kernels show`;
+        [] for a network the loop steps one batch at a time."""
+        from chainrule.kernels.cpu import conv_epoch, epoch
+
+        return epoch.chunk_sources(request) or conv_epoch.conv_chunk_sources(request, epoch)
+
     @staticmethod
     @cache
     def dropout() -> ModuleType:

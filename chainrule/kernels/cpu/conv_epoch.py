@@ -29,6 +29,7 @@ import numba
 from chainrule.derive.spec import Conv2d
 from chainrule.kernels.cache import load_source
 from chainrule.kernels.chunks import ChunkRequest, ChunkTrainer
+from chainrule.kernels.fit_lines import fit_lines
 from chainrule.kernels.header import module_header
 from chainrule.kernels.layers import (
     ConvAvgPool,
@@ -395,9 +396,21 @@ def conv_epoch_source(plan: ConvPlan, epoch: ModuleType) -> str:
     code = _print_layers(plan, epoch)
     title = (f"A chunk of training steps of a conv net: {len(plan.layers)} layers on "
              f"{'x'.join(map(str, plan.in_shape))} inputs ({plan.dtype}).")
-    return (module_header(title) + _imports(plan, code, epoch) + epoch.SIGNATURE.lstrip("\n")
-            + indent(code.buffers, 4) + epoch.LOOP + indent(code.forward, 8)
-            + epoch.AFTER_FORWARD + indent(_backward_lines(code), 8) + epoch.END)
+    origin = "the lowered layers (kernels/cpu/conv_epoch.py)"
+    return fit_lines(module_header(title, origin) + _imports(plan, code, epoch)
+                     + epoch.SIGNATURE.lstrip("\n") + indent(code.buffers, 4) + epoch.LOOP
+                     + indent(code.forward, 8) + epoch.AFTER_FORWARD
+                     + indent(_backward_lines(code), 8) + epoch.END)
+
+
+def conv_chunk_sources(request: ChunkRequest, epoch: ModuleType) -> list[tuple[str, str, str]]:
+    """The two generated modules of a conv net's epoch, as (name, role, source): epoch.py's
+    shared steps and ``train_chunk``; [] for a network this module does not print."""
+    plan = conv_plan(request)
+    if plan is None:
+        return []
+    return [("epoch steps", epoch.STEPS_ROLE, epoch.steps_source(plan.output.kernels.dense)),
+            ("epoch", epoch.EPOCH_ROLE, conv_epoch_source(plan, epoch))]
 
 
 def conv_chunk_trainer(request: ChunkRequest, epoch: ModuleType) -> ChunkTrainer | None:

@@ -42,6 +42,7 @@ from chainrule.kernels import blas
 from chainrule.kernels.blocks import REDUCE_SPLIT_MIN, SPLIT_MIN_FLOPS
 from chainrule.kernels.cache import load_source
 from chainrule.kernels.chunks import ChunkRequest, ChunkResult
+from chainrule.kernels.fit_lines import fit_lines
 from chainrule.kernels.header import module_header
 from chainrule.kernels.layers import FlattenLayer, HiddenLayer, OutputLayer, RowActivation
 from chainrule.kernels.update import RULE_ARGS, update_module
@@ -205,6 +206,9 @@ def module_digest(module: Any) -> str:
     return hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()[:16]
 
 
+STEPS_ORIGIN = "the templates of kernels/cpu/epoch.py"  # its module header
+
+
 def steps_source(dense: ModuleType) -> str:
     """The generated module of the steps every model's epoch function shares (compiled once per
     dtype, not per model): dense.py's products with their block split, BP4 with the rule, the
@@ -218,7 +222,7 @@ def steps_source(dense: ModuleType) -> str:
              "", f"SPLIT_MIN_FLOPS = {SPLIT_MIN_FLOPS}  # blocks.py",
              f"REDUCE_SPLIT_MIN = {REDUCE_SPLIT_MIN}  # blocks.py", "", ""]
     title = "The steps of a compiled epoch of a dense network (kernels/cpu/epoch.py)."
-    return module_header(title) + "\n".join(lines) + _HELPERS.lstrip("\n")
+    return fit_lines(module_header(title, STEPS_ORIGIN) + "\n".join(lines) + _HELPERS.lstrip("\n"))
 
 
 def _imports(plan: _Plan) -> str:
@@ -348,9 +352,10 @@ def epoch_source(plan: _Plan) -> str:
 
     title = "A chunk of training steps of a dense network: " + \
         "-".join(map(str, plan.widths)) + f" ({plan.dtype})."
-    return (module_header(title) + _imports(plan) + SIGNATURE.lstrip("\n")
-            + indent(_buffers(plan), 4) + LOOP + indent(_forward(plan), 8) + AFTER_FORWARD
-            + indent(_backward(plan), 8) + END)
+    origin = "the lowered layers (kernels/cpu/epoch.py)"
+    return fit_lines(module_header(title, origin) + _imports(plan) + SIGNATURE.lstrip("\n")
+                     + indent(_buffers(plan), 4) + LOOP + indent(_forward(plan), 8)
+                     + AFTER_FORWARD + indent(_backward(plan), 8) + END)
 
 
 @dataclass
@@ -427,6 +432,22 @@ MAX_DRAWS = 1 << 20  # dropout uniforms drawn per call at most (8 MB)
 
 def _labels(labels: np.ndarray | None) -> np.ndarray:
     return np.zeros(0, dtype=np.int64) if labels is None else labels
+
+
+STEPS_ROLE = ("the compiled epoch's shared steps: the batch gather, the BLAS products with their "
+              "block split, BP4 fused with the update, the count of correct predictions")
+EPOCH_ROLE = ("the compiled epoch: a chunk of training steps, each calling the kernels above "
+              "layer by layer (the forward pass, BP1, then BP3, BP2 and BP4 with the update)")
+
+
+def chunk_sources(request: ChunkRequest) -> list[tuple[str, str, str]]:
+    """The two generated modules of a dense network's epoch, as (name, role, source): the steps
+    every model's epoch shares and ``train_chunk``; [] for any other network."""
+    plan = dense_plan(request)
+    if plan is None:
+        return []
+    return [("epoch steps", STEPS_ROLE, steps_source(plan.output.kernels.dense)),
+            ("epoch", EPOCH_ROLE, epoch_source(plan))]
 
 
 def chunk_trainer(request: ChunkRequest) -> CpuChunkTrainer | None:

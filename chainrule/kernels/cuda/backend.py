@@ -93,6 +93,12 @@ class CudaBackend:
         from chainrule.kernels.cuda.generated import dropout_module
         return dropout_module()
 
+    prints_chunks = False  # its chunk trainer (trainer.py) is one module for every network
+
+    @staticmethod
+    def chunk_sources(request: ChunkRequest) -> list[tuple[str, str, str]]:
+        return []
+
     @staticmethod
     def chunk_trainer(request: ChunkRequest) -> ChunkTrainer | None:
         """The device trainer (:mod:`.trainer`); None for dropout without the run's generator
