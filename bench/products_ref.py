@@ -42,6 +42,7 @@ def train_products(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
                    seed: int = 0) -> dict[str, object]:
     """Seconds per epoch of the two products (the median over ``epochs``); no test accuracy."""
     threads.configure()
+    numba.get_num_threads()  # the thread pool first: cached parallel code links to its symbols
     update_module()  # the module weight_step calls, loaded (or compiled) before the steps
     steps = load_source("epoch_steps", epoch.steps_source(dense))
     rng = np.random.default_rng(seed)
