@@ -9,7 +9,8 @@ seconds per epoch) it measures
    (bench/jax_ref.py: a jit-compiled step looped from Python, and the epoch as one ``lax.scan``),
    with the test accuracy after the same epochs and each worker's peak RSS (PyTorch starts from
    chainrule's initial weights, so the accuracies differ by batch order and rounding alone), and
-   the MLP's floor: an epoch of chainrule's two 784×128 products alone (bench/products_ref.py);
+   the MLP's floor: an epoch of chainrule's batch gather and two 784×128 products alone
+   (bench/products_ref.py);
 2. chainrule's start-up and peak RSS on ``chainrule train mlp:784-128-10 --data fashion-mnist
    --epochs 1`` (bench/startup.py), and the wall time of ``chainrule derive neuron``;
 3. issue 10's "CPU speed unchanged": ``bench/step_bench.py --baseline REV``, per-step times of this
