@@ -16,7 +16,12 @@ from chainrule.kernels.cpu import conv_epoch, epoch
 from chainrule.kernels.registry import get_backend
 from chainrule.train.network import build_network
 from chainrule.train.optim import make_optimizer
-from tests.kernels.test_epoch import assert_same_state, pair, step_all
+from tests.kernels.test_epoch import (
+    assert_float64_chunks_equal_steps,
+    assert_same_state,
+    pair,
+    step_all,
+)
 
 MODELS = [
     # direct loops padded (C1-like) + fused average pool; im2col (6 x 3 x 3 = 54 columns of P)
@@ -65,20 +70,7 @@ def test_conv_chunks_equal_steps_bit_for_bit(spec, loss, activation, optimizer):
 
 def test_a_float64_conv_net_chunks_as_it_steps():
     """The printed buffers take the network's dtype (TrainOptions.dtype float64)."""
-    spec, loss, activation = MODELS[1]
-
-    def one():
-        net = build_network(parse_spec(spec), loss=loss, activation=activation, seed=4,
-                            dtype=np.float64)
-        return net, make_optimizer("sgd", net.params, lr=0.05)
-    stepped, chunked = one(), one()
-    x, t, labels, order = data(stepped[0], 20)
-    x, t = x.astype(np.float64), t.astype(np.float64)
-    losses, _, _ = step_all(*stepped, x, t, labels, order, 8, np.ones(3))
-    result = trainer(*chunked, x, t, labels).train_chunk(order, 8, 0, 3, np.ones(3))
-    assert_same_state(stepped, chunked)
-    assert result.batch_losses.tolist() == losses
-    assert chunked[0].params["layer0.weight"].dtype == np.float64
+    assert_float64_chunks_equal_steps(*MODELS[1], "sgd", data)
 
 
 def test_dropout_masks_come_from_the_same_draws():

@@ -70,22 +70,25 @@ def assert_same_state(a, b):
     assert opt_a.state_meta() == opt_b.state_meta()  # Adam's t
 
 
-def test_a_float64_network_chunks_as_it_steps():
-    """The printed buffers and the shared steps take the network's dtype (--dtype float64)."""
-    spec, loss, activation = MODELS[0]
-
+def assert_float64_chunks_equal_steps(spec, loss, activation, optimizer, data_of):
+    """A float64 network (--dtype float64): three chunked batches give the stepped state."""
     def one() -> tuple[Network, Optimizer]:
         net = build_network(parse_spec(spec), loss=loss, activation=activation, seed=4,
                             dtype=np.float64)
-        return net, make_optimizer("momentum", net.params, lr=0.05)
+        return net, make_optimizer(optimizer, net.params, lr=0.05)
     stepped, chunked = one(), one()
-    x, t, labels, order = data(stepped[0], 20)
+    x, t, labels, order = data_of(stepped[0], 20)
     x, t = x.astype(np.float64), t.astype(np.float64)
     losses, correct, _ = step_all(*stepped, x, t, labels, order, 8, np.ones(3))
     result = trainer(*chunked, x, t, labels).train_chunk(order, 8, 0, 3, np.ones(3))
     assert_same_state(stepped, chunked)
-    assert chunked[0].params[next(iter(chunked[0].params))].dtype == np.float64
+    assert chunked[0].params["layer0.weight"].dtype == np.float64
     assert result.batch_losses.tolist() == losses and result.correct == correct
+
+
+def test_a_float64_network_chunks_as_it_steps():
+    """The printed buffers and the shared steps take the network's dtype."""
+    assert_float64_chunks_equal_steps(*MODELS[0], "momentum", data)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
