@@ -1,9 +1,9 @@
 """The MLP's floor: chainrule's batch gather and two 784×128 products alone, an epoch of them.
 
-Each step of mlp:784-128-10 makes two products over the hidden layer's 784 × 128 weight: the forward
-pass z = x Wᵀ (64 × 784 by 784 × 128) and BP4 with the SGD update, W ← W − η δᵀ x (128 × 64 by
-64 × 784, BLAS adding into W). Together they are 25.7 MFLOP of a step's 26.2. This peer runs only
-those two and the gather of each shuffled batch's rows before them (NumPy's ``x_train[idx]``),
+Each step of mlp:784-128-10 makes two products over the hidden layer's 784 × 128 weight: the
+forward pass z = x Wᵀ (64 × 784 by 784 × 128) and BP4 with the SGD update, W ← W − η δᵀ x (128 × 64
+by 64 × 784, BLAS adding into W). Together they are 25.7 MFLOP of a step's 26.2. This peer runs
+only those two and the gather of each shuffled batch's rows before them (NumPy's ``x_train[idx]``),
 through the same generated kernels and block split as chainrule's compiled epoch (kernels/cpu/
 epoch.py's steps module: ``gather_batch``, ``dense_forward``, ``weight_step``), over 60k samples in
 batches of 64, with nothing else: no activation, no output layer, no bias. NumPy's epoch

@@ -26,7 +26,8 @@ from chainrule.fsutil import atomic_write_text
 ROOT = Path(__file__).resolve().parents[1]
 TITLE = "# Benchmark results"
 PEER_NAMES = {"chainrule": "chainrule", "torch": "PyTorch", "numpy": "NumPy",
-              "products": "chainrule's gather and two products alone", "jax-step": "JAX, jit step", "jax-scan": "JAX, epoch as one `lax.scan`"}
+              "products": "chainrule's gather and two products alone",
+              "jax-step": "JAX, jit step", "jax-scan": "JAX, epoch as one `lax.scan`"}
 MODEL_NAMES = {"mlp": "MLP", "lenet5": "LeNet-5", "cnn2": "two-conv net"}
 # (model, peer, limit): chainrule's epoch ≤ limit × the peer's (issue 13's targets)
 EPOCH_TARGETS = [("lenet5", "torch", 0.5), ("cnn2", "torch", 0.7), ("mlp", "jax-scan", 1.0),

@@ -43,7 +43,8 @@ class Backend(Protocol):
     def chunk_trainer(self, request: ChunkRequest) -> ChunkTrainer | None: ...
     # whether chunk_sources prints the chunk trainer's loop for a network (`kernels show`)
     prints_chunks: bool
-    # the generated modules of that loop, as (name, role, source), or [] for a network it does not print
+    # the generated modules of that loop, as (name, role, source); [] for a network it does
+    # not print
     @staticmethod
     def chunk_sources(request: ChunkRequest) -> list[tuple[str, str, str]]: ...
 

@@ -20,8 +20,8 @@ from chainrule.train.optim import Optimizer
 
 def loop_sources(spec: ModelSpec, *, activation: str, output_activation: str, loss: str,
                  device: str = "cpu") -> list[tuple[str, str, str]]:
-    """The generated modules of the training loop for ``spec`` on ``device`` as (name, role, source),
-    or [] where the loop steps one batch at a time or the backend prints none."""
+    """The generated modules of the training loop for ``spec`` on ``device`` as (name, role,
+    source), or [] where the loop steps one batch at a time or the backend prints none."""
     backend = backend_class(device)
     if not backend.prints_chunks:
         return []

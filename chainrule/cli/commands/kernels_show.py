@@ -65,9 +65,9 @@ def show(
                                          loss=loss_name, device=device)
                if s.generated or not generated_only]
     if not generated_only:  # the compiled epoch that calls them, printed for this model
-        sources += [KernelSource(name, role, False, text, loop=True)
-                    for name, role, text in loop_sources(spec, activation=act, output_activation=out_act,
-                                                   loss=loss_name, device=device)]
+        loop = loop_sources(spec, activation=act, output_activation=out_act, loss=loss_name,
+                            device=device)
+        sources += [KernelSource(name, role, False, text, loop=True) for name, role, text in loop]
     emit(fmt, out,
          text=lambda: Group(*[_module(s) for s in sources]),
          markdown=lambda: _markdown(spec.text, sources),
@@ -96,5 +96,6 @@ def _module(source: KernelSource) -> Group:
 def _markdown(model: str, sources: list[KernelSource]) -> str:
     parts = [f"# Kernels for `{model}`\n"]
     for s in sources:
-        parts.append(f"## {s.name}\n\n{s.role} ({s.kind}).\n\n```python\n{s.source.rstrip()}\n```\n")
+        parts.append(f"## {s.name}\n\n{s.role} ({s.kind}).\n\n"
+                     f"```python\n{s.source.rstrip()}\n```\n")
     return "\n".join(parts)

@@ -71,8 +71,8 @@ class CpuBackend:
 
     @staticmethod
     def chunk_sources(request: ChunkRequest) -> list[tuple[str, str, str]]:
-        """The generated modules of that epoch function, as (name, role, source), for `kernels show`;
-        [] for a network the loop steps one batch at a time."""
+        """The generated modules of that epoch function, as (name, role, source), for
+        `kernels show`; [] for a network the loop steps one batch at a time."""
         from chainrule.kernels.cpu import conv_epoch, epoch
 
         return epoch.chunk_sources(request) or conv_epoch.conv_chunk_sources(request, epoch)
