@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import math
 import unicodedata
+import warnings
 from collections.abc import Callable, Mapping
 
 import sympy as sp
@@ -129,7 +130,9 @@ def _parse_tree(text: str) -> ast.Expression:
         raise ParseError("unexpected '[': expressions are scalar; give vector values with --at")
     _check_characters(stripped)
     try:
-        return ast.parse(stripped, mode="eval")
+        with warnings.catch_warnings():  # "\*" in a string literal: the ParseError below says it
+            warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))
+            return ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
         near = f" near column {exc.offset}" if exc.offset else ""
         raise ParseError(f"malformed expression {text!r}{near}: {exc.msg}") from None

@@ -185,3 +185,12 @@ def test_the_limits_accept_what_the_lectures_use() -> None:
     assert parse_expression("(x+1)**64") == (x + 1)**64
     assert parse_expression("9**99*x") == sp.Integer(9)**99 * x
     assert parse_expression("x**0.5 + 2**-10") == x**sp.Float("0.5") + sp.Rational(1, 1024)
+
+
+def test_an_invalid_escape_in_a_literal_is_one_parse_error_and_no_warning() -> None:
+    """Python warns of "\\*" in a string literal while parsing (a SyntaxWarning from 3.12): the
+    user should see the one error line, not the warning too."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ParseError, match="unsupported literal"):
+            parse_expression('x + "a\\*b"')
