@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.derive.spec import ModelSpec
+from chainrule.errors import ChainruleError
 from chainrule.kernels.registry import backend_class
 from chainrule.train.network import build_network
 from chainrule.train.optim import Optimizer
@@ -21,12 +22,16 @@ from chainrule.train.optim import Optimizer
 def loop_sources(spec: ModelSpec, *, activation: str, output_activation: str, loss: str,
                  device: str = "cpu") -> list[tuple[str, str, str]]:
     """The generated modules of the training loop for ``spec`` on ``device`` as (name, role,
-    source), or [] where the loop steps one batch at a time or the backend prints none."""
+    source), or [] where the loop steps one batch at a time, the backend prints none, or the
+    model cannot be trained (``kernels show`` still prints its kernels)."""
     backend = backend_class(device)
     if not backend.prints_chunks:
         return []
-    network = build_network(spec, activation=activation, loss=loss,
-                            output_activation=output_activation, device=device)
+    try:
+        network = build_network(spec, activation=activation, loss=loss,
+                                output_activation=output_activation, device=device)
+    except ChainruleError:  # e.g. a model that does not end with a dense layer: no loop to show
+        return []
     x = np.zeros((1, *spec.input_shape))  # (1, *input_shape): stands for the training split
     t = np.zeros((1, spec.n_outputs))  # (1, n_out)
     request = network.chunk_request(x, t, None, Optimizer(lr=0.1))

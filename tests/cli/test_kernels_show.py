@@ -79,3 +79,9 @@ def test_generated_only_and_cuda_show_no_loop(cli) -> None:
     for extra in (["--generated-only"], ["--device", "cuda"]):
         payload = cli.json(["kernels", "show", "mlp:4-5-3", *extra])
         assert not any(m["loop"] for m in payload["modules"])
+
+
+def test_a_model_that_cannot_train_still_shows_its_kernels_and_no_loop(cli) -> None:
+    payload = cli.json(["kernels", "show", "cnn:1x8x8-conv3x3x2-maxpool2"])
+    names = [m["name"] for m in payload["modules"]]
+    assert names[:2] == ["conv", "pool"] and not any(m["loop"] for m in payload["modules"])
