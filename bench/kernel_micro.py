@@ -4,6 +4,9 @@ Run: ``.venv/bin/python bench/kernel_micro.py`` (about a minute; prints a Markdo
 times one kernel on the shapes of the quoted model, best of 7 rounds, and puts the old way (the
 kernel as it was before issue 13's round 2) beside the new one:
 
+- a dense layer's forward pass and BP4 with SGD on two threads (batch 64; 784 -> 128, 3136 -> 128
+  and 784 -> 32), through the epoch's steps module: the weights as stored, (n_out, n_in), against
+  held transposed (``dense_forward_t``, ``weight_step_t``; blocks.epoch_transposes);
 - the MLP's hidden layer (mlp:784-128-10, batch 64), forward z = x Wᵀ and BP4 δᵀx in two blocks:
   ``np.dot`` inside Numba (SciPy's OpenBLAS, a transposed buffer) against blas.py's ``matmul``
   (kernels/blas.py, kernels/cpu/dense.py);
@@ -180,6 +183,31 @@ def dense_rows() -> list[tuple[str, float, float]]:
             ("MLP hidden BP4, two row blocks",
              best_us(lambda: bp4_np_dot(np.ascontiguousarray(delta.T), x, grad), 300),
              best_us(lambda: bp4_matmul(delta, x, grad), 300))]
+
+
+def transposed_row(n_in: int, n_out: int) -> tuple[str, float, float]:
+    """Forward + BP4 with SGD of a dense layer on two threads, through the epoch's steps module:
+    the weights as stored, (n_out, n_in), against held transposed (blocks.epoch_transposes)."""
+    steps = load_source("epoch_steps", steps_source(dense))
+    h, sgd, none = hyperparameters(lr=1e-6), int(Rule.SGD), np.zeros(0, np.float32)
+    x = RNG.standard_normal((64, n_in)).astype(np.float32)  # (batch, n_in)
+    w = (RNG.standard_normal((n_out, n_in)) * 0.01).astype(np.float32)
+    wt, delta = np.ascontiguousarray(w.T), RNG.standard_normal((64, n_out)).astype(np.float32)
+    z, scratch = np.empty((64, n_out), np.float32), np.empty_like(w)
+
+    def stored() -> None:
+        steps.dense_forward(x, w, z, 2)
+        steps.weight_step(delta, x, w, scratch, sgd, none, none, h, 2)
+
+    def held() -> None:
+        steps.dense_forward_t(x, wt, z, 2)
+        steps.weight_step_t(delta, x, wt, scratch.reshape(n_in, n_out), sgd, none, none, h, 2)
+    name = f"dense {n_in} -> {n_out} forward + BP4 with SGD, batch 64, two threads"
+    return f"{name} (W as stored / held transposed)", best_us(stored, 200), best_us(held, 200)
+
+
+def transposed_rows() -> list[tuple[str, float, float]]:
+    return [transposed_row(n_in, n_out) for n_in, n_out in ((784, 128), (3136, 128), (784, 32))]
 
 
 def update_rows() -> list[tuple[str, float, float]]:
@@ -519,7 +547,7 @@ def im2col_rows() -> list[tuple[str, float, float]]:
 def main() -> None:
     import scipy.linalg.cython_blas  # noqa: F401  the BLAS np.dot calls: loaded, so that
     threads.configure()  # its threads are set to one too, as the old kernels had them
-    rows = (dense_rows() + update_rows() + conv_bias_rows() + sgd_rows() + softmax_rows()
+    rows = (dense_rows() + transposed_rows() + update_rows() + conv_bias_rows() + sgd_rows() + softmax_rows()
             + gather_rows() + tanh_rows() + adam_rows() + im2col_rows() + wide_rows()
             + avg_pool_rows())
     print("| kernel | before, µs | now, µs |\n|---|---:|---:|")

@@ -7,7 +7,9 @@ data) offers a :class:`ChunkTrainer` for a :class:`ChunkRequest` (the lowered ne
 data and its optimiser's rules), through ``Backend.chunk_trainer`` (None: no such path, for
 example with dropout; the loop then steps one batch at a time). The loop then asks it for chunks of consecutive batches of the epoch's order, and does between the
 chunks what it did between the steps: progress, the NaN stop, Ctrl-C, checkpoints. A chunk's
-results equal, bit for bit, those of the same batches stepped one by one.
+results equal, bit for bit, those of the same batches stepped one by one, except where the CPU's
+epoch holds a float32 layer's weights transposed (kernels/blocks.py ``epoch_transposes``): BLAS
+may round those products differently, so they equal the steps to float32 rounding.
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ Where the network's backend offers a chunk trainer (:mod:`chainrule.kernels.chun
 generated epoch function for dense networks and for conv nets), the epoch runs
 as chunks of consecutive batches, each one compiled loop without Python between its steps, sized
 to take about :data:`CHUNK_SECONDS`; progress, the NaN stop, stop signals and checkpoints come
-between the chunks, and the results equal those of stepping batch by batch, bit for bit.
+between the chunks, and the results equal those of stepping batch by batch, bit for bit (to
+float32 rounding where a chunk holds a wide layer's weights transposed: kernels/chunks.py); they
+never depend on where the chunks end.
 
 SIGINT (Ctrl-C), SIGTERM and SIGHUP are deferred to the end of the step (or chunk) in progress:
 the loop saves, then raises :class:`Interrupted` (a ``KeyboardInterrupt`` carrying the signal

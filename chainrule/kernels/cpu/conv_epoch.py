@@ -6,7 +6,8 @@ of conv layers (im2col or direct loops, as conv.py chooses), pools (max, average
 pool fused into the conv below it), the flatten, dense hidden layers and the dense output layer.
 Each layer's lines call the kernels its lowered layer calls in ``Network.train_step``
 (kernels/layers.py), in the same order and on the same values, so a chunk gives the parameters of
-stepping batch by batch, bit for bit (tests/kernels/test_conv_epoch.py). The buffers are allocated
+stepping batch by batch, bit for bit (tests/kernels/test_conv_epoch.py); a wide float32 dense
+layer is held transposed as epoch.py holds it (``DenseWeights``), and equals to rounding. The buffers are allocated
 once per call instead of once per step, and the Python between the kernels is gone.
 
 Emitters are registered per lowered layer class, as lowerings are per layer kind; a network with
@@ -64,10 +65,20 @@ class Code:
     step, and per layer a backward block with the name of the gradient it passes down."""
 
     dtype: str
+    # epoch.DenseWeights: how dense weights (index, n_in, n_out) are printed and held
+    dense: Callable[[int, int, int, str], Any]
     buffers: list[str] = field(default_factory=list)
     forward: list[str] = field(default_factory=list)
     backward: list[tuple[list[str], str]] = field(default_factory=list)  # bottom layer first
     imports: list[str] = field(default_factory=list)
+    restores: list[str] = field(default_factory=list)  # after the loop (DenseWeights.restored)
+
+    def weights(self, index: int, n_in: int, n_out: int) -> Any:
+        """Dense weights ``index``: their held copies before the loop, and back after it."""
+        weights = self.dense(index, n_in, n_out, self.dtype)
+        self.buffers += weights.held()
+        self.restores += weights.restored()
+        return weights
 
     def buffer(self, name: str, shape: tuple[int, ...], comment: str, dtype: str = "") -> None:
         """``{name}_all``: (batch, *shape), sliced to the batch's b samples by the step."""
@@ -183,16 +194,13 @@ def _delta_bias(j: int, p: int, f: int, positions: int) -> str:
 def _dense_grads(layer: HiddenLayer | OutputLayer, site: Site, code: Code, delta: str,
                  n_out: int) -> tuple[list[str], str]:
     """DenseContraction.grads: dL/dx = delta W (if asked), then BP4 + the rule on W."""
-    j, p, n_in = site.index, site.param, math.prod(site.in_shape)
-    w = f"weights[{p}].reshape(({n_out}, {n_in}))"
+    j, n_in = site.index, math.prod(site.in_shape)
+    weights = code.dense(site.param, n_in, n_out, code.dtype)
     lines = []
     if site.need_input_grad:
         code.buffer(f"g{j}", site.in_shape, f"dL/dx of {layer.prefix}")
-        lines += [f"g{j} = g{j}_all[:b]",
-                  f"input_grad({delta}, {w}, g{j}{_view((n_in,))}, threads)"]
-    lines.append(f"bad += weight_step({delta}, {site.h}{_view((n_in,))}, {w}, "
-                 f"w_grad[{p}].reshape(({n_out}, {n_in})), {RULE_ARGS.format('w', p, 'hw')}, "
-                 "threads)  # BP4 + the rule on W")
+        lines += [f"g{j} = g{j}_all[:b]", weights.input_grad(delta, f"g{j}{_view((n_in,))}")]
+    lines.append(weights.weight_step(delta, f"{site.h}{_view((n_in,))}") + "  # BP4 + the rule on W")
     return lines, (f"g{j}" if site.need_input_grad else "")
 
 
@@ -210,10 +218,10 @@ def _hidden(layer: HiddenLayer, site: Site, code: Code) -> tuple[str, tuple[int,
     out_shape = layer.spec.out_shape
     n_out, n_in = out_shape[0], math.prod(site.in_shape)
     _layer_buffers(code, j, layer.prefix, out_shape)
+    weights = code.weights(p, n_in, n_out)
     code.forward += [f"# {layer.prefix}: dense {n_in} -> {n_out}, {layer.activation}",
                      f"z{j}, a{j}, d{j} = z{j}_all[:b], a{j}_all[:b], d{j}_all[:b]",
-                     (f"dense_forward({site.h}{_view((n_in,))}, weights[{p}].reshape(({n_out}, "
-                     f"{n_in})), z{j}{_view((n_out,))}, threads)")]
+                     weights.forward(f"{site.h}{_view((n_in,))}", f"z{j}{_view((n_out,))}")]
     _activation(layer, j, p, code, n_out, 1)
     if layer.dropout > 0.0:  # HiddenLayer.forward: the mask from rng.random(a.size)
         code.forward += [(f"drop(u[at:at + b * {n_out}], keeps[{j}], a{j}.reshape(b * {n_out}), "
@@ -282,7 +290,8 @@ def _output(out: OutputLayer, site: Site, code: Code, epoch: ModuleType) -> None
     BP4."""
     p, n_out = site.param, out.spec.n_out
     code.buffers += epoch.output_buffers(n_out, f"np.{code.dtype}")
-    code.forward += epoch.output_forward(out, site.h, p, math.prod(site.in_shape))
+    weights = code.weights(p, math.prod(site.in_shape), n_out)
+    code.forward += epoch.output_forward(out, site.h, weights)
     lines, down = _dense_grads(out, site, code, "delta", n_out)
     code.backward.append(([epoch.output_bias(n_out, p), *lines], down))
 
@@ -349,8 +358,7 @@ def _imports(plan: ConvPlan, code: Code, epoch: ModuleType) -> str:
     steps = load_source("epoch_steps", epoch.steps_source(kernels.dense))
     lines = [(f"# conv.py sha256 {epoch.module_digest(kernels.conv)}, pool.py sha256 {epoch.module_digest(kernels.pool)}: "
              "their kernels are compiled into this module"),
-             (f"from {steps.__name__} import count_correct, dense_forward, gather_batch, "
-              "input_grad, reduction_blocks, weight_step"),
+             f"from {steps.__name__} import {', '.join(epoch.STEP_NAMES)}",
              f"from {update_module().__name__} import apply, bias_step, delta_bias_step",
              f"from {out_module.__name__} import {out_name} as output_layer",
              f"from {kernels.conv.__name__} import {', '.join(_CONV_NAMES)}",
@@ -362,7 +370,7 @@ def _imports(plan: ConvPlan, code: Code, epoch: ModuleType) -> str:
 
 def _print_layers(plan: ConvPlan, epoch: ModuleType) -> Code:
     """Every layer's buffers, forward lines and backward block, bottom first."""
-    code = Code(plan.dtype)
+    code = Code(plan.dtype, epoch.DenseWeights)
     code.buffers += [(f"xs = np.empty((batch, {math.prod(plan.in_shape)}), np.{plan.dtype})"
                      "  # the gathered batch"),
                      f"ts = np.empty((batch, {plan.output.spec.n_out}), np.{plan.dtype})"]
@@ -400,7 +408,7 @@ def conv_epoch_source(plan: ConvPlan, epoch: ModuleType) -> str:
     return fit_lines(module_header(title, origin) + _imports(plan, code, epoch)
                      + epoch.SIGNATURE.lstrip("\n") + indent(code.buffers, 4) + epoch.LOOP
                      + indent(code.forward, 8) + epoch.AFTER_FORWARD
-                     + indent(_backward_lines(code), 8) + epoch.END)
+                     + indent(_backward_lines(code), 8) + epoch.end(code.restores))
 
 
 def conv_chunk_sources(request: ChunkRequest, epoch: ModuleType) -> list[tuple[str, str, str]]:

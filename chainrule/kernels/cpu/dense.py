@@ -46,6 +46,16 @@ def _features_times(x, w, out, blocks):
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
+def _columns_times(a, b, out, blocks):
+    # out[:, r] = a b[:, r] for column blocks r of b, written in place. a: (m, k); b: (k, n);
+    # out: (m, n). The compiled epoch's forward pass with the weights transposed (epoch.py)
+    n = b.shape[1]
+    for block in prange(blocks):
+        lo, hi = block * n // blocks, (block + 1) * n // blocks
+        matmul(a, b[:, lo:hi], out[:, lo:hi], 1.0, 0.0)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
 def _rows_times_plain(a, b, out, blocks):
     # out[r] = a[r] b for row blocks r of a. a: (m, k); b: (k, n); out: (m, n)
     m = a.shape[0]

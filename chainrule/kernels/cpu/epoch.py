@@ -8,8 +8,13 @@ epoch's order into reused buffers; per dense layer dense.py's product (with the 
 from the generated output module; then, top layer first, BP3, BP2 and BP4 fused with the
 optimiser's rule (kernels/update.py), each input gradient taken before its weights' step (Nielsen,
 *NNDL*, ch. 2). The same kernels on the same values in the same order give the same parameters, bit
-for bit, as stepping one batch at a time (tests/kernels/test_epoch.py). The parallel kernels it
-calls keep their ``prange`` threads.
+for bit, as stepping one batch at a time (tests/kernels/test_epoch.py). One exception: a float32
+layer of 64 outputs or more is held transposed for the chunk (:class:`DenseWeights`,
+blocks.epoch_transposes), W as (n_in, n_out), so that its forward product and BP4 read every
+operand along rows (the MLP's step 208 -> 193 us); BLAS may round those products differently in
+that layout, so such a layer equals the steps to rounding (issue 13 allows a changed summation
+order where gradcheck and the accuracy tests pass). The parallel kernels it calls keep their
+``prange`` threads.
 
 The function is printed for the model's layer sizes and kernels and cached as every generated
 module is (cache.py). Numba's cache of a function holds the code of the functions it calls, and is
@@ -39,7 +44,7 @@ import numpy as np
 
 from chainrule.derive.spec import Dense
 from chainrule.kernels import blas
-from chainrule.kernels.blocks import REDUCE_SPLIT_MIN, SPLIT_MIN_FLOPS
+from chainrule.kernels.blocks import REDUCE_SPLIT_MIN, SPLIT_MIN_FLOPS, epoch_transposes
 from chainrule.kernels.cache import load_source
 from chainrule.kernels.chunks import ChunkRequest, ChunkResult
 from chainrule.kernels.fit_lines import fit_lines
@@ -93,6 +98,56 @@ def weight_step(delta, x, w, scratch, kind, first, second, h, threads):
     b, n_out = delta.shape
     blocks = row_blocks(n_out, b, x.shape[1], threads)
     return rows_step(delta.T, x, w.reshape(w.size), scratch, kind, first, second, h, blocks)
+
+
+@njit(cache=True, error_model="numpy")
+def dense_forward_t(x, wt, out, threads):
+    # dense_forward on weights held transposed (blocks.epoch_transposes): out = x wt, the same
+    # sums. x: (b, n_in); wt: (n_in, n_out); out: (b, n_out)
+    blocks = row_blocks(x.shape[0], x.shape[1], wt.shape[1], threads)
+    if blocks == 1:
+        matmul(x, wt, out, 1.0, 0.0)
+    elif x.shape[0] < wt.shape[1]:
+        columns_times(x, wt, out, min(blocks, wt.shape[1]))
+    else:
+        rows_times_plain(x, wt, out, blocks)
+
+
+@njit(cache=True, error_model="numpy")
+def input_grad_t(delta, wt, out, threads):
+    # input_grad on weights held transposed: out = delta wt^T. delta: (b, n_out);
+    # wt: (n_in, n_out); out: (b, n_in)
+    blocks = row_blocks(delta.shape[0], delta.shape[1], wt.shape[0], threads)
+    if blocks == 1:
+        matmul(delta, wt.T, out, 1.0, 0.0)
+    else:
+        rows_times(delta, wt, out, blocks)
+
+
+@njit(cache=True, error_model="numpy")
+def weight_step_t(delta, x, wt, scratch, kind, first, second, h, threads):
+    # weight_step on weights held transposed: BP4 x^T delta with the rule on wt. delta:
+    # (b, n_out); x: (b, n_in), read transposed in place; wt, scratch: (n_in, n_out); first,
+    # second: wt's state in wt's order
+    b, n_in = x.shape
+    blocks = row_blocks(n_in, b, delta.shape[1], threads)
+    return rows_step(x.T, delta, wt.reshape(wt.size), scratch, kind, first, second, h, blocks)
+
+
+@njit(cache=True, error_model="numpy")
+def transposed(a, rows, cols):
+    # a, (rows, cols) in C order (any shape of that size, or (0,): no state), as a new flat
+    # array in the order of its transpose, (cols, rows)
+    if a.size == 0:
+        return np.empty(0, a.dtype)
+    return np.ascontiguousarray(a.reshape((rows, cols)).T).reshape(rows * cols)
+
+
+@njit(cache=True, error_model="numpy")
+def restore(a, at, rows, cols):
+    # a = at transposed back: at (flat, the (cols, rows) order of transposed) into a (rows, cols)
+    if a.size > 0:
+        a.reshape((rows, cols))[:] = at.reshape((cols, rows)).T
 
 
 @njit(cache=True, error_model="numpy")
@@ -164,6 +219,13 @@ class _Plan:
                    if layer.dropout > 0.0)
 
     @property
+    def weights(self) -> list[DenseWeights]:
+        """Every dense layer's weights, bottom first (the output layer's last)."""
+        widths = self.widths
+        return [DenseWeights(i, widths[i], widths[i + 1], self.dtype)
+                for i in range(len(widths) - 1)]
+
+    @property
     def widths(self) -> list[int]:
         """n_in of the first layer, then every layer's n_out."""
         specs = [layer.spec for layer in self.hidden]
@@ -206,6 +268,10 @@ def module_digest(module: Any) -> str:
     return hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()[:16]
 
 
+# what a generated epoch imports from the steps module
+STEP_NAMES = ("count_correct", "dense_forward", "dense_forward_t", "gather_batch", "input_grad",
+              "input_grad_t", "reduction_blocks", "restore", "transposed", "weight_step",
+              "weight_step_t")
 STEPS_ORIGIN = "the templates of kernels/cpu/epoch.py"  # its module header
 
 
@@ -218,6 +284,7 @@ def steps_source(dense: ModuleType) -> str:
              f"from {dense.__name__} import _features_times as features_times",
              f"from {dense.__name__} import _rows_times as rows_times",
              f"from {dense.__name__} import _rows_times_plain as rows_times_plain",
+             f"from {dense.__name__} import _columns_times as columns_times",
              f"from {update_module().__name__} import rows_step",
              "", f"SPLIT_MIN_FLOPS = {SPLIT_MIN_FLOPS}  # blocks.py",
              f"REDUCE_SPLIT_MIN = {REDUCE_SPLIT_MIN}  # blocks.py", "", ""]
@@ -228,8 +295,7 @@ def steps_source(dense: ModuleType) -> str:
 def _imports(plan: _Plan) -> str:
     out_module, out_name = output_kernel(plan.output)
     steps = load_source("epoch_steps", steps_source(plan.output.kernels.dense))
-    lines = [(f"from {steps.__name__} import count_correct, dense_forward, gather_batch, input_grad, "
-              "reduction_blocks, weight_step"),
+    lines = [f"from {steps.__name__} import {', '.join(STEP_NAMES)}",
              f"from {update_module().__name__} import bias_step, delta_bias_step",
              f"from {out_module.__name__} import {out_name} as output_layer"]
     lines += [f"from {layer.act.module.__name__} import bias_act_rows as act{i}"
@@ -245,7 +311,7 @@ def _forward(plan: _Plan) -> list[str]:
     for i, layer in enumerate(plan.hidden):
         lines += [f"# {layer.prefix}: dense {widths[i]} -> {widths[i + 1]}, {layer.activation}",
                   f"z{i}, a{i}, d{i} = z{i}_all[:b], a{i}_all[:b], d{i}_all[:b]",
-                  f"dense_forward({h}, weights[{i}], z{i}, threads)",
+                  plan.weights[i].forward(h, f"z{i}"),
                   f"act{i}(z{i}, biases[{i}], a{i}, d{i})  # a = g(z + b), d = g'(z + b)"]
         if layer.dropout > 0.0:  # HiddenLayer.forward: the mask from rng.random(a.size)
             size = f"b * {widths[i + 1]}"
@@ -253,16 +319,74 @@ def _forward(plan: _Plan) -> list[str]:
                        f"d{i}.reshape({size}))"),
                       f"at += {size}"]
         h = f"a{i}"
-    return lines + output_forward(plan.output, h, len(plan.hidden), widths[-2])
+    return lines + output_forward(plan.output, h, plan.weights[-1])
 
 
-def output_forward(out: OutputLayer, h: str, index: int, n_in: int) -> list[str]:
-    """The output layer's z from input ``h`` and weights ``index``, then BP1 fused with the
-    loss."""
-    return [f"# {out.prefix}: dense {n_in} -> {out.spec.n_out}, {out.activation}, {out.loss}",
+@dataclass(frozen=True)
+class DenseWeights:
+    """The calls on dense weights ``index`` (n_out, n_in) that a generated epoch prints. A wide
+    layer's (blocks.epoch_transposes) are held transposed for the chunk: copied once into
+    ``wt{index}``, (n_in, n_out), with their optimiser state (``wf``, ``ws``) in that order, and
+    copied back after the loop. The products then read every operand along rows, and each value
+    is the same sum as stepping gives (tests/kernels/test_epoch.py)."""
+
+    index: int
+    n_in: int
+    n_out: int
+    dtype: str  # the network's, float32 or float64
+
+    @property
+    def transposed(self) -> bool:
+        return epoch_transposes(self.n_out, self.dtype)
+
+    def _matrix(self, name: str) -> str:
+        return f"{name}[{self.index}].reshape(({self.n_out}, {self.n_in}))"
+
+    def forward(self, h: str, z: str) -> str:
+        if self.transposed:
+            return f"dense_forward_t({h}, wt{self.index}, {z}, threads)"
+        return f"dense_forward({h}, {self._matrix('weights')}, {z}, threads)"
+
+    def input_grad(self, delta: str, g: str) -> str:
+        if self.transposed:
+            return f"input_grad_t({delta}, wt{self.index}, {g}, threads)"
+        return f"input_grad({delta}, {self._matrix('weights')}, {g}, threads)"
+
+    def weight_step(self, delta: str, x: str) -> str:
+        """BP4 + the rule on W (``bad +=`` its count)."""
+        i, rule = self.index, RULE_ARGS.format("w", self.index, "hw")
+        if self.transposed:
+            return (f"bad += weight_step_t({delta}, {x}, wt{i}, w_grad[{i}].reshape(({self.n_in}, "
+                    f"{self.n_out})), kind, wf{i}, ws{i}, hw, threads)")
+        return (f"bad += weight_step({delta}, {x}, {self._matrix('weights')}, "
+                f"{self._matrix('w_grad')}, {rule}, threads)")
+
+    def held(self) -> list[str]:
+        """Before the loop: the transposed copies (none for a layer held as it is)."""
+        if not self.transposed:
+            return []
+        i, shape = self.index, f"{self.n_out}, {self.n_in}"
+        return [(f"wt{i} = transposed(weights[{i}], {shape}).reshape(({self.n_in}, "
+                 f"{self.n_out}))  # W^T for the chunk (blocks.epoch_transposes)"),
+                f"wf{i}, ws{i} = transposed(w_first[{i}], {shape}), transposed(w_second[{i}], {shape})"]
+
+    def restored(self) -> list[str]:
+        """After the loop: the weights and their state copied back."""
+        if not self.transposed:
+            return []
+        i, shape = self.index, f"{self.n_out}, {self.n_in}"
+        return [f"restore(weights[{i}], wt{i}, {shape})",
+                f"restore(w_first[{i}], wf{i}, {shape})",
+                f"restore(w_second[{i}], ws{i}, {shape})"]
+
+
+def output_forward(out: OutputLayer, h: str, weights: DenseWeights) -> list[str]:
+    """The output layer's z from input ``h``, then BP1 fused with the loss."""
+    return [(f"# {out.prefix}: dense {weights.n_in} -> {out.spec.n_out}, {out.activation}, "
+             f"{out.loss}"),
             "zo, out, delta = zo_all[:b], out_all[:b], delta_all[:b]",
-            f"dense_forward({h}, weights[{index}], zo, threads)",
-            f"loss = output_layer(zo, biases[{index}], tb, out, delta, scale / b)  # BP1"]
+            weights.forward(h, "zo"),
+            f"loss = output_layer(zo, biases[{weights.index}], tb, out, delta, scale / b)  # BP1"]
 
 
 def output_bias(n_out: int, index: int) -> str:
@@ -294,9 +418,8 @@ def _backward(plan: _Plan) -> list[str]:
             grad = f"e{i}"
         if i > 0:
             lines += [f"g{i - 1} = g{i - 1}_all[:b]",
-                      f"input_grad({grad}, weights[{i}], g{i - 1}, threads)"]
-        lines.append(f"bad += weight_step({grad}, {inputs[i]}, weights[{i}], w_grad[{i}], "
-                     f"{RULE_ARGS.format('w', i, 'hw')}, threads)")
+                      plan.weights[i].input_grad(grad, f"g{i - 1}")]
+        lines.append(plan.weights[i].weight_step(grad, inputs[i]))
     return lines
 
 
@@ -307,7 +430,8 @@ def _buffers(plan: _Plan) -> list[str]:
     for i in range(len(plan.hidden)):
         lines += [f"{name}{i}_all = np.empty((batch, {widths[i + 1]}), {dtype})"
                   for name in ("z", "a", "d", "g", "e")]
-    return lines + output_buffers(widths[-1], dtype)
+    lines += output_buffers(widths[-1], dtype)
+    return lines + [line for weights in plan.weights for line in weights.held()]
 
 
 SIGNATURE = '''
@@ -339,10 +463,12 @@ AFTER_FORWARD = '''        losses[i - first] = loss
         correct += count_correct(out, labels, order, lo)
 '''
 
-END = '''        if bad > 0:
-            break
-    counts[0], counts[1], counts[2] = done, correct, bad
-'''
+def end(restores: list[str]) -> str:
+    """The loop's end, then the held weights copied back (DenseWeights.restored), then the
+    counts."""
+    return ("        if bad > 0:\n            break\n"
+            + "".join(f"    {line}\n" for line in restores)
+            + "    counts[0], counts[1], counts[2] = done, correct, bad\n")
 
 
 def epoch_source(plan: _Plan) -> str:
@@ -355,7 +481,8 @@ def epoch_source(plan: _Plan) -> str:
     origin = "the lowered layers (kernels/cpu/epoch.py)"
     return fit_lines(module_header(title, origin) + _imports(plan) + SIGNATURE.lstrip("\n")
                      + indent(_buffers(plan), 4) + LOOP + indent(_forward(plan), 8)
-                     + AFTER_FORWARD + indent(_backward(plan), 8) + END)
+                     + AFTER_FORWARD + indent(_backward(plan), 8)
+                     + end([line for weights in plan.weights for line in weights.restored()]))
 
 
 @dataclass
