@@ -22,6 +22,9 @@ kernel as it was before issue 13's round 2) beside the new one:
   term, then s = e^(z−m)/Σ) against once (cpu/output.py keeps the terms: ``softmax_of_term``);
 - gathering the MLP's batch (64 random rows of 784 of Fashion-MNIST's 60,000) in one thread and
   in two (epoch.py's ``gather_batch``);
+- a dense layer's bias + activation pass at batch 64 (ReLU on 128 and 512 features, tanh on 128):
+  in two threads against ``bias_act_rows`` (one thread for a piecewise-linear g below 32,768
+  values: activation.py ``SERIAL_ROWS_MAX``);
 - tanh over LeNet-5's C1 at batch 64 (301,056 float32 values): the float64 identity against
   fasttanh.py's float32 path;
 - Adam on the two-conv net's dense128 weights (401,408 float32) on one thread: update.py's
@@ -56,6 +59,7 @@ from numba import njit, prange
 from chainrule.kernels.blas import matmul
 from chainrule.kernels.cache import load_source
 from chainrule.kernels.cpu import conv, dense, pool, threads
+from chainrule.kernels.cpu.activation import activation_module
 from chainrule.kernels.cpu.epoch import steps_source
 from chainrule.kernels.cpu.fastexp import vexp
 from chainrule.kernels.cpu.fasttanh import vtanh
@@ -279,6 +283,20 @@ def gather_rows() -> list[tuple[str, float, float]]:
 
     return [("MLP batch gather, 64 rows of 784 from 60,000 (one thread / two)",
              best_us(batch(1), 100), best_us(batch(2), 100))]
+
+
+def act_rows() -> list[tuple[str, float, float]]:
+    """A dense layer's bias + activation pass at batch 64: in two threads (``act_row_blocks``)
+    against ``bias_act_rows``, which runs a ReLU pass of fewer than 32,768 values in one."""
+    rows = []
+    for name, width in (("relu", 128), ("relu", 512), ("tanh", 128)):
+        module = activation_module(name)
+        z = RNG.standard_normal((64, width)).astype(np.float32)
+        b, a, d = np.zeros(width, np.float32), np.empty_like(z), np.empty_like(z)
+        rows.append((f"{name} bias + activation, 64 x {width} (two threads / bias_act_rows)",
+                     best_us(partial(module.act_row_blocks, z, b, a, d), 2000),
+                     best_us(partial(module.bias_act_rows, z, b, a, d), 2000)))
+    return rows
 
 
 def tanh_rows() -> list[tuple[str, float, float]]:
@@ -548,7 +566,7 @@ def main() -> None:
     import scipy.linalg.cython_blas  # noqa: F401  the BLAS np.dot calls: loaded, so that
     threads.configure()  # its threads are set to one too, as the old kernels had them
     rows = (dense_rows() + transposed_rows() + update_rows() + conv_bias_rows() + sgd_rows() + softmax_rows()
-            + gather_rows() + tanh_rows() + adam_rows() + im2col_rows() + wide_rows()
+            + gather_rows() + act_rows() + tanh_rows() + adam_rows() + im2col_rows() + wide_rows()
             + avg_pool_rows())
     print("| kernel | before, µs | now, µs |\n|---|---:|---:|")
     for name, before, now in rows:

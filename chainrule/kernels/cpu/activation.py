@@ -32,12 +32,28 @@ def bias_act(z, b, a, d):
                 d[n, c, s] = g_prime(zz, aa)
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy")
 def bias_act_rows(z, b, a, d):
     # bias_act for one position per channel (dense layers): the inner loop runs along the
     # channels, so it vectorises (bias_act's one-position inner loop did not: 50 -> 7 us for
-    # LeNet-5's C5). z, a, d: (batch, channels); b: (channels,)
+    # LeNet-5's C5). z, a, d: (batch, channels); b: (channels,). Fewer than SERIAL_ROWS_MAX
+    # values run in the caller's thread, without a parallel region (the same values)
+    if z.size < SERIAL_ROWS_MAX:
+        act_rows(z, b, a, d, 0, z.shape[0])
+    else:
+        act_row_blocks(z, b, a, d)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def act_row_blocks(z, b, a, d):
     for n in prange(z.shape[0]):
+        act_rows(z, b, a, d, n, n + 1)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def act_rows(z, b, a, d, first, last):
+    # rows first..last-1 of bias_act_rows
+    for n in range(first, last):
         for c in range(z.shape[1]):
             zz = z[n, c] + b[c]
             aa = g(zz)
@@ -64,17 +80,31 @@ def activation_source(name: str) -> str:
     act = get_activation(name)
     derivative = act.derivative()
     from_output = derivative.subs(act.expr, A)
-    return (module_header(f"Activation kernels for {act.name}: {act.description}.")
-            + "from chainrule.kernels.cpu.fastexp import vexp  # e^u that vectorises\n"
-            + "from chainrule.kernels.cpu.fasttanh import vtanh  # float32 tanh in float32\n\n\n"
-            + print_function("g", [Z], act.expr, exp="vexp", tanh="vtanh", decorator=INLINE,
-                             comment=f"g(z) = {act.expr}  (derive/activations.py: {act.name})")
-            + "\n\n"
-            + print_function("g_prime", [Z, A], from_output, exp="vexp", tanh="vtanh",
+    g = print_function("g", [Z], act.expr, exp="vexp", tanh="vtanh", decorator=INLINE,
+                       comment=f"g(z) = {act.expr}  (derive/activations.py: {act.name})")
+    g_prime = print_function("g_prime", [Z, A], from_output, exp="vexp", tanh="vtanh",
                              decorator=INLINE,
                              comment=f"g'(z) = d/dz {act.expr} = {derivative}  (sympy.diff, "
                                      f"rule {act.rule!r})\nwith a = g(z): {from_output}")
-            + "\n" + _FUSED)
+    return (module_header(f"Activation kernels for {act.name}: {act.description}.")
+            + "from chainrule.kernels.cpu.fastexp import vexp  # e^u that vectorises\n"
+            + "from chainrule.kernels.cpu.fasttanh import vtanh  # float32 tanh in float32\n\n"
+            + serial_rows_line(g + g_prime) + "\n\n" + g + "\n\n" + g_prime + "\n" + _FUSED)
+
+
+# values of a dense layer's bias + activation pass (bias_act_rows) below which it runs in one
+# thread when g and g' call no exp or tanh: the parallel region's start costs more than the
+# pass (64 x 128 ReLU values: 4.0 us in two threads, 1.4 us in one, bench/kernel_micro.py; the
+# MLP's compiled step 196 -> 193 us), while tanh and sigmoid passes of that size are faster in
+# two (4.8 against 3.9 us, 17 against 9.7 us; 2-core AMD EPYC)
+SERIAL_ROWS_MAX = 32_768
+
+
+def serial_rows_line(printed: str) -> str:
+    """The module's SERIAL_ROWS_MAX: :data:`SERIAL_ROWS_MAX` where the printed g and g' call no
+    exp or tanh (piecewise-linear: ReLU, leaky ReLU, hardlim, linear), else 0 (always split)."""
+    cheap = not any(call in printed for call in ("vexp(", "vtanh(", "math."))
+    return f"SERIAL_ROWS_MAX = {SERIAL_ROWS_MAX if cheap else 0}  # activation.py: serial_rows_line\n"
 
 
 def activation_module(name: str) -> ModuleType:
